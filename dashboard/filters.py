@@ -1,0 +1,129 @@
+"""The one filter bar, as a value: parsed once from the URL, used by every query and title.
+
+A bookmarked or shared URL restores exactly the same view. Anything invalid in the URL is
+dropped with a message the page shows, never an exception.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from urllib.parse import parse_qs, urlencode
+
+from svcore.definitions import DefinitionError, load_definition
+from svcore.vocab import SOURCES
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+GSS = re.compile(r"^[EWSN]\d{8}$")
+
+
+@dataclass(frozen=True)
+class Filters:
+    districts: tuple[str, ...] = ()
+    wards: tuple[str, ...] = ()
+    date_from: str | None = None  # YYYY-MM inclusive
+    date_to: str | None = None  # YYYY-MM inclusive
+    group: str | None = None  # offence group of the definition; None = all serious violence
+    source: str | None = "police"  # None = every source (counts are not additive across them)
+    definition: str = "home_office"
+    messages: tuple[str, ...] = field(default=(), compare=False)
+
+    def with_(self, **changes: object) -> Filters:
+        return replace(self, **changes)
+
+    def to_query(self) -> str:
+        pairs: list[tuple[str, str]] = [("district", d) for d in self.districts]
+        pairs += [("ward", w) for w in self.wards]
+        if self.date_from:
+            pairs.append(("from", self.date_from))
+        if self.date_to:
+            pairs.append(("to", self.date_to))
+        if self.group:
+            pairs.append(("group", self.group))
+        if self.source != "police":
+            pairs.append(("source", self.source or "all"))
+        if self.definition != "home_office":
+            pairs.append(("definition", self.definition))
+        return urlencode(pairs)
+
+    def describe(self) -> str:
+        """Plain words for titles and export notes."""
+        parts = []
+        if self.date_from or self.date_to:
+            parts.append(f"{self.date_from or 'start'} to {self.date_to or 'latest'}")
+        if self.districts:
+            parts.append("districts " + ", ".join(self.districts))
+        if self.wards:
+            parts.append("wards " + ", ".join(self.wards))
+        parts.append(SOURCES.get(self.source, "all sources") if self.source else "all sources")
+        return "; ".join(parts)
+
+
+def parse_filters(query: str | dict[str, list[str]] | None, default_definition: str = "home_office") -> Filters:
+    """Filters from a URL query string (``a=1&b=2`` or parsed pairs); bad values are dropped."""
+    if isinstance(query, str) or query is None:
+        q = parse_qs((query or "").lstrip("?"), keep_blank_values=False)
+    else:
+        q = {k: list(v) if isinstance(v, (list, tuple)) else [str(v)] for k, v in query.items()}
+    msgs: list[str] = []
+
+    def codes(key: str) -> tuple[str, ...]:
+        out = []
+        for raw in q.get(key, []):
+            for v in raw.split(","):
+                v = v.strip().upper()
+                if not v:
+                    continue
+                if GSS.match(v):
+                    out.append(v)
+                else:
+                    msgs.append(f"Ignored {key} {v[:20]!r}: not a GSS code.")
+        return tuple(dict.fromkeys(out))
+
+    def month(key: str) -> str | None:
+        vals = q.get(key, [])
+        if not vals:
+            return None
+        v = vals[-1].strip()
+        if MONTH.match(v):
+            return v
+        msgs.append(f"Ignored {key} {v[:20]!r}: expected YYYY-MM.")
+        return None
+
+    definition_name = (q.get("definition") or [default_definition])[-1]
+    try:
+        definition = load_definition(definition_name)
+    except DefinitionError:
+        msgs.append(f"Unknown definition {definition_name[:30]!r}: using {default_definition}.")
+        definition_name = default_definition
+        definition = load_definition(definition_name)
+
+    group = (q.get("group") or [None])[-1]
+    if group is not None and group not in definition.group_keys():
+        msgs.append(f"Unknown offence group {group[:30]!r}: showing all serious violence.")
+        group = None
+
+    source: str | None = "police"
+    if q.get("source"):
+        s = q["source"][-1]
+        if s == "all":
+            source = None
+        elif s in SOURCES:
+            source = s
+        else:
+            msgs.append(f"Unknown source {s[:30]!r}: showing police recorded crime.")
+
+    date_from, date_to = month("from"), month("to")
+    if date_from and date_to and date_from > date_to:
+        msgs.append("The period ends before it starts: the dates were swapped.")
+        date_from, date_to = date_to, date_from
+    return Filters(
+        districts=codes("district"),
+        wards=codes("ward"),
+        date_from=date_from,
+        date_to=date_to,
+        group=group,
+        source=source,
+        definition=definition_name,
+        messages=tuple(msgs),
+    )

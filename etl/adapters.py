@@ -1,0 +1,285 @@
+"""Feed-specific reshaping of a raw file into the contract's columns (still all text).
+
+Event feeds arrive in the contract's shape already (after the mapping file's renames); the
+official reference files do not: ONS lookups carry year suffixes (LSOA21CD, WD23CD), IoD files
+are wide with long headers, population estimates are wide by sex and age, boundaries are
+GeoJSON. Each adapter turns its input into temp table ``canon`` so one validator serves all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from etl.contracts import Contract
+from etl.mapping import Mapping, normalise_name
+from etl.read import FileRefused
+
+INDICATOR_MISSING = ("z", "x", "c", ":", "..", "[c]", "[x]", "[z]", "[low]", "u", "-")
+
+IOD_DOMAINS = {
+    "index_of_multiple_deprivation_imd": "imd",
+    "income": "income",
+    "employment": "employment",
+    "education_skills_and_training": "education",
+    "health_deprivation_and_disability": "health",
+    "crime": "crime",
+    "barriers_to_housing_and_services": "barriers",
+    "living_environment": "living_environment",
+    "income_deprivation_affecting_children_index_idaci": "idaci",
+    "income_deprivation_affecting_older_people_idaopi": "idaopi",
+}
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str = "raw") -> list[str]:
+    return [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+
+
+def _standard(con, path: Path, contract: Contract, mapping: Mapping) -> None:
+    present = set(_columns(con)) - {"_line"}
+    defaults = dict(mapping.defaults)
+    missing = [c for c in contract.required if c not in present and c not in defaults]
+    if missing:
+        found = ", ".join(sorted(present)) or "none"
+        raise FileRefused(
+            path,
+            f"missing required column(s) {', '.join(missing)} for feed {contract.feed!r} "
+            f"(found: {found}); rename them in a mapping file if they are named differently",
+            line=1,
+            column=missing[0],
+        )
+    params: dict[str, object] = {}
+    select = ["_line"]
+    for i, col in enumerate(contract.names):
+        if col in present:
+            select.append(f"CAST({_q(col)} AS VARCHAR) AS {_q(col)}")
+        elif col in defaults:
+            params[f"d{i}"] = defaults[col]
+            select.append(f"CAST($d{i} AS VARCHAR) AS {_q(col)}")
+        else:
+            select.append(f"CAST(NULL AS VARCHAR) AS {_q(col)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE canon AS SELECT {', '.join(select)} FROM raw", params)
+
+
+def _geography(con, path: Path, contract: Contract, mapping: Mapping) -> None:
+    cols = _columns(con)
+    found: dict[str, str] = {}
+    year = None
+    for c in cols:
+        m = re.fullmatch(r"(lsoa|wd|lad)(\d{2})(cd|nm)", c)
+        if not m:
+            continue
+        kind = {"lsoa": "lsoa", "wd": "ward", "lad": "district"}[m.group(1)]
+        found[f"{kind}_{'code' if m.group(3) == 'cd' else 'name'}"] = c
+        if kind == "lsoa":
+            year = 2000 + int(m.group(2))
+    for c in contract.names:
+        if c in cols and c not in found:
+            found[c] = c
+    if "lsoa_year" in cols:
+        found["lsoa_year"] = "lsoa_year"
+    if year and "lsoa_year" not in found:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE raw AS SELECT *, '{year}' AS lsoa_year FROM raw"
+        )
+        found["lsoa_year"] = "lsoa_year"
+    renames = {v: k for k, v in found.items()}
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE raw AS SELECT "
+        + ", ".join(f"{_q(c)} AS {_q(renames.get(c, c))}" for c in _columns(con))
+        + " FROM raw"
+    )
+    _standard(con, path, contract, mapping)
+
+
+def _imd(con, path: Path, contract: Contract, mapping: Mapping) -> None:
+    cols = _columns(con)
+    lsoa = next((c for c in cols if c.startswith("lsoa_code")), None)
+    district = next((c for c in cols if c.startswith("local_authority_district_code")), None)
+    if lsoa is None:
+        raise FileRefused(path, "no 'LSOA code (2011)' column: is this an IoD 2019 file?", line=1)
+    measures: dict[str, dict[str, str]] = {}
+    for c in cols:
+        m = re.match(r"(.+?)_(score|rank|decile)(_|$)", c)
+        if not m:
+            continue
+        domain = IOD_DOMAINS.get(m.group(1))
+        if domain:
+            measures.setdefault(domain, {})[m.group(2)] = c
+    if not measures:
+        raise FileRefused(
+            path,
+            "no IoD score, rank or decile columns found (expected IoD 2019 File 1, 2 or 5)",
+            line=1,
+        )
+    parts = []
+    for domain, m in measures.items():
+        parts.append(
+            f"SELECT _line, {_q(lsoa)} AS lsoa_code, "
+            f"{_q(district) if district else 'NULL'} AS district_code, '{domain}' AS domain, "
+            + ", ".join(
+                f"{_q(m[k]) if k in m else 'NULL'} AS {k}" for k in ("score", "rank", "decile")
+            )
+            + " FROM raw"
+        )
+    con.execute("CREATE OR REPLACE TEMP TABLE raw AS " + " UNION ALL ".join(parts))
+    _standard(con, path, contract, mapping)
+
+
+def _year_from(path: Path, mapping: Mapping) -> str | None:
+    if "year" in mapping.defaults:
+        return mapping.defaults["year"]
+    m = re.search(r"(?:mid[-_ ]?)?((?:19|20)\d{2})", path.name)
+    return m.group(1) if m else None
+
+
+def _population(con, path: Path, contract: Contract, mapping: Mapping) -> None:
+    cols = _columns(con)
+    if {"area_code", "sex", "population"} <= set(cols):
+        _standard(con, path, contract, mapping)
+        return
+    area = next(
+        (c for c in cols if re.fullmatch(r"lsoa(_20\d\d)?_code|lsoa\d\dcd|lsoa_code_20\d\d", c)),
+        None,
+    ) or next((c for c in cols if c.startswith("lsoa_code")), None)
+    if area is None:
+        raise FileRefused(
+            path,
+            "no LSOA code column (expected 'LSOA 2021 Code' or 'LSOA code (2011)'); "
+            "population is taken by LSOA",
+            line=1,
+        )
+    year = _year_from(path, mapping)
+    if year is None:
+        raise FileRefused(
+            path,
+            "cannot tell the year of these estimates; put it in the file name (mid2022) "
+            "or in the mapping file ([defaults] year = 2022)",
+        )
+    by_age = [c for c in cols if re.fullmatch(r"[fm]\d{1,2}(_plus)?", c)]
+    total = next(
+        (c for c in cols if c in ("total", "all_ages") or c.startswith("total_population")),
+        None,
+    )
+    if by_age:
+        names = ", ".join(_q(c) for c in by_age)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE raw AS "
+            f"SELECT _line, {_q(area)} AS area_code, '{year}' AS year, "
+            "upper(left(col, 1)) AS sex, regexp_extract(col, '\\d+') AS age, v AS population "
+            f"FROM (UNPIVOT raw ON {names} INTO NAME col VALUE v)"
+        )
+    elif total:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE raw AS "
+            f"SELECT _line, {_q(area)} AS area_code, '{year}' AS year, 'persons' AS sex, "
+            f"NULL AS age, {_q(total)} AS population FROM raw"
+        )
+    else:
+        raise FileRefused(path, "no population columns (expected Total, or F0..F90 and M0..M90)")
+    _standard(con, path, contract, mapping)
+
+
+def _geojson_rows(path: Path) -> pa.Table:
+    import shapely
+    from pyproj import Transformer
+    from shapely.geometry import mapping as geo_mapping
+    from shapely.geometry import shape
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+        features = doc["features"]
+    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise FileRefused(path, f"is not a GeoJSON FeatureCollection ({exc})") from None
+    crs = json.dumps(doc.get("crs", {}))
+    bng = "27700" in crs
+    to_wgs = Transformer.from_crs(27700, 4326, always_xy=True) if bng else None
+    to_bng = Transformer.from_crs(4326, 27700, always_xy=True)
+    rows: dict[str, list] = {k: [] for k in (
+        "_line", "level", "area_code", "area_name", "vintage", "geometry",
+        "centroid_lon", "centroid_lat", "area_km2")}
+    for i, feat in enumerate(features, start=1):
+        props = {normalise_name(k): v for k, v in (feat.get("properties") or {}).items()}
+        code_key = next(
+            (k for k in props if re.fullmatch(r"(lsoa|wd|lad)\d\dcd", k)), None
+        ) or next((k for k in ("lsoa_code", "ward_code", "district_code", "area_code") if k in props), None)
+        level = vintage = None
+        if code_key:
+            prefix = re.match(r"[a-z]+", code_key).group(0)
+            level = {"lsoa": "lsoa", "wd": "ward", "lad": "district", "ward": "ward",
+                     "district": "district"}.get(prefix)
+            m = re.search(r"\d\d", code_key)
+            vintage = str(2000 + int(m.group(0))) if m else None
+        name_key = code_key[:-2] + "nm" if code_key and code_key.endswith("cd") else None
+        geom_text = cx = cy = km2 = None
+        try:
+            geom = shape(feat["geometry"])
+            if to_wgs is not None:
+                geom = shapely.transform(
+                    geom, lambda xy: __import__("numpy").column_stack(to_wgs.transform(xy[:, 0], xy[:, 1]))
+                )
+            if geom.is_valid and not geom.is_empty:
+                simple = shapely.simplify(geom, 0.00005, preserve_topology=True)
+                geom_text = json.dumps(geo_mapping(shapely.set_precision(simple, 1e-5)))
+                c = geom.representative_point()
+                cx, cy = round(c.x, 6), round(c.y, 6)
+                proj = shapely.transform(
+                    geom, lambda xy: __import__("numpy").column_stack(to_bng.transform(xy[:, 0], xy[:, 1]))
+                )
+                km2 = round(proj.area / 1e6, 6)
+        except Exception:  # a broken geometry is reported by validation (geometry required)
+            geom_text = None
+        rows["_line"].append(i)
+        rows["level"].append(level)
+        rows["area_code"].append(str(props.get(code_key)) if code_key and props.get(code_key) else None)
+        rows["area_name"].append(str(props.get(name_key)) if name_key and props.get(name_key) else None)
+        rows["vintage"].append(vintage)
+        rows["geometry"].append(geom_text)
+        rows["centroid_lon"].append(None if cx is None else str(cx))
+        rows["centroid_lat"].append(None if cy is None else str(cy))
+        rows["area_km2"].append(None if km2 is None else str(km2))
+    return pa.table({k: pa.array(v, pa.int64() if k == "_line" else pa.string()) for k, v in rows.items()})
+
+
+def read_boundaries(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    table = _geojson_rows(path)
+    con.register("geo_in", table)
+    con.execute("CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM geo_in")
+    con.unregister("geo_in")
+    return table.num_rows
+
+
+ADAPTERS = {"geography": _geography, "imd": _imd, "population": _population}
+
+
+def to_canonical(con, path: Path, contract: Contract, mapping: Mapping) -> None:
+    """Make temp table ``canon`` (contract columns as text, plus ``_line``) from ``raw``."""
+    if mapping.wide and contract.feed == "indicators":
+        _melt_indicators(con, mapping)
+    ADAPTERS.get(contract.feed, _standard)(con, path, contract, mapping)
+
+
+def _melt_indicators(con, mapping: Mapping) -> None:
+    """Wide indicator sheets (one column per measure) become long indicator rows."""
+    cols = set(_columns(con))
+    value_cols = [c for c in mapping.wide if c in cols]
+    keep = [c for c in cols if c not in mapping.wide]
+    names = ", ".join(_q(c) for c in value_cols)
+    codes = list(mapping.wide)
+    labels = [mapping.wide[c] for c in codes]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE raw AS SELECT * EXCLUDE (col), "
+        "list_extract($labels, list_position($codes, col)) AS indicator_code, "
+        "col AS indicator_source_column "
+        f"FROM (UNPIVOT (SELECT {', '.join(_q(c) for c in keep + value_cols)} FROM raw) "
+        f"ON {names} INTO NAME col VALUE value)",
+        {"labels": labels, "codes": codes},
+    )

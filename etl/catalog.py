@@ -1,0 +1,226 @@
+"""The writer's side of the warehouse: catalog schema, views over parts, snapshot publishing.
+
+A load writes its Parquet parts first (unreferenced, so invisible), then flips the catalog in
+one DuckDB transaction: the load row, the parts it adds, the parts it supersedes and the views
+that read them. Only then is a snapshot published. A crash before the commit leaves only
+orphan files nobody reads; a crash after it leaves a committed catalog that the next publish
+(or ``svdash check``) brings readers up to.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from etl.contracts import CONTRACTS, EVENT_FEEDS
+from etl.validate import stored_schema
+from svcore.warehouse import CATALOG, CURRENT, LOCK, PARTS, SNAPSHOTS
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS loads (
+    load_id INTEGER PRIMARY KEY, feed VARCHAR, partner VARCHAR, file_name VARCHAR,
+    file_sha256 VARCHAR, mapping_sha256 VARCHAR, status VARCHAR, rows_read BIGINT,
+    rows_loaded BIGINT, rows_quarantined BIGINT, rows_out_of_area BIGINT, rows_excluded BIGINT,
+    periods VARCHAR[], message VARCHAR, encoding VARCHAR, started_at TIMESTAMP,
+    finished_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS parts (
+    table_name VARCHAR, partner VARCHAR, period_key VARCHAR, path VARCHAR, rows BIGINT,
+    load_id INTEGER, active BOOLEAN, superseded_by INTEGER
+);
+"""
+
+QUARANTINE_SCHEMA = [
+    ("load_id", "INTEGER"),
+    ("feed", "VARCHAR"),
+    ("file_name", "VARCHAR"),
+    ("line", "BIGINT"),
+    ("column_name", "VARCHAR"),
+    ("reason", "VARCHAR"),
+]
+
+TABLES = (*CONTRACTS, "quarantine")
+
+
+def schema_of(table: str) -> list[tuple[str, str]]:
+    return QUARANTINE_SCHEMA if table == "quarantine" else stored_schema(CONTRACTS[table])
+
+
+def _ident(name: str) -> str:
+    assert name.replace("_", "").isalnum(), name
+    return name
+
+
+def view_sql(table: str, paths: list[str]) -> str:
+    """A view over a table's live parts, typed and empty when there are none."""
+    cols = schema_of(table)
+    if not paths:
+        body = ", ".join(f"CAST(NULL AS {t}) AS {_ident(c)}" for c, t in cols)
+        return f"CREATE OR REPLACE VIEW {_ident(table)} AS SELECT {body} WHERE FALSE"
+    files = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+    body = ", ".join(f"CAST({_ident(c)} AS {t}) AS {_ident(c)}" for c, t in cols)
+    return (
+        f"CREATE OR REPLACE VIEW {_ident(table)} AS SELECT {body} "
+        f"FROM read_parquet([{files}], union_by_name = true)"
+    )
+
+
+# One row shape for every event source, so pages and exports can ask across sources.
+EVENTS_COLUMNS = (
+    "source", "partner", "period", "event_date", "hour", "lsoa_code", "ward_code",
+    "district_code", "record_key", "person_key", "age", "sex", "ethnicity", "location_type",
+    "weapon", "domestic_abuse", "ho_offence_code", "crime_type", "assault_method",
+    "relationship_to_assailant", "assault_location_type", "admitted", "index_offence_group",
+    "rosh_level", "supervision_type", "offence_group", "first_time_entrant",
+    "suspect_age", "suspect_sex", "suspect_ethnicity", "site_code",
+)
+
+_EVENT_SOURCES: dict[str, dict[str, str]] = {
+    "police": {
+        "event_date": "offence_date", "hour": "hour(offence_time)", "lsoa_code": "lsoa_code",
+        "record_key": "crime_key", "age": "victim_age", "sex": "victim_sex",
+        "ethnicity": "victim_ethnicity", "location_type": "location_type", "weapon": "weapon",
+        "domestic_abuse": "domestic_abuse", "ho_offence_code": "ho_offence_code",
+        "suspect_age": "suspect_age", "suspect_sex": "suspect_sex",
+        "suspect_ethnicity": "suspect_ethnicity",
+    },
+    "policeuk": {"lsoa_code": "lsoa_code", "record_key": "crime_key", "crime_type": "crime_type"},
+    "health": {
+        "event_date": "CAST(coalesce(assault_datetime, arrival_datetime) AS DATE)",
+        "hour": "hour(coalesce(assault_datetime, arrival_datetime))",
+        "lsoa_code": "assault_lsoa_code", "record_key": "attendance_key", "age": "patient_age",
+        "sex": "patient_sex", "location_type": "assault_location_type",
+        "weapon": "assault_method", "assault_method": "assault_method",
+        "domestic_abuse": "relationship_to_assailant IN ('partner_ex', 'family')",
+        "relationship_to_assailant": "relationship_to_assailant",
+        "assault_location_type": "assault_location_type", "admitted": "admitted",
+        "site_code": "site_code",
+    },
+    "probation": {
+        "event_date": "snapshot_date", "lsoa_code": "home_lsoa_code", "person_key": "person_key",
+        "age": "age", "sex": "sex", "ethnicity": "ethnicity",
+        "index_offence_group": "index_offence_group", "rosh_level": "rosh_level",
+        "supervision_type": "supervision_type",
+    },
+    "youth_justice": {
+        "event_date": "offence_date", "lsoa_code": "home_lsoa_code", "person_key": "person_key",
+        "age": "age", "sex": "sex", "ethnicity": "ethnicity", "offence_group": "offence_group",
+        "first_time_entrant": "first_time_entrant",
+    },
+}
+
+_EVENT_TYPES = {
+    "period": "DATE", "event_date": "DATE", "hour": "INTEGER", "age": "INTEGER",
+    "suspect_age": "INTEGER", "domestic_abuse": "BOOLEAN", "admitted": "BOOLEAN",
+    "first_time_entrant": "BOOLEAN",
+}
+
+
+def events_view_sql() -> str:
+    selects = []
+    for source in EVENT_FEEDS:
+        m = _EVENT_SOURCES[source]
+        cols = []
+        for c in EVENTS_COLUMNS:
+            if c == "source":
+                expr = f"'{source}'"
+            elif c in ("partner", "period", "ward_code", "district_code"):
+                expr = c
+            else:
+                expr = m.get(c, "NULL")
+            cols.append(f"CAST({expr} AS {_EVENT_TYPES.get(c, 'VARCHAR')}) AS {c}")
+        selects.append(f"SELECT {', '.join(cols)} FROM {source}")
+    return "CREATE OR REPLACE VIEW events AS " + " UNION ALL ".join(selects)
+
+
+def connect_writer(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(warehouse / CATALOG))
+    con.execute(SCHEMA)
+    con.execute("SET file_search_path = $p", {"p": str(warehouse.resolve())})
+    return con
+
+
+def rebuild_views(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = TABLES) -> None:
+    for table in tables:
+        paths = [
+            r[0]
+            for r in con.execute(
+                "SELECT path FROM parts WHERE table_name = $t AND active ORDER BY path",
+                {"t": table},
+            ).fetchall()
+        ]
+        con.execute(view_sql(table, paths))
+    con.execute(events_view_sql())
+
+
+@contextmanager
+def write_lock(warehouse: Path, timeout: float = 600.0) -> Iterator[None]:
+    """One writer at a time; a second load waits for the first rather than racing it."""
+    warehouse.mkdir(parents=True, exist_ok=True)
+    fh = open(warehouse / LOCK, "a+")  # noqa: SIM115 - held for the block's duration
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"another load is still writing to {warehouse}; try again later"
+                    ) from None
+                time.sleep(0.2)
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(warehouse: Path, keep: int = 3) -> Path:
+    """Copy the committed, closed catalog to a new snapshot; point CURRENT at it atomically.
+
+    The caller checkpoints and closes its writer connection first, so the copy is the whole
+    committed state. Older snapshots beyond ``keep`` are removed (a reader that still has one
+    open keeps reading it: unlinking an open file is safe on POSIX).
+    """
+    snaps = warehouse / SNAPSHOTS
+    snaps.mkdir(exist_ok=True)
+    existing = sorted(snaps.glob("catalog-*.duckdb"))
+    seq = int(existing[-1].stem.split("-")[1]) + 1 if existing else 1
+    name = f"catalog-{seq:06d}.duckdb"
+    tmp = snaps / f".{name}.tmp"
+    shutil.copyfile(warehouse / CATALOG, tmp)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, snaps / name)
+    pointer_tmp = warehouse / f".{CURRENT}.tmp"
+    pointer_tmp.write_text(name + "\n", encoding="utf-8")
+    with open(pointer_tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(pointer_tmp, warehouse / CURRENT)
+    _fsync_dir(warehouse)
+    for p in sorted(snaps.glob("catalog-*.duckdb"))[:-keep]:
+        p.unlink(missing_ok=True)
+    return snaps / name
+
+
+def parts_dir(warehouse: Path, table: str) -> Path:
+    d = warehouse / PARTS / table
+    d.mkdir(parents=True, exist_ok=True)
+    return d

@@ -1,0 +1,344 @@
+"""Loading partner files: validate, write parts, commit the catalog, publish a snapshot.
+
+Each file is its own all-or-nothing unit: it is refused whole (warehouse data unchanged) when
+it cannot be read or more than the threshold of its rows are bad; otherwise its good rows
+replace whatever the same partner sent before for the same periods, its bad rows go to
+quarantine with line, column and reason, and rows outside the area are counted and set aside.
+The same file twice is recognised by its SHA-256 and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from etl import adapters, catalog
+from etl.contracts import CONTRACTS, contract
+from etl.mapping import Mapping, MappingError, read_mapping
+from etl.pseudonymise import PseudonymKey, load_key
+from etl.read import FileRefused, read_raw
+from etl.validate import counts, quarantine_rows, stored_select, validate
+from svcore.config import Settings, read_settings, write_settings
+from svcore.warehouse import CATALOG, CURRENT
+
+MAX_REPORTED_ERRORS = 1000
+
+
+@dataclass
+class FileReport:
+    path: str
+    feed: str
+    status: str  # loaded | refused | unchanged
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_out_of_area: int = 0
+    rows_excluded: int = 0
+    errors: list[dict] = field(default_factory=list)
+    message: str = ""
+    load_id: int | None = None
+    periods: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def init_warehouse(warehouse: Path, settings: Settings) -> Path:
+    """An empty warehouse for an area; running it again with the same area changes nothing."""
+    warehouse = Path(warehouse)
+    if (warehouse / CURRENT).exists():
+        existing = read_settings(warehouse)
+        if existing.districts != settings.districts:
+            raise ValueError(
+                f"{warehouse} is already a warehouse for {', '.join(existing.districts)}; "
+                "choose another --warehouse folder for a different area"
+            )
+        return warehouse
+    warehouse.mkdir(parents=True, exist_ok=True)
+    write_settings(warehouse, settings)
+    with catalog.write_lock(warehouse):
+        con = catalog.connect_writer(warehouse)
+        catalog.rebuild_views(con)
+        con.execute("CHECKPOINT")
+        con.close()
+        catalog.publish(warehouse)
+    return warehouse
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _area_places(con: duckdb.DuckDBPyConnection, districts: tuple[str, ...]) -> bool:
+    """Temp table of every LSOA, ward and district code inside the area; False if none loaded."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE area_places AS "
+        "SELECT DISTINCT lsoa_code AS code, 'lsoa' AS level, ward_code, district_code "
+        "FROM geography WHERE district_code = ANY($d) "
+        "UNION ALL SELECT DISTINCT ward_code, 'ward', ward_code, district_code FROM geography "
+        "WHERE district_code = ANY($d) "
+        "UNION ALL SELECT unnest($d), 'district', NULL, unnest($d)",
+        {"d": list(districts)},
+    )
+    return con.execute("SELECT count(*) FROM area_places WHERE level = 'lsoa'").fetchone()[0] > 0
+
+
+def _already_loaded(con, feed: str, partner: str, sha: str) -> int | None:
+    row = con.execute(
+        "SELECT l.load_id FROM loads l WHERE l.feed = $f AND l.partner = $p AND "
+        "l.file_sha256 = $s AND l.status = 'loaded' AND NOT EXISTS (SELECT 1 FROM parts "
+        "WHERE parts.load_id = l.load_id AND parts.superseded_by IS NOT NULL) "
+        "ORDER BY l.load_id DESC LIMIT 1",
+        {"f": feed, "p": partner, "s": sha},
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _check_key(con, key: PseudonymKey) -> None:
+    row = con.execute("SELECT value FROM meta WHERE key = 'key_fingerprint'").fetchone()
+    if row is None:
+        con.execute("INSERT INTO meta VALUES ('key_fingerprint', $v)", {"v": key.fingerprint})
+    elif row[0] != key.fingerprint:
+        raise FileRefused(
+            key.path,
+            "this pseudonymisation key is not the one the warehouse was built with, so "
+            "references would not link; point SVDASH_KEY_FILE at the original key",
+        )
+
+
+def _load_one(
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Path,
+    settings: Settings,
+    feed: str,
+    path: Path,
+    mapping: Mapping,
+    partner: str,
+    key: PseudonymKey,
+) -> FileReport:
+    c = contract(feed)
+    report = FileReport(path=str(path), feed=feed, status="refused")
+    started = dt.datetime.now()
+    sha = _sha256(path)
+    if _already_loaded(con, feed, partner, sha) is not None:
+        report.status = "unchanged"
+        report.message = "this file was loaded before; nothing changed"
+        return report
+
+    if feed == "boundaries":
+        adapters.read_boundaries(con, path)
+        rejects: list = []
+        encoding = "utf-8"
+    else:
+        raw = read_raw(con, path, mapping)
+        rejects, encoding = raw.rejects, raw.encoding
+    adapters.to_canonical(con, path, c, mapping)
+    has_geo = _area_places(con, settings.districts)
+    if c.kind == "event" and not has_geo:
+        raise FileRefused(
+            path,
+            "no geography lookup for the area is loaded yet, so rows cannot be placed; "
+            "load one first with `svdash load geography LOOKUP.csv`",
+        )
+    validate(con, c, mapping, key, settings.districts, has_geo)
+    n = counts(con, len(rejects))
+    report.rows_read, report.rows_loaded = n.rows_read, n.rows_loaded
+    report.rows_quarantined, report.rows_out_of_area = n.rows_quarantined, n.rows_out_of_area
+    report.rows_excluded = n.rows_excluded
+    qrows = [(line, col, reason) for line, col, reason in rejects] + quarantine_rows(con)
+    qrows.sort(key=lambda r: r[0])
+    report.errors = [
+        {"line": line, "column": col, "reason": reason}
+        for line, col, reason in qrows[:MAX_REPORTED_ERRORS]
+    ]
+    judged = n.rows_read - n.rows_out_of_area - n.rows_excluded
+    bad_share = n.rows_quarantined / judged if judged else 0.0
+    if n.rows_read == 0:
+        report.message = "the file has a header but no data rows"
+    elif n.rows_loaded == 0 and n.rows_quarantined == 0:
+        report.message = "no rows of this file fall inside the partnership area"
+    elif bad_share > settings.bad_row_threshold:
+        report.message = (
+            f"refused: {n.rows_quarantined:,} of {judged:,} rows ({bad_share:.1%}) broke the "
+            f"feed's rules, above the {settings.bad_row_threshold:.0%} threshold; "
+            "nothing from this file was loaded"
+        )
+    else:
+        report.status = "loaded"
+    if report.status == "refused" and not report.message:
+        report.message = "refused"
+
+    load_id = (con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()[0])
+    report.load_id = load_id
+    token = secrets.token_hex(4)
+    new_parts: list[tuple[str, str, str, str, int]] = []
+    if report.status == "loaded":
+        key_params = key.params() if any(col.pseudonymise for col in c.columns) else {}
+        period_expr = (
+            f"strftime({c.period_sql}, '%Y-%m')" if c.kind == "event" else f"({c.period_sql})"
+        )
+        extra = (
+            f", ward_code_ AS ward_code, district_code_ AS district_code, {c.period_sql} AS period"
+            if c.kind == "event"
+            else ""
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE good AS SELECT {stored_select(c, key)}{extra}, "
+            f"$partner AS partner, {period_expr} AS period_key, $load_id AS load_id "
+            "FROM checked WHERE _status = 'ok' ORDER BY period_key, _line",
+            {**key_params, "partner": partner, "load_id": load_id},
+        )
+        periods = [r[0] for r in con.execute(
+            "SELECT period_key, count(*) FROM good GROUP BY period_key ORDER BY period_key"
+        ).fetchall()]
+        report.periods = periods
+        folder = catalog.parts_dir(warehouse, feed)
+        for i, period in enumerate(periods):
+            rel = f"parts/{feed}/L{load_id:06d}-{token}-{i:04d}.parquet"
+            con.execute(
+                f"COPY (SELECT * FROM good WHERE period_key = $pk) TO '{warehouse.resolve() / rel}' "
+                "(FORMAT parquet, COMPRESSION zstd)",
+                {"pk": period},
+            )
+            rows = con.execute("SELECT count(*) FROM good WHERE period_key = $pk", {"pk": period}).fetchone()[0]
+            new_parts.append((feed, partner, period, rel, rows))
+        del folder
+    if qrows:
+        rel = f"parts/quarantine/L{load_id:06d}-{token}.parquet"
+        catalog.parts_dir(warehouse, "quarantine")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE q AS SELECT $load_id::INTEGER AS load_id, $feed AS feed, "
+            "$file AS file_name, line::BIGINT AS line, column_name, reason "
+            "FROM (SELECT unnest($lines) AS line, unnest($cols) AS column_name, "
+            "unnest($reasons) AS reason)",
+            {
+                "load_id": load_id, "feed": feed, "file": path.name,
+                "lines": [r[0] for r in qrows], "cols": [r[1] for r in qrows],
+                "reasons": [r[2] for r in qrows],
+            },
+        )
+        con.execute(f"COPY q TO '{warehouse.resolve() / rel}' (FORMAT parquet, COMPRESSION zstd)")
+        new_parts.append(("quarantine", partner, str(load_id), rel, len(qrows)))
+
+    # The commit: one transaction flips the catalog to the new state.
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO loads VALUES ($id, $feed, $partner, $file, $sha, $msha, $status, $read, "
+            "$loaded, $q, $out, $excl, $periods, $msg, $enc, $start, $end)",
+            {
+                "id": load_id, "feed": feed, "partner": partner, "file": path.name, "sha": sha,
+                "msha": mapping.sha256, "status": report.status, "read": n.rows_read,
+                "loaded": n.rows_loaded if report.status == "loaded" else 0,
+                "q": n.rows_quarantined, "out": n.rows_out_of_area, "excl": n.rows_excluded,
+                "periods": report.periods, "msg": report.message, "enc": encoding,
+                "start": started, "end": dt.datetime.now(),
+            },
+        )
+        if report.status == "loaded":
+            con.execute(
+                "UPDATE parts SET active = FALSE, superseded_by = $id WHERE table_name = $t AND "
+                "partner = $p AND active AND list_contains($periods, period_key)",
+                {"id": load_id, "t": feed, "p": partner, "periods": report.periods},
+            )
+        for table, part_partner, period, rel, rows in new_parts:
+            con.execute(
+                "INSERT INTO parts VALUES ($t, $p, $k, $path, $rows, $id, TRUE, NULL)",
+                {"t": table, "p": part_partner, "k": period, "path": rel, "rows": rows, "id": load_id},
+            )
+        catalog.rebuild_views(con, (feed, "quarantine"))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return report
+
+
+def load_files(
+    warehouse: Path,
+    feed: str,
+    paths: Sequence[Path],
+    mapping_path: Path | None = None,
+    partner: str | None = None,
+    key_path: Path | None = None,
+    progress: Callable[[Path, FileReport], None] | None = None,
+) -> list[FileReport]:
+    """Load each file in turn (each all-or-nothing), then publish one snapshot for readers."""
+    warehouse = Path(warehouse)
+    if feed not in CONTRACTS:
+        raise ValueError(f"unknown feed {feed!r} (feeds: {', '.join(CONTRACTS)})")
+    settings = read_settings(warehouse)
+    mapping = read_mapping(mapping_path)
+    if mapping.feed and mapping.feed != feed:
+        raise MappingError(f"{mapping_path}: this mapping is for feed {mapping.feed!r}, not {feed!r}")
+    partner = partner or mapping.partner or feed
+    key = load_key(key_path, warehouse)
+    reports: list[FileReport] = []
+    with catalog.write_lock(warehouse):
+        con = catalog.connect_writer(warehouse)
+        try:
+            _check_key(con, key)
+            for path in paths:
+                path = Path(path)
+                try:
+                    report = _load_one(con, warehouse, settings, feed, path, mapping, partner, key)
+                except FileRefused as exc:
+                    report = FileReport(
+                        path=str(path), feed=feed, status="refused", message=exc.reason,
+                        errors=[{"line": exc.line, "column": exc.column, "reason": exc.reason}],
+                    )
+                reports.append(report)
+                if progress:
+                    progress(path, report)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        if any(r.status == "loaded" or r.load_id for r in reports):
+            catalog.publish(warehouse)
+    return reports
+
+
+def status(warehouse: Path) -> dict:
+    """Per feed: rows, periods covered, last load, quarantined; from the published snapshot."""
+    from svcore.warehouse import connect_reader
+
+    con = connect_reader(warehouse)
+    try:
+        out = {}
+        for feed in CONTRACTS:
+            rows, first, last, nperiods = con.execute(
+                "SELECT coalesce(sum(rows), 0), min(period_key), max(period_key), "
+                "count(DISTINCT period_key) FROM parts WHERE table_name = $f AND active",
+                {"f": feed},
+            ).fetchone()
+            last_load, q, files = con.execute(
+                "SELECT max(finished_at), coalesce(sum(rows_quarantined), 0), "
+                "count(*) FILTER (status = 'loaded') FROM loads WHERE feed = $f",
+                {"f": feed},
+            ).fetchone()
+            refused = con.execute(
+                "SELECT count(*) FROM loads WHERE feed = $f AND status = 'refused'", {"f": feed}
+            ).fetchone()[0]
+            out[feed] = {
+                "rows": int(rows), "periods": int(nperiods), "first_period": first,
+                "last_period": last,
+                "last_load": last_load.isoformat(timespec="seconds") if last_load else None,
+                "files_loaded": int(files), "files_refused": int(refused),
+                "rows_quarantined": int(q),
+            }
+        return out
+    finally:
+        con.close()
+
+
+__all__ = ["FileReport", "init_warehouse", "load_files", "status", "CATALOG"]

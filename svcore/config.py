@@ -1,0 +1,118 @@
+"""Area settings: which districts make up the partnership, and the thresholds it works to.
+
+They live in ``svdash.toml`` inside the warehouse folder so that a warehouse carries its own
+area with it (a backup restores the area too) and an analyst can read and edit them by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import tomli_w
+
+SETTINGS_FILE = "svdash.toml"
+DEFAULT_WAREHOUSE = Path("data/warehouse")
+WAREHOUSE_ENV = "SVDASH_WAREHOUSE"
+
+DISTRICT_CODE = re.compile(r"^[EWSN]0[6789]\d{6}$")
+
+# The demo partnership: West Yorkshire's five metropolitan districts (real ONS codes).
+WEST_YORKSHIRE: dict[str, str] = {
+    "E08000032": "Bradford",
+    "E08000033": "Calderdale",
+    "E08000034": "Kirklees",
+    "E08000035": "Leeds",
+    "E08000036": "Wakefield",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One partnership's area and rules; written by ``svdash init``, read by everyone."""
+
+    districts: tuple[str, ...]
+    area_name: str = "Violence Reduction Partnership"
+    definition: str = "home_office"
+    bad_row_threshold: float = 0.05
+    suppress_below: int = 5
+    suppress_below_by_source: dict[str, int] = field(default_factory=lambda: {"health": 8})
+    min_events_for_rate: int = 10
+    demo: bool = False
+
+    def __post_init__(self) -> None:
+        bad = [d for d in self.districts if not DISTRICT_CODE.match(d)]
+        if bad:
+            raise ValueError(f"not a district GSS code: {', '.join(bad)}")
+        if not self.districts:
+            raise ValueError("a partnership needs at least one district")
+        if not 0 <= self.bad_row_threshold <= 1:
+            raise ValueError("bad_row_threshold is a share between 0 and 1")
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+
+def warehouse_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The warehouse folder: the option if given, else ``SVDASH_WAREHOUSE``, else the default."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(WAREHOUSE_ENV)
+    return Path(env) if env else DEFAULT_WAREHOUSE
+
+
+def read_settings(warehouse: Path) -> Settings:
+    path = warehouse / SETTINGS_FILE
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{warehouse} is not a warehouse (no {SETTINGS_FILE}); "
+            "create one with `svdash init --districts CODE,...` or `svdash demo`"
+        )
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    area = raw.get("area", {})
+    load = raw.get("load", {})
+    disclosure = raw.get("disclosure", {})
+    return Settings(
+        districts=tuple(area.get("districts", ())),
+        area_name=area.get("name", Settings.area_name),
+        definition=area.get("definition", Settings.definition),
+        demo=bool(area.get("demo", False)),
+        bad_row_threshold=float(load.get("bad_row_threshold", Settings.bad_row_threshold)),
+        suppress_below=int(disclosure.get("suppress_below", Settings.suppress_below)),
+        suppress_below_by_source={
+            str(k): int(v) for k, v in disclosure.get("suppress_below_by_source", {}).items()
+        }
+        or {"health": 8},
+        min_events_for_rate=int(
+            disclosure.get("min_events_for_rate", Settings.min_events_for_rate)
+        ),
+    )
+
+
+def write_settings(warehouse: Path, settings: Settings) -> Path:
+    data = asdict(settings)
+    doc = {
+        "area": {
+            "name": data["area_name"],
+            "districts": list(data["districts"]),
+            "definition": data["definition"],
+            "demo": data["demo"],
+        },
+        "load": {"bad_row_threshold": data["bad_row_threshold"]},
+        "disclosure": {
+            "suppress_below": data["suppress_below"],
+            "suppress_below_by_source": data["suppress_below_by_source"],
+            "min_events_for_rate": data["min_events_for_rate"],
+        },
+    }
+    warehouse.mkdir(parents=True, exist_ok=True)
+    path = warehouse / SETTINGS_FILE
+    header = (
+        "# Partnership settings for this warehouse. Edit by hand; see README 'Configure'.\n"
+        "# suppress_below = 5 hides counts 1-4; health sets a stricter floor (1-7).\n"
+    )
+    path.write_text(header + tomli_w.dumps(doc), encoding="utf-8")
+    return path

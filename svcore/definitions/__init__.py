@@ -1,0 +1,163 @@
+"""The serious-violence definition as configuration: TOML files compiled to SQL predicates.
+
+Every page, export and the report pack reads groups from here, so switching the definition
+switches it everywhere at once. Predicates are built with parameters only: the values in a
+definition file are data, never spliced into SQL text.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+# Columns a rule may test, per source (the feeds' classification columns).
+CLASSIFIERS: dict[str, frozenset[str]] = {
+    "police": frozenset({"ho_offence_code", "weapon", "domestic_abuse", "location_type"}),
+    "policeuk": frozenset({"crime_type"}),
+    "health": frozenset(
+        {"assault_method", "relationship_to_assailant", "assault_location_type", "admitted"}
+    ),
+    "probation": frozenset({"index_offence_group", "rosh_level", "supervision_type"}),
+    "youth_justice": frozenset({"offence_group", "first_time_entrant"}),
+}
+
+
+class DefinitionError(ValueError):
+    """A definition file that cannot be used; the message names the file and the group."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    source: str
+    conditions: tuple[tuple[str, tuple[object, ...]], ...]
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    label: str
+    rules: tuple[Rule, ...]
+
+    def sources(self) -> frozenset[str]:
+        return frozenset(r.source for r in self.rules)
+
+
+class Params:
+    """Collects named query parameters so SQL fragments compose without string values."""
+
+    def __init__(self, prefix: str = "p") -> None:
+        self.prefix = prefix
+        self.values: dict[str, object] = {}
+
+    def add(self, value: object) -> str:
+        name = f"{self.prefix}{len(self.values)}"
+        self.values[name] = value
+        return f"${name}"
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    title: str
+    description: str
+    groups: tuple[Group, ...]
+
+    def group(self, key: str) -> Group:
+        for g in self.groups:
+            if g.key == key:
+                return g
+        raise KeyError(key)
+
+    def group_keys(self, source: str | None = None) -> list[str]:
+        return [g.key for g in self.groups if source is None or source in g.sources()]
+
+    def predicate(self, source: str, params: Params, group: str | None = None) -> str:
+        """SQL boolean over one source's table: the event is in ``group`` (or in any group)."""
+        groups = [self.group(group)] if group else list(self.groups)
+        clauses = []
+        for g in groups:
+            for rule in g.rules:
+                if rule.source != source:
+                    continue
+                parts = [
+                    f"{col} = ANY({params.add(list(values))})" for col, values in rule.conditions
+                ]
+                clauses.append("(" + (" AND ".join(parts) or "TRUE") + ")")
+        return "(" + (" OR ".join(clauses) or "FALSE") + ")"
+
+    def groups_list_sql(self, source: str, params: Params) -> str:
+        """SQL list of the group keys an event falls in (for breakdowns by group)."""
+        items = []
+        for g in self.groups:
+            if source not in g.sources():
+                continue
+            pred = self.predicate(source, params, g.key)
+            items.append(f"CASE WHEN {pred} THEN {params.add(g.key)} END")
+        if not items:
+            return "CAST([] AS VARCHAR[])"
+        return f"list_filter([{', '.join(items)}], lambda x: x IS NOT NULL)"
+
+
+def _parse(data: dict, origin: str) -> Definition:
+    try:
+        name = str(data["name"])
+        groups_raw = data["groups"]
+    except KeyError as exc:
+        raise DefinitionError(f"{origin}: missing key {exc.args[0]!r}") from None
+    groups = []
+    for key, g in groups_raw.items():
+        rules = []
+        for i, r in enumerate(g.get("rules", [])):
+            r = dict(r)
+            source = r.pop("source", None)
+            if source not in CLASSIFIERS:
+                raise DefinitionError(
+                    f"{origin}: group {key!r} rule {i + 1} has unknown source {source!r}"
+                )
+            conds = []
+            for col, values in r.items():
+                if col not in CLASSIFIERS[source]:
+                    raise DefinitionError(
+                        f"{origin}: group {key!r} rule {i + 1}: {source} has no classifying "
+                        f"column {col!r} (allowed: {', '.join(sorted(CLASSIFIERS[source]))})"
+                    )
+                if not isinstance(values, list) or not values:
+                    raise DefinitionError(
+                        f"{origin}: group {key!r} rule {i + 1}: {col} needs a non-empty list"
+                    )
+                conds.append((col, tuple(values)))
+            rules.append(Rule(source, tuple(conds)))
+        if not rules:
+            raise DefinitionError(f"{origin}: group {key!r} has no rules")
+        groups.append(Group(key, str(g.get("label", key)), tuple(rules)))
+    return Definition(
+        name, str(data.get("title", name)), str(data.get("description", "")), tuple(groups)
+    )
+
+
+def builtin_names() -> list[str]:
+    root = resources.files(__package__)
+    return sorted(p.name.removesuffix(".toml") for p in root.iterdir() if p.name.endswith(".toml"))
+
+
+@cache
+def load_definition(name_or_path: str = "home_office") -> Definition:
+    """A built-in definition by name, or a partnership's own TOML file by path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" and path.exists():
+        text, origin = path.read_text(encoding="utf-8"), str(path)
+    else:
+        if name_or_path not in builtin_names():
+            raise DefinitionError(
+                f"no definition {name_or_path!r} (built in: {', '.join(builtin_names())})"
+            )
+        res = resources.files(__package__) / f"{name_or_path}.toml"
+        text, origin = res.read_text(encoding="utf-8"), name_or_path
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DefinitionError(f"{origin}: not valid TOML: {exc}") from None
+    return _parse(data, origin)

@@ -1,0 +1,52 @@
+"""Statistical disclosure control: the one place counts are suppressed before anyone sees them.
+
+Primary suppression hides counts from 1 up to the threshold (5 by default: 1-4 shown as
+``[c]``; stricter for health). Secondary suppression follows OpenSAFELY's simple rule: while the
+hidden cells of a table add up to less than the threshold, the next smallest cell is hidden too,
+so a hidden cell cannot be recovered by subtracting the shown ones from a published total.
+Zero is a true zero and is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+SUPPRESSED = "[c]"
+
+
+@dataclass(frozen=True)
+class Rule:
+    threshold: int = 5  # counts 1..threshold-1 are hidden
+
+    def note(self) -> str:
+        return (
+            f"Counts from 1 to {self.threshold - 1} are shown as {SUPPRESSED} (confidential), "
+            "with further cells hidden where they could reveal them."
+        )
+
+
+def rule_for(settings: object, source: str | None) -> Rule:
+    """The strictest threshold applying to a source (or to all sources when mixed)."""
+    base = int(getattr(settings, "suppress_below", 5))
+    by_source: dict[str, int] = dict(getattr(settings, "suppress_below_by_source", {}) or {})
+    if source is None:
+        return Rule(max([base, *by_source.values()]))
+    return Rule(max(base, by_source.get(source, base)))
+
+
+def suppress_counts(frame: pd.DataFrame, rule: Rule, column: str = "count") -> pd.DataFrame:
+    """A copy with small counts (and the cells that would reveal them) shown as ``[c]``."""
+    out = frame.copy()
+    counts = pd.to_numeric(out[column], errors="coerce").fillna(0).astype("int64")
+    hidden = (counts > 0) & (counts < rule.threshold)
+    if hidden.any():
+        # Secondary: the hidden cells together must not be a small, recoverable number.
+        order = counts[~hidden & (counts > 0)].sort_values(kind="stable").index.tolist()
+        while hidden.any() and counts[hidden].sum() < rule.threshold and order:
+            hidden.loc[order.pop(0)] = True
+    values = counts.astype("object")
+    values[hidden] = SUPPRESSED
+    out[column] = values
+    return out

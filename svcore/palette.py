@@ -1,0 +1,20 @@
+"""Colours: the Government Analysis Function's accessible categorical palette.
+
+Ordered as the guidance recommends so that the first few series stay distinguishable for
+people with colour-vision deficiency; sequential scales for maps are single-hue.
+"""
+
+from __future__ import annotations
+
+CATEGORICAL = (
+    "#12436D",  # dark blue
+    "#28A197",  # turquoise
+    "#801650",  # dark pink
+    "#F46A25",  # orange
+    "#3D3D3D",  # dark grey
+    "#A285D1",  # light purple
+)
+
+SEQUENTIAL_BLUE = ("#DEEBF7", "#9ECAE1", "#4292C6", "#2171B5", "#08519C", "#08306B")
+SUPPRESSED_GREY = "#BFC1C3"
+TEXT = "#0B0C0C"

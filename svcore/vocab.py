@@ -1,0 +1,133 @@
+"""The controlled vocabularies of the partner feeds, with the labels people read.
+
+Contracts validate against these, the demo generator draws from them and the dashboard labels
+its axes with them, so a code is spelled in one place only.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+LOCATION_TYPES = MappingProxyType(
+    {
+        "street": "Street or public place",
+        "dwelling": "Dwelling",
+        "licensed_premises": "Licensed premises",
+        "retail": "Shop or retail",
+        "education": "School or college",
+        "transport": "Transport",
+        "open_space": "Park or open space",
+        "other": "Other",
+        "unknown": "Unknown",
+    }
+)
+
+WEAPONS = MappingProxyType(
+    {
+        "knife_sharp": "Knife or sharp instrument",
+        "firearm": "Firearm",
+        "blunt": "Blunt instrument",
+        "corrosive": "Corrosive substance",
+        "other": "Other weapon",
+        "none": "No weapon",
+        "unknown": "Unknown",
+    }
+)
+
+ASSAULT_METHODS = MappingProxyType(
+    {
+        "knife_sharp": "Knife or sharp instrument",
+        "firearm": "Firearm",
+        "blunt": "Blunt instrument",
+        "body_part": "Hit, kicked or punched",
+        "glass_bottle": "Glass or bottle",
+        "corrosive": "Corrosive substance",
+        "other": "Other",
+        "unknown": "Unknown",
+    }
+)
+
+SEXES = MappingProxyType({"F": "Female", "M": "Male", "other": "Other", "unknown": "Unknown"})
+
+ETHNICITIES = MappingProxyType(
+    {
+        "asian": "Asian",
+        "black": "Black",
+        "mixed": "Mixed",
+        "white": "White",
+        "other": "Other ethnic group",
+        "not_stated": "Not stated",
+    }
+)
+
+RELATIONSHIPS = MappingProxyType(
+    {
+        "stranger": "Stranger",
+        "acquaintance": "Acquaintance",
+        "partner_ex": "Partner or ex-partner",
+        "family": "Family member",
+        "other": "Other",
+        "unknown": "Unknown",
+    }
+)
+
+OFFENCE_GROUPS = MappingProxyType(
+    {
+        "homicide": "Homicide",
+        "violence_with_injury": "Violence with injury",
+        "violence_without_injury": "Violence without injury",
+        "robbery": "Robbery",
+        "weapons_possession": "Possession of weapons",
+        "sexual": "Sexual offences",
+        "other": "Other",
+    }
+)
+
+ROSH_LEVELS = MappingProxyType(
+    {"low": "Low", "medium": "Medium", "high": "High", "very_high": "Very high"}
+)
+
+SUPERVISION_TYPES = MappingProxyType(
+    {
+        "community_order": "Community order",
+        "suspended_sentence": "Suspended sentence order",
+        "licence": "Licence (post-custody)",
+    }
+)
+
+POLICEUK_SERIOUS_TYPES = ("Violence and sexual offences", "Robbery", "Possession of weapons")
+
+SOURCES = MappingProxyType(
+    {
+        "police": "Police recorded crime (force extract)",
+        "policeuk": "Police recorded crime (police.uk)",
+        "health": "A&E assault attendances",
+        "probation": "Probation caseload",
+        "youth_justice": "Youth justice proven offences",
+    }
+)
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+# Age bands used in every breakdown; (label, lowest age, highest age inclusive).
+AGE_BANDS: tuple[tuple[str, int, int], ...] = (
+    ("0-9", 0, 9),
+    ("10-17", 10, 17),
+    ("18-24", 18, 24),
+    ("25-34", 25, 34),
+    ("35-44", 35, 44),
+    ("45-54", 45, 54),
+    ("55-64", 55, 64),
+    ("65+", 65, 120),
+)
+
+
+def age_band_sql(column: str) -> str:
+    """A CASE expression banding an integer age column, built from ``AGE_BANDS`` only.
+
+    ``column`` must be a trusted column name from a whitelist, never user input.
+    """
+    whens = " ".join(
+        f"WHEN {column} BETWEEN {lo} AND {hi} THEN '{label}'" for label, lo, hi in AGE_BANDS
+    )
+    return f"CASE {whens} ELSE NULL END"

@@ -1,0 +1,284 @@
+"""``svdash``: build, load, inspect and serve a partnership's warehouse.
+
+Every command takes ``--warehouse DIR`` (or ``SVDASH_WAREHOUSE``; default ``data/warehouse``).
+Bad input is reported in plain words naming the file, line and column, never as a traceback;
+exit codes: 0 done, 1 a file was refused or a check failed, 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from svcore.config import WEST_YORKSHIRE, Settings, read_settings, warehouse_path
+
+app = typer.Typer(
+    help="Serious-violence partnership data dashboard: warehouse, loads, exports and the app.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+export_app = typer.Typer(help="Export the data behind the charts.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+out = Console()
+err = Console(stderr=True)
+
+WarehouseOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--warehouse",
+        help="Warehouse folder (default: $SVDASH_WAREHOUSE or data/warehouse).",
+        show_default=False,
+    ),
+]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+@app.command()
+def init(
+    districts: Annotated[str, typer.Option(help="District GSS codes, comma-separated.")],
+    name: Annotated[str, typer.Option(help="The partnership's name.")] = "Violence Reduction Partnership",
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Create a new, empty warehouse for a partnership area."""
+    from etl.load import init_warehouse
+
+    codes = tuple(dict.fromkeys(c.strip().upper() for c in districts.split(",") if c.strip()))
+    wh = warehouse_path(warehouse)
+    try:
+        init_warehouse(wh, Settings(districts=codes, area_name=name))
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from None
+    out.print(f"Warehouse ready at {wh} for {', '.join(codes)}.")
+    out.print("Next: load the ONS geography lookup, e.g. `svdash load geography LOOKUP.csv`.")
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 42,
+    years: Annotated[int, typer.Option(help="Years of monthly files.", min=1, max=10)] = 5,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Build the demo warehouse: synthetic West Yorkshire partner files through the real ETL."""
+    from etl.demo.build import build_demo
+
+    wh = warehouse_path(warehouse)
+    with _progress() as progress:
+        task = progress.add_task("Building demo warehouse", total=None)
+
+        def step(done: int, total: int, label: str) -> None:
+            progress.update(task, completed=done, total=total, description=label)
+
+        summary = build_demo(wh, seed=seed, years=years, progress=step)
+    out.print(
+        f"Demo warehouse at {wh}: {summary['files_loaded']} files loaded, "
+        f"{summary['files_unchanged']} already there, {summary['seconds']:.1f} s."
+    )
+
+
+@app.command()
+def load(
+    feed: Annotated[str, typer.Argument(help="Feed: police, policeuk, health, probation, youth_justice, indicators, geography, boundaries, population, imd.")],
+    paths: Annotated[list[Path], typer.Argument(help="Files to load (CSV, XLSX; GeoJSON for boundaries).")],
+    mapping: Annotated[Path | None, typer.Option(help="Partner mapping file (TOML).")] = None,
+    partner: Annotated[str | None, typer.Option(help="Who sent the files (a re-send from the same partner replaces its periods).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Validate and load partner files; bad rows are quarantined, bad files refused whole."""
+    from etl.contracts import FEEDS
+    from etl.load import FileReport, load_files
+    from etl.mapping import MappingError
+
+    if feed not in FEEDS:
+        raise _fail(f"unknown feed {feed!r}; choose one of {', '.join(FEEDS)}", 2)
+    wh = warehouse_path(warehouse)
+    try:
+        read_settings(wh)
+    except FileNotFoundError as exc:
+        raise _fail(str(exc), 2) from None
+    with _progress() as progress:
+        task = progress.add_task(f"Loading {feed}", total=len(paths))
+
+        def tick(path: Path, report: FileReport) -> None:
+            progress.advance(task)
+
+        try:
+            reports = load_files(wh, feed, paths, mapping_path=mapping, partner=partner, progress=tick)
+        except (MappingError, ValueError, TimeoutError) as exc:
+            raise _fail(str(exc), 2) from None
+    if as_json:
+        keys = ("path", "feed", "status", "rows_read", "rows_loaded", "rows_quarantined",
+                "rows_out_of_area", "rows_excluded", "errors", "message", "periods")
+        print(json.dumps({"files": [{k: r.as_dict()[k] for k in keys} for r in reports]}, indent=2))
+    else:
+        for r in reports:
+            colour = {"loaded": "green", "unchanged": "blue", "refused": "red"}[r.status]
+            out.print(
+                f"[{colour}]{r.status}[/] {r.path}: read {r.rows_read:,}, loaded {r.rows_loaded:,}, "
+                f"quarantined {r.rows_quarantined:,}, out of area {r.rows_out_of_area:,}"
+                + (f", not records {r.rows_excluded:,}" if r.rows_excluded else ""),
+                highlight=False,
+            )
+            if r.message and r.status != "loaded":
+                out.print(f"  {r.message}", highlight=False)
+            for e in r.errors[:10]:
+                where = f"line {e['line']}" if e.get("line") else "file"
+                col = f", column {e['column']}" if e.get("column") else ""
+                out.print(f"  {r.path}: {where}{col}: {e['reason']}", highlight=False)
+            if len(r.errors) > 10:
+                out.print(f"  ... and {r.rows_quarantined - 10:,} more (see `svdash status`)")
+    if any(r.status == "refused" for r in reports):
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """What is loaded, per feed: rows, periods, last load, quarantined rows."""
+    from etl.load import status as feed_status
+    from svcore.warehouse import WarehouseMissing
+
+    wh = warehouse_path(warehouse)
+    try:
+        data = feed_status(wh)
+    except WarehouseMissing as exc:
+        raise _fail(str(exc), 2) from None
+    if as_json:
+        print(json.dumps({"warehouse": str(wh), "feeds": data}, indent=2))
+        return
+    table = Table(title=f"Warehouse {wh}")
+    for col in ("feed", "rows", "periods", "first", "last", "last load", "files", "refused", "quarantined"):
+        table.add_column(col, justify="right" if col not in ("feed",) else "left")
+    for feed, s in data.items():
+        table.add_row(
+            feed, f"{s['rows']:,}", str(s["periods"]), s["first_period"] or "-",
+            s["last_period"] or "-", s["last_load"] or "-", str(s["files_loaded"]),
+            str(s["files_refused"]), f"{s['rows_quarantined']:,}",
+        )
+    out.print(table)
+
+
+@export_app.command("table")
+def export_table(
+    by: Annotated[str, typer.Option(help="Dimensions, comma-separated: source, district, ward, lsoa, month, year, weekday, hour, offence_group, weapon, location_type, sex, age_band, ethnicity.")],
+    out_path: Annotated[Path, typer.Option("--out", help="File to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
+    source: Annotated[str | None, typer.Option(help="police, policeuk, health, probation, youth_justice, or all.")] = None,
+    district: Annotated[list[str] | None, typer.Option(help="District GSS code (repeatable).")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
+    group: Annotated[str | None, typer.Option(help="Offence group of the definition.")] = None,
+    definition: Annotated[str | None, typer.Option(help="Serious-violence definition.")] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """The count table behind any chart, suppressed, as CSV or XLSX."""
+    from dashboard.export.tables import write_table
+    from dashboard.filters import parse_filters
+    from dashboard.queries.counts import UnknownDimension, count_table
+    from svcore.definitions import load_definition
+    from svcore.disclosure import rule_for, suppress_counts
+    from svcore.warehouse import WarehouseMissing, connect_reader
+
+    if fmt not in ("csv", "xlsx"):
+        raise _fail("--format must be csv or xlsx", 2)
+    wh = warehouse_path(warehouse)
+    try:
+        settings = read_settings(wh)
+        con = connect_reader(wh)
+    except (FileNotFoundError, WarehouseMissing) as exc:
+        raise _fail(str(exc), 2) from None
+    query: dict[str, list[str]] = {}
+    if source:
+        query["source"] = [source]
+    if district:
+        query["district"] = list(district)
+    if date_from:
+        query["from"] = [date_from]
+    if date_to:
+        query["to"] = [date_to]
+    if group:
+        query["group"] = [group]
+    query["definition"] = [definition or settings.definition]
+    filters = parse_filters(query, default_definition=settings.definition)
+    if filters.messages:
+        raise _fail(" ".join(filters.messages), 2)
+    dims = [d.strip() for d in by.split(",") if d.strip()]
+    try:
+        frame = count_table(con, filters, dims)
+    except UnknownDimension as exc:
+        raise _fail(str(exc), 2) from None
+    finally:
+        con.close()
+    rule = rule_for(settings, filters.source)
+    frame = suppress_counts(frame, rule)
+    d = load_definition(filters.definition)
+    notes = [
+        ("Filters", filters.describe()),
+        ("Definition", d.title),
+        ("Offence group", d.group(filters.group).label if filters.group else "All serious violence"),
+        ("Suppression", rule.note()),
+        ("Geography", "Areas are ONS GSS codes; names in the *_name columns."),
+    ]
+    write_table(frame, out_path, fmt, notes)
+    err.print(f"Wrote {len(frame):,} rows to {out_path}.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8050,
+    demo_if_missing: Annotated[bool, typer.Option("--demo/--no-demo", help="Build the demo warehouse first if there is none.")] = True,
+    debug: Annotated[bool, typer.Option(help="Dash debug mode (development only).")] = False,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Serve the dashboard (development server; see README for production)."""
+    from svcore.warehouse import CURRENT
+
+    wh = warehouse_path(warehouse)
+    if not (wh / CURRENT).exists():
+        if not demo_if_missing:
+            raise _fail(f"no warehouse at {wh}; run `svdash demo` or `svdash init`", 2)
+        err.print(f"No warehouse at {wh}: building the demo warehouse first (about 30 s).")
+        demo(seed=42, years=5, warehouse=wh)
+    from dashboard.app import create_app
+
+    application = create_app(wh)
+    err.print(f"Serving {wh} at http://{host}:{port}/  (Ctrl+C to stop)")
+    application.run(host=host, port=port, debug=debug)
+
+
+def main() -> None:  # pragma: no cover - console script shim
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+__all__ = ["app", "main", "WEST_YORKSHIRE"]
