@@ -66,7 +66,10 @@ def _standard(con, path: Path, contract: Contract, mapping: Mapping) -> None:
             select.append(f"CAST($d{i} AS VARCHAR) AS {_q(col)}")
         else:
             select.append(f"CAST(NULL AS VARCHAR) AS {_q(col)}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE canon AS SELECT {', '.join(select)} FROM raw", params)
+    kind = "TABLE" if params else "VIEW"  # a view cannot hold prepared parameters
+    con.execute("DROP VIEW IF EXISTS canon")
+    con.execute("DROP TABLE IF EXISTS canon")
+    con.execute(f"CREATE TEMP {kind} canon AS SELECT {', '.join(select)} FROM raw", params)
 
 
 def _geography(con, path: Path, contract: Contract, mapping: Mapping) -> None:

@@ -158,7 +158,8 @@ def rebuild_views(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = TABL
             ).fetchall()
         ]
         con.execute(view_sql(table, paths))
-    con.execute(events_view_sql())
+    if set(tables) >= set(TABLES):
+        con.execute(events_view_sql())
 
 
 @contextmanager

@@ -129,6 +129,8 @@ def _load_one(
     c = contract(feed)
     report = FileReport(path=str(path), feed=feed, status="refused")
     started = dt.datetime.now()
+    if not path.is_file():
+        raise FileRefused(path, "is a folder, not a file" if path.is_dir() else "no such file")
     sha = _sha256(path)
     if _already_loaded(con, feed, partner, sha) is not None:
         report.status = "unchanged"
@@ -151,7 +153,7 @@ def _load_one(
             "load one first with `svdash load geography LOOKUP.csv`",
         )
     validate(con, c, mapping, key, settings.districts, has_geo)
-    n = counts(con, len(rejects))
+    n = counts(con, len({r[0] for r in rejects}))  # a short row has one reject per column
     report.rows_read, report.rows_loaded = n.rows_read, n.rows_loaded
     report.rows_quarantined, report.rows_out_of_area = n.rows_quarantined, n.rows_out_of_area
     report.rows_excluded = n.rows_excluded
@@ -198,19 +200,19 @@ def _load_one(
             "FROM checked WHERE _status = 'ok' ORDER BY period_key, _line",
             {**key_params, "partner": partner, "load_id": load_id},
         )
-        periods = [r[0] for r in con.execute(
+        period_rows = con.execute(
             "SELECT period_key, count(*) FROM good GROUP BY period_key ORDER BY period_key"
-        ).fetchall()]
+        ).fetchall()
+        periods = [r[0] for r in period_rows]
         report.periods = periods
         folder = catalog.parts_dir(warehouse, feed)
-        for i, period in enumerate(periods):
+        for i, (period, rows) in enumerate(period_rows):
             rel = f"parts/{feed}/L{load_id:06d}-{token}-{i:04d}.parquet"
             con.execute(
                 f"COPY (SELECT * FROM good WHERE period_key = $pk) TO '{warehouse.resolve() / rel}' "
                 "(FORMAT parquet, COMPRESSION zstd)",
                 {"pk": period},
             )
-            rows = con.execute("SELECT count(*) FROM good WHERE period_key = $pk", {"pk": period}).fetchone()[0]
             new_parts.append((feed, partner, period, rel, rows))
         del folder
     if qrows:

@@ -164,7 +164,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> Ra
             ).fetchall()
             con.execute("DROP TABLE IF EXISTS svd_rejects")
             con.execute("DROP TABLE IF EXISTS svd_reject_scans")
-            for line, column, kind, csv_line in rej:
+            for line, column, kind, _csv_line in rej:
                 reason = {
                     "MISSING COLUMNS": "too few values on the line (malformed CSV row)",
                     "TOO MANY COLUMNS": "too many values on the line (malformed CSV row)",

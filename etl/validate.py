@@ -122,6 +122,9 @@ def _column_sql(col: Column, mapping: Mapping, sql: _Sql) -> tuple[str, list[str
     elif t in ("int", "decimal"):
         target = "INTEGER" if t == "int" else "DOUBLE"
         typed = f"try_cast(replace({v}, ',', '') AS {target})"
+        if t == "int":  # a cast would round '24.5' to 25: only whole numbers are whole numbers
+            whole = sql.p(r"[+-]?[0-9]+(\.0*)?")
+            typed = f"CASE WHEN regexp_full_match(replace({v}, ',', ''), {whole}) THEN {typed} END"
         what = "a whole number" if t == "int" else "a number"
         errors.append(
             f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "
@@ -197,14 +200,12 @@ def validate(
         typed_cols.append(f"{typed} AS {_q(col.name)}")
         error_exprs.extend(errs)
 
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE typed AS SELECT _line, {', '.join(typed_cols)}, "
-        f"[{', '.join(error_exprs) or 'NULL'}] AS _e FROM (SELECT _line, {', '.join(cleaned)} FROM canon)",
-        sql.params,
+    typed_sql = (
+        f"SELECT _line, {', '.join(typed_cols)}, [{', '.join(error_exprs) or 'NULL'}] AS _e "
+        f"FROM (SELECT _line, {', '.join(cleaned)} FROM canon)"
     )
 
     # Rules across rows and columns, on typed values.
-    sql = _Sql()
     extra = []
     for col in contract.columns:
         if col.unique:
@@ -234,7 +235,7 @@ def validate(
         out_sql = "FALSE"
     elif place == "district_code" and contract.feed == "imd":
         out_sql = (
-            f"CASE WHEN district_code IS NOT NULL THEN NOT (district_code = ANY({sql.p(list(districts))})) "
+            f"CASE WHEN t.district_code IS NOT NULL THEN NOT (t.district_code = ANY({sql.p(list(districts))})) "
             + ("ELSE ap.code IS NULL END" if has_geography else "ELSE FALSE END")
         )
         if has_geography:
@@ -253,7 +254,7 @@ def validate(
     else:
         excl = "FALSE"
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE checked AS "
+        f"CREATE OR REPLACE TEMP TABLE checked AS WITH typed AS ({typed_sql}) "
         f"SELECT * EXCLUDE (_e2), CASE WHEN _excluded THEN 'excluded' WHEN len(_errors) > 0 THEN 'bad' "
         "WHEN _out THEN 'out_of_area' ELSE 'ok' END AS _status FROM ("
         f"SELECT t.* EXCLUDE (_e), list_filter(t._e || _e2, lambda x: x IS NOT NULL) AS _errors, _e2, "

@@ -282,3 +282,7 @@ def main() -> None:  # pragma: no cover - console script shim
 
 
 __all__ = ["app", "main", "WEST_YORKSHIRE"]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Shared fixtures: small warehouses in tmp folders, keys in tmp, a load helper.
+
+Every test runs with ``SVDASH_KEY_FILE`` pointing into a tmp folder, so no pseudonymisation key
+is ever written to the real ``$HOME``. Module-scoped fixtures (which run before function-scoped
+monkeypatching) pass the same key path explicitly.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from helpers import build_warehouse
+
+from etl.load import FileReport, load_files
+from etl.pseudonymise import KEY_ENV
+
+
+@pytest.fixture(scope="session")
+def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("keys") / "pseudonymisation.key"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_key_env(key_file: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Before any fixture of any scope: the key and config dir live in tmp, never in $HOME."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(KEY_ENV, str(key_file))
+        mp.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
+        mp.delenv("SVDASH_WAREHOUSE", raising=False)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _key_env(monkeypatch: pytest.MonkeyPatch, key_file: Path) -> Path:
+    monkeypatch.setenv(KEY_ENV, str(key_file))
+    return key_file
+
+
+@pytest.fixture(scope="session")
+def template_warehouse(tmp_path_factory: pytest.TempPathFactory, key_file: Path) -> Path:
+    """The default warehouse, built once; tests get copies (a warehouse is a plain folder)."""
+    return build_warehouse(tmp_path_factory.mktemp("template") / "wh", key_file)
+
+
+@pytest.fixture
+def make_warehouse(tmp_path: Path, key_file: Path, template_warehouse: Path) -> Callable[..., Path]:
+    """Factory: ``make_warehouse(name='wh', districts=..., geography=True, **settings)``."""
+
+    def make(name: str = "wh", **kw: object) -> Path:
+        if not kw:
+            return Path(shutil.copytree(template_warehouse, tmp_path / name))
+        return build_warehouse(tmp_path / name, key_file, **kw)
+
+    return make
+
+
+@pytest.fixture
+def warehouse(make_warehouse: Callable[..., Path]) -> Path:
+    """An empty two-district warehouse with the tiny geography lookup loaded."""
+    return make_warehouse()
+
+
+@pytest.fixture
+def load(key_file: Path) -> Callable[..., list[FileReport]]:
+    """``load(warehouse, feed, *paths, **kw)``: etl.load.load_files with the test key."""
+
+    def run(warehouse: Path, feed: str, *paths: Path, **kw: object) -> list[FileReport]:
+        kw.setdefault("key_path", key_file)
+        return load_files(warehouse, feed, list(paths), **kw)
+
+    return run

@@ -1,0 +1,169 @@
+"""Test helpers: a tiny ONS-style lookup, valid rows of every event feed, CSV writers.
+
+Imported by ``conftest.py`` and by test modules (``from helpers import ...``: pytest puts
+``tests/`` on ``sys.path`` because ``tests/conftest.py`` lives there).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from etl.load import FileReport, init_warehouse, load_files
+from svcore.config import Settings
+from svcore.warehouse import connect_reader
+
+REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+
+# A two-district partnership and a neighbour, in the ONS lookup's column naming.
+DISTRICTS = ("E08000001", "E08000002")
+GEO_HEADER = ("LSOA21CD", "LSOA21NM", "WD23CD", "WD23NM", "LAD23CD", "LAD23NM")
+GEO_ROWS = (
+    ("E01000001", "Alpha 001A", "E05000001", "Alpha North", "E08000001", "Alpha"),
+    ("E01000002", "Alpha 001B", "E05000001", "Alpha North", "E08000001", "Alpha"),
+    ("E01000003", "Alpha 002A", "E05000002", "Alpha South", "E08000001", "Alpha"),
+    ("E01000004", "Beta 001A", "E05000003", "Beta Central", "E08000002", "Beta"),
+    ("E01000005", "Beta 001B", "E05000003", "Beta Central", "E08000002", "Beta"),
+    ("E01000009", "Gamma 001A", "E05000009", "Gamma Ward", "E08000009", "Gamma"),
+    ("E01000010", "Gamma 001B", "E05000009", "Gamma Ward", "E08000009", "Gamma"),
+)
+IN_AREA_LSOAS = tuple(r[0] for r in GEO_ROWS if r[4] in DISTRICTS)
+OUT_OF_AREA_LSOA = "E01000009"
+
+POLICEUK_HEADER = (
+    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
+    "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
+)
+
+# One valid row per event feed, in the canonical column names (policeuk in its native ones).
+VALID: dict[str, dict[str, str]] = {
+    "police": {
+        "crime_ref": "", "recorded_date": "2024-01-10", "offence_date": "2024-01-09",
+        "offence_time": "21:30", "ho_offence_code": "8N",
+        "offence_description": "Assault with injury", "lsoa_code": "E01000001",
+        "location_type": "street", "weapon": "knife_sharp", "domestic_abuse": "N",
+        "victim_age": "24", "suspect_age": "27", "victim_sex": "M", "suspect_sex": "M",
+        "victim_ethnicity": "white", "suspect_ethnicity": "white",
+        "outcome": "Investigation complete",
+    },
+    "policeuk": {
+        "Crime ID": "", "Month": "2024-01", "Reported by": "Test Police",
+        "Falls within": "Test Police", "Longitude": "-1.549", "Latitude": "53.797",
+        "Location": "On or near High Street", "LSOA code": "E01000001",
+        "LSOA name": "Alpha 001A", "Crime type": "Violence and sexual offences",
+        "Last outcome category": "Under investigation", "Context": "",
+    },
+    "health": {
+        "attendance_ref": "", "site_code": "RR801", "arrival_datetime": "2024-01-10 23:15",
+        "assault_datetime": "2024-01-10 22:50", "assault_method": "body_part",
+        "assault_location_type": "licensed_premises",
+        "assault_location_description": "outside the Rose and Crown",
+        "assault_lsoa_code": "E01000001", "patient_age": "31", "patient_sex": "M",
+        "relationship_to_assailant": "stranger", "admitted": "N",
+    },
+    "probation": {
+        "person_ref": "", "snapshot_date": "2024-01-31", "case_start_date": "2023-06-01",
+        "age": "30", "sex": "M", "ethnicity": "white",
+        "index_offence_group": "violence_with_injury", "rosh_level": "medium",
+        "supervision_type": "licence", "home_lsoa_code": "E01000002",
+    },
+    "youth_justice": {
+        "person_ref": "", "offence_date": "2024-01-15", "age": "16", "sex": "M",
+        "ethnicity": "black", "offence_group": "robbery", "first_time_entrant": "Y",
+        "disposal": "Referral order", "home_lsoa_code": "E01000003",
+    },
+}
+REF_COLUMN = {
+    "police": "crime_ref", "policeuk": "Crime ID", "health": "attendance_ref",
+    "probation": "person_ref", "youth_justice": "person_ref",
+}
+REF_PREFIX = {
+    "police": "CRQX", "policeuk": "", "health": "ATQX", "probation": "PRQX",
+    "youth_justice": "YJQX",
+}
+
+
+def ref_for(feed: str, i: int) -> str:
+    """A distinctive raw reference (police.uk uses 64-hex ids), easy to grep for."""
+    if feed == "policeuk":
+        return hashlib.sha256(f"policeuk-{i}".encode()).hexdigest()
+    return f"{REF_PREFIX[feed]}{i:07d}"
+
+
+def future(days: int = 60) -> dt.date:
+    return dt.date.today() + dt.timedelta(days=days)
+
+
+def write_csv(
+    path: Path,
+    header: Sequence[str],
+    rows: Iterable[Sequence[object] | dict[str, object]],
+    *,
+    encoding: str = "utf-8",
+    newline: str = "\n",
+) -> Path:
+    """Write a CSV with the csv module (quotes where needed); rows as sequences or dicts."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        w = csv.writer(fh, lineterminator=newline)
+        w.writerow(header)
+        for row in rows:
+            w.writerow([row.get(h, "") for h in header] if isinstance(row, dict) else row)
+    return path
+
+
+def feed_rows(feed: str, n: int, start: int = 1, **overrides: str) -> list[dict[str, str]]:
+    """``n`` valid rows of a feed with unique references, with the same overrides on each."""
+    rows = []
+    for i in range(start, start + n):
+        row = dict(VALID[feed])
+        row[REF_COLUMN[feed]] = ref_for(feed, i)
+        row.update(overrides)
+        rows.append(row)
+    return rows
+
+
+def write_feed(path: Path, feed: str, rows: Sequence[dict[str, str]], **kw) -> Path:
+    header = POLICEUK_HEADER if feed == "policeuk" else tuple(VALID[feed])
+    return write_csv(path, header, rows, **kw)
+
+
+def write_geography(path: Path, rows: Sequence[Sequence[str]] = GEO_ROWS,
+                    header: Sequence[str] = GEO_HEADER) -> Path:
+    return write_csv(path, header, rows)
+
+
+def reader_rows(warehouse: Path, sql: str, params: dict | None = None) -> list[tuple]:
+    con = connect_reader(warehouse)
+    try:
+        return con.execute(sql, params or {}).fetchall()
+    finally:
+        con.close()
+
+
+def count(warehouse: Path, table: str) -> int:
+    return reader_rows(warehouse, f"SELECT count(*) FROM {table}")[0][0]
+
+
+def errors_at(report: FileReport, line: int) -> list[tuple[str | None, str]]:
+    return [(e["column"], e["reason"]) for e in report.errors if e["line"] == line]
+
+
+def build_warehouse(
+    path: Path,
+    key_file: Path,
+    districts: tuple[str, ...] = DISTRICTS,
+    geography: bool = True,
+    **settings: object,
+) -> Path:
+    init_warehouse(path, Settings(districts=districts, **settings))
+    if geography:
+        lookup = write_geography(path.parent / f"{path.name}-lookup.csv")
+        (report,) = load_files(path, "geography", [lookup], key_path=key_file)
+        assert report.status == "loaded", report
+    return path
+
+
