@@ -166,12 +166,12 @@ def _load_one(
     judged = n.rows_read - n.rows_out_of_area - n.rows_excluded
     bad_share = n.rows_quarantined / judged if judged else 0.0
     if n.rows_read == 0:
-        report.message = "the file has a header but no data rows"
+        report.message = f"{path}: the file has a header but no data rows"
     elif n.rows_loaded == 0 and n.rows_quarantined == 0:
-        report.message = "no rows of this file fall inside the partnership area"
+        report.message = f"{path}: no rows of this file fall inside the partnership area"
     elif bad_share > settings.bad_row_threshold:
         report.message = (
-            f"refused: {n.rows_quarantined:,} of {judged:,} rows ({bad_share:.1%}) broke the "
+            f"{path}: refused: {n.rows_quarantined:,} of {judged:,} rows ({bad_share:.1%}) broke the "
             f"feed's rules, above the {settings.bad_row_threshold:.0%} threshold; "
             "nothing from this file was loaded"
         )
@@ -296,7 +296,7 @@ def load_files(
                     report = _load_one(con, warehouse, settings, feed, path, mapping, partner, key)
                 except FileRefused as exc:
                     report = FileReport(
-                        path=str(path), feed=feed, status="refused", message=exc.reason,
+                        path=str(path), feed=feed, status="refused", message=str(exc),
                         errors=[{"line": exc.line, "column": exc.column, "reason": exc.reason}],
                     )
                 reports.append(report)

@@ -81,9 +81,13 @@ def init(
 def demo(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 42,
     years: Annotated[int, typer.Option(help="Years of monthly files.", min=1, max=10)] = 5,
+    geography: Annotated[Path | None, typer.Option(help="A real ONS LSOA lookup: lay the demo events on real LSOAs.")] = None,
+    lsoa_boundaries: Annotated[Path | None, typer.Option(help="Real LSOA boundaries (GeoJSON), with --geography.")] = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Build the demo warehouse: synthetic West Yorkshire partner files through the real ETL."""
+    if (geography is None) != (lsoa_boundaries is None):
+        raise _fail("--geography and --lsoa-boundaries go together", 2)
     from etl.demo.build import build_demo
 
     wh = warehouse_path(warehouse)
@@ -93,7 +97,8 @@ def demo(
         def step(done: int, total: int, label: str) -> None:
             progress.update(task, completed=done, total=total, description=label)
 
-        summary = build_demo(wh, seed=seed, years=years, progress=step)
+        summary = build_demo(wh, seed=seed, years=years, progress=step, geography=geography,
+                             lsoa_boundaries=lsoa_boundaries)
     out.print(
         f"Demo warehouse at {wh}: {summary['files_loaded']} files loaded, "
         f"{summary['files_unchanged']} already there, {summary['seconds']:.1f} s."
@@ -266,7 +271,7 @@ def serve(
         if not demo_if_missing:
             raise _fail(f"no warehouse at {wh}; run `svdash demo` or `svdash init`", 2)
         err.print(f"No warehouse at {wh}: building the demo warehouse first (about 30 s).")
-        demo(seed=42, years=5, warehouse=wh)
+        demo(seed=42, years=5, geography=None, lsoa_boundaries=None, warehouse=wh)
     from dashboard.app import create_app
 
     application = create_app(wh)

@@ -239,8 +239,14 @@ def build_demo(
     seed: int = 42,
     years: int = 5,
     progress: Callable[[int, int, str], None] | None = None,
+    geography: Path | None = None,
+    lsoa_boundaries: Path | None = None,
 ) -> dict:
-    """Write the demo partner files and load them; idempotent for the same seed."""
+    """Write the demo partner files and load them; idempotent for the same seed.
+
+    With ``geography`` (an ONS lookup) and ``lsoa_boundaries`` (GeoJSON) the events are laid on
+    those real LSOAs instead of the synthetic ones; the real files are loaded as they are.
+    """
     t0 = time.perf_counter()
     warehouse = Path(warehouse)
     folder = warehouse.parent / f"{warehouse.name}-demo-inputs"
@@ -256,32 +262,22 @@ def build_demo(
     steps = 12
     say = progress or (lambda done, total, label: None)
     say(0, steps, "Synthetic areas")
-    areas = geo.build_areas(seed)
     rng = np.random.default_rng(seed)
     months = _months(years)
     jobs: list[tuple[str, list[Path], Path | None]] = []
     ref = folder / "reference"
     ref.mkdir(exist_ok=True)
-    jobs.append(("geography", [geo.write_geography_lookup(areas, ref / "LSOA21_WD23_LAD23_synthetic_LU.csv")], None))
-    jobs.append(("boundaries", [geo.write_boundaries(areas, ref / f"{lvl}_boundaries_synthetic.geojson", lvl)
-                                for lvl in ("district", "ward", "lsoa")], None))
-    jobs.append(("population", [geo.write_population(areas, ref / f"sapelsoasyoa_mid{FIRST_YEAR + i}_synthetic.csv", FIRST_YEAR + i)
-                                for i in range(years)], None))
-    jobs.append(("imd", [geo.write_imd(areas, ref / "File_2_IoD2019_Domains_synthetic.csv")], None))
-    say(1, steps, "Synthetic police records")
-    police = ev.police_events(areas, rng, months)
-    for name in ("police", "policeuk", "health", "probation", "youth_justice", "indicators"):
-        (folder / name).mkdir(exist_ok=True)
-    jobs.append(("police", write_police(police, rng, folder / "police"), None))
-    jobs.append(("policeuk", write_policeuk(police, areas, rng, folder / "policeuk"), None))
-    say(2, steps, "Synthetic A&E, probation, youth justice")
-    health = ev.health_attendances(areas, rng, police, months)
-    mapping = folder / "health" / "istv_hub_mapping.toml"
-    mapping.write_text(HEALTH_MAPPING, encoding="utf-8")
-    jobs.append(("health", write_health(health, rng, folder / "health"), mapping))
-    jobs.append(("probation", write_probation(ev.probation_caseload(areas, rng, months), folder / "probation"), None))
-    jobs.append(("youth_justice", write_youth_justice(ev.youth_justice_offences(areas, rng, months), folder / "youth_justice"), None))
-    jobs.append(("indicators", write_indicators(areas, rng, years, folder / "indicators"), None))
+    if geography is not None and lsoa_boundaries is not None:
+        from etl.demo.real_areas import real_areas, write_population_long
+
+        areas = real_areas(geography, lsoa_boundaries, tuple(WEST_YORKSHIRE), seed)
+        jobs.append(("geography", [Path(geography)], None))
+        jobs.append(("boundaries", [Path(lsoa_boundaries)], None))
+        jobs.append(("population", [write_population_long(areas, ref / f"population_{FIRST_YEAR}.csv", FIRST_YEAR)], None))
+    else:
+        areas = geo.build_areas(seed)
+        _synthetic_reference(areas, ref, years, jobs)
+    _event_files(areas, rng, months, years, folder, jobs, say, steps)
     loaded = unchanged = refused = 0
     for i, (feed, paths, mapping_path) in enumerate(jobs):
         say(3 + i, steps, f"Loading {feed} ({len(paths)} files)")
@@ -300,3 +296,31 @@ def build_demo(
         "files_refused": refused,
         "seconds": time.perf_counter() - t0,
     }
+
+
+def _synthetic_reference(areas: geo.Areas, ref: Path, years: int, jobs: list) -> None:
+    jobs.append(("geography", [geo.write_geography_lookup(areas, ref / "LSOA21_WD23_LAD23_synthetic_LU.csv")], None))
+    jobs.append(("boundaries", [geo.write_boundaries(areas, ref / f"{lvl}_boundaries_synthetic.geojson", lvl)
+                                for lvl in ("district", "ward", "lsoa")], None))
+    jobs.append(("population", [geo.write_population(areas, ref / f"sapelsoasyoa_mid{FIRST_YEAR + i}_synthetic.csv", FIRST_YEAR + i)
+                                for i in range(years)], None))
+    jobs.append(("imd", [geo.write_imd(areas, ref / "File_2_IoD2019_Domains_synthetic.csv")], None))
+
+
+def _event_files(areas, rng: np.random.Generator, months: pd.DatetimeIndex, years: int,
+                 folder: Path, jobs: list, say: Callable[[int, int, str], None], steps: int) -> None:
+    say(1, steps, "Synthetic police records")
+    police = ev.police_events(areas, rng, months)
+    for name in ("police", "policeuk", "health", "probation", "youth_justice", "indicators"):
+        (folder / name).mkdir(exist_ok=True)
+    jobs.append(("police", write_police(police, rng, folder / "police"), None))
+    jobs.append(("policeuk", write_policeuk(police, areas, rng, folder / "policeuk"), None))
+    say(2, steps, "Synthetic A&E, probation, youth justice")
+    health = ev.health_attendances(areas, rng, police, months)
+    mapping = folder / "health" / "istv_hub_mapping.toml"
+    mapping.write_text(HEALTH_MAPPING, encoding="utf-8")
+    jobs.append(("health", write_health(health, rng, folder / "health"), mapping))
+    jobs.append(("probation", write_probation(ev.probation_caseload(areas, rng, months), folder / "probation"), None))
+    jobs.append(("youth_justice", write_youth_justice(ev.youth_justice_offences(areas, rng, months), folder / "youth_justice"), None))
+    jobs.append(("indicators", write_indicators(areas, rng, years, folder / "indicators"), None))
+
