@@ -109,10 +109,10 @@ def _check_key(con, key: PseudonymKey) -> None:
     if row is None:
         con.execute("INSERT INTO meta VALUES ('key_fingerprint', $v)", {"v": key.fingerprint})
     elif row[0] != key.fingerprint:
-        raise FileRefused(
-            key.path,
-            "this pseudonymisation key is not the one the warehouse was built with, so "
-            "references would not link; point SVDASH_KEY_FILE at the original key",
+        # Not one file's fault, so not FileRefused: a ValueError, which callers report plainly.
+        raise ValueError(
+            f"{key.path}: this pseudonymisation key is not the one the warehouse was built "
+            "with, so references would not link; point SVDASH_KEY_FILE at the original key"
         )
 
 

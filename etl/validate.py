@@ -112,7 +112,7 @@ def _column_sql(col: Column, mapping: Mapping, sql: _Sql) -> tuple[str, list[str
             + " END"
         )
     elif t == "time":
-        ok = f"regexp_full_match({v}, '\\d{{1,2}}:\\d{{2}}(:\\d{{2}})?')"
+        ok = f"regexp_full_match({v}, '([01]?\\d|2[0-3]):[0-5]\\d(:[0-5]\\d)?')"
         typed = f"CASE WHEN {ok} THEN try_cast({v} AS TIME) END"
         errors.append(
             f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "

@@ -42,7 +42,8 @@ WarehouseOpt = Annotated[
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print("[bold red]error:[/] ", end="")
+    err.print(message, markup=False, highlight=False)
     return typer.Exit(code)
 
 
@@ -150,11 +151,11 @@ def load(
                 highlight=False,
             )
             if r.message and r.status != "loaded":
-                out.print(f"  {r.message}", highlight=False)
+                out.print(f"  {r.message}", highlight=False, markup=False)
             for e in r.errors[:10]:
                 where = f"line {e['line']}" if e.get("line") else "file"
                 col = f", column {e['column']}" if e.get("column") else ""
-                out.print(f"  {r.path}: {where}{col}: {e['reason']}", highlight=False)
+                out.print(f"  {r.path}: {where}{col}: {e['reason']}", highlight=False, markup=False)
             if len(r.errors) > 10:
                 out.print(f"  ... and {r.rows_quarantined - 10:,} more (see `svdash status`)")
     if any(r.status == "refused" for r in reports):

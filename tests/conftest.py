@@ -12,10 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import build_warehouse
+from helpers import REALDATA, build_warehouse
 
-from etl.load import FileReport, load_files
+from etl.load import FileReport, init_warehouse, load_files
 from etl.pseudonymise import KEY_ENV
+from svcore.config import Settings
 
 
 @pytest.fixture(scope="session")
@@ -72,3 +73,18 @@ def load(key_file: Path) -> Callable[..., list[FileReport]]:
         return load_files(warehouse, feed, list(paths), **kw)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def city_of_london(tmp_path_factory: pytest.TempPathFactory, key_file: Path) -> Path:
+    """A City of London (E09000001) warehouse with the real ONS 2011 lookup, built once.
+
+    Copy it (``shutil.copytree``) before loading into it. Skips without the real data.
+    """
+    lookup = REALDATA / "lookups" / "LSOA11_WD19_LAD19_EW_LU.csv"
+    if not lookup.exists():
+        pytest.skip("real reference data not present")
+    wh = init_warehouse(tmp_path_factory.mktemp("city") / "wh", Settings(districts=("E09000001",)))
+    (report,) = load_files(wh, "geography", [lookup], key_path=key_file)
+    assert report.status == "loaded" and report.rows_loaded == 6  # the City's six LSOAs
+    return wh

@@ -27,7 +27,6 @@ from helpers import (
 from etl import catalog
 from etl.contracts import CONTRACTS, EVENT_FEEDS, contract
 from etl.load import init_warehouse, load_files, status
-from etl.read import FileRefused
 from svcore.config import Settings
 from svcore.warehouse import connect_reader
 
@@ -145,7 +144,7 @@ def test_each_file_of_a_batch_stands_alone(warehouse, load, tmp_path) -> None:
     missing = tmp_path / "mar.csv"
     reports = load(warehouse, "police", good, bad, missing)
     assert [r.status for r in reports] == ["loaded", "refused", "refused"]
-    assert reports[2].message == "no such file"
+    assert reports[2].message == f"{missing}: no such file"
     assert count(warehouse, "police") == 10
 
 
@@ -257,6 +256,15 @@ def test_no_geography_no_event_load(make_warehouse, load, tmp_path) -> None:
     (r,) = load(wh, "police", write_feed(tmp_path / "jan.csv", "police", feed_rows("police", 3)))
     assert r.status == "refused"
     assert "geography" in r.message
+
+
+@pytest.mark.parametrize(("good", "status"), [(19, "loaded"), (18, "refused")])
+def test_threshold_is_a_share_above_5_percent(warehouse, load, tmp_path, good, status) -> None:
+    rows = feed_rows("police", good + 1)
+    rows[0]["weapon"] = "spoon"  # 1 of 20 is exactly 5%: loads; 1 of 19 is 5.3%: refused
+    (r,) = load(warehouse, "police", write_feed(tmp_path / "jan.csv", "police", rows))
+    assert r.status == status
+    assert count(warehouse, "police") == (good if status == "loaded" else 0)
 
 
 def test_configurable_threshold(make_warehouse, load, tmp_path) -> None:
@@ -445,6 +453,6 @@ def test_another_key_is_refused(warehouse, load, tmp_path) -> None:
     other = tmp_path / "other.key"
     other.write_bytes(b"k" * 32)
     path = write_feed(tmp_path / "more.csv", "police", feed_rows("police", 5, start=700))
-    with pytest.raises(FileRefused, match="SVDASH_KEY_FILE"):
+    with pytest.raises(ValueError, match="SVDASH_KEY_FILE"):
         load_files(warehouse, "police", [path], key_path=other)
     assert state(warehouse) == before
