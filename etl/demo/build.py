@@ -63,6 +63,14 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def _write_monthly(frame: pd.DataFrame, month: pd.Series, folder: Path, name: str) -> list[Path]:
+    """One file per month, as partners send them."""
+    return [
+        _write_csv(chunk, folder / name.format(m))
+        for m, chunk in frame.groupby(month, sort=True)
+    ]
+
+
 def _months(years: int) -> pd.DatetimeIndex:
     return ev.months(FIRST_YEAR, years)
 
@@ -182,23 +190,13 @@ def write_probation(pr: pd.DataFrame, folder: Path) -> list[Path]:
     out = pr[cols].copy()
     out["snapshot_date"] = out["snapshot_date"].dt.strftime("%Y-%m-%d")
     out["case_start_date"] = out["case_start_date"].dt.strftime("%Y-%m-%d")
-    paths = []
-    for m, chunk in out.groupby(out["snapshot_date"].str[:7], sort=True):
-        path = folder / f"probation_caseload_{m}.csv"
-        _write_csv(chunk, path)
-        paths.append(path)
-    return paths
+    return _write_monthly(out, out["snapshot_date"].str[:7], folder, "probation_caseload_{}.csv")
 
 
 def write_youth_justice(y: pd.DataFrame, folder: Path) -> list[Path]:
     out = y.copy()
     out["offence_date"] = out["offence_date"].dt.strftime("%Y-%m-%d")
-    paths = []
-    for m, chunk in out.groupby(out["offence_date"].str[:7], sort=True):
-        path = folder / f"yjs_proven_offences_{m}.csv"
-        _write_csv(chunk, path)
-        paths.append(path)
-    return paths
+    return _write_monthly(out, out["offence_date"].str[:7], folder, "yjs_proven_offences_{}.csv")
 
 
 def write_indicators(areas: geo.Areas, rng: np.random.Generator, years: int, folder: Path) -> list[Path]:
