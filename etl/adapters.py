@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from etl.contracts import Contract
@@ -191,6 +192,15 @@ def _population(con, path: Path, contract: Contract, mapping: Mapping) -> None:
     _standard(con, path, contract, mapping)
 
 
+def _reproject(geom, transformer):
+    """The geometry's coordinates through a pyproj transformer, vectorised."""
+    import shapely
+
+    return shapely.transform(
+        geom, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+    )
+
+
 def _geojson_rows(path: Path) -> pa.Table:
     import shapely
     from pyproj import Transformer
@@ -226,17 +236,13 @@ def _geojson_rows(path: Path) -> pa.Table:
         try:
             geom = shape(feat["geometry"])
             if to_wgs is not None:
-                geom = shapely.transform(
-                    geom, lambda xy: __import__("numpy").column_stack(to_wgs.transform(xy[:, 0], xy[:, 1]))
-                )
+                geom = _reproject(geom, to_wgs)
             if geom.is_valid and not geom.is_empty:
                 simple = shapely.simplify(geom, 0.00005, preserve_topology=True)
                 geom_text = json.dumps(geo_mapping(shapely.set_precision(simple, 1e-5)))
                 c = geom.representative_point()
                 cx, cy = round(c.x, 6), round(c.y, 6)
-                proj = shapely.transform(
-                    geom, lambda xy: __import__("numpy").column_stack(to_bng.transform(xy[:, 0], xy[:, 1]))
-                )
+                proj = _reproject(geom, to_bng)
                 km2 = round(proj.area / 1e6, 6)
         except Exception:  # a broken geometry is reported by validation (geometry required)
             geom_text = None

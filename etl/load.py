@@ -205,7 +205,7 @@ def _load_one(
         ).fetchall()
         periods = [r[0] for r in period_rows]
         report.periods = periods
-        folder = catalog.parts_dir(warehouse, feed)
+        catalog.parts_dir(warehouse, feed)
         for i, (period, rows) in enumerate(period_rows):
             rel = f"parts/{feed}/L{load_id:06d}-{token}-{i:04d}.parquet"
             con.execute(
@@ -214,7 +214,6 @@ def _load_one(
                 {"pk": period},
             )
             new_parts.append((feed, partner, period, rel, rows))
-        del folder
     if qrows:
         rel = f"parts/quarantine/L{load_id:06d}-{token}.parquet"
         catalog.parts_dir(warehouse, "quarantine")
