@@ -9,8 +9,66 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.data import WarehouseSource
+from dashboard.queries.overview import districts_held, months_available, wards_of
+from svcore.definitions import builtin_names, load_definition
+from svcore.vocab import SOURCES
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def _field(label: str, control_id: str, control) -> html.Div:
+    return html.Div(
+        [html.Label(label, htmlFor=control_id, className="field-label"), control],
+        className="field",
+    )
+
+
+def filter_bar(
+    districts: list[tuple[str, str]],
+    wards: list[tuple[str, str]],
+    months: list[str],
+    groups: list[tuple[str, str]],
+    definitions: list[str],
+) -> html.Section:
+    """The one filter bar every page shares; values arrive from the URL by callback.
+
+    Options are filled in up front: a dropdown drops a value it has no option for, which would
+    lose a bookmarked ward or month before its options arrived.
+    """
+    month_options = [{"label": m, "value": m} for m in months]
+    return html.Section(
+        [
+            html.H2("Filters", className="visually-hidden"),
+            _field("District", ids.F_DISTRICT, dcc.Dropdown(
+                id=ids.F_DISTRICT, multi=True, placeholder="All districts",
+                options=[{"label": n, "value": c} for c, n in districts],
+            )),
+            _field("Ward", ids.F_WARD, dcc.Dropdown(
+                id=ids.F_WARD, multi=True, placeholder="All wards",
+                options=[{"label": n, "value": c} for c, n in wards],
+            )),
+            _field("From", ids.F_FROM, dcc.Dropdown(
+                id=ids.F_FROM, placeholder="First month", options=month_options)),
+            _field("To", ids.F_TO, dcc.Dropdown(
+                id=ids.F_TO, placeholder="Latest month", options=month_options)),
+            _field("Offence group", ids.F_GROUP, dcc.Dropdown(
+                id=ids.F_GROUP, placeholder="All serious violence",
+                options=[{"label": label, "value": key} for key, label in groups])),
+            _field("Source", ids.F_SOURCE, dcc.Dropdown(
+                id=ids.F_SOURCE, clearable=False, value="police",
+                options=[{"label": v, "value": k} for k, v in SOURCES.items()]
+                + [{"label": "All sources", "value": "all"}],
+            )),
+            _field("Definition", ids.F_DEFINITION, dcc.Dropdown(
+                id=ids.F_DEFINITION, clearable=False,
+                options=[{"label": d.replace("_", " ").title(), "value": d} for d in definitions],
+            )),
+            html.Button("Reset filters", id=ids.F_RESET, className="button-secondary", n_clicks=0),
+            html.Div(id=ids.FILTER_MESSAGES, role="status", className="filter-messages"),
+        ],
+        className="filter-bar",
+        **{"aria-label": "Filters"},
+    )
 
 
 def create_app(warehouse: Path) -> dash.Dash:
@@ -35,26 +93,52 @@ def create_app(warehouse: Path) -> dash.Dash:
         else None
     )
     nav = html.Nav(
-        [
-            dcc.Link(page["name"], href=page["relative_path"], className="nav-link")
+        html.Ul([
+            html.Li(dcc.Link(page["name"], href=page["relative_path"], className="nav-link",
+                             id={"type": ids.NAV_LINK, "path": page["relative_path"]}))
             for page in dash.page_registry.values()
-        ],
+        ]),
         className="nav",
         **{"aria-label": "Pages"},
     )
+    con = source.connection()
+    names = dict(districts_held(con))
+    districts = sorted(((c, names.get(c, c)) for c in settings.districts), key=lambda kv: kv[1])
+    definitions = sorted({*builtin_names(), settings.definition})
+    groups = [(g.key, g.label) for g in load_definition(settings.definition).groups]
+    bar = filter_bar(districts, wards_of(con, []), months_available(con), groups, definitions)
     app.layout = html.Div(
         [
             dcc.Location(id=ids.URL),
+            dcc.Store(id=ids.FILTERS, data=None),
+            dcc.Store(id=ids.URL_SYNC),
             html.A("Skip to content", href="#main", className="skip-link"),
             html.Header(
                 [html.Div(settings.area_name, className="service-name"), nav],
                 className="header",
             ),
             banner,
-            html.Main(dash.page_container, id="main", className="main"),
+            bar,
+            html.Main(dash.page_container, id="main", className="main", tabIndex=-1),
+            html.Footer(
+                html.P("Figures are suppressed automatically: " + _suppression_words(settings)),
+                className="footer",
+            ),
         ]
     )
-    from dashboard.callbacks import overview
+    from dashboard.callbacks import factors, filters, how, overview, quality, when, where, who
 
-    overview.register(app, source)
+    for module in (filters, overview, where, when, how, who, factors, quality):
+        module.register(app, source)
     return app
+
+
+def _suppression_words(settings) -> str:
+    strict = ", ".join(
+        f"{SOURCES.get(s, s)} 1 to {t - 1}" for s, t in settings.suppress_below_by_source.items()
+    )
+    return (
+        f"counts from 1 to {settings.suppress_below - 1} are shown as [c]"
+        + (f" ({strict})" if strict else "")
+        + f"; no rate or percentage on fewer than {settings.min_events_for_rate} events."
+    )

@@ -19,9 +19,27 @@ class WarehouseSource:
     def __init__(self, warehouse: Path) -> None:
         self.warehouse = Path(warehouse)
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._memo: dict = {}
+        self._memo_snap: object = None
 
     def settings(self) -> Settings:
         return read_settings(self.warehouse)
+
+    def memo(self, key: tuple, build):
+        """A value computed once per published snapshot (e.g. parsed boundaries), shared by
+        threads; a new load publishes a new snapshot and the old values are dropped."""
+        snap = current_snapshot(self.warehouse)
+        with self._lock:
+            if self._memo_snap != snap:
+                self._memo, self._memo_snap = {}, snap
+            if key in self._memo:
+                return self._memo[key]
+        value = build()
+        with self._lock:
+            if self._memo_snap == snap:
+                self._memo[key] = value
+        return value
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         snap = current_snapshot(self.warehouse)

@@ -7,10 +7,11 @@ dropped with a message the page shows, never an exception.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, urlencode
 
-from svcore.definitions import DefinitionError, load_definition
+from svcore.definitions import DefinitionError, builtin_names, load_definition
 from svcore.vocab import SOURCES
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -46,15 +47,18 @@ class Filters:
             pairs.append(("definition", self.definition))
         return urlencode(pairs)
 
-    def describe(self) -> str:
-        """Plain words for titles and export notes."""
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        """Plain words for titles and export notes (area names when ``names`` knows them)."""
+        names = names or {}
         parts = []
         if self.date_from or self.date_to:
             parts.append(f"{self.date_from or 'start'} to {self.date_to or 'latest'}")
+        else:
+            parts.append("all months held")
         if self.districts:
-            parts.append("districts " + ", ".join(self.districts))
+            parts.append(", ".join(names.get(d, d) for d in self.districts))
         if self.wards:
-            parts.append("wards " + ", ".join(self.wards))
+            parts.append(", ".join(names.get(w, w) for w in self.wards))
         parts.append(SOURCES.get(self.source, "all sources") if self.source else "all sources")
         return "; ".join(parts)
 
@@ -91,11 +95,16 @@ def parse_filters(query: str | dict[str, list[str]] | None, default_definition: 
         return None
 
     definition_name = (q.get("definition") or [default_definition])[-1]
+    # Only definitions shipped with the tool or configured for the partnership: a URL must
+    # never make the server open a file of its choosing.
+    if definition_name not in {*builtin_names(), default_definition}:
+        msgs.append(f"Unknown definition {definition_name[:30]!r}: using {default_definition}.")
+        definition_name = default_definition
     try:
         definition = load_definition(definition_name)
     except DefinitionError:
-        msgs.append(f"Unknown definition {definition_name[:30]!r}: using {default_definition}.")
-        definition_name = default_definition
+        msgs.append(f"Definition {definition_name[:30]!r} cannot be read: using home_office.")
+        definition_name = "home_office"
         definition = load_definition(definition_name)
 
     group = (q.get("group") or [None])[-1]

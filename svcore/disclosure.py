@@ -19,11 +19,13 @@ SUPPRESSED = "[c]"
 @dataclass(frozen=True)
 class Rule:
     threshold: int = 5  # counts 1..threshold-1 are hidden
+    min_events_for_rate: int = 10  # no rate or percentage on fewer events
 
     def note(self) -> str:
         return (
             f"Counts from 1 to {self.threshold - 1} are shown as {SUPPRESSED} (confidential), "
-            "with further cells hidden where they could reveal them."
+            "with further cells hidden where they could reveal them; no rate or percentage "
+            f"on fewer than {self.min_events_for_rate} events."
         )
 
 
@@ -31,9 +33,10 @@ def rule_for(settings: object, source: str | None) -> Rule:
     """The strictest threshold applying to a source (or to all sources when mixed)."""
     base = int(getattr(settings, "suppress_below", 5))
     by_source: dict[str, int] = dict(getattr(settings, "suppress_below_by_source", {}) or {})
+    min_rate = int(getattr(settings, "min_events_for_rate", 10))
     if source is None:
-        return Rule(max([base, *by_source.values()]))
-    return Rule(max(base, by_source.get(source, base)))
+        return Rule(max([base, *by_source.values()]), min_rate)
+    return Rule(max(base, by_source.get(source, base)), min_rate)
 
 
 def suppress_counts(frame: pd.DataFrame, rule: Rule, column: str = "count") -> pd.DataFrame:
@@ -50,3 +53,26 @@ def suppress_counts(frame: pd.DataFrame, rule: Rule, column: str = "count") -> p
     values[hidden] = SUPPRESSED
     out[column] = values
     return out
+
+
+def suppress_rates(
+    frame: pd.DataFrame,
+    rule: Rule,
+    rate_columns: tuple[str, ...] = ("rate",),
+    count_column: str = "count",
+) -> pd.DataFrame:
+    """A copy with rates blanked where their count is hidden or below the rate minimum.
+
+    Run after ``suppress_counts``: a hidden count's rate would reveal it.
+    """
+    out = frame.copy()
+    counts = pd.to_numeric(out[count_column].where(out[count_column] != SUPPRESSED), errors="coerce")
+    unsafe = counts.isna() | (counts < rule.min_events_for_rate)
+    for col in rate_columns:
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64").mask(unsafe)
+    return out
+
+
+def shown_counts(frame: pd.DataFrame, column: str = "count") -> pd.Series:
+    """Numeric counts with hidden cells as NaN: what a chart may draw."""
+    return pd.to_numeric(frame[column].where(frame[column] != SUPPRESSED), errors="coerce")

@@ -131,3 +131,48 @@ def age_band_sql(column: str) -> str:
         f"WHEN {column} BETWEEN {lo} AND {hi} THEN '{label}'" for label, lo, hi in AGE_BANDS
     )
     return f"CASE {whens} ELSE NULL END"
+
+
+# Which vocabulary labels each breakdown dimension (charts and exports read it from here).
+DIMENSION_VOCABULARIES: dict[str, MappingProxyType] = {
+    "weapon": WEAPONS,
+    "location_type": LOCATION_TYPES,
+    "assault_method": ASSAULT_METHODS,
+    "sex": SEXES,
+    "suspect_sex": SEXES,
+    "ethnicity": ETHNICITIES,
+    "relationship": RELATIONSHIPS,
+    "index_offence_group": OFFENCE_GROUPS,
+    "rosh_level": ROSH_LEVELS,
+    "supervision_type": SUPERVISION_TYPES,
+    "source": SOURCES,
+    "domestic_abuse": MappingProxyType({True: "Domestic abuse related", False: "Not domestic abuse"}),
+    "first_time_entrant": MappingProxyType({True: "First-time entrant", False: "Known before"}),
+    "admitted": MappingProxyType({True: "Admitted", False: "Not admitted"}),
+}
+
+DIMENSION_TITLES: dict[str, str] = {
+    "offence_group": "Offence group",
+    "weapon": "Weapon",
+    "location_type": "Location type",
+    "assault_method": "Assault method",
+    "relationship": "Relationship to assailant",
+    "sex": "Sex",
+    "age_band": "Age band",
+    "ethnicity": "Ethnicity",
+    "rosh_level": "Risk of serious harm",
+    "supervision_type": "Supervision type",
+    "index_offence_group": "Index offence group",
+    "first_time_entrant": "First-time entrants",
+    "domestic_abuse": "Domestic abuse",
+}
+
+
+def label(dimension: str, value: object) -> str:
+    """The readable label of a code (the code itself when the vocabulary does not know it)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "Not recorded"
+    vocab = DIMENSION_VOCABULARIES.get(dimension)
+    if vocab is not None and value in vocab:
+        return str(vocab[value])
+    return str(value)

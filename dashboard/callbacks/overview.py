@@ -1,66 +1,64 @@
-"""Overview wiring: URL filters -> queries -> figures. No SQL, no styling."""
+"""Overview wiring: filters -> queries -> figures. No SQL, no styling."""
 
 from __future__ import annotations
 
 from dash import Input, Output, html
 
 from dashboard import ids
+from dashboard.callbacks.common import request, with_alt
+from dashboard.components import table
 from dashboard.data import WarehouseSource
-from dashboard.figures import Context
 from dashboard.figures.trend import trend_figure
-from dashboard.filters import parse_filters
-from dashboard.queries.counts import count_table
-from dashboard.queries.overview import loaded_feeds, monthly_trend
-from svcore.definitions import load_definition
-from svcore.disclosure import SUPPRESSED, rule_for, suppress_counts
+from dashboard.queries.overview import headline, loaded_feeds, monthly_trend, source_totals
+from svcore.disclosure import SUPPRESSED, suppress_counts
 from svcore.vocab import SOURCES
+
+
+def overview_outputs(source: WarehouseSource, query: str | None) -> tuple:
+    req = request(source, query)
+    f = req.filters
+    head = headline(req.con, f, req.rule)
+    trend = suppress_counts(monthly_trend(req.con, f), req.rule)
+    fig, alt = with_alt(trend_figure(trend, req.context("Serious violence by month")))
+    number = head["count"]
+    parts = [
+        html.Span(f"{number:,}" if number != SUPPRESSED else SUPPRESSED, className="headline-number"),
+        html.Span(" serious-violence events, " + f.describe(req.names), className="headline-label"),
+    ]
+    facts = []
+    if head["rate"] is not None:
+        facts.append(f"{head['rate']:,.1f} per 1,000 residents a year")
+    if head["change"] is not None:
+        facts.append(
+            f"{head['change']:+.0%} on the previous 12 months ({head['last12']:,} in the 12 months "
+            f"to {head['last_month']})"
+        )
+    headline_block = html.Div([html.Div(parts), html.Ul([html.Li(x) for x in facts])])
+    totals = source_totals(source.settings(), req.con, f)
+    sources = table(
+        totals.assign(source=totals["source"].map(lambda s: SOURCES.get(s, s))),
+        [("source", "Source"), ("count", "Events in period"), ("change", "Change on previous year")],
+        caption="Serious violence by partner source for the filters (sources are not additive)",
+        formats={"count": ",", "change": "+.0%"},
+    )
+    feeds = loaded_feeds(req.con)
+    loaded = table(
+        feeds.assign(last_load=feeds["last_load"].astype(str).str[:16]),
+        [("feed", "Feed"), ("rows", "Rows"), ("first_period", "From"), ("last_period", "To"),
+         ("last_load", "Last load")],
+        caption="Feeds loaded in the warehouse", formats={"rows": ","},
+    )
+    return headline_block, fig, alt, sources, loaded
 
 
 def register(app, source: WarehouseSource) -> None:
     @app.callback(
         Output(ids.OVERVIEW_HEADLINE, "children"),
         Output(ids.OVERVIEW_TREND, "figure"),
+        Output(ids.alt(ids.OVERVIEW_TREND), "children"),
+        Output(ids.OVERVIEW_SOURCES, "children"),
         Output(ids.OVERVIEW_FEEDS, "children"),
-        Output(ids.FILTER_MESSAGES, "children"),
-        Input(ids.URL, "search"),
+        Input(ids.FILTERS, "data"),
     )
-    def update(search: str | None):
-        settings = source.settings()
-        filters = parse_filters(search, default_definition=settings.definition)
-        con = source.connection()
-        rule = rule_for(settings, filters.source)
-        definition = load_definition(filters.definition)
-        total = suppress_counts(count_table(con, filters, []), rule)
-        trend = suppress_counts(monthly_trend(con, filters), rule)
-        ctx = Context(
-            title="Serious violence by month",
-            period=filters.describe(),
-            definition=definition.title,
-            source_line=SOURCES.get(filters.source, "all partner feeds") if filters.source else "all partner feeds",
-            note=rule.note(),
-        )
-        value = total["count"].iloc[0] if len(total) else 0
-        headline = html.Div(
-            [
-                html.Span(f"{value:,}" if value != SUPPRESSED else SUPPRESSED, className="headline-number"),
-                html.Span(" serious-violence events, " + filters.describe(), className="headline-label"),
-            ]
-        )
-        feeds = loaded_feeds(con)
-        table = html.Table(
-            [html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Feed", "Rows", "From", "To", "Last load")]))]
-            + [
-                html.Tbody(
-                    [
-                        html.Tr([
-                            html.Td(r.feed), html.Td(f"{int(r.rows):,}"), html.Td(r.first_period),
-                            html.Td(r.last_period), html.Td(str(r.last_load)[:16]),
-                        ])
-                        for r in feeds.itertuples()
-                    ]
-                )
-            ],
-            className="table",
-        )
-        messages = [html.P(m, className="filter-message") for m in filters.messages]
-        return headline, trend_figure(trend, ctx), table, messages
+    def update(query: str | None):
+        return overview_outputs(source, query)

@@ -22,6 +22,32 @@ class Context:
     note: str = ""
 
 
+def set_alt(fig: go.Figure, text: str) -> go.Figure:
+    """The chart's text alternative, carried in the figure so screen and exports share it."""
+    meta = dict(fig.layout.meta or {}) if isinstance(fig.layout.meta, dict) else {}
+    meta["alt"] = text
+    fig.update_layout(meta=meta)
+    return fig
+
+
+def alt_text(fig: go.Figure) -> str:
+    meta = fig.layout.meta
+    return str(meta.get("alt", "")) if isinstance(meta, dict) else ""
+
+
+def empty_figure(ctx: Context, message: str) -> go.Figure:
+    """A titled chart that says why it has nothing to draw (no data, or all suppressed)."""
+    fig = go.Figure()
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    base_layout(fig, ctx)
+    fig.add_annotation(
+        text=message, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
+        font={"size": 16},
+    )
+    return set_alt(fig, f"{ctx.title}: {message}")
+
+
 def base_layout(fig: go.Figure, ctx: Context, y_title: str = "") -> go.Figure:
     subtitle = f"{ctx.period} · {ctx.definition}"
     fig.update_layout(
@@ -30,13 +56,28 @@ def base_layout(fig: go.Figure, ctx: Context, y_title: str = "") -> go.Figure:
         colorway=list(CATEGORICAL),
         paper_bgcolor="white",
         plot_bgcolor="white",
-        margin={"l": 60, "r": 20, "t": 80, "b": 90},
+        margin={"l": 60, "r": 20, "t": 100, "b": 110},
         yaxis={"title": y_title, "gridcolor": "#E5E5E5", "rangemode": "tozero"},
-        legend={"orientation": "h", "y": -0.25},
+        legend={"orientation": "h", "x": 0, "y": 1.0, "xanchor": "left", "yanchor": "bottom"},
         annotations=[{
-            "text": f"Source: {ctx.source_line}" + (f". {ctx.note}" if ctx.note else ""),
-            "xref": "paper", "yref": "paper", "x": 0, "y": -0.32, "showarrow": False,
-            "xanchor": "left", "font": {"size": 11},
+            "text": _wrap(f"Source: {ctx.source_line}" + (f". {ctx.note}" if ctx.note else "")),
+            # Anchored under the plot area and pushed down past the axis labels, in pixels.
+            "xref": "paper", "yref": "paper", "x": 0, "y": 0, "yanchor": "top", "yshift": -66,
+            "showarrow": False, "xanchor": "left", "align": "left", "font": {"size": 11},
         }],
     )
     return fig
+
+
+def _wrap(text: str, width: int = 110) -> str:
+    """Plotly does not wrap annotations: break long source notes into lines."""
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    if line:
+        lines.append(line)
+    return "<br>".join(lines)

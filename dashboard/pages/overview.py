@@ -1,4 +1,4 @@
-"""Overview: headline counts, the monthly trend and what is loaded. Layout only."""
+"""Overview: headline count and rate, change on last year, per-source totals, what is loaded."""
 
 from __future__ import annotations
 
@@ -6,24 +6,21 @@ import dash
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.components import chart, page_header
 
-dash.register_page(__name__, path="/", name="Overview", order=0)
+dash.register_page(__name__, path="/", name="Overview", order=0, title="Overview")
 
 
 def layout(**_query: str) -> html.Div:
     return html.Div(
         [
-            html.H1("Serious violence: overview"),
-            html.Div(id=ids.FILTER_MESSAGES, role="status"),
-            dcc.Loading(html.Div(id=ids.OVERVIEW_HEADLINE, className="headline")),
-            dcc.Loading(
-                dcc.Graph(
-                    id=ids.OVERVIEW_TREND,
-                    config={"displaylogo": False},
-                    style={"height": "460px"},
-                )
-            ),
+            page_header("Serious violence: overview",
+                        "Headline figures for the filters above, and what data is loaded."),
+            dcc.Loading(html.Div(id=ids.OVERVIEW_HEADLINE, className="headline"), delay_show=300),
+            chart(ids.OVERVIEW_TREND),
+            html.H2("By source"),
+            dcc.Loading(html.Div(id=ids.OVERVIEW_SOURCES), delay_show=300),
             html.H2("What is loaded"),
-            dcc.Loading(html.Div(id=ids.OVERVIEW_FEEDS)),
+            dcc.Loading(html.Div(id=ids.OVERVIEW_FEEDS), delay_show=300),
         ]
     )

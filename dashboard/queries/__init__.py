@@ -13,3 +13,9 @@ import pandas as pd
 def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> pd.DataFrame:
     """Run parameterised SQL and return a DataFrame through Arrow (5x faster than ``.df()``)."""
     return con.sql(sql, params=params or {}).to_arrow_table().to_pandas()
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> object:
+    """The first value of the first row, or None for no rows."""
+    rows = con.sql(sql, params=params or {}).fetchall()
+    return rows[0][0] if rows else None

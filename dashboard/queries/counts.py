@@ -12,7 +12,7 @@ import pandas as pd
 from dashboard.filters import Filters
 from dashboard.queries import execute
 from svcore.definitions import Params, load_definition
-from svcore.vocab import SOURCES, age_band_sql
+from svcore.vocab import ROSH_LEVELS, SOURCES, age_band_sql
 
 # Dimension name -> SQL expression over the ``events`` view (a whitelist: nothing else is
 # ever put into SQL text).
@@ -30,14 +30,43 @@ DIMENSIONS: dict[str, str] = {
     "location_type": "e.location_type",
     "sex": "e.sex",
     "age_band": age_band_sql("e.age"),
+    "age": "e.age",
     "ethnicity": "e.ethnicity",
+    "domestic_abuse": "e.domestic_abuse",
+    "assault_method": "e.assault_method",
+    "relationship": "e.relationship_to_assailant",
+    "admitted": "e.admitted",
+    "crime_type": "e.crime_type",
+    "suspect_sex": "e.suspect_sex",
+    "suspect_age_band": age_band_sql("e.suspect_age"),
+    "rosh_level": "e.rosh_level",
+    "supervision_type": "e.supervision_type",
+    "index_offence_group": "e.index_offence_group",
+    "first_time_entrant": "e.first_time_entrant",
 }
 NAMED = {"district": "district", "ward": "ward", "lsoa": "lsoa"}
-ORDER = {"weekday": "min(isodow(e.event_date))", "age_band": "min(e.age)"}
+ORDER = {
+    "weekday": "min(isodow(e.event_date))",
+    "age_band": "min(e.age)",
+    # Risk levels in their vocabulary's order (low to very high), not alphabetically.
+    "rosh_level": "min(list_position(["
+    + ", ".join(f"'{k}'" for k in ROSH_LEVELS)
+    + "], e.rosh_level))",
+    "suspect_age_band": "min(e.suspect_age)",
+}
 
 
 class UnknownDimension(ValueError):
     pass
+
+
+def events_relation(source: str | None) -> str:
+    """The view to read: one feed's own view when the filters name a source (much cheaper)."""
+    if source is None:
+        return "events"
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    return f"events_{source}"
 
 
 def where_clause(filters: Filters, params: Params, alias: str = "e") -> str:
@@ -45,7 +74,8 @@ def where_clause(filters: Filters, params: Params, alias: str = "e") -> str:
     definition = load_definition(filters.definition)
     conds = []
     if filters.source:
-        conds.append(f"{alias}.source = {params.add(filters.source)}")
+        # Reading ``events_<source>``: the source test and the per-source OR are not needed.
+        conds.append(f"({definition.predicate(filters.source, params, filters.group)})")
     if filters.districts:
         conds.append(f"{alias}.district_code = ANY({params.add(list(filters.districts))})")
     if filters.wards:
@@ -54,12 +84,12 @@ def where_clause(filters: Filters, params: Params, alias: str = "e") -> str:
         conds.append(f"{alias}.period >= strptime({params.add(filters.date_from)}, '%Y-%m')")
     if filters.date_to:
         conds.append(f"{alias}.period <= strptime({params.add(filters.date_to)}, '%Y-%m')")
-    sources = [filters.source] if filters.source else list(SOURCES)
-    preds = []
-    for source in sources:
-        pred = definition.predicate(source, params, filters.group)
-        preds.append(f"({alias}.source = {params.add(source)} AND {pred})")
-    conds.append("(" + " OR ".join(preds) + ")")
+    if not filters.source:
+        preds = []
+        for source in SOURCES:
+            pred = definition.predicate(source, params, filters.group)
+            preds.append(f"({alias}.source = {params.add(source)} AND {pred})")
+        conds.append("(" + " OR ".join(preds) + ")")
     return " AND ".join(conds)
 
 
@@ -81,7 +111,7 @@ def count_table(
         )
     params = Params()
     where = where_clause(filters, params)
-    source_from = "events e"
+    source_from = f"{events_relation(filters.source)} e"
     if "offence_group" in by:
         definition = load_definition(filters.definition)
         sources = [filters.source] if filters.source else list(SOURCES)
@@ -90,7 +120,7 @@ def count_table(
             for s in sources
         )
         source_from = (
-            "events e, LATERAL (SELECT unnest(CASE " + lists + " END) AS offence_group) g"
+            f"{events_relation(filters.source)} e, LATERAL (SELECT unnest(CASE " + lists + " END) AS offence_group) g"
         )
         if filters.group:
             where += f" AND g.offence_group = {params.add(filters.group)}"

@@ -1,0 +1,67 @@
+"""What every page callback starts from: the filters, a connection, the rule, a chart context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import plotly.graph_objects as go
+from dash.exceptions import PreventUpdate
+
+from dashboard.data import WarehouseSource
+from dashboard.figures import Context, alt_text
+from dashboard.filters import Filters, parse_filters
+from dashboard.queries.overview import area_names
+from svcore.config import Settings
+from svcore.definitions import Definition, load_definition
+from svcore.disclosure import Rule, rule_for
+from svcore.vocab import SOURCES
+
+SAME_SOURCE = object()  # "use the filters' source" (None already means every source)
+
+
+@dataclass
+class Request:
+    settings: Settings
+    filters: Filters
+    con: duckdb.DuckDBPyConnection
+    rule: Rule
+    definition: Definition
+    names: dict[str, str]
+
+    def context(self, title: str, source: object = SAME_SOURCE, note: str = "") -> Context:
+        """A chart's title block: period, definition, source line and the suppression rule."""
+        src = self.filters.source if source is SAME_SOURCE else source
+        line = SOURCES.get(src, "all partner feeds") if src else "all partner feeds"
+        rule = rule_for(self.settings, src)
+        group = self.definition.group(self.filters.group).label if self.filters.group else None
+        return Context(
+            title=title,
+            period=self.filters.with_(source=src).describe(self.names),
+            definition=self.definition.title + (f": {group}" if group else ""),
+            source_line=line,
+            note=" ".join(x for x in (note, rule.note()) if x),
+        )
+
+    def rule_for(self, source: str | None) -> Rule:
+        return rule_for(self.settings, source)
+
+
+def request(source: WarehouseSource, query: str | None) -> Request:
+    """Parse the stored query; ``None`` means the filter bar has not spoken yet."""
+    if query is None:
+        raise PreventUpdate
+    settings = source.settings()
+    filters = parse_filters(query, default_definition=settings.definition)
+    return Request(
+        settings=settings,
+        filters=filters,
+        con=source.connection(),
+        rule=rule_for(settings, filters.source),
+        definition=load_definition(filters.definition),
+        names=source.memo(("area_names",), lambda: area_names(source.connection())),
+    )
+
+
+def with_alt(fig: go.Figure) -> tuple[go.Figure, str]:
+    return fig, alt_text(fig)

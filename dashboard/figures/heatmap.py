@@ -1,0 +1,61 @@
+"""Hour of day by day of week: when violence happens, with hidden cells left blank."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.figures import Context, base_layout, empty_figure, set_alt
+from svcore.disclosure import SUPPRESSED, shown_counts
+from svcore.palette import SEQUENTIAL_BLUE
+from svcore.vocab import WEEKDAYS
+
+# Friday and Saturday nights, 20:00 to 03:59: the night-time economy window analysts ask about.
+NTE_WINDOW = (("Friday", range(20, 24)), ("Saturday", range(0, 4)),
+              ("Saturday", range(20, 24)), ("Sunday", range(0, 4)))
+
+
+def nte_share(frame: pd.DataFrame) -> tuple[float, int]:
+    """Share of timed events in the night-time economy window, and the total it is out of.
+
+    Call on unsuppressed counts; the caller withholds the share below the rate minimum.
+    """
+    counts = pd.to_numeric(frame["count"], errors="coerce").fillna(0)
+    total = int(counts.sum())
+    in_window = np.zeros(len(frame), dtype=bool)
+    for day, hours in NTE_WINDOW:
+        in_window |= (frame["weekday"] == day).to_numpy() & frame["hour"].isin(list(hours)).to_numpy()
+    return (float(counts[in_window].sum()) / total if total else float("nan")), total
+
+
+def hour_weekday_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
+    """``frame``: weekday (English day name), hour 0-23, count (possibly ``[c]``)."""
+    if frame.empty:
+        return empty_figure(ctx, "No events with a time for these filters")
+    grid = np.full((7, 24), np.nan)
+    text = np.full((7, 24), "", dtype=object)
+    y = shown_counts(frame)
+    day_index = {d: i for i, d in enumerate(WEEKDAYS)}
+    for day, hour, value, raw in zip(frame["weekday"], frame["hour"], y, frame["count"], strict=True):
+        if day in day_index and pd.notna(hour):
+            i, j = day_index[day], int(hour)
+            grid[i, j] = value
+            text[i, j] = SUPPRESSED if raw == SUPPRESSED else f"{int(value):,}"
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid, x=[f"{h:02d}:00" for h in range(24)], y=list(WEEKDAYS), text=text,
+            colorscale=[[i / (len(SEQUENTIAL_BLUE) - 1), c] for i, c in enumerate(SEQUENTIAL_BLUE)],
+            hovertemplate="%{y} %{x}: %{text}<extra></extra>", hoverongaps=False,
+            colorbar={"title": {"text": "Events"}}, xgap=1, ygap=1,
+        )
+    )
+    base_layout(fig, ctx)
+    fig.update_yaxes(autorange="reversed", title=None, rangemode=None)
+    fig.update_xaxes(title="Hour of day", tickangle=0, dtick=2)
+    peak = np.unravel_index(np.nanargmax(np.nan_to_num(grid, nan=-1)), grid.shape)
+    return set_alt(
+        fig,
+        f"{ctx.title}, heatmap of events by hour (columns) and day of week (rows). "
+        f"The busiest hour is {WEEKDAYS[peak[0]]} {peak[1]:02d}:00.",
+    )

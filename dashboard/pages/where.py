@@ -1,0 +1,59 @@
+"""Where: the map by district, ward or LSOA, top areas, hotspots and the police vs A&E gap."""
+
+from __future__ import annotations
+
+import dash
+from dash import dcc, html
+
+from dashboard import ids
+from dashboard.components import chart, page_header
+
+dash.register_page(__name__, path="/where", name="Where", order=1, title="Where")
+
+
+def layout(**_query: str) -> html.Div:
+    return html.Div(
+        [
+            page_header(
+                "Where serious violence happens",
+                "Click an area on the map to drill down from district to ward to LSOA.",
+            ),
+            html.Div(
+                [
+                    html.Fieldset([
+                        html.Legend("Map areas"),
+                        dcc.RadioItems(
+                            id=ids.WHERE_LEVEL, value="auto", inline=True,
+                            options=[{"label": "Follow filters", "value": "auto"},
+                                     {"label": "Districts", "value": "district"},
+                                     {"label": "Wards", "value": "ward"},
+                                     {"label": "LSOAs", "value": "lsoa"}],
+                        ),
+                    ], className="control-group"),
+                    html.Fieldset([
+                        html.Legend("Shade by"),
+                        dcc.RadioItems(
+                            id=ids.WHERE_MEASURE, value="rate", inline=True,
+                            options=[{"label": "Rate per 1,000 residents", "value": "rate"},
+                                     {"label": "Count", "value": "count"}],
+                        ),
+                    ], className="control-group"),
+                ],
+                className="controls",
+            ),
+            chart(ids.WHERE_MAP, height=560),
+            html.H2("Top areas"),
+            dcc.Loading(html.Div(id=ids.WHERE_TOP), delay_show=300),
+            html.H2("Hotspots"),
+            html.P("Getis-Ord Gi* on LSOA rates with each area's 8 nearest neighbours: a hot "
+                   "spot is an area that, with its neighbours, has a significantly high rate.",
+                   className="lead"),
+            chart(ids.WHERE_HOTSPOTS, height=560),
+            dcc.Loading(html.Div(id=ids.WHERE_HOTSPOT_TABLE), delay_show=300),
+            html.H2("Violence that reaches hospital but not police records"),
+            html.P("A&E assault attendances beside police-recorded violence with injury, by area "
+                   "(the Cardiff Model gap).", className="lead"),
+            chart(ids.WHERE_GAP),
+            dcc.Loading(html.Div(id=ids.WHERE_GAP_TABLE), delay_show=300),
+        ]
+    )

@@ -1,0 +1,152 @@
+"""Queries behind the map: counts and rates per area, the areas in scope, and their boundaries.
+
+Rates are per 1,000 residents a year, so a five-year period and a single month are comparable:
+``count / months * 12 / population * 1000``. Population is the ONS mid-year estimate of the
+period's last year (or the nearest year loaded), summed from LSOA to ward and district.
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pandas as pd
+
+from dashboard.filters import Filters
+from dashboard.queries import execute, scalar
+from dashboard.queries.counts import count_table, events_relation
+from svcore.definitions import Params
+
+LEVELS = ("district", "ward", "lsoa")
+# Level -> the geography column holding its code (a whitelist: nothing else reaches SQL text).
+_CODE = {"district": "district_code", "ward": "ward_code", "lsoa": "lsoa_code"}
+_NAME = {"district": "district_name", "ward": "ward_name", "lsoa": "lsoa_name"}
+
+
+def drill_level(filters: Filters) -> str:
+    """The natural map level for the filters: wards inside districts, LSOAs inside wards."""
+    if filters.wards:
+        return "lsoa"
+    if filters.districts:
+        return "ward"
+    return "district"
+
+
+def _scope(filters: Filters, params: Params, alias: str = "g") -> str:
+    conds = ["TRUE"]
+    if filters.districts:
+        conds.append(f"{alias}.district_code = ANY({params.add(list(filters.districts))})")
+    if filters.wards:
+        conds.append(f"{alias}.ward_code = ANY({params.add(list(filters.wards))})")
+    return " AND ".join(conds)
+
+
+def areas_in_scope(con: duckdb.DuckDBPyConnection, filters: Filters, level: str) -> pd.DataFrame:
+    """Every area of ``level`` inside the filter's districts/wards, with its name and parent."""
+    params = Params()
+    code, name = _CODE[level], _NAME[level]
+    return execute(
+        con,
+        f"SELECT g.{code} AS area_code, any_value(g.{name}) AS area_name, "
+        f"any_value(g.district_code) AS district_code, any_value(g.ward_code) AS ward_code "
+        f"FROM geography g WHERE {_scope(filters, params)} GROUP BY 1 ORDER BY 1",
+        params.values,
+    )
+
+
+def population_year(con: duckdb.DuckDBPyConnection, filters: Filters) -> int | None:
+    """The mid-year estimate used for rates: the period's last year, else the nearest loaded."""
+    params = Params()
+    target = int(filters.date_to[:4]) if filters.date_to else 9999
+    year = scalar(
+        con,
+        f"SELECT year FROM (SELECT DISTINCT year FROM population) "
+        f"ORDER BY abs(year - {params.add(target)}), year DESC LIMIT 1",
+        params.values,
+    )
+    return None if year is None else int(year)
+
+
+def population_by_area(
+    con: duckdb.DuckDBPyConnection, filters: Filters, level: str, year: int | None
+) -> pd.DataFrame:
+    """Residents per area, summed from LSOA estimates (all ages, both sexes)."""
+    if year is None:
+        return pd.DataFrame({"area_code": [], "population": []})
+    params = Params()
+    code = _CODE[level]
+    return execute(
+        con,
+        f"SELECT g.{code} AS area_code, sum(p.population) AS population "
+        f"FROM population p JOIN geography g ON p.area_code = g.lsoa_code "
+        f"WHERE p.year = {params.add(year)} AND p.sex IN ('F', 'M', 'persons') "
+        f"AND {_scope(filters, params)} GROUP BY 1",
+        params.values,
+    )
+
+
+def months_covered(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
+    """Months of data inside the period for the source (the denominator of annual rates)."""
+    params = Params()
+    conds = ["TRUE"]
+    if filters.source:
+        conds.append(f"source = {params.add(filters.source)}")
+    if filters.date_from:
+        conds.append(f"period >= strptime({params.add(filters.date_from)}, '%Y-%m')")
+    if filters.date_to:
+        conds.append(f"period <= strptime({params.add(filters.date_to)}, '%Y-%m')")
+    n = scalar(
+        con, f"SELECT count(DISTINCT period) FROM {events_relation(filters.source)} WHERE {' AND '.join(conds)}", params.values
+    )
+    return int(n or 0)
+
+
+def area_table(con: duckdb.DuckDBPyConnection, filters: Filters, level: str) -> pd.DataFrame:
+    """Per area in scope: code, name, count (0 where none), population and annual rate.
+
+    Unsuppressed: the caller passes it through ``svcore.disclosure`` before anyone sees it.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}")
+    areas = areas_in_scope(con, filters, level)
+    counts = count_table(con, filters, [level])[[level, "count"]].rename(
+        columns={level: "area_code"}
+    )
+    pop = population_by_area(con, filters, level, population_year(con, filters))
+    out = areas.merge(counts, on="area_code", how="left").merge(pop, on="area_code", how="left")
+    out["count"] = out["count"].fillna(0).astype("int64")
+    months = months_covered(con, filters)
+    denom = out["population"].astype("float64") * months / 12
+    out["rate"] = (out["count"] / denom * 1000).where(denom > 0)
+    return out
+
+
+def boundaries(con: duckdb.DuckDBPyConnection, level: str, codes: list[str] | None) -> dict:
+    """GeoJSON of the areas (every area of the level when ``codes`` is None), keyed by GSS code.
+
+    Geometries were simplified at load time, so the whole of a partnership's LSOAs is a few
+    hundred kilobytes; figures keep only the features they draw.
+    """
+    params: dict = {"level": level}
+    where = "level = $level"
+    if codes is not None:
+        where += " AND area_code = ANY($codes)"
+        params["codes"] = list(codes)
+    rows = con.sql(f"SELECT area_code, geometry FROM boundaries WHERE {where}", params=params).fetchall()
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "id": code, "properties": {}, "geometry": json.loads(geometry)}
+            for code, geometry in rows
+        ],
+    }
+
+
+def centroids(con: duckdb.DuckDBPyConnection, level: str, codes: list[str]) -> pd.DataFrame:
+    """Area centroids (for neighbour weights in hotspot statistics)."""
+    return execute(
+        con,
+        "SELECT area_code, centroid_lon AS lon, centroid_lat AS lat FROM boundaries "
+        "WHERE level = $level AND area_code = ANY($codes) ORDER BY area_code",
+        {"level": level, "codes": list(codes)},
+    )

@@ -1,0 +1,42 @@
+"""Violence rates by IMD 2019 deprivation decile (1 = most deprived tenth of LSOAs in England)."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from dashboard.filters import Filters
+from dashboard.queries import execute
+from dashboard.queries.areas import months_covered, population_year
+from dashboard.queries.counts import events_relation, measure_sql, where_clause
+from svcore.definitions import Params
+
+
+def decile_profile(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """decile, count, population, rate (annual per 1,000) — aggregated in DuckDB."""
+    params = Params()
+    where = where_clause(filters, params)
+    year = population_year(con, filters)
+    scope = ["TRUE"]
+    if filters.districts:
+        scope.append(f"g.district_code = ANY({params.add(list(filters.districts))})")
+    if filters.wards:
+        scope.append(f"g.ward_code = ANY({params.add(list(filters.wards))})")
+    sql = (
+        "WITH dec AS (SELECT i.lsoa_code, i.decile FROM imd i JOIN geography g "
+        f"ON g.lsoa_code = i.lsoa_code WHERE i.domain = 'imd' AND {' AND '.join(scope)}), "
+        f"ev AS (SELECT d.decile, {measure_sql(filters)} AS count FROM "
+        f"{events_relation(filters.source)} e JOIN dec d ON d.lsoa_code = e.lsoa_code "
+        f"WHERE {where} GROUP BY 1), "
+        "pop AS (SELECT d.decile, sum(p.population) AS population FROM population p "
+        f"JOIN dec d ON d.lsoa_code = p.area_code WHERE p.year = {params.add(year or 0)} "
+        "GROUP BY 1) "
+        "SELECT pop.decile, coalesce(ev.count, 0) AS count, pop.population FROM pop "
+        "LEFT JOIN ev USING (decile) ORDER BY 1"
+    )
+    out = execute(con, sql, params.values)
+    months = months_covered(con, filters)
+    denom = out["population"].astype("float64") * months / 12
+    out["count"] = out["count"].astype("int64")
+    out["rate"] = (out["count"] / denom * 1000).where(denom > 0)
+    return out

@@ -1,0 +1,84 @@
+"""Queries behind the influential-factors page: area factors beside the violence rate.
+
+Factors are IMD 2019 (overall and each domain, LSOA level) and any loaded indicator (at the
+level it was published: ward or district). Rates come from ``areas.area_table``.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from dashboard.filters import Filters
+from dashboard.queries import execute
+from svcore.definitions import Params
+
+IMD_DOMAINS = {
+    "imd": "Index of Multiple Deprivation (overall)",
+    "income": "Income deprivation",
+    "employment": "Employment deprivation",
+    "education": "Education, skills and training",
+    "health": "Health deprivation and disability",
+    "crime": "Crime",
+    "barriers": "Barriers to housing and services",
+    "living_environment": "Living environment",
+}
+
+
+ENGLAND_LSOAS_2019 = 32_844  # LSOAs ranked in the IoD 2019
+
+
+def imd_scores(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """lsoa code, domain, score, decile for LSOAs in scope (decile 1 = most deprived).
+
+    The published score where it was loaded (IoD File 5); otherwise the rank as a national
+    percentile (IoD Files 1 and 2 carry ranks only), where 100 is the most deprived.
+    """
+    params = Params()
+    conds = ["TRUE"]
+    if filters.districts:
+        conds.append(f"g.district_code = ANY({params.add(list(filters.districts))})")
+    if filters.wards:
+        conds.append(f"g.ward_code = ANY({params.add(list(filters.wards))})")
+    return execute(
+        con,
+        "SELECT i.lsoa_code AS area_code, i.domain, CAST(coalesce(i.score, "
+        f"100.0 * (1 - (i.rank - 1) / {params.add(float(ENGLAND_LSOAS_2019))})) AS DOUBLE) AS score, "
+        "i.score IS NOT NULL AS is_score, i.decile "
+        "FROM imd i JOIN geography g ON g.lsoa_code = i.lsoa_code "
+        f"WHERE {' AND '.join(conds)} ORDER BY 1, 2",
+        params.values,
+    )
+
+
+def indicator_catalogue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """indicator_code, name, unit, level (ward/district), periods: what can be correlated."""
+    return execute(
+        con,
+        "SELECT i.indicator_code, any_value(i.indicator_name) AS indicator_name, "
+        "any_value(i.unit) AS unit, "
+        "CASE WHEN bool_or(i.area_code IN (SELECT ward_code FROM geography)) THEN 'ward' "
+        "WHEN bool_or(i.area_code IN (SELECT district_code FROM geography)) THEN 'district' "
+        "ELSE 'lsoa' END AS level, max(i.period) AS latest_period "
+        "FROM indicators i GROUP BY 1 ORDER BY 1",
+    )
+
+
+def indicator_values(
+    con: duckdb.DuckDBPyConnection, filters: Filters, indicator_code: str
+) -> pd.DataFrame:
+    """area_code, value for one indicator: the latest period at or before the filters' end."""
+    params = Params()
+    end = filters.date_to[:4] if filters.date_to else "9999"
+    return execute(
+        con,
+        "WITH chosen AS (SELECT max(period) AS period FROM indicators "
+        f"WHERE indicator_code = {params.add(indicator_code)} "
+        f"AND left(period, 4) <= {params.add(end)}) "
+        "SELECT i.area_code, CAST(i.value AS DOUBLE) AS value, i.period FROM indicators i, chosen "
+        f"WHERE i.indicator_code = {params.add(indicator_code)} "
+        "AND i.period = coalesce(chosen.period, (SELECT min(period) FROM indicators "
+        f"WHERE indicator_code = {params.add(indicator_code)})) "
+        "AND i.value IS NOT NULL ORDER BY 1",
+        params.values,
+    )

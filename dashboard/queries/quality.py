@@ -1,0 +1,72 @@
+"""Queries behind the data-quality page: coverage, completeness, timeliness, loads, quarantine.
+
+Quality is about files as partners sent them, so these queries look at every feed and ignore
+the district and offence filters (a quarantined row may have no valid district at all).
+Quarantine reasons are shown without the offending values: a bad cell can hold personal data.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from dashboard.queries import execute
+from svcore.vocab import SOURCES
+
+
+def coverage(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """feed, month, rows: live rows per event feed and month, so a missing month shows."""
+    feeds = list(SOURCES)
+    return execute(
+        con,
+        "SELECT table_name AS feed, period_key AS month, sum(rows) AS rows FROM parts "
+        "WHERE active AND table_name = ANY($feeds) GROUP BY 1, 2 ORDER BY 1, 2",
+        {"feeds": feeds},
+    )
+
+
+def completeness(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """feed, rows, and the share of rows with an LSOA, a time of day, an age and a sex."""
+    selects = " UNION ALL ".join(
+        f"SELECT '{source}' AS feed, count(*) AS rows, count(lsoa_code) AS lsoa, "
+        f"count(hour) AS time_of_day, count(age) AS age, "
+        f"count(CASE WHEN sex IS NOT NULL AND sex <> 'unknown' THEN 1 END) AS sex "
+        f"FROM events_{source}"
+        for source in SOURCES
+    )
+    return execute(con, selects)
+
+
+def timeliness(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """feed, latest month held, last load, and days from a month's end to its (first) load."""
+    return execute(
+        con,
+        "WITH per_period AS ("
+        "  SELECT p.table_name AS feed, p.period_key, min(l.finished_at) AS loaded_at "
+        "  FROM parts p JOIN loads l USING (load_id) "
+        "  WHERE p.table_name = ANY($feeds) GROUP BY 1, 2) "
+        "SELECT feed, max(period_key) AS latest_month, max(loaded_at) AS last_load, "
+        "median(date_diff('day', last_day(strptime(period_key, '%Y-%m')), loaded_at)) "
+        "AS median_days_to_load FROM per_period GROUP BY 1 ORDER BY 1",
+        {"feeds": list(SOURCES)},
+    )
+
+
+def load_history(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:
+    return execute(
+        con,
+        "SELECT load_id, finished_at, feed, partner, file_name, status, rows_read, rows_loaded, "
+        "rows_quarantined, rows_out_of_area, rows_excluded, message FROM loads "
+        "ORDER BY load_id DESC LIMIT $limit",
+        {"limit": limit},
+    )
+
+
+def quarantine_reasons(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """feed, column, reason (without the bad value), rows, files, and an example file and line."""
+    return execute(
+        con,
+        "SELECT feed, column_name, split_part(reason, ': ', 1) AS reason, count(*) AS rows, "
+        "count(DISTINCT file_name) AS files, min(file_name) AS example_file, "
+        "min(line) AS example_line FROM quarantine GROUP BY 1, 2, 3 ORDER BY rows DESC",
+    )
