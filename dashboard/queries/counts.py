@@ -25,7 +25,7 @@ DIMENSIONS: dict[str, str] = {
     "year": "CAST(year(e.period) AS INTEGER)",
     "weekday": "dayname(e.event_date)",
     "hour": "e.hour",
-    "offence_group": "g.offence_group",
+    "offence_group": "g.grp",
     "weapon": "e.weapon",
     "location_type": "e.location_type",
     "sex": "e.sex",
@@ -93,15 +93,19 @@ def where_clause(filters: Filters, params: Params, alias: str = "e") -> str:
     return " AND ".join(conds)
 
 
-def measure_sql(filters: Filters) -> str:
-    """Probation is a caseload: people under supervision, not snapshot rows."""
-    if filters.source == "probation":
+def measure_sql(filters: Filters, people: bool = False) -> str:
+    """Probation is a caseload: people under supervision, not snapshot rows. ``people``
+    counts distinct people for any person-level feed (a cohort profile)."""
+    if filters.source == "probation" or people:
         return "count(DISTINCT e.person_key)"
     return "count(*)"
 
 
 def count_table(
-    con: duckdb.DuckDBPyConnection, filters: Filters, by: list[str] | tuple[str, ...]
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    by: list[str] | tuple[str, ...],
+    people: bool = False,
 ) -> pd.DataFrame:
     """Counts of serious-violence events by ``by`` dimensions, with GSS names alongside."""
     unknown = [d for d in by if d not in DIMENSIONS]
@@ -120,19 +124,21 @@ def count_table(
             for s in sources
         )
         source_from = (
-            f"{events_relation(filters.source)} e, LATERAL (SELECT unnest(CASE " + lists + " END) AS offence_group) g"
+            f"{events_relation(filters.source)} e, LATERAL (SELECT unnest(CASE " + lists + " END) AS grp) g"
         )
         if filters.group:
-            where += f" AND g.offence_group = {params.add(filters.group)}"
-    dims = [f"{DIMENSIONS[d]} AS {d}" for d in by]
+            where += f" AND g.grp = {params.add(filters.group)}"
+    # Output aliases are prefixed: an alias named like a feed column (``offence_group``) would
+    # capture that column's references in the definition's predicates.
+    dims = [f"{DIMENSIONS[d]} AS d_{d}" for d in by]
     group_by = ", ".join(str(i + 1) for i in range(len(by)))
-    order_keys = [ORDER.get(d, d) for d in by]
+    order_keys = [ORDER.get(d, f"d_{d}") for d in by]
     sql = (
-        f"SELECT {', '.join(dims + [measure_sql(filters) + ' AS count'])} "
+        f"SELECT {', '.join(dims + [measure_sql(filters, people) + ' AS count'])} "
         f"FROM {source_from} WHERE {where}"
         + (f" GROUP BY {group_by} ORDER BY {', '.join(k + ' NULLS LAST' for k in order_keys)}" if by else "")
     )
-    frame = execute(con, sql, params.values)
+    frame = execute(con, sql, params.values).rename(columns={f"d_{d}": d for d in by})
     for dim in by:
         if dim in NAMED:
             names = area_names(con, NAMED[dim])

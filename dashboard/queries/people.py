@@ -34,7 +34,7 @@ def cohort_profile(
     """People in a probation or youth-justice cohort by one dimension (distinct people)."""
     if source not in PERSON_SOURCES:
         raise ValueError(f"{source} is not a cohort feed")
-    return count_table(con, filters.with_(source=source), [by])
+    return count_table(con, filters.with_(source=source), [by], people=True)
 
 
 def repeat_presence(con: duckdb.DuckDBPyConnection, filters: Filters, source: str) -> pd.DataFrame:

@@ -1,0 +1,69 @@
+"""Map queries on the hand-counted warehouse: counts, zeros, population, annual rates."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.filters import parse_filters
+from dashboard.queries.areas import (
+    area_table,
+    areas_in_scope,
+    boundaries,
+    centroids,
+    drill_level,
+    months_covered,
+    population_year,
+)
+
+
+def test_drill_level_follows_the_filters() -> None:
+    assert drill_level(parse_filters("")) == "district"
+    assert drill_level(parse_filters("district=E08000001")) == "ward"
+    assert drill_level(parse_filters("district=E08000001&ward=E05000001")) == "lsoa"
+
+
+def test_district_counts_and_annual_rates(con) -> None:
+    t = area_table(con, parse_filters(""), "district").set_index("area_code")
+    assert t.loc["E08000001", "count"] == 15 and t.loc["E08000002", "count"] == 20
+    assert t.loc["E08000001", "population"] == 3000  # three LSOAs of 1,000
+    # Two months of police data: 15 events in 2 months over 3,000 people, per 1,000 a year.
+    assert months_covered(con, parse_filters("")) == 2
+    assert t.loc["E08000001", "rate"] == pytest.approx(15 / (3000 * 2 / 12) * 1000)
+    assert "E08000009" not in t.index  # a neighbour's areas are not the partnership's
+
+
+def test_areas_without_events_are_zero_not_missing(con) -> None:
+    f = parse_filters("district=E08000001")
+    t = area_table(con, f, "lsoa").set_index("area_code")
+    assert list(t.index) == ["E01000001", "E01000002", "E01000003"]
+    assert t["count"].tolist() == [12, 0, 3]
+    assert set(areas_in_scope(con, f, "ward")["area_code"]) == {"E05000001", "E05000002"}
+
+
+def test_period_and_group_filters_reach_the_map(con) -> None:
+    t = area_table(con, parse_filters("from=2024-02&to=2024-02"), "district").set_index("area_code")
+    assert t.loc["E08000001", "count"] == 0 and t.loc["E08000002", "count"] == 20
+    t = area_table(con, parse_filters("group=knife_sharp"), "district").set_index("area_code")
+    assert t.loc["E08000001", "count"] == 12 and t.loc["E08000002", "count"] == 0
+
+
+def test_population_year_is_the_nearest_loaded(con) -> None:
+    assert population_year(con, parse_filters("to=2030-01")) == 2024
+    assert population_year(con, parse_filters("")) == 2024
+
+
+def test_boundaries_are_geojson_keyed_by_gss_code(con) -> None:
+    geo = boundaries(con, "lsoa", ["E01000001", "E01000004"])
+    assert {f["id"] for f in geo["features"]} == {"E01000001", "E01000004"}
+    assert geo["features"][0]["geometry"]["type"] == "Polygon"
+    assert len(boundaries(con, "lsoa", None)["features"]) == 5  # in-area LSOAs only
+    c = centroids(con, "lsoa", ["E01000001"])
+    assert c["lon"].iloc[0] == pytest.approx(-1.595, abs=0.002)
+
+
+def test_values_go_in_as_parameters_never_as_sql(con) -> None:
+    evil = "E08000001') OR 1=1 --"
+    f = parse_filters({"district": [evil]})
+    assert f.districts == () and f.messages  # rejected by the parser
+    t = area_table(con, f.with_(districts=(evil,)), "district")  # and harmless if forced
+    assert t.empty
