@@ -107,6 +107,8 @@ def create_app(warehouse: Path) -> dash.Dash:
     definitions = sorted({*builtin_names(), settings.definition})
     groups = [(g.key, g.label) for g in load_definition(settings.definition).groups]
     bar = filter_bar(districts, wards_of(con, []), months_available(con), groups, definitions)
+    # The page shell: Dash's index template has a bare <html>; say what language the page is in.
+    app.index_string = app.index_string.replace("<html>", '<html lang="en-GB">', 1)
     app.layout = html.Div(
         [
             dcc.Location(id=ids.URL),

@@ -8,6 +8,7 @@ convention analysts know from GIS tools: hot or cold at 99%, 95% and 90% confide
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -56,8 +57,13 @@ def getis_ord(
     y = y.fillna(y.mean() if y.notna().any() else 0.0).to_numpy()
     w = KNN.from_array(coords, k=min(k, len(out) - 1))
     w.transform = "B"
-    g = G_Local(y, w, transform="B", star=True, permutations=permutations, seed=seed, n_jobs=1)
+    with warnings.catch_warnings():
+        # esda warns that its permutation p-value is one-sided; we double it below.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        g = G_Local(y, w, transform="B", star=True, permutations=permutations, seed=seed, n_jobs=1)
     out["gi_z"] = np.asarray(g.Zs, dtype=float)
-    out["gi_p"] = np.asarray(g.p_sim if permutations else g.p_norm, dtype=float)
+    # Two-sided, as hot and cold spots are both tested: twice the one-sided p, at most 1.
+    one_sided = np.asarray(g.p_sim if permutations else g.p_norm, dtype=float)
+    out["gi_p"] = np.minimum(1.0, 2 * one_sided)
     out["hotspot"] = [_classify(z, p) for z, p in zip(out["gi_z"], out["gi_p"], strict=True)]
     return out

@@ -92,6 +92,6 @@ def rate_bars_figure(frame: pd.DataFrame, x: str, ctx: Context, x_title: str) ->
     first, last = shown.iloc[0], shown.iloc[-1]
     return set_alt(
         fig,
-        f"{ctx.title}, bar chart. {x_title} {first[x]}: {first['rate']:,.1f}; "
-        f"{x_title} {last[x]}: {last['rate']:,.1f} per 1,000 residents a year.",
+        f"{ctx.title}, bar chart. {x_title} {shown[x].iloc[0]}: {first['rate']:,.1f}; "
+        f"{x_title} {shown[x].iloc[-1]}: {last['rate']:,.1f} per 1,000 residents a year.",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dash
+import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import ids
@@ -22,7 +23,7 @@ def layout(**_query: str) -> html.Div:
                 [
                     html.Fieldset([
                         html.Legend("Map areas"),
-                        dcc.RadioItems(
+                        dbc.RadioItems(
                             id=ids.WHERE_LEVEL, value="auto", inline=True,
                             options=[{"label": "Follow filters", "value": "auto"},
                                      {"label": "Districts", "value": "district"},
@@ -32,7 +33,7 @@ def layout(**_query: str) -> html.Div:
                     ], className="control-group"),
                     html.Fieldset([
                         html.Legend("Shade by"),
-                        dcc.RadioItems(
+                        dbc.RadioItems(
                             id=ids.WHERE_MEASURE, value="rate", inline=True,
                             options=[{"label": "Rate per 1,000 residents", "value": "rate"},
                                      {"label": "Count", "value": "count"}],
