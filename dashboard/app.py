@@ -8,6 +8,7 @@ import dash
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.components import dropdown_field
 from dashboard.data import WarehouseSource
 from dashboard.queries.overview import districts_held, months_available, wards_of
 from svcore.definitions import builtin_names, load_definition
@@ -16,11 +17,9 @@ from svcore.vocab import SOURCES
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
-def _field(label: str, control_id: str, control) -> html.Div:
-    return html.Div(
-        [html.Label(label, htmlFor=control_id, className="field-label"), control],
-        className="field",
-    )
+def _field(label: str, control_id: str, control: dcc.Dropdown) -> html.Div:
+    assert control.id == control_id
+    return dropdown_field(label, control)
 
 
 def filter_bar(
@@ -84,10 +83,11 @@ def create_app(warehouse: Path) -> dash.Dash:
         serve_locally=True,
     )
     banner = (
-        html.Div(
+        # A named section (a region landmark), so landmark navigation does not skip it.
+        html.Section(
             "Demo mode: synthetic data for West Yorkshire, no login. Not real people or places.",
             className="demo-banner",
-            role="note",
+            **{"aria-label": "Demo mode"},
         )
         if settings.demo
         else None
@@ -107,8 +107,14 @@ def create_app(warehouse: Path) -> dash.Dash:
     definitions = sorted({*builtin_names(), settings.definition})
     groups = [(g.key, g.label) for g in load_definition(settings.definition).groups]
     bar = filter_bar(districts, wards_of(con, []), months_available(con), groups, definitions)
-    # The page shell: Dash's index template has a bare <html>; say what language the page is in.
-    app.index_string = app.index_string.replace("<html>", '<html lang="en-GB">', 1)
+    # The page shell. Dash's index template has a bare <html>: say what language the page is in.
+    # It also wraps its <script> tags in a <footer>, a second, empty "contentinfo" landmark beside
+    # ours for screen-reader users: a plain <div> holds scripts just as well.
+    app.index_string = (
+        app.index_string.replace("<html>", '<html lang="en-GB">', 1)
+        .replace("<footer>", "<div>", 1)
+        .replace("</footer>", "</div>", 1)
+    )
     app.layout = html.Div(
         [
             dcc.Location(id=ids.URL),
@@ -128,11 +134,35 @@ def create_app(warehouse: Path) -> dash.Dash:
             ),
         ]
     )
+    _serve_boundaries(app, source)
     from dashboard.callbacks import factors, filters, how, overview, quality, when, where, who
 
     for module in (filters, overview, where, when, how, who, factors, quality):
         module.register(app, source)
     return app
+
+
+def _serve_boundaries(app: dash.Dash, source: WarehouseSource) -> None:
+    """Boundaries as a cacheable file per level: maps carry a URL, not megabytes of GeoJSON
+    (plotly deep-copies a GeoJSON dict on every figure). The URL names the snapshot, so a load
+    that changes boundaries changes the URL."""
+    import json
+
+    from flask import Response, abort
+
+    from dashboard.queries.areas import LEVELS, boundaries
+
+    @app.server.route("/geojson/<level>.json")
+    def geojson(level: str) -> Response:
+        if level not in LEVELS:
+            abort(404)
+        body = source.memo(
+            ("geojson-text", level),
+            lambda: json.dumps(boundaries(source.connection(), level, None), separators=(",", ":")),
+        )
+        response = Response(body, mimetype="application/geo+json")
+        response.headers["Cache-Control"] = "private, max-age=86400"
+        return response
 
 
 def _suppression_words(settings) -> str:

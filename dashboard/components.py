@@ -41,6 +41,31 @@ def chart(graph_id: str, height: int = 460, caption: str = "") -> html.Figure:
     )
 
 
+def dropdown_field(label: str, dropdown: dcc.Dropdown, class_name: str = "field") -> html.Div:
+    """A dcc.Dropdown with a visible label that also reaches the control's accessible name.
+
+    Dash 4.4 renders the dropdown as ``<button aria-labelledby="{id}-value-count {id}-value">``:
+    its name is the shown value or placeholder ("2023-01"), and aria-labelledby outranks
+    ``<label for>``, so the label is lost to screen readers and speech input. The component has
+    no aria props. A single-select never renders ``{id}-value-count`` (it appears only with two or
+    more values), so its label takes that id and starts the name: "From 2023-01". A multi-select
+    does render it, so there the label names a group round the control instead.
+    tests/browser/test_accessibility.py checks the names, so a change in Dash shows up there.
+    """
+    control_id = dropdown.id
+    if getattr(dropdown, "multi", False):
+        label_id = f"{control_id}-label"
+        group = {"role": "group", "aria-labelledby": label_id}
+    else:
+        label_id = f"{control_id}-value-count"
+        group = {}
+    return html.Div(
+        [html.Label(label, htmlFor=control_id, id=label_id, className="field-label"), dropdown],
+        className=class_name,
+        **group,
+    )
+
+
 def page_header(title: str, intro: str) -> html.Div:
     return html.Div([html.H1(title), html.P(intro, className="lead")], className="page-header")
 

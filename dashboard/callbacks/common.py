@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import duckdb
 import plotly.graph_objects as go
@@ -17,6 +19,7 @@ from svcore.definitions import Definition, load_definition
 from svcore.disclosure import Rule, rule_for
 from svcore.vocab import SOURCES
 
+T = TypeVar("T")
 SAME_SOURCE = object()  # "use the filters' source" (None already means every source)
 
 
@@ -28,6 +31,7 @@ class Request:
     rule: Rule
     definition: Definition
     names: dict[str, str]
+    source: WarehouseSource
 
     def context(self, title: str, source: object = SAME_SOURCE, note: str = "") -> Context:
         """A chart's title block: period, definition, source line and the suppression rule."""
@@ -42,6 +46,12 @@ class Request:
             source_line=line,
             note=" ".join(x for x in (note, rule.note()) if x),
         )
+
+    def q(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a query-layer function, or reuse its result for the same arguments on the same
+        snapshot (analysts flick between the same few views; a load clears it)."""
+        key = (query.__module__, query.__qualname__, args, tuple(sorted(kwargs.items())))
+        return self.source.memo(key, lambda: query(self.con, *args, **kwargs))
 
     def rule_for(self, source: str | None) -> Rule:
         return rule_for(self.settings, source)
@@ -60,6 +70,7 @@ def request(source: WarehouseSource, query: str | None) -> Request:
         rule=rule_for(settings, filters.source),
         definition=load_definition(filters.definition),
         names=source.memo(("area_names",), lambda: area_names(source.connection())),
+        source=source,
     )
 
 

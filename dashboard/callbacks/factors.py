@@ -21,7 +21,7 @@ from svcore.disclosure import suppress_counts, suppress_rates
 def factor_options(req: Request) -> list[dict]:
     opts = [{"label": f"IMD 2019: {name}", "value": f"imd:{key}"}
             for key, name in IMD_DOMAINS.items()]
-    for r in indicator_catalogue(req.con).itertuples():
+    for r in req.q(indicator_catalogue).itertuples():
         opts.append({"label": f"{r.indicator_name} ({r.level})", "value": f"ind:{r.indicator_code}"})
     return opts
 
@@ -30,26 +30,38 @@ def factor_frame(req: Request, choice: str, cache: dict) -> tuple[pd.DataFrame, 
     """(area_code, area_name, count, rate, factor), the factor's label and its area level."""
     kind, _, key = choice.partition(":")
     if kind == "ind":
-        cat = indicator_catalogue(req.con).set_index("indicator_code")
+        cat = req.q(indicator_catalogue).set_index("indicator_code")
         if key not in cat.index:
             kind, key = "imd", "imd"
     if kind == "ind":
         level = str(cat.loc[key, "level"])
         label = str(cat.loc[key, "indicator_name"])
-        values = indicator_values(req.con, req.filters, key).rename(columns={"value": "factor"})
+        values = req.q(indicator_values, req.filters, key).rename(columns={"value": "factor"})
     else:
         key = key if key in IMD_DOMAINS else "imd"
         if "imd" not in cache:
-            cache["imd"] = imd_scores(req.con, req.filters)
+            cache["imd"] = req.q(imd_scores, req.filters)
         scores = cache["imd"]
         scores = scores[scores["domain"] == key]
         kind_word = "score" if scores["is_score"].all() else "national percentile, 100 = most deprived"
         level, label = "lsoa", f"IMD 2019 {IMD_DOMAINS[key].lower()} ({kind_word})"
         values = scores[["area_code", "score"]].rename(columns={"score": "factor"})
     if level not in cache:
-        cache[level] = area_table(req.con, req.filters, level)
+        cache[level] = req.q(area_table, req.filters, level)
     frame = cache[level].merge(values[["area_code", "factor"]], on="area_code", how="inner")
     return frame, label, level
+
+
+def ranked_factors(req: Request, cache: dict) -> pd.DataFrame:
+    """Every factor's correlation with the rate, strongest first."""
+    rows = []
+    for opt in factor_options(req):
+        f, lab, lvl = factor_frame(req, opt["value"], cache)
+        c = correlate(f["factor"], f["rate"])
+        rows.append({"factor": lab, "level": lvl, "n": c.n, "r": c.r, "low": c.r_low,
+                     "high": c.r_high, "rho": c.rho})
+    ranked = pd.DataFrame(rows)
+    return ranked.reindex(ranked["r"].abs().sort_values(ascending=False).index)
 
 
 def factors_outputs(source: WarehouseSource, query: str | None, choice: str | None) -> tuple:
@@ -64,14 +76,7 @@ def factors_outputs(source: WarehouseSource, query: str | None, choice: str | No
             f"{req.rule.min_events_for_rate} events are not drawn but are in the correlation."))
     scatter, scatter_alt = with_alt(factor_scatter_figure(
         shown, corr, ctx, x_title=label, y_title="Rate per 1,000 residents a year"))
-    rows = []
-    for opt in factor_options(req):
-        f, lab, lvl = factor_frame(req, opt["value"], cache)
-        c = correlate(f["factor"], f["rate"])
-        rows.append({"factor": lab, "level": lvl, "n": c.n, "r": c.r, "low": c.r_low,
-                     "high": c.r_high, "rho": c.rho})
-    ranked = pd.DataFrame(rows)
-    ranked = ranked.reindex(ranked["r"].abs().sort_values(ascending=False).index)
+    ranked = source.memo(("factors_ranked", req.filters), lambda: ranked_factors(req, cache))
     ranked_table = table(
         ranked, [("factor", "Factor"), ("level", "Areas"), ("n", "n"), ("r", "Pearson r"),
                  ("low", "95% CI low"), ("high", "95% CI high"), ("rho", "Spearman rho")],
@@ -80,7 +85,7 @@ def factors_outputs(source: WarehouseSource, query: str | None, choice: str | No
         note="Correlations across areas (ecological): they describe places, not individuals. "
              "District-level indicators rest on very few areas; read their intervals.",
     )
-    deciles = suppress_rates(suppress_counts(decile_profile(req.con, req.filters), req.rule), req.rule)
+    deciles = suppress_rates(suppress_counts(req.q(decile_profile, req.filters), req.rule), req.rule)
     decile_fig, decile_alt = with_alt(rate_bars_figure(
         deciles, "decile",
         req.context("Violence rate by deprivation decile (IMD 2019, 1 = most deprived)"),

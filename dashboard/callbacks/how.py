@@ -27,7 +27,7 @@ def how_outputs(source: WarehouseSource, query: str | None) -> tuple:
     for _id, dimension, title, override in HOW_CHARTS:
         f = req.filters.with_(source=override) if override else req.filters
         rule = req.rule_for(f.source)
-        frame = suppress_counts(count_table(req.con, f, [dimension]), rule)
+        frame = suppress_counts(req.q(count_table, f, (dimension,)), rule)
         labels = {g.key: g.label for g in req.definition.groups} if dimension == "offence_group" else None
         note = "An event can fall in several groups." if dimension == "offence_group" else ""
         ctx = req.context(title, source=f.source, note=note)

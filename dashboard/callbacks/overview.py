@@ -17,8 +17,8 @@ from svcore.vocab import SOURCES
 def overview_outputs(source: WarehouseSource, query: str | None) -> tuple:
     req = request(source, query)
     f = req.filters
-    head = headline(req.con, f, req.rule)
-    trend = suppress_counts(monthly_trend(req.con, f), req.rule)
+    head = req.q(headline, f, req.rule)
+    trend = suppress_counts(req.q(monthly_trend, f), req.rule)
     fig, alt = with_alt(trend_figure(trend, req.context("Serious violence by month")))
     number = head["count"]
     parts = [
@@ -41,7 +41,7 @@ def overview_outputs(source: WarehouseSource, query: str | None) -> tuple:
         caption="Serious violence by partner source for the filters (sources are not additive)",
         formats={"count": ",", "change": "+.0%"},
     )
-    feeds = loaded_feeds(req.con)
+    feeds = req.q(loaded_feeds)
     loaded = table(
         feeds.assign(last_load=feeds["last_load"].astype(str).str[:16]),
         [("feed", "Feed"), ("rows", "Rows"), ("first_period", "From"), ("last_period", "To"),

@@ -24,10 +24,10 @@ FIELDS = (("lsoa", "LSOA"), ("time_of_day", "Time of day"), ("age", "Age"), ("se
 
 def quality_outputs(source: WarehouseSource, query: str | None) -> tuple:
     req = request(source, query)
-    cov = suppress_counts(coverage(req.con), req.rule_for(None), column="rows")
+    cov = suppress_counts(req.q(coverage), req.rule_for(None), column="rows")
     fig, alt = with_alt(coverage_figure(
         cov, req.context("Rows loaded per feed and month", source=None)))
-    comp = completeness(req.con)
+    comp = req.q(completeness)
     for field, _ in FIELDS:
         share = comp[field] / comp["rows"].where(comp["rows"] > 0)
         comp[field] = [
@@ -38,7 +38,7 @@ def quality_outputs(source: WarehouseSource, query: str | None) -> tuple:
         comp, [("feed", "Feed"), ("rows", "Rows"), *FIELDS],
         caption="Share of live rows with each key field recorded", formats={"rows": ","},
     )
-    tl = timeliness(req.con)
+    tl = req.q(timeliness)
     tl["feed"] = tl["feed"].map(lambda s: SOURCES.get(s, s))
     tl["last_load"] = tl["last_load"].astype(str).str[:16]
     timeliness_table = table(
@@ -47,13 +47,13 @@ def quality_outputs(source: WarehouseSource, query: str | None) -> tuple:
         caption="How fresh each feed is", formats={"median_days_to_load": ",.0f"},
     )
     reasons = table(
-        quarantine_reasons(req.con),
+        req.q(quarantine_reasons),
         [("feed", "Feed"), ("column_name", "Column"), ("reason", "Reason"), ("rows", "Rows"),
          ("files", "Files"), ("example_file", "Example file"), ("example_line", "Line")],
         caption="Quarantined rows by reason (bad values are not shown: they may be personal data)",
         formats={"rows": ",", "files": ","},
     )
-    hist = load_history(req.con, limit=50)
+    hist = req.q(load_history, limit=50)
     hist["finished_at"] = hist["finished_at"].astype(str).str[:16]
     history = table(
         hist, [("load_id", "Load"), ("finished_at", "Finished"), ("feed", "Feed"),

@@ -17,7 +17,7 @@ from svcore.disclosure import suppress_counts
 def when_outputs(source: WarehouseSource, query: str | None) -> tuple:
     req = request(source, query)
     f = req.filters
-    hw = hour_by_weekday(req.con, f)
+    hw = req.q(hour_by_weekday, f)
     share, total = nte_share(hw)
     if total >= req.rule.min_events_for_rate:
         nte = (f"{share:.0%} of the {total:,} events with a recorded time happened in the "
@@ -27,12 +27,12 @@ def when_outputs(source: WarehouseSource, query: str | None) -> tuple:
         nte = "Too few events with a recorded time to give the night-time economy share."
     heat, heat_alt = with_alt(hour_weekday_figure(
         suppress_counts(hw, req.rule), req.context("Serious violence by hour and day of week")))
-    trend_frame = suppress_counts(monthly(req.con, f), req.rule)
+    trend_frame = suppress_counts(req.q(monthly, f), req.rule)
     trend, trend_alt = with_alt(trend_figure(trend_frame, req.context("Serious violence by month")))
     season, season_alt = with_alt(seasonality_figure(
         trend_frame if f.source else trend_frame.iloc[0:0],
         req.context("Seasonality: average events in each calendar month")))
-    both = police_and_health_monthly(req.con, f)
+    both = req.q(police_and_health_monthly, f)
     parts = [suppress_counts(part, req.rule_for(src)) for src, part in both.groupby("source", sort=False)]
     compare_frame = pd.concat(parts) if parts else both
     compare, compare_alt = with_alt(trend_figure(

@@ -11,18 +11,22 @@ from dashboard.components import table
 from dashboard.data import WarehouseSource
 from dashboard.figures.bars import grouped_bars_figure
 from dashboard.figures.maps import choropleth_figure, hotspot_figure
-from dashboard.queries.areas import area_table, boundaries, centroids, drill_level
+from dashboard.queries.areas import area_table, centroids, drill_level
 from dashboard.queries.gap import hospital_police_gap
 from svcore.disclosure import SUPPRESSED, suppress_counts, suppress_rates
 
 LEVEL_WORDS = {"district": "district", "ward": "ward", "lsoa": "LSOA"}
 
 
+def geojson_url(source: WarehouseSource, level: str) -> str:
+    return f"/geojson/{level}.json?v={source.snapshot_id()}"
+
+
 def map_outputs(source: WarehouseSource, query: str | None, level: str, measure: str) -> tuple:
     req = request(source, query)
     lvl = drill_level(req.filters) if level == "auto" else level
-    areas = suppress_rates(suppress_counts(area_table(req.con, req.filters, lvl), req.rule), req.rule)
-    geo = source.memo(("boundaries", lvl), lambda: boundaries(req.con, lvl, None))
+    areas = suppress_rates(suppress_counts(req.q(area_table, req.filters, lvl), req.rule), req.rule)
+    geo = geojson_url(source, lvl)
     title = f"Serious violence by {LEVEL_WORDS[lvl]}" + (
         ", rate per 1,000 residents a year" if measure == "rate" else ", events")
     fig, alt = with_alt(choropleth_figure(areas, geo, req.context(title), measure))
@@ -40,10 +44,14 @@ def map_outputs(source: WarehouseSource, query: str | None, level: str, measure:
 
 def hotspot_outputs(source: WarehouseSource, query: str | None) -> tuple:
     req = request(source, query)
-    areas = area_table(req.con, req.filters, "lsoa")
-    cents = centroids(req.con, "lsoa", list(areas["area_code"]))
-    stats = getis_ord(areas.merge(cents, on="area_code"), value="rate")
-    geo = source.memo(("boundaries", "lsoa"), lambda: boundaries(req.con, "lsoa", None))
+
+    def compute():
+        areas = req.q(area_table, req.filters, "lsoa")
+        cents = centroids(req.con, "lsoa", list(areas["area_code"]))
+        return getis_ord(areas.merge(cents, on="area_code"), value="rate")
+
+    stats = source.memo(("getis_ord", req.filters), compute)
+    geo = geojson_url(source, "lsoa")
     fig, alt = with_alt(hotspot_figure(stats, geo, req.context("Hotspots of serious violence (Gi*)")))
     hot = stats[stats["hotspot"].str.startswith("Hot")].sort_values("gi_z", ascending=False).head(15)
     hot = suppress_counts(hot, req.rule)
@@ -51,8 +59,8 @@ def hotspot_outputs(source: WarehouseSource, query: str | None) -> tuple:
         hot, [("area_name", "LSOA"), ("area_code", "GSS code"), ("hotspot", "Class"),
               ("gi_z", "Gi* z-score"), ("gi_p", "p (999 permutations)"), ("count", "Events")],
         caption="The strongest hot spots", formats={"gi_z": ".2f", "gi_p": ".3f", "count": ","},
-        note="Pseudo p-values from 999 seeded permutations; with many areas tested, about 1 in "
-             "10 areas at 90% confidence can be significant by chance.",
+        note="Two-sided pseudo p-values from 999 seeded permutations; with many areas tested, "
+             "about 1 in 10 areas at 90% confidence can be significant by chance.",
     )
     return fig, alt, listing
 
@@ -61,7 +69,7 @@ def gap_outputs(source: WarehouseSource, query: str | None, level: str) -> tuple
     req = request(source, query)
     lvl = drill_level(req.filters) if level == "auto" else level
     lvl = "ward" if lvl == "lsoa" else lvl  # A&E postcodes are too sparse for LSOA comparisons
-    gap = hospital_police_gap(req.con, req.filters, lvl)
+    gap = req.q(hospital_police_gap, req.filters, lvl)
     rule_health, rule_police = req.rule_for("health"), req.rule_for("police")
     gap = suppress_counts(gap, rule_health, column="health")
     gap = suppress_counts(gap, rule_police, column="police")

@@ -24,15 +24,15 @@ WHO_CHARTS = (ids.WHO_VICTIMS, ids.WHO_SUSPECTS, ids.WHO_ETHNICITY, ids.WHO_PROB
 
 def who_outputs(source: WarehouseSource, query: str | None) -> tuple:
     req = request(source, query)
-    f, con = req.filters, req.con
+    f = req.filters
     people = {"police": "Victims", "health": "Patients"}.get(f.source or "", "People")
     figs = [
-        pyramid_figure(suppress_counts(victim_pyramid(con, f), req.rule),
+        pyramid_figure(suppress_counts(req.q(victim_pyramid, f), req.rule),
                        req.context(f"{people} by age and sex")),
-        pyramid_figure(suppress_counts(suspect_pyramid(con, f), req.rule_for("police")),
+        pyramid_figure(suppress_counts(req.q(suspect_pyramid, f), req.rule_for("police")),
                        req.context("Police-recorded suspects by age and sex", source="police"),
                        sex="suspect_sex", band="suspect_age_band"),
-        breakdown_figure(suppress_counts(ethnicity(con, f), req.rule),
+        breakdown_figure(suppress_counts(req.q(ethnicity, f), req.rule),
                          "ethnicity", req.context(f"{people} by ethnicity", note=(
                              "Population by ethnicity is not loaded, so shares are of people "
                              "with a record, not rates.")),
@@ -45,13 +45,13 @@ def who_outputs(source: WarehouseSource, query: str | None) -> tuple:
     ):
         rule = req.rule_for(src)
         figs.append(breakdown_figure(
-            suppress_counts(cohort_profile(con, f, src, by), rule), by,
+            suppress_counts(req.q(cohort_profile, f, src, by), rule), by,
             req.context(title, source=src, note="People counted once."),
             min_events_for_share=rule.min_events_for_rate, unit="People",
             ordered=by in ("rosh_level", "age")))
     rule = req.rule_for("youth_justice")
     figs.append(breakdown_figure(
-        suppress_counts(repeat_presence(con, f, "youth_justice"), rule), "times",
+        suppress_counts(req.q(repeat_presence, f, "youth_justice"), rule), "times",
         req.context("Youth justice: proven offences per child in the period", source="youth_justice"),
         labels={"1": "1 offence", "2": "2 offences", "3 or more": "3 or more offences"},
         min_events_for_share=rule.min_events_for_rate, unit="Children", ordered=True))

@@ -27,8 +27,11 @@ def _geo(fig: go.Figure) -> None:
     fig.update_layout(margin={"l": 0, "r": 0, "t": 100, "b": 110}, dragmode=False)
 
 
-def _subset(geojson: dict, codes: pd.Series) -> dict:
-    """Only the features drawn: a ward view does not ship every LSOA polygon to the browser."""
+def _subset(geojson: dict | str, codes: pd.Series) -> dict | str:
+    """Only the features drawn (for exports, which embed the GeoJSON); a URL passes through,
+    and the browser fetches and caches that file once."""
+    if isinstance(geojson, str):
+        return geojson
     wanted = set(codes)
     return {"type": "FeatureCollection",
             "features": [f for f in geojson.get("features", []) if f.get("id") in wanted]}
@@ -43,11 +46,16 @@ def _hover(frame: pd.DataFrame) -> list[str]:
     return out
 
 
+def _has_features(geojson: dict | str) -> bool:
+    return isinstance(geojson, str) or bool(geojson.get("features"))
+
+
 def choropleth_figure(
-    frame: pd.DataFrame, geojson: dict, ctx: Context, measure: str = "rate"
+    frame: pd.DataFrame, geojson: dict | str, ctx: Context, measure: str = "rate"
 ) -> go.Figure:
-    """``frame`` (suppressed): area_code, area_name, count, rate. One shade per value."""
-    if frame.empty or not geojson.get("features"):
+    """``frame`` (suppressed): area_code, area_name, count, rate. ``geojson``: a
+    FeatureCollection keyed by GSS code, or the URL of one."""
+    if frame.empty or not _has_features(geojson):
         return empty_figure(ctx, "No boundaries loaded for these areas")
     geojson = _subset(geojson, frame["area_code"])
     values = frame["rate"] if measure == "rate" else shown_counts(frame)
@@ -87,9 +95,9 @@ def choropleth_figure(
     )
 
 
-def hotspot_figure(frame: pd.DataFrame, geojson: dict, ctx: Context) -> go.Figure:
+def hotspot_figure(frame: pd.DataFrame, geojson: dict | str, ctx: Context) -> go.Figure:
     """``frame``: area_code, area_name, hotspot (a class of ``CLASSES``), gi_z, gi_p."""
-    if frame.empty or not geojson.get("features"):
+    if frame.empty or not _has_features(geojson):
         return empty_figure(ctx, "No boundaries loaded for these areas")
     geojson = _subset(geojson, frame["area_code"])
     fig = go.Figure()
