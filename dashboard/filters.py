@@ -28,6 +28,9 @@ class Filters:
     source: str | None = "police"  # None = every source (counts are not additive across them)
     definition: str = "home_office"
     messages: tuple[str, ...] = field(default=(), compare=False)
+    # Districts the signed-in user may see in detail (None: all). Set by the server from the
+    # user's role, never parsed from a URL, never written back to one.
+    scope: tuple[str, ...] | None = None
 
     def with_(self, **changes: object) -> Filters:
         return replace(self, **changes)

@@ -15,6 +15,7 @@ import pandas as pd
 from dashboard.filters import Filters
 from dashboard.queries import execute, scalar
 from dashboard.queries.counts import count_table, events_relation
+from dashboard.queries.scope import area_conditions
 from svcore.definitions import Params
 
 LEVELS = ("district", "ward", "lsoa")
@@ -33,12 +34,7 @@ def drill_level(filters: Filters) -> str:
 
 
 def _scope(filters: Filters, params: Params, alias: str = "g") -> str:
-    conds = ["TRUE"]
-    if filters.districts:
-        conds.append(f"{alias}.district_code = ANY({params.add(list(filters.districts))})")
-    if filters.wards:
-        conds.append(f"{alias}.ward_code = ANY({params.add(list(filters.wards))})")
-    return " AND ".join(conds)
+    return " AND ".join(["TRUE", *area_conditions(filters, params, alias)])
 
 
 def areas_in_scope(con: duckdb.DuckDBPyConnection, filters: Filters, level: str) -> pd.DataFrame:

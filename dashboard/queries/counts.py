@@ -11,6 +11,7 @@ import pandas as pd
 
 from dashboard.filters import Filters
 from dashboard.queries import execute
+from dashboard.queries.scope import area_conditions
 from svcore.definitions import Params, load_definition
 from svcore.vocab import ROSH_LEVELS, SOURCES, age_band_sql
 
@@ -76,10 +77,7 @@ def where_clause(filters: Filters, params: Params, alias: str = "e") -> str:
     if filters.source:
         # Reading ``events_<source>``: the source test and the per-source OR are not needed.
         conds.append(f"({definition.predicate(filters.source, params, filters.group)})")
-    if filters.districts:
-        conds.append(f"{alias}.district_code = ANY({params.add(list(filters.districts))})")
-    if filters.wards:
-        conds.append(f"{alias}.ward_code = ANY({params.add(list(filters.wards))})")
+    conds += area_conditions(filters, params, alias)
     if filters.date_from:
         conds.append(f"{alias}.period >= strptime({params.add(filters.date_from)}, '%Y-%m')")
     if filters.date_to:

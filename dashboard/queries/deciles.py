@@ -9,6 +9,7 @@ from dashboard.filters import Filters
 from dashboard.queries import execute
 from dashboard.queries.areas import months_covered, population_year
 from dashboard.queries.counts import events_relation, measure_sql, where_clause
+from dashboard.queries.scope import area_conditions
 from svcore.definitions import Params
 
 
@@ -17,11 +18,7 @@ def decile_profile(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataF
     params = Params()
     where = where_clause(filters, params)
     year = population_year(con, filters)
-    scope = ["TRUE"]
-    if filters.districts:
-        scope.append(f"g.district_code = ANY({params.add(list(filters.districts))})")
-    if filters.wards:
-        scope.append(f"g.ward_code = ANY({params.add(list(filters.wards))})")
+    scope = ["TRUE", *area_conditions(filters, params, "g")]
     sql = (
         "WITH dec AS (SELECT i.lsoa_code, i.decile FROM imd i JOIN geography g "
         f"ON g.lsoa_code = i.lsoa_code WHERE i.domain = 'imd' AND {' AND '.join(scope)}), "

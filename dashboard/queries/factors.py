@@ -11,6 +11,7 @@ import pandas as pd
 
 from dashboard.filters import Filters
 from dashboard.queries import execute
+from dashboard.queries.scope import area_conditions
 from svcore.definitions import Params
 
 IMD_DOMAINS = {
@@ -35,11 +36,7 @@ def imd_scores(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame
     percentile (IoD Files 1 and 2 carry ranks only), where 100 is the most deprived.
     """
     params = Params()
-    conds = ["TRUE"]
-    if filters.districts:
-        conds.append(f"g.district_code = ANY({params.add(list(filters.districts))})")
-    if filters.wards:
-        conds.append(f"g.ward_code = ANY({params.add(list(filters.wards))})")
+    conds = ["TRUE", *area_conditions(filters, params, "g")]
     return execute(
         con,
         "SELECT i.lsoa_code AS area_code, i.domain, CAST(coalesce(i.score, "
