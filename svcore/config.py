@@ -30,6 +30,9 @@ WEST_YORKSHIRE: dict[str, str] = {
 }
 
 
+ROUNDING_MODES = ("none", "ons_10_5")
+
+
 @dataclass(frozen=True)
 class Settings:
     """One partnership's area and rules; written by ``svdash init``, read by everyone."""
@@ -41,6 +44,7 @@ class Settings:
     suppress_below: int = 5
     suppress_below_by_source: dict[str, int] = field(default_factory=lambda: {"health": 8})
     min_events_for_rate: int = 10
+    rounding: str = "none"  # "none", or "ons_10_5": suppress under 10, round the rest to 5
     demo: bool = False
 
     def __post_init__(self) -> None:
@@ -49,6 +53,8 @@ class Settings:
             raise ValueError(f"not a district GSS code: {', '.join(bad)}")
         if not self.districts:
             raise ValueError("a partnership needs at least one district")
+        if self.rounding not in ROUNDING_MODES:
+            raise ValueError(f"rounding must be one of {', '.join(ROUNDING_MODES)}")
         if not 0 <= self.bad_row_threshold <= 1:
             raise ValueError("bad_row_threshold is a share between 0 and 1")
 
@@ -89,6 +95,7 @@ def read_settings(warehouse: Path) -> Settings:
         min_events_for_rate=int(
             disclosure.get("min_events_for_rate", Settings.min_events_for_rate)
         ),
+        rounding=str(disclosure.get("rounding", Settings.rounding)),
     )
 
 
@@ -106,6 +113,7 @@ def write_settings(warehouse: Path, settings: Settings) -> Path:
             "suppress_below": data["suppress_below"],
             "suppress_below_by_source": data["suppress_below_by_source"],
             "min_events_for_rate": data["min_events_for_rate"],
+            "rounding": data["rounding"],
         },
     }
     warehouse.mkdir(parents=True, exist_ok=True)
@@ -113,6 +121,7 @@ def write_settings(warehouse: Path, settings: Settings) -> Path:
     header = (
         "# Partnership settings for this warehouse. Edit by hand; see README 'Configure'.\n"
         "# suppress_below = 5 hides counts 1-4; health sets a stricter floor (1-7).\n"
+        "# rounding = \"ons_10_5\" hides counts under 10 and rounds the rest to the nearest 5.\n"
     )
     path.write_text(header + tomli_w.dumps(doc), encoding="utf-8")
     return path

@@ -20,8 +20,15 @@ SUPPRESSED = "[c]"
 class Rule:
     threshold: int = 5  # counts 1..threshold-1 are hidden
     min_events_for_rate: int = 10  # no rate or percentage on fewer events
+    round_to: int = 0  # ONS 10-5 mode: shown counts rounded to the nearest 5
 
     def note(self) -> str:
+        if self.round_to:
+            return (
+                f"Counts under {self.threshold} are shown as {SUPPRESSED} and the rest are "
+                f"rounded to the nearest {self.round_to} (ONS 10-5 rule), so totals may not add "
+                f"up; no rate or percentage on fewer than {self.min_events_for_rate} events."
+            )
         return (
             f"Counts from 1 to {self.threshold - 1} are shown as {SUPPRESSED} (confidential), "
             "with further cells hidden where they could reveal them; no rate or percentage "
@@ -34,9 +41,12 @@ def rule_for(settings: object, source: str | None) -> Rule:
     base = int(getattr(settings, "suppress_below", 5))
     by_source: dict[str, int] = dict(getattr(settings, "suppress_below_by_source", {}) or {})
     min_rate = int(getattr(settings, "min_events_for_rate", 10))
-    if source is None:
-        return Rule(max([base, *by_source.values()]), min_rate)
-    return Rule(max(base, by_source.get(source, base)), min_rate)
+    threshold = max([base, *by_source.values()]) if source is None else max(
+        base, by_source.get(source, base)
+    )
+    if getattr(settings, "rounding", "none") == "ons_10_5":
+        return Rule(max(threshold, 10), min_rate, round_to=5)
+    return Rule(threshold, min_rate)
 
 
 def suppress_counts(frame: pd.DataFrame, rule: Rule, column: str = "count") -> pd.DataFrame:
@@ -49,6 +59,14 @@ def suppress_counts(frame: pd.DataFrame, rule: Rule, column: str = "count") -> p
         order = counts[~hidden & (counts > 0)].sort_values(kind="stable").index.tolist()
         while hidden.any() and counts[hidden].sum() < rule.threshold and order:
             hidden.loc[order.pop(0)] = True
+    if rule.round_to:
+        rounded = (counts + rule.round_to // 2) // rule.round_to * rule.round_to
+        # A rate from the exact count would give the exact count back: rate the rounded one.
+        for col in ("rate",):
+            if col in out:
+                scale = (rounded / counts.where(counts > 0)).astype("float64")
+                out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64") * scale
+        counts = rounded
     values = counts.astype("object")
     values[hidden] = SUPPRESSED
     out[column] = values
