@@ -24,6 +24,7 @@ from etl.mapping import Mapping, MappingError, read_mapping
 from etl.pseudonymise import PseudonymKey, load_key
 from etl.read import FileRefused, read_raw
 from etl.validate import counts, quarantine_rows, stored_select, validate
+from svcore import audit
 from svcore.config import Settings, read_settings, write_settings
 from svcore.warehouse import CATALOG, CURRENT
 
@@ -273,8 +274,11 @@ def load_files(
     partner: str | None = None,
     key_path: Path | None = None,
     progress: Callable[[Path, FileReport], None] | None = None,
+    user: str = "",
 ) -> list[FileReport]:
-    """Load each file in turn (each all-or-nothing), then publish one snapshot for readers."""
+    """Load each file in turn (each all-or-nothing), then publish one snapshot for readers.
+
+    Every file's outcome goes to the audit log, with ``user`` (the OS user when empty)."""
     warehouse = Path(warehouse)
     if feed not in CONTRACTS:
         raise ValueError(f"unknown feed {feed!r} (feeds: {', '.join(CONTRACTS)})")
@@ -306,6 +310,14 @@ def load_files(
             con.close()
         if any(r.status == "loaded" or r.load_id for r in reports):
             catalog.publish(warehouse)
+        for r in reports:  # after publishing: the log says what readers can now see
+            audit.record(
+                warehouse, "load", user=user,
+                detail=(f"feed={feed} partner={partner or feed} read={r.rows_read} "
+                        f"loaded={r.rows_loaded} quarantined={r.rows_quarantined} "
+                        f"out_of_area={r.rows_out_of_area} excluded={r.rows_excluded}"),
+                file=Path(r.path).name, outcome=r.status,
+            )
     return reports
 
 

@@ -27,6 +27,10 @@ app = typer.Typer(
 )
 export_app = typer.Typer(help="Export the data behind the charts.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+users_app = typer.Typer(help="Users who may sign in, their roles and districts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+audit_app = typer.Typer(help="The audit log of logins, loads and exports.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 out = Console()
 err = Console(stderr=True)
@@ -253,6 +257,10 @@ def export_table(
         ("Geography", "Areas are ONS GSS codes; names in the *_name columns."),
     ]
     write_table(frame, out_path, fmt, notes)
+    from svcore import audit
+
+    audit.record(wh, "export", detail=f"table by {','.join(dims)} as {fmt}",
+                 filters=filters.to_query(), file=str(out_path))
     err.print(f"Wrote {len(frame):,} rows to {out_path}.")
 
 
@@ -278,6 +286,126 @@ def serve(
     application = create_app(wh)
     err.print(f"Serving {wh} at http://{host}:{port}/  (Ctrl+C to stop)")
     application.run(host=host, port=port, debug=debug)
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name (letters, digits, . _ @ -).")],
+    role: Annotated[str, typer.Option(help="admin, analyst, duty_holder or viewer.")],
+    district: Annotated[list[str] | None, typer.Option(help="District GSS code a duty holder may see (repeatable).")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input instead of prompting.")] = False,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Add a user (the password is hashed with Argon2id; at least 12 characters)."""
+    from svcore import audit
+    from svcore.users import UserError, add_user
+
+    wh = warehouse_path(warehouse)
+    try:
+        user = add_user(wh, name, role, _password(password_stdin), tuple(district or ()))
+    except UserError as exc:
+        raise _fail(str(exc), 2) from None
+    audit.record(wh, "users", detail=f"added {user.name} as {user.role} {','.join(user.districts)}")
+    err.print(f"Added {user.name} ({user.role}).")
+
+
+@users_app.command("list")
+def users_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """List users, roles and districts (never passwords)."""
+    from svcore.users import load_users
+
+    users = [u.public() for u in load_users(warehouse_path(warehouse)).values()]
+    if as_json:
+        out.print_json(json.dumps(users))
+        return
+    table = Table("User", "Role", "Districts")
+    for u in users:
+        table.add_row(u["name"], u["role"], ", ".join(u["districts"]) or "all")
+    out.print(table)
+
+
+@users_app.command("remove")
+def users_remove(name: str, warehouse: WarehouseOpt = None) -> None:
+    """Remove a user; their next request is refused."""
+    from svcore import audit
+    from svcore.users import UserError, remove_user
+
+    wh = warehouse_path(warehouse)
+    try:
+        remove_user(wh, name)
+    except UserError as exc:
+        raise _fail(str(exc), 2) from None
+    audit.record(wh, "users", detail=f"removed {name}")
+    err.print(f"Removed {name}.")
+
+
+@users_app.command("reset")
+def users_reset(
+    name: str,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the new password from standard input.")] = False,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Set a new password for a user."""
+    from svcore import audit
+    from svcore.users import UserError, reset_password
+
+    wh = warehouse_path(warehouse)
+    try:
+        reset_password(wh, name, _password(password_stdin))
+    except UserError as exc:
+        raise _fail(str(exc), 2) from None
+    audit.record(wh, "users", detail=f"reset the password of {name}")
+    err.print(f"New password set for {name}.")
+
+
+@audit_app.command("list")
+def audit_list(
+    last: Annotated[int, typer.Option(help="How many of the latest records.")] = 50,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """The latest audit records, newest last."""
+    from svcore import audit
+
+    rows = list(audit.entries(warehouse_path(warehouse)))[-last:]
+    table = Table("#", "When (UTC)", "User", "Action", "Outcome", "Detail", "Filters", "File")
+    for e in rows:
+        table.add_row(str(e["seq"]), e["at"], e["user"], e["action"], e["outcome"], e["detail"],
+                      e["filters"], e["file"])
+    out.print(table)
+
+
+@audit_app.command("export")
+def audit_export(
+    out_path: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """The whole audit log as CSV."""
+    from svcore import audit
+
+    wh = warehouse_path(warehouse)
+    out_path.write_text(audit.to_csv(wh), encoding="utf-8")
+    audit.record(wh, "export", detail="audit log as csv", file=str(out_path))
+    err.print(f"Wrote the audit log to {out_path}.")
+
+
+@audit_app.command("verify")
+def audit_verify(warehouse: WarehouseOpt = None) -> None:
+    """Check that no audit record was edited or removed (exit 1 if one was)."""
+    from svcore import audit
+
+    verdict = audit.verify(warehouse_path(warehouse))
+    (out if verdict.ok else err).print(verdict.message)
+    if not verdict.ok:
+        raise typer.Exit(1)
 
 
 def main() -> None:  # pragma: no cover - console script shim
