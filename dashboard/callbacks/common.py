@@ -10,6 +10,7 @@ import duckdb
 import plotly.graph_objects as go
 from dash.exceptions import PreventUpdate
 
+from dashboard.auth import Viewer, current_viewer
 from dashboard.data import WarehouseSource
 from dashboard.figures import Context, alt_text
 from dashboard.filters import Filters, parse_filters
@@ -32,6 +33,7 @@ class Request:
     definition: Definition
     names: dict[str, str]
     source: WarehouseSource
+    viewer: Viewer
 
     def context(self, title: str, source: object = SAME_SOURCE, note: str = "") -> Context:
         """A chart's title block: period, definition, source line and the suppression rule."""
@@ -57,12 +59,17 @@ class Request:
         return rule_for(self.settings, source)
 
 
-def request(source: WarehouseSource, query: str | None) -> Request:
-    """Parse the stored query; ``None`` means the filter bar has not spoken yet."""
-    if query is None:
+def request(source: WarehouseSource, query: str | None, page: str = "") -> Request:
+    """Parse the stored query for the signed-in viewer; ``None`` means the filter bar has not
+    spoken yet. The viewer's scope goes into the filters, so every query is limited by it."""
+    if query is None or not isinstance(query, str) or len(query) > 4096:
         raise PreventUpdate
     settings = source.settings()
+    viewer = current_viewer(settings.demo)
+    if viewer is None or (page and not viewer.may_open(page)):
+        raise PreventUpdate
     filters = parse_filters(query, default_definition=settings.definition)
+    filters = filters.with_(scope=viewer.scope)
     return Request(
         settings=settings,
         filters=filters,
@@ -71,6 +78,7 @@ def request(source: WarehouseSource, query: str | None) -> Request:
         definition=load_definition(filters.definition),
         names=source.memo(("area_names",), lambda: area_names(source.connection())),
         source=source,
+        viewer=viewer,
     )
 
 

@@ -9,6 +9,7 @@ from dashboard.callbacks.common import request, with_alt
 from dashboard.components import table
 from dashboard.data import WarehouseSource
 from dashboard.figures.trend import trend_figure
+from dashboard.queries.counts import count_table
 from dashboard.queries.overview import headline, loaded_feeds, monthly_trend, source_totals
 from svcore.disclosure import SUPPRESSED, suppress_counts
 from svcore.vocab import SOURCES
@@ -33,6 +34,12 @@ def overview_outputs(source: WarehouseSource, query: str | None) -> tuple:
             f"{head['change']:+.0%} on the previous 12 months ({head['last12']:,} in the 12 months "
             f"to {head['last_month']})"
         )
+    if f.scope is not None:
+        # Duty holders see other districts only inside the partnership-wide total.
+        whole = f.with_(scope=None, districts=(), wards=())
+        total = suppress_counts(req.q(count_table, whole, ()), req.rule)["count"].iloc[0]
+        shown = total if total == SUPPRESSED else f"{int(total):,}"
+        facts.append(f"Partnership-wide (all districts): {shown}")
     headline_block = html.Div([html.Div(parts), html.Ul([html.Li(x) for x in facts])])
     totals = source_totals(source.settings(), req.con, f)
     sources = table(

@@ -23,7 +23,7 @@ FIELDS = (("lsoa", "LSOA"), ("time_of_day", "Time of day"), ("age", "Age"), ("se
 
 
 def quality_outputs(source: WarehouseSource, query: str | None) -> tuple:
-    req = request(source, query)
+    req = request(source, query, page="/quality")
     cov = suppress_counts(req.q(coverage), req.rule_for(None), column="rows")
     fig, alt = with_alt(coverage_figure(
         cov, req.context("Rows loaded per feed and month", source=None)))
