@@ -88,3 +88,14 @@ def city_of_london(tmp_path_factory: pytest.TempPathFactory, key_file: Path) -> 
     (report,) = load_files(wh, "geography", [lookup], key_path=key_file)
     assert report.status == "loaded" and report.rows_loaded == 6  # the City's six LSOAs
     return wh
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory, key_file: Path) -> Path:
+    """One year of the demo, built through the real ETL once per test session (read-only:
+    tests that change a warehouse copy it first)."""
+    from etl.demo.build import build_demo
+
+    wh = tmp_path_factory.mktemp("demo") / "warehouse"
+    build_demo(wh, seed=7, years=1)
+    return wh

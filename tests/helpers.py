@@ -9,6 +9,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -167,3 +173,31 @@ def build_warehouse(
     return path
 
 
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(warehouse: Path, env: dict | None = None):
+    """``svdash serve`` in a subprocess on a free port; returns (process, base URL)."""
+    port = free_port()
+    env = {**os.environ, "SVDASH_WAREHOUSE": str(warehouse), **(env or {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "svdash.cli", "serve", "--port", str(port), "--no-demo"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/assets/style.css", timeout=2)
+            return proc, url
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stdout.read().decode()) from None
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("the server did not start in 60 s")
