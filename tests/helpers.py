@@ -13,8 +13,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections import deque
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -189,6 +191,11 @@ def start_server(warehouse: Path, env: dict | None = None):
         [sys.executable, "-m", "svdash.cli", "serve", "--port", str(port), "--no-demo"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
+    # Keep reading the server's output: it logs every request, and once an unread pipe's buffer
+    # fills (64 KiB, about 800 requests) the server blocks mid-request and pages time out.
+    log: deque[bytes] = deque(maxlen=500)
+    reader = threading.Thread(target=log.extend, args=(proc.stdout,), daemon=True)
+    reader.start()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -197,7 +204,8 @@ def start_server(warehouse: Path, env: dict | None = None):
             return proc, url
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read().decode()) from None
+                reader.join(timeout=10)
+                raise RuntimeError(b"".join(log).decode()) from None
             time.sleep(0.3)
     proc.kill()
     raise RuntimeError("the server did not start in 60 s")

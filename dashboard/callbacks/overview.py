@@ -5,12 +5,11 @@ from __future__ import annotations
 from dash import Input, Output, html
 
 from dashboard import ids
-from dashboard.callbacks.common import request, with_alt
+from dashboard.callbacks.common import figure_and_alt, request
 from dashboard.components import table
 from dashboard.data import WarehouseSource
-from dashboard.figures.trend import trend_figure
 from dashboard.queries.counts import count_table
-from dashboard.queries.overview import headline, loaded_feeds, monthly_trend, source_totals
+from dashboard.queries.overview import headline, loaded_feeds, source_totals
 from svcore.disclosure import SUPPRESSED, suppress_counts
 from svcore.vocab import SOURCES
 
@@ -19,8 +18,7 @@ def overview_outputs(source: WarehouseSource, query: str | None) -> tuple:
     req = request(source, query)
     f = req.filters
     head = req.q(headline, f, req.rule)
-    trend = suppress_counts(req.q(monthly_trend, f), req.rule)
-    fig, alt = with_alt(trend_figure(trend, req.context("Serious violence by month")))
+    fig, alt = figure_and_alt("overview-trend", req)
     number = head["count"]
     parts = [
         html.Span(f"{number:,}" if number != SUPPRESSED else SUPPRESSED, className="headline-number"),

@@ -5,18 +5,15 @@ from __future__ import annotations
 from dash import Input, Output
 
 from dashboard import ids
-from dashboard.callbacks.common import request, with_alt
+from dashboard.callbacks.common import figure_and_alt, request
 from dashboard.components import table
 from dashboard.data import WarehouseSource
-from dashboard.figures.coverage import coverage_figure
 from dashboard.queries.quality import (
     completeness,
-    coverage,
     load_history,
     quarantine_reasons,
     timeliness,
 )
-from svcore.disclosure import suppress_counts
 from svcore.vocab import SOURCES
 
 FIELDS = (("lsoa", "LSOA"), ("time_of_day", "Time of day"), ("age", "Age"), ("sex", "Sex"))
@@ -24,9 +21,7 @@ FIELDS = (("lsoa", "LSOA"), ("time_of_day", "Time of day"), ("age", "Age"), ("se
 
 def quality_outputs(source: WarehouseSource, query: str | None) -> tuple:
     req = request(source, query, page="/quality")
-    cov = suppress_counts(req.q(coverage), req.rule_for(None), column="rows")
-    fig, alt = with_alt(coverage_figure(
-        cov, req.context("Rows loaded per feed and month", source=None)))
+    fig, alt = figure_and_alt("quality-coverage", req)
     comp = req.q(completeness)
     for field, _ in FIELDS:
         share = comp[field] / comp["rows"].where(comp["rows"] > 0)

@@ -19,12 +19,15 @@ def layout(**_query: str) -> html.Div:
                 "Where serious violence happens",
                 "Click an area on the map to drill down from district to ward to LSOA.",
             ),
+            # dbc.RadioItems, not dcc.RadioItems: Dash 4's renders a role="listbox" of
+            # role="option" labels wrapping radio inputs (nested interactive controls, a nameless
+            # listbox); dbc's are plain native radios with <label for>, one group per `name`.
             html.Div(
                 [
                     html.Fieldset([
                         html.Legend("Map areas"),
                         dbc.RadioItems(
-                            id=ids.WHERE_LEVEL, value="auto", inline=True,
+                            id=ids.WHERE_LEVEL, name=ids.WHERE_LEVEL, value="auto", inline=True,
                             options=[{"label": "Follow filters", "value": "auto"},
                                      {"label": "Districts", "value": "district"},
                                      {"label": "Wards", "value": "ward"},
@@ -34,7 +37,7 @@ def layout(**_query: str) -> html.Div:
                     html.Fieldset([
                         html.Legend("Shade by"),
                         dbc.RadioItems(
-                            id=ids.WHERE_MEASURE, value="rate", inline=True,
+                            id=ids.WHERE_MEASURE, name=ids.WHERE_MEASURE, value="rate", inline=True,
                             options=[{"label": "Rate per 1,000 residents", "value": "rate"},
                                      {"label": "Count", "value": "count"}],
                         ),

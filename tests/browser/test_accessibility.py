@@ -7,9 +7,11 @@ silently stop running.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +27,9 @@ PAGES = [
     "/who",
     "/factors",
     "/quality",
-    "/when?district=E08000035&from=2023-01&to=2023-12&group=knife_sharp",
+    # Filters that apply to the one demo year (2021), and ones that only produce messages.
+    "/when?district=E08000035&from=2021-01&to=2021-12&group=knife_sharp",
+    "/?district=LEEDS&from=2021-13&group=nope",
 ]
 
 # Every dcc.Graph has drawn its SVG, and neither Dash's app loader nor any component is loading.
@@ -36,11 +40,27 @@ _SETTLED = """() => {
   return !document.querySelector('._dash-loading, [data-dash-is-loading="true"]');
 }"""
 
-_RUN_AXE = """async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+# Known third-party markup axe flags that the app cannot change, as {rule id: CSS selector}: only
+# that rule, only on elements matching that selector, is let through. Keep this list short.
+THIRD_PARTY_ALLOWED = {
+    # Dash 4 dcc.Dropdown renders `<input class="dash-dropdown-focus-target" tabindex="0"
+    # aria-hidden="true">` before its real button (a Tab stop for Safari, which skips buttons); on
+    # focus it hands focus straight to the button. No prop changes it in dash 4.4.1, the newest
+    # release. test_keyboard_passes_through_dropdowns checks the hand-over both ways, which is
+    # what makes this tolerable; drop the entry when Dash stops rendering the input.
+    "aria-hidden-focus": "input.dash-dropdown-focus-target",
+}
+
+_RUN_AXE = """async ([tags, allowed]) => {
+  const result = await axe.run(document, {
+    runOnly: {type: 'tag', values: tags}, elementRef: true,
+  });
   return result.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help,
-    targets: v.nodes.map(n => n.target.join(' ')),
+    nodes: v.nodes.map(n => ({
+      target: n.target.join(' '),
+      allowed: Boolean(allowed[v.id] && n.element && n.element.matches(allowed[v.id])),
+    })),
   }));
 }"""
 
@@ -63,6 +83,19 @@ def _open_settled(browser, url: str):
     return page
 
 
+def run_axe(page) -> list[dict]:
+    """axe's WCAG 2.2 A/AA violations, less the allowed third-party nodes; rules left with no
+    nodes are dropped."""
+    page.add_script_tag(path=str(_axe_path()))
+    found = page.evaluate(_RUN_AXE, [WCAG_TAGS, THIRD_PARTY_ALLOWED])
+    kept = []
+    for v in found:
+        targets = [n["target"] for n in v.pop("nodes") if not n["allowed"]]
+        if targets:
+            kept.append({**v, "targets": targets})
+    return kept
+
+
 def _report(path: str, violations: list[dict]) -> str:
     lines = [f"axe: {len(violations)} serious/critical WCAG violation(s) on {path}"]
     for v in violations:
@@ -73,11 +106,10 @@ def _report(path: str, violations: list[dict]) -> str:
 
 @pytest.mark.parametrize("path", PAGES)
 def test_no_serious_wcag_violations(browser, server, path: str) -> None:
-    axe = _axe_path()
+    _axe_path()  # fail before starting the browser work if axe-core was never fetched
     page = _open_settled(browser, server + path)
     try:
-        page.add_script_tag(path=str(axe))
-        violations = page.evaluate(_RUN_AXE, WCAG_TAGS)
+        violations = run_axe(page)
     finally:
         page.close()
     bad = [v for v in violations if v["impact"] in FAILING_IMPACTS]
@@ -116,5 +148,54 @@ def test_keyboard_skip_link_then_nav_then_main(browser, server) -> None:
         page.keyboard.press("Enter")
         page.wait_for_function("() => document.activeElement.id === 'main'", timeout=5_000)
         assert _focused(page)["tag"] == "main"
+    finally:
+        page.close()
+
+
+def test_keyboard_passes_through_dropdowns(browser, server) -> None:
+    """The hand-over THIRD_PARTY_ALLOWED relies on: Tab and Shift+Tab rest on each dropdown's
+    named button, never on its hidden focus target."""
+    order = ["filter-district", "filter-ward", "filter-from", "filter-to", "filter-group",
+             "filter-source", "filter-definition"]
+    page = _open_settled(browser, server + "/")
+    try:
+        page.focus(".nav-link >> nth=-1")
+        for control_id in order:
+            page.keyboard.press("Tab")
+            now = _focused(page)
+            assert now["tag"] == "button" and now["id"] == control_id, (control_id, now)
+        page.keyboard.press("Tab")
+        assert _focused(page)["id"] == "filter-reset"
+        for control_id in reversed(order):
+            page.keyboard.press("Shift+Tab")
+            now = _focused(page)
+            assert now["tag"] == "button" and now["id"] == control_id, (control_id, now)
+    finally:
+        page.close()
+
+
+SINGLE_SELECTS = {"filter-from": "From", "filter-to": "To", "filter-group": "Offence group",
+                  "filter-source": "Source", "filter-definition": "Definition"}
+MULTI_SELECTS = {"filter-district": "District", "filter-ward": "Ward"}
+
+
+def test_dropdowns_are_named_by_their_visible_labels(browser, server) -> None:
+    """dashboard.components.dropdown_field: Dash 4's dropdown button takes its name from
+    aria-labelledby (the value shown), which would drop the visible label."""
+    page = _open_settled(browser, server + "/when?from=2021-03")
+    try:
+        for control_id, label in SINGLE_SELECTS.items():
+            # The label first, then what is chosen: "From 2021-03", "Source Police ...".
+            expect(page.locator(f"#{control_id}")).to_have_accessible_name(
+                re.compile(rf"^{re.escape(label)} \S"))
+        expect(page.locator("#filter-from")).to_have_accessible_name("From 2021-03")
+        for control_id, label in MULTI_SELECTS.items():
+            group = page.get_by_role("group", name=label, exact=True)
+            expect(group.locator(f"#{control_id}")).to_have_count(1)
+    finally:
+        page.close()
+    page = _open_settled(browser, server + "/factors")
+    try:
+        expect(page.locator("#factors-choice")).to_have_accessible_name(re.compile(r"^Factor IMD"))
     finally:
         page.close()

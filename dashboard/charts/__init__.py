@@ -1,0 +1,1 @@
+"""Charts by name for the screen, the exports and the report pack (see ``catalogue``)."""
