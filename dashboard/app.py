@@ -7,7 +7,7 @@ from pathlib import Path
 import dash
 from dash import dcc, html
 
-from dashboard import ids
+from dashboard import auth, ids
 from dashboard.components import dropdown_field
 from dashboard.data import WarehouseSource
 from dashboard.queries.overview import districts_held, months_available, wards_of
@@ -82,6 +82,30 @@ def create_app(warehouse: Path) -> dash.Dash:
         suppress_callback_exceptions=True,
         serve_locally=True,
     )
+    # The page shell. Dash's index template has a bare <html>: say what language the page is in.
+    # It also wraps its <script> tags in a <footer>, a second, empty "contentinfo" landmark beside
+    # ours for screen-reader users: a plain <div> holds scripts just as well.
+    app.index_string = (
+        app.index_string.replace("<html>", '<html lang="en-GB">', 1)
+        .replace("<footer>", "<div>", 1)
+        .replace("</footer>", "</div>", 1)
+    )
+    auth.install(app.server, warehouse, settings.demo)
+    app.layout = lambda: shell(source)
+    _serve_boundaries(app, source)
+    from dashboard.callbacks import factors, filters, how, overview, quality, when, where, who
+
+    for module in (filters, overview, where, when, how, who, factors, quality):
+        module.register(app, source)
+    return app
+
+
+def shell(source: WarehouseSource) -> html.Div:
+    """The page shell for the viewer of this request: the nav lists only the pages their role
+    may open, and a duty holder's district picker offers only their districts. (Hiding is a
+    courtesy; the query layer enforces the same rules.)"""
+    settings = source.settings()
+    viewer = auth.current_viewer(settings.demo) or auth.DEMO_VIEWER
     banner = (
         # A named section (a region landmark), so landmark navigation does not skip it.
         html.Section(
@@ -92,37 +116,39 @@ def create_app(warehouse: Path) -> dash.Dash:
         if settings.demo
         else None
     )
-    nav = html.Nav(
-        html.Ul([
-            html.Li(dcc.Link(page["name"], href=page["relative_path"], className="nav-link",
-                             id={"type": ids.NAV_LINK, "path": page["relative_path"]}))
-            for page in dash.page_registry.values()
-        ]),
-        className="nav",
-        **{"aria-label": "Pages"},
-    )
-    con = source.connection()
-    names = dict(districts_held(con))
-    districts = sorted(((c, names.get(c, c)) for c in settings.districts), key=lambda kv: kv[1])
+    links = [
+        html.Li(dcc.Link(page["name"], href=page["relative_path"], className="nav-link",
+                         id={"type": ids.NAV_LINK, "path": page["relative_path"]}))
+        for page in dash.page_registry.values()
+        if viewer.may_open(page["path"])
+    ]
+    account = None
+    if not settings.demo:
+        account = html.Div(
+            [html.Span(f"{viewer.name} ({viewer.role.replace('_', ' ')})"),
+             html.A("Sign out", href="/logout", className="nav-link")],
+            className="account",
+        )
+    nav = html.Nav(html.Ul(links), className="nav", **{"aria-label": "Pages"})
+
+    def options() -> tuple:
+        con = source.connection()
+        return (dict(districts_held(con)), wards_of(con, []), months_available(con))
+
+    names, wards, months = source.memo(("shell-options",), options)
+    codes = viewer.scope if viewer.scope is not None else settings.districts
+    districts = sorted(((c, names.get(c, c)) for c in codes), key=lambda kv: kv[1])
     definitions = sorted({*builtin_names(), settings.definition})
     groups = [(g.key, g.label) for g in load_definition(settings.definition).groups]
-    bar = filter_bar(districts, wards_of(con, []), months_available(con), groups, definitions)
-    # The page shell. Dash's index template has a bare <html>: say what language the page is in.
-    # It also wraps its <script> tags in a <footer>, a second, empty "contentinfo" landmark beside
-    # ours for screen-reader users: a plain <div> holds scripts just as well.
-    app.index_string = (
-        app.index_string.replace("<html>", '<html lang="en-GB">', 1)
-        .replace("<footer>", "<div>", 1)
-        .replace("</footer>", "</div>", 1)
-    )
-    app.layout = html.Div(
+    bar = filter_bar(districts, wards, months, groups, definitions)
+    return html.Div(
         [
             dcc.Location(id=ids.URL),
             dcc.Store(id=ids.FILTERS, data=None),
             dcc.Store(id=ids.URL_SYNC),
             html.A("Skip to content", href="#main", className="skip-link"),
             html.Header(
-                [html.Div(settings.area_name, className="service-name"), nav],
+                [html.Div(settings.area_name, className="service-name"), nav, account],
                 className="header",
             ),
             banner,
@@ -134,12 +160,6 @@ def create_app(warehouse: Path) -> dash.Dash:
             ),
         ]
     )
-    _serve_boundaries(app, source)
-    from dashboard.callbacks import factors, filters, how, overview, quality, when, where, who
-
-    for module in (filters, overview, where, when, how, who, factors, quality):
-        module.register(app, source)
-    return app
 
 
 def _serve_boundaries(app: dash.Dash, source: WarehouseSource) -> None:

@@ -28,7 +28,8 @@ from svcore.users import User, authenticate, load_users
 
 SECRET_ENV = "SVDASH_SECRET_KEY"
 SECURE_ENV = "SVDASH_SECURE_COOKIES"
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per user name
+MAX_FAILURES_PER_ADDRESS = 20  # an office behind one address holds several people
 WINDOW_SECONDS = 15 * 60
 SESSION_HOURS = 8
 # Pages each role may open (paths as registered); admin and analyst see everything.
@@ -68,8 +69,9 @@ class _SessionUser(UserMixin):
 class FailedSignIns:
     """Failures per key in a sliding window; thread-safe, in memory (per server process)."""
 
-    def __init__(self, limit: int = MAX_FAILURES, window: float = WINDOW_SECONDS) -> None:
-        self.limit, self.window = limit, window
+    def __init__(self, limit: int = MAX_FAILURES, window: float = WINDOW_SECONDS,
+                 address_limit: int = MAX_FAILURES_PER_ADDRESS) -> None:
+        self.limit, self.window, self.address_limit = limit, window, address_limit
         self._seen: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
@@ -82,7 +84,10 @@ class FailedSignIns:
     def blocked(self, *keys: str) -> bool:
         now = time.monotonic()
         with self._lock:
-            return any(len(self._trim(k, now)) >= self.limit for k in keys)
+            return any(
+                len(self._trim(k, now)) >= (self.address_limit if k.startswith("ip:") else self.limit)
+                for k in keys
+            )
 
     def fail(self, *keys: str) -> None:
         now = time.monotonic()
