@@ -60,6 +60,8 @@ def getis_ord(
     with warnings.catch_warnings():
         # esda warns that its permutation p-value is one-sided; we double it below.
         warnings.simplefilter("ignore", DeprecationWarning)
+        # A map with no events at all has no variance: z is undefined and reads "not significant".
+        warnings.simplefilter("ignore", RuntimeWarning)
         g = G_Local(y, w, transform="B", star=True, permutations=permutations, seed=seed, n_jobs=1)
     out["gi_z"] = np.asarray(g.Zs, dtype=float)
     # Two-sided, as hot and cold spots are both tested: twice the one-sided p, at most 1.
