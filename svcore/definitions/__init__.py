@@ -78,14 +78,25 @@ class Definition:
         """SQL boolean over one source's table: the event is in ``group`` (or in any group)."""
         groups = [self.group(group)] if group else list(self.groups)
         clauses = []
+        # Rules testing one column are merged per column: ``a IN (x) OR a IN (y)`` is
+        # ``a IN (x, y)``, and DuckDB evaluates one list test per column about twice as fast.
+        single: dict[str, list[str]] = {}
         for g in groups:
             for rule in g.rules:
                 if rule.source != source:
                     continue
+                if not rule.conditions:
+                    return "(TRUE)"
+                if len(rule.conditions) == 1:
+                    col, values = rule.conditions[0]
+                    merged = single.setdefault(col, [])
+                    merged += [v for v in values if v not in merged]
+                    continue
                 parts = [
                     f"{col} = ANY({params.add(list(values))})" for col, values in rule.conditions
                 ]
-                clauses.append("(" + (" AND ".join(parts) or "TRUE") + ")")
+                clauses.append("(" + " AND ".join(parts) + ")")
+        clauses = [f"({col} = ANY({params.add(values)}))" for col, values in single.items()] + clauses
         return "(" + (" OR ".join(clauses) or "FALSE") + ")"
 
     def groups_list_sql(self, source: str, params: Params) -> str:
