@@ -126,6 +126,8 @@ def shell(source: WarehouseSource) -> html.Div:
     if not settings.demo:
         account = html.Div(
             [html.Span(f"{viewer.name} ({viewer.role.replace('_', ' ')})"),
+             html.A("Audit log", href="/admin/audit", className="nav-link")
+             if viewer.role == "admin" else None,
              html.A("Sign out", href="/logout", className="nav-link")],
             className="account",
         )

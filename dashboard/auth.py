@@ -33,7 +33,11 @@ MAX_FAILURES_PER_ADDRESS = 20  # an office behind one address holds several peop
 WINDOW_SECONDS = 15 * 60
 SESSION_HOURS = 8
 # Pages each role may open (paths as registered); admin and analyst see everything.
-RESTRICTED_PAGES = {"/quality": ("admin", "analyst"), "/admin/audit": ("admin",)}
+RESTRICTED_PAGES = {
+    "/quality": ("admin", "analyst"),
+    "/admin/audit": ("admin",),
+    "/admin/audit.csv": ("admin",),
+}
 OPEN_PATHS = ("/login", "/assets/", "/_favicon.ico", "/_dash-component-suites/")
 
 
@@ -212,6 +216,36 @@ def install(server: flask.Flask, warehouse: Path, demo: bool, secure: bool | Non
         logout_user()
         flask.session.clear()
         return flask.redirect("/login")
+
+    @server.route("/admin/audit")
+    def audit_page() -> flask.Response:
+        """The audit log for administrators (the guard below refuses everyone else)."""
+        entries = list(audit.entries(warehouse))[-500:][::-1]
+        verdict = audit.verify(warehouse)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(str(e.get(k, '')))}</td>" for k in audit.FIELDS[:-1])
+            + "</tr>"
+            for e in entries
+        )
+        head = "".join(f'<th scope="col">{html.escape(k)}</th>' for k in audit.FIELDS[:-1])
+        body = f"""<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">
+<title>Audit log · Serious violence dashboard</title><link rel="stylesheet" href="/assets/style.css">
+</head><body><header class="header"><div class="service-name">Audit log</div>
+<nav class="nav" aria-label="Pages"><ul><li><a class="nav-link" href="/">Dashboard</a></li>
+<li><a class="nav-link" href="/admin/audit.csv">Download CSV</a></li></ul></nav></header>
+<main class="main" id="main"><h1>Audit log</h1><p class="lead">{html.escape(verdict.message)}.
+The latest 500 records, newest first.</p><div class="table-wrap" tabindex="0" role="region"
+aria-label="Audit log"><table class="table"><caption>Sign-ins, loads and exports</caption>
+<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div></main></body></html>"""
+        return flask.Response(body, mimetype="text/html")
+
+    @server.route("/admin/audit.csv")
+    def audit_csv() -> flask.Response:
+        viewer = current_viewer(demo=False)
+        audit.record(warehouse, "export", user=viewer.name if viewer else "", role="admin",
+                     detail="audit log as csv", file="audit.csv")
+        return flask.Response(audit.to_csv(warehouse), mimetype="text/csv",
+                              headers={"Content-Disposition": "attachment; filename=audit.csv"})
 
     @server.before_request
     def guard() -> flask.Response | None:

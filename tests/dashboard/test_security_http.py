@@ -190,3 +190,14 @@ def test_numbers_for_own_district_are_served(secured) -> None:
     text = json.dumps(r.json()["response"]["overview-headline"])
     assert re.search(r'"\d{1,3}(,\d{3})+"', text)  # a real count, e.g. "5,321"
     assert "Partnership-wide" in text
+
+
+def test_only_admins_read_the_audit_log(secured) -> None:
+    _, url = secured
+    for who in ("ann", "kim", "vic"):
+        assert session_for(url, who).get(f"{url}/admin/audit").status_code == 403
+    admin = session_for(url, "ada")
+    page = admin.get(f"{url}/admin/audit")
+    assert page.status_code == 200 and "chain intact" in page.text and "login" in page.text
+    csv_text = admin.get(f"{url}/admin/audit.csv").text
+    assert csv_text.startswith("seq,at,user") and "ada" in csv_text
