@@ -264,6 +264,77 @@ def export_table(
     err.print(f"Wrote {len(frame):,} rows to {out_path}.")
 
 
+@export_app.command("chart")
+def export_chart_cmd(
+    name: Annotated[str | None, typer.Argument(help="Chart name (see --list).")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="File to write.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="png, svg, csv or xlsx.")] = "png",
+    list_charts: Annotated[bool, typer.Option("--list", help="Name every chart and stop.")] = False,
+    source: Annotated[str | None, typer.Option(help="police, policeuk, health, probation, youth_justice, or all.")] = None,
+    district: Annotated[list[str] | None, typer.Option(help="District GSS code (repeatable).")] = None,
+    ward: Annotated[list[str] | None, typer.Option(help="Ward GSS code (repeatable).")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
+    group: Annotated[str | None, typer.Option(help="Offence group of the definition.")] = None,
+    definition: Annotated[str | None, typer.Option(help="Serious-violence definition.")] = None,
+    level: Annotated[str | None, typer.Option(help="Map level: auto, district, ward, lsoa.")] = None,
+    measure: Annotated[str | None, typer.Option(help="Map shading: rate or count.")] = None,
+    factor: Annotated[str | None, typer.Option(help="Factor for factors-scatter, e.g. imd:income.")] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Any chart on screen as PNG/SVG (kaleido) or its suppressed data as CSV/XLSX."""
+    from dashboard.charts.catalogue import CHARTS
+
+    if list_charts:
+        table = Table("Chart", "Page", "Title", "Options")
+        for spec in CHARTS.values():
+            opts = ", ".join(f"{k}={'|'.join(v) or '...'}" for k, v in spec.options.items() if k != "embed")
+            table.add_row(spec.name, spec.page, spec.title, opts)
+        out.print(table)
+        return
+    if not name or out_path is None:
+        raise _fail("give a chart name and --out (or --list)", 2)
+    if name not in CHARTS:
+        raise _fail(f"unknown chart {name!r}; `svdash export chart --list` names them", 2)
+    import getpass
+
+    from dashboard.auth import Viewer
+    from dashboard.charts.request import make_request
+    from dashboard.data import WarehouseSource
+    from dashboard.export.charts import export_chart
+    from dashboard.filters import parse_filters
+    from svcore import audit
+    from svcore.warehouse import WarehouseMissing
+
+    wh = warehouse_path(warehouse)
+    try:
+        settings = read_settings(wh)
+        src = WarehouseSource(wh)
+        src.connection()
+    except (FileNotFoundError, WarehouseMissing) as exc:
+        raise _fail(str(exc), 2) from None
+    query: dict[str, list[str]] = {"definition": [definition or settings.definition]}
+    for key, value in (("source", source), ("from", date_from), ("to", date_to), ("group", group)):
+        if value:
+            query[key] = [value]
+    if district:
+        query["district"] = list(district)
+    if ward:
+        query["ward"] = list(ward)
+    filters = parse_filters(query, default_definition=settings.definition)
+    if filters.messages:
+        raise _fail(" ".join(filters.messages), 2)
+    options = {k: v for k, v in (("level", level), ("measure", measure), ("factor", factor)) if v}
+    req = make_request(src, filters, Viewer(getpass.getuser(), "admin"))
+    try:
+        path = export_chart(name, req, fmt, out_path, **options)
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from None
+    audit.record(wh, "export", detail=f"chart {name} as {fmt}", filters=filters.to_query(),
+                 file=str(path))
+    err.print(f"Wrote {name} to {path}.")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",

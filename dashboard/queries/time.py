@@ -14,7 +14,9 @@ COMPARED_SOURCES = ("police", "health")
 def hour_by_weekday(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """weekday, hour, count: events with a known time (police offence time, A&E assault time)."""
     frame = count_table(con, filters, ["weekday", "hour"])
-    return frame.dropna(subset=["weekday", "hour"]).reset_index(drop=True)
+    frame = frame.dropna(subset=["weekday", "hour"]).reset_index(drop=True)
+    frame["hour"] = frame["hour"].astype("int64")
+    return frame
 
 
 def monthly(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:

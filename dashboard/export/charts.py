@@ -1,0 +1,51 @@
+"""Writing a catalogue chart to a file: PNG/SVG through kaleido, its data as CSV/XLSX.
+
+The figure is the one on screen (same catalogue, same request), with the GeoJSON embedded
+instead of a URL and plotly's topojson read from ``assets/`` so maps render offline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import plotly.io as pio
+
+from dashboard.charts.catalogue import CHARTS, Chart, build
+from dashboard.charts.request import Request
+from dashboard.export.tables import write_table
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+IMAGE_FORMATS = ("png", "svg")
+DATA_FORMATS = ("csv", "xlsx")
+WIDTH, HEIGHT = 1100, 620
+
+
+def _offline_topojson() -> None:
+    pio.defaults.topojson = (ASSETS / "topojson").as_uri() + "/"
+
+
+def chart_notes(chart: Chart, req: Request) -> list[tuple[str, str]]:
+    title = chart.figure.layout.title.text or chart.name
+    source_line = " ".join(a.text for a in chart.figure.layout.annotations if a.text.startswith("Source"))
+    return [
+        ("Chart", title.split("<br>")[0]),
+        ("Filters", req.filters.describe(req.names)),
+        ("Definition", req.definition.title),
+        ("Source and suppression", source_line.replace("<br>", " ")),
+        ("Text alternative", chart.alt),
+    ]
+
+
+def export_chart(name: str, req: Request, fmt: str, out: Path, **options: str) -> Path:
+    if fmt not in IMAGE_FORMATS + DATA_FORMATS:
+        raise ValueError(f"--format must be one of {', '.join(IMAGE_FORMATS + DATA_FORMATS)}")
+    if fmt in IMAGE_FORMATS and "embed" in CHARTS[name].options:
+        options = {**options, "embed": "1"}
+    chart = build(name, req, **options)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt in DATA_FORMATS:
+        return write_table(chart.data, out, fmt, chart_notes(chart, req))
+    _offline_topojson()
+    chart.figure.write_image(out, format=fmt, width=WIDTH, height=HEIGHT, scale=2 if fmt == "png" else 1)
+    return out
