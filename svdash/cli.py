@@ -336,6 +336,33 @@ def export_chart_cmd(
 
 
 @app.command()
+def report(
+    year: Annotated[int, typer.Option(help="The year of the assessment.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the pack.")],
+    definition: Annotated[str | None, typer.Option(help="Serious-violence definition.")] = None,
+    district: Annotated[list[str] | None, typer.Option(help="District GSS code (repeatable; default all).")] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """The SNA report pack: a Word document, its figures as PNG and SVG, and a workbook."""
+    import time
+
+    from dashboard.export.report import build_report
+    from svcore import audit
+    from svcore.warehouse import WarehouseMissing
+
+    wh = warehouse_path(warehouse)
+    started = time.perf_counter()
+    try:
+        with err.status("Building the report pack ...") as status:
+            path = build_report(wh, year, out_dir, definition, tuple(district or ()),
+                                progress=lambda step: status.update(f"Report pack: {step} ..."))
+    except (FileNotFoundError, WarehouseMissing, ValueError) as exc:
+        raise _fail(str(exc), 2) from None
+    audit.record(wh, "report", detail=f"SNA pack {year}", file=str(path))
+    err.print(f"Wrote {path} and its figures and workbook in {time.perf_counter() - started:.0f} s.")
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8050,

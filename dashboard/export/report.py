@@ -1,0 +1,261 @@
+"""The Strategic Needs Assessment report pack: one command, one Word document, reproducible.
+
+``build_report`` asks the chart catalogue for the same charts the screen shows, for one year
+(and the year before, for comparisons), writes each figure as PNG and SVG, every table into one
+workbook, and a Word document with a contents page, a section per SNA theme, numbered and
+captioned figures and tables (with alt text and header rows), and the suppression statement.
+The same warehouse and arguments give the same text: nothing in it depends on the clock.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import plotly.io as pio
+
+from dashboard.auth import Viewer
+from dashboard.charts.catalogue import Chart, build
+from dashboard.charts.factors import ranked_factors
+from dashboard.charts.request import Request, make_request
+from dashboard.data import WarehouseSource
+from dashboard.export.charts import ASSETS, HEIGHT, WIDTH
+from dashboard.export.tables import formula_safe
+from dashboard.filters import parse_filters
+from dashboard.queries.counts import count_table
+from dashboard.queries.quality import completeness
+from svcore.disclosure import SUPPRESSED, rule_for, suppress_counts
+from svcore.vocab import SOURCES
+
+# (section title, intro, [(chart name, options)])
+SECTIONS: tuple[tuple[str, str, tuple[tuple[str, dict], ...]], ...] = (
+    ("Where", "Where serious violence happens: rates by area, hotspots and the hospital gap.",
+     (("where-map", {"level": "ward"}), ("where-hotspots", {}), ("where-gap", {"level": "district"}))),
+    ("When", "Time of day and week, months, seasons, and police beside A&E.",
+     (("when-heatmap", {}), ("when-monthly", {}), ("when-police-ae", {}))),
+    ("How", "Offence groups, weapons, places and domestic abuse.",
+     (("how-offence-group", {}), ("how-weapon", {}), ("how-location", {}),
+      ("how-domestic-abuse", {}), ("how-relationship", {}))),
+    ("Who", "Victims, suspects and the probation and youth-justice cohorts.",
+     (("who-victims", {}), ("who-suspects", {}), ("who-probation-risk", {}),
+      ("who-youth-age", {}))),
+    ("Influential factors", "How violence goes with deprivation and other area factors.",
+     (("factors-deciles", {}), ("factors-scatter", {"factor": "imd:imd"}))),
+)
+
+
+@dataclass
+class Pack:
+    out_dir: Path
+    figures: list[tuple[str, Path]] = field(default_factory=list)
+    tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+
+
+def _year_filters(year: int, definition: str | None, districts: tuple[str, ...], default: str):
+    query: dict[str, list[str]] = {"from": [f"{year}-01"], "to": [f"{year}-12"],
+                                   "definition": [definition or default]}
+    if districts:
+        query["district"] = list(districts)
+    filters = parse_filters(query, default_definition=default)
+    if filters.messages:
+        raise ValueError(" ".join(filters.messages))
+    return filters
+
+
+def _totals(req: Request, prev: Request) -> pd.DataFrame:
+    rows = []
+    for source in SOURCES:
+        rule = rule_for(req.settings, source)
+        now = int(count_table(req.con, req.filters.with_(source=source), [])["count"].iloc[0])
+        before = int(count_table(prev.con, prev.filters.with_(source=source), [])["count"].iloc[0])
+        shown = suppress_counts(pd.DataFrame({"count": [now, before]}), rule)["count"].tolist()
+        if not now and not before:
+            change = "no data for either year"
+        elif not before:
+            change = "no data for the previous year"
+        elif not now:
+            change = "no data for this year"
+        elif min(now, before) >= rule.min_events_for_rate:
+            change = f"{now / before - 1:+.0%}"
+        else:
+            change = "too few events to compare"
+        rows.append({"Source": SOURCES[source], "This year": shown[0],
+                     "Previous year": shown[1], "Change": change})
+    return pd.DataFrame(rows)
+
+
+def build_report(
+    warehouse: Path, year: int, out_dir: Path, definition: str | None = None,
+    districts: tuple[str, ...] = (), progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Write ``sna-<year>.docx``, ``figures/`` (PNG and SVG) and ``sna-<year>-tables.xlsx``."""
+    import kaleido
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm
+
+    say = progress or (lambda _m: None)
+    source = WarehouseSource(Path(warehouse))
+    settings = source.settings()
+    viewer = Viewer(getpass.getuser(), "admin")
+    req = make_request(source, _year_filters(year, definition, districts, settings.definition), viewer)
+    prev = make_request(source, _year_filters(year - 1, definition, districts, settings.definition),
+                        viewer)
+    out_dir = Path(out_dir)
+    (out_dir / "figures").mkdir(parents=True, exist_ok=True)
+    pack = Pack(out_dir)
+    pio.defaults.topojson = (ASSETS / "topojson").as_uri() + "/"
+    kaleido.start_sync_server()
+    area = ", ".join(req.names.get(d, d) for d in districts) or settings.area_name
+
+    doc = Document()
+    doc.core_properties.title = f"Strategic Needs Assessment {year}: serious violence"
+    doc.core_properties.author = settings.area_name
+    doc.add_heading(f"Serious violence: Strategic Needs Assessment {year}", level=0)
+    doc.add_paragraph(f"{area}. Definition: {req.definition.title}. Period: January to December "
+                      f"{year}, compared with {year - 1}.")
+    doc.add_heading("Contents", level=1)
+    themes = ["Overview", *[s[0] for s in SECTIONS], "Data sources and quality",
+              "Methodology and definitions"]
+    for i, theme in enumerate(themes, start=1):
+        doc.add_paragraph(f"{i}. {theme}")
+    doc.add_page_break()
+    counters = {"figure": 0, "table": 0}
+
+    def add_table(title: str, frame: pd.DataFrame) -> None:
+        counters["table"] += 1
+        n = counters["table"]
+        caption = doc.add_paragraph(f"Table {n}: {title}", style="Caption")
+        caption.alignment = WD_ALIGN_PARAGRAPH.LEFT
+        safe = formula_safe(frame.reset_index(drop=True))
+        table = doc.add_table(rows=1, cols=len(safe.columns))
+        table.style = "Table Grid"
+        header = table.rows[0]
+        _repeat_header(header)
+        for cell, name in zip(header.cells, safe.columns, strict=True):
+            cell.text = str(name)
+            for run in cell.paragraphs[0].runs:
+                run.bold = True
+        for row in safe.itertuples(index=False):
+            cells = table.add_row().cells
+            for cell, value in zip(cells, row, strict=True):
+                cell.text = _cell(value)
+        pack.tables.append((f"T{n} {title}"[:31], frame))
+
+    def add_chart(chart: Chart) -> None:
+        counters["figure"] += 1
+        n = counters["figure"]
+        stem = f"figure-{n:02d}-{chart.name}"
+        png, svg = out_dir / "figures" / f"{stem}.png", out_dir / "figures" / f"{stem}.svg"
+        chart.figure.write_image(png, format="png", width=WIDTH, height=HEIGHT, scale=2)
+        chart.figure.write_image(svg, format="svg", width=WIDTH, height=HEIGHT)
+        doc.add_picture(str(png), width=Cm(16))
+        _set_alt_text(doc.inline_shapes[-1], chart.alt)
+        title = (chart.figure.layout.title.text or chart.name).split("<br>")[0]
+        doc.add_paragraph(f"Figure {n}: {title}", style="Caption")
+        pack.figures.append((title, png))
+
+    say("overview")
+    doc.add_heading("1. Overview", level=1)
+    totals = _totals(req, prev)
+    doc.add_paragraph(
+        f"Serious violence recorded by each partner in {year} and {year - 1}. Sources count "
+        "different things and are not added together.")
+    add_table(f"Serious violence by source, {year} and {year - 1}", totals)
+    missing = [r["Source"] for r in totals.to_dict("records") if r["This year"] == 0]
+    if missing:
+        doc.add_paragraph(f"No data for {year} was loaded from: {', '.join(missing)}. Their "
+                          "sections below say so rather than show empty charts.")
+    add_chart(build("overview-trend", req))
+
+    for i, (theme, intro, charts) in enumerate(SECTIONS, start=2):
+        say(theme.lower())
+        doc.add_heading(f"{i}. {theme}", level=1)
+        doc.add_paragraph(intro)
+        for name, options in charts:
+            chart = build(name, req, **({**options, "embed": "1"} if name.startswith("where-m")
+                                        or name == "where-hotspots" else options))
+            if chart.data.empty:
+                doc.add_paragraph(f"No data for {name.replace('-', ' ')} in {year}.")
+                continue
+            add_chart(chart)
+            if name == "where-gap":
+                add_table("A&E assault attendances and police violence with injury by district",
+                          chart.data[["area_name", "health", "police", "per_100"]].rename(columns={
+                              "area_name": "District", "health": "A&E attendances",
+                              "police": "Police violence with injury",
+                              "per_100": "A&E per 100 police records"}))
+        if theme == "Influential factors":
+            add_table("Area factors ranked by correlation with the violence rate",
+                      ranked_factors(req).round(2))
+
+    say("data quality")
+    n = len(SECTIONS) + 2
+    doc.add_heading(f"{n}. Data sources and quality", level=1)
+    add_chart(build("quality-coverage", req))
+    comp = completeness(req.con)
+    for col in ("lsoa", "time_of_day", "age", "sex"):
+        comp[col] = [("not in this feed" if c == 0 else f"{c / r:.1%}") if r else "no data"
+                     for c, r in zip(comp[col], comp["rows"], strict=True)]
+    comp["feed"] = comp["feed"].map(lambda s: SOURCES.get(s, s))
+    add_table("Completeness of key fields, all rows held", comp)
+
+    say("methodology")
+    doc.add_heading(f"{n + 1}. Methodology and definitions", level=1)
+    doc.add_paragraph(f"Definition: {req.definition.title}. {req.definition.description}")
+    add_table("Offence groups of the definition",
+              pd.DataFrame([{"Group": g.label, "Key": g.key,
+                             "Feeds": ", ".join(sorted(g.sources()))} for g in req.definition.groups]))
+    doc.add_heading("Suppression statement", level=2)
+    for src in (None, "health"):
+        doc.add_paragraph(rule_for(settings, src).note(),
+                          style="List Bullet")
+    doc.add_paragraph(
+        "Rates are per 1,000 residents a year (ONS mid-year estimates). Hotspots are Getis-Ord "
+        "Gi* on LSOA rates with 8 nearest neighbours and 999 seeded permutations (PySAL esda). "
+        "Correlations are across areas (ecological) and do not describe individuals.")
+    kaleido.stop_sync_server()
+
+    doc_path = out_dir / f"sna-{year}.docx"
+    doc.save(doc_path)
+    with pd.ExcelWriter(out_dir / f"sna-{year}-tables.xlsx", engine="openpyxl") as xl:
+        pd.DataFrame({"Note": [doc.core_properties.title, rule_for(settings, None).note(),
+                               f"Definition: {req.definition.title}", f"Area: {area}"]}
+                     ).to_excel(xl, sheet_name="Notes", index=False)
+        for name, frame in pack.tables:
+            formula_safe(frame).to_excel(xl, sheet_name=_sheet(name), index=False)
+    return doc_path
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value) if value != SUPPRESSED else SUPPRESSED
+
+
+def _sheet(name: str) -> str:
+    return "".join(c for c in name if c not in "[]:*?/\\")[:31]
+
+
+def _repeat_header(row) -> None:
+    """Mark the first row as a header row (repeats across pages; read as headers)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    tr_pr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    tr_pr.append(el)
+
+
+def _set_alt_text(shape, text: str) -> None:
+    doc_pr = shape._inline.docPr
+    doc_pr.set("descr", text)
+    doc_pr.set("title", text[:100])

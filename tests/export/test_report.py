@@ -1,0 +1,65 @@
+"""The SNA report pack from the demo warehouse: structure, captions, alt text, suppression,
+and the same text on a second run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from dashboard.export.report import build_report
+
+
+def text_of(path: Path) -> list[str]:
+    doc = Document(str(path))
+    out = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        out += [c.text for row in table.rows for c in row.cells]
+    return out
+
+
+@pytest.fixture(scope="module")
+def pack(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_report(demo_warehouse, 2021, tmp_path_factory.mktemp("pack"))
+
+
+def test_sections_captions_alt_text_and_files(pack: Path) -> None:
+    doc = Document(str(pack))
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    for theme in ("Overview", "Where", "When", "How", "Who", "Influential factors",
+                  "Data sources and quality", "Methodology and definitions"):
+        assert any(theme in h for h in headings), theme
+    captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
+    figures = [c for c in captions if c.startswith("Figure ")]
+    tables = [c for c in captions if c.startswith("Table ")]
+    assert len(figures) == len(doc.inline_shapes) >= 15
+    assert [int(re.match(r"Figure (\d+)", c).group(1)) for c in figures] == list(
+        range(1, len(figures) + 1))
+    assert len(tables) == len(doc.tables)
+    for shape in doc.inline_shapes:
+        assert len(shape._inline.docPr.get("descr", "")) > 20
+    for table in doc.tables:
+        assert 'w:tblHeader' in table.rows[0]._tr.xml
+    assert "Suppression statement" in headings
+    assert any("no data" in t.lower() for t in text_of(pack))  # 2020 is not in the demo
+    figs = list((pack.parent / "figures").iterdir())
+    assert len([f for f in figs if f.suffix == ".png"]) == len(figures)
+    assert len([f for f in figs if f.suffix == ".svg"]) == len(figures)
+    assert (pack.parent / "sna-2021-tables.xlsx").stat().st_size > 0
+
+
+def test_no_table_cell_holds_a_small_count(pack: Path) -> None:
+    for table in Document(str(pack)).tables:
+        header = [c.text for c in table.rows[0].cells]
+        for row in table.rows[1:]:
+            for name, cell in zip(header, row.cells, strict=True):
+                if name == "n":  # number of areas in a correlation, not of events or people
+                    continue
+                assert not re.fullmatch(r"[1-4]", cell.text.strip()), (header, name, cell.text)
+
+
+def test_a_second_run_gives_the_same_text(pack: Path, demo_warehouse: Path, tmp_path: Path) -> None:
+    again = build_report(demo_warehouse, 2021, tmp_path)
+    assert text_of(again) == text_of(pack)
