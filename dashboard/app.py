@@ -93,9 +93,19 @@ def create_app(warehouse: Path) -> dash.Dash:
     auth.install(app.server, warehouse, settings.demo)
     app.layout = lambda: shell(source)
     _serve_boundaries(app, source)
-    from dashboard.callbacks import factors, filters, how, overview, quality, when, where, who
+    from dashboard.callbacks import (
+        downloads,
+        factors,
+        filters,
+        how,
+        overview,
+        quality,
+        when,
+        where,
+        who,
+    )
 
-    for module in (filters, overview, where, when, how, who, factors, quality):
+    for module in (filters, overview, where, when, how, who, factors, quality, downloads):
         module.register(app, source)
     return app
 
@@ -148,6 +158,7 @@ def shell(source: WarehouseSource) -> html.Div:
             dcc.Location(id=ids.URL),
             dcc.Store(id=ids.FILTERS, data=None),
             dcc.Store(id=ids.URL_SYNC),
+            dcc.Download(id=ids.DOWNLOAD_TARGET),
             html.A("Skip to content", href="#main", className="skip-link"),
             html.Header(
                 [html.Div(settings.area_name, className="service-name"), nav, account],

@@ -34,10 +34,31 @@ def chart(graph_id: str, height: int = 460, caption: str = "") -> html.Figure:
             ),
             html.Figcaption(
                 [html.Span(caption, className="chart-caption"),
-                 html.Span(id=ids.alt(graph_id), className="visually-hidden")]
+                 html.Span(id=ids.alt(graph_id), className="visually-hidden"),
+                 _downloads(ids.CHART_OF.get(graph_id))]
             ),
         ],
         className="chart",
+    )
+
+
+def _downloads(name: str | None) -> html.Div | None:
+    """Download buttons: the chart as an image, or its suppressed data, built server-side
+    from the same catalogue chart and the same filters."""
+    if name is None:
+        return None
+    words = name.replace("-", " ")
+    return html.Div(
+        [html.Span("Download:", className="download-label")]
+        + [
+            html.Button(
+                fmt.upper(), id={"type": ids.DOWNLOAD, "chart": name, "fmt": fmt},
+                className="download-button", n_clicks=0,
+                **{"aria-label": f"Download {words} as {fmt.upper()}"},
+            )
+            for fmt in ("png", "svg", "csv", "xlsx")
+        ],
+        className="downloads",
     )
 
 

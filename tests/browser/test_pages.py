@@ -158,3 +158,29 @@ def test_clicking_a_district_on_the_map_drills_down(browser, server) -> None:
     )
     assert "ward" in page.locator("#where-map .gtitle").text_content()
     page.close()
+
+
+def test_chart_downloads_are_the_chart_on_screen(browser, server, demo_warehouse, tmp_path) -> None:
+    query = "district=E08000033&from=2021-01&to=2021-06"
+    page = open_page(browser, f"{server}/how?{query}")
+    page.wait_for_selector("#how-weapon .main-svg")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download how weapon as CSV").click()
+    got = tmp_path / "weapon.csv"
+    info.value.save_as(got)
+    rows = list(csv.DictReader(got.open(encoding="utf-8")))
+    con = connect_reader(demo_warehouse)
+    try:
+        table = suppress_counts(count_table(con, parse_filters(query), ["weapon"]),
+                                rule_for(read_settings(demo_warehouse), "police"))
+    finally:
+        con.close()
+    assert {r["weapon"]: r["count"] for r in rows} == {
+        w: str(c) for w, c in zip(table["weapon"], table["count"], strict=True)}
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Download how weapon as PNG").click()
+    png = tmp_path / "weapon.png"
+    info.value.save_as(png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert page.errors == []
+    page.close()
