@@ -83,3 +83,7 @@ CHART_OF = {
     FACTORS_SCATTER: "factors-scatter", FACTORS_DECILES: "factors-deciles",
     QUALITY_COVERAGE: "quality-coverage",
 }
+
+REPORT_BUTTON = "report-button"
+REPORT_STATUS = "report-status"
+REPORT_DOWNLOAD = "report-download"

@@ -28,7 +28,46 @@ def download(source: WarehouseSource, query: str | None, name: str, fmt: str) ->
     return dcc.send_bytes(data, f"{name}.{fmt}")
 
 
+def report_pack(source: WarehouseSource, query: str | None) -> tuple:
+    """The SNA pack for the viewer's scope, zipped: the year the filters end in, or the latest."""
+    import io
+    import zipfile
+
+    from dashboard.export.report import build_report
+    from dashboard.queries.overview import latest_month
+
+    req = request(source, query)
+    if req.viewer.role == "viewer":
+        return no_update, "The report pack is for analysts and duty holders."
+    end = req.filters.date_to or latest_month(req.con, req.filters.with_(source="police"))
+    if not end:
+        return no_update, "No police data is loaded, so there is no year to report on."
+    year = int(end[:4])
+    with tempfile.TemporaryDirectory() as tmp:
+        doc = build_report(source.warehouse, year, Path(tmp), req.filters.definition,
+                           req.filters.districts, viewer=req.viewer)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(Path(tmp).rglob("*")):
+                if path.is_file():
+                    zf.write(path, path.relative_to(tmp))
+    audit.record(source.warehouse, "report", user=req.viewer.name, role=req.viewer.role,
+                 detail=f"SNA pack {year} (screen)", filters=req.filters.to_query(),
+                 file=doc.name)
+    return dcc.send_bytes(buffer.getvalue(), f"sna-{year}.zip"), f"Built the {year} pack."
+
+
 def register(app, source: WarehouseSource) -> None:
+    @app.callback(
+        Output(ids.REPORT_DOWNLOAD, "data"), Output(ids.REPORT_STATUS, "children"),
+        Input(ids.REPORT_BUTTON, "n_clicks"), State(ids.FILTERS, "data"),
+        prevent_initial_call=True,
+    )
+    def on_report(clicks, query):
+        if not clicks:
+            return no_update, no_update
+        return report_pack(source, query)
+
     @app.callback(
         Output(ids.DOWNLOAD_TARGET, "data"),
         Input({"type": ids.DOWNLOAD, "chart": ALL, "fmt": ALL}, "n_clicks"),

@@ -184,3 +184,17 @@ def test_chart_downloads_are_the_chart_on_screen(browser, server, demo_warehouse
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert page.errors == []
     page.close()
+
+
+def test_the_report_button_downloads_the_pack(browser, server, tmp_path) -> None:
+    import zipfile
+
+    page = open_page(browser, f"{server}/?district=E08000033")
+    with page.expect_download(timeout=180_000) as info:
+        page.get_by_role("button", name="Build the report pack").click()
+    got = tmp_path / "pack.zip"
+    info.value.save_as(got)
+    names = zipfile.ZipFile(got).namelist()
+    assert "sna-2021.docx" in names and "sna-2021-tables.xlsx" in names
+    assert any(n.startswith("figures/") and n.endswith(".svg") for n in names)
+    page.close()
