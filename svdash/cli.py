@@ -195,6 +195,23 @@ def status(
     out.print(table)
 
 
+def _cli_filters(settings: Settings, source, district, ward, date_from, date_to, group, definition):
+    """Export options -> Filters, through the URL parser (one set of rules); bad values exit 2."""
+    from dashboard.filters import parse_filters
+
+    query: dict[str, list[str]] = {"definition": [definition or settings.definition]}
+    for key, value in (("source", source), ("from", date_from), ("to", date_to), ("group", group)):
+        if value:
+            query[key] = [value]
+    for key, values in (("district", district), ("ward", ward)):
+        if values:
+            query[key] = list(values)
+    filters = parse_filters(query, default_definition=settings.definition)
+    if filters.messages:
+        raise _fail(" ".join(filters.messages), 2)
+    return filters
+
+
 @export_app.command("table")
 def export_table(
     by: Annotated[str, typer.Option(help="Dimensions, comma-separated: source, district, ward, lsoa, month, year, weekday, hour, offence_group, weapon, location_type, sex, age_band, ethnicity.")],
@@ -210,7 +227,6 @@ def export_table(
 ) -> None:
     """The count table behind any chart, suppressed, as CSV or XLSX."""
     from dashboard.export.tables import write_table
-    from dashboard.filters import parse_filters
     from dashboard.queries.counts import UnknownDimension, count_table
     from svcore.definitions import load_definition
     from svcore.disclosure import rule_for, suppress_counts
@@ -224,21 +240,7 @@ def export_table(
         con = connect_reader(wh)
     except (FileNotFoundError, WarehouseMissing) as exc:
         raise _fail(str(exc), 2) from None
-    query: dict[str, list[str]] = {}
-    if source:
-        query["source"] = [source]
-    if district:
-        query["district"] = list(district)
-    if date_from:
-        query["from"] = [date_from]
-    if date_to:
-        query["to"] = [date_to]
-    if group:
-        query["group"] = [group]
-    query["definition"] = [definition or settings.definition]
-    filters = parse_filters(query, default_definition=settings.definition)
-    if filters.messages:
-        raise _fail(" ".join(filters.messages), 2)
+    filters = _cli_filters(settings, source, district, (), date_from, date_to, group, definition)
     dims = [d.strip() for d in by.split(",") if d.strip()]
     try:
         frame = count_table(con, filters, dims)
@@ -302,7 +304,6 @@ def export_chart_cmd(
     from dashboard.charts.request import make_request
     from dashboard.data import WarehouseSource
     from dashboard.export.charts import export_chart
-    from dashboard.filters import parse_filters
     from svcore import audit
     from svcore.warehouse import WarehouseMissing
 
@@ -313,17 +314,7 @@ def export_chart_cmd(
         src.connection()
     except (FileNotFoundError, WarehouseMissing) as exc:
         raise _fail(str(exc), 2) from None
-    query: dict[str, list[str]] = {"definition": [definition or settings.definition]}
-    for key, value in (("source", source), ("from", date_from), ("to", date_to), ("group", group)):
-        if value:
-            query[key] = [value]
-    if district:
-        query["district"] = list(district)
-    if ward:
-        query["ward"] = list(ward)
-    filters = parse_filters(query, default_definition=settings.definition)
-    if filters.messages:
-        raise _fail(" ".join(filters.messages), 2)
+    filters = _cli_filters(settings, source, district, ward, date_from, date_to, group, definition)
     options = {k: v for k, v in (("level", level), ("measure", measure), ("factor", factor)) if v}
     req = make_request(src, filters, Viewer(getpass.getuser(), "admin"))
     try:

@@ -8,13 +8,9 @@ from dashboard import ids
 from dashboard.callbacks.common import figure_and_alt, request
 from dashboard.data import WarehouseSource
 
-HOW_CHARTS = {
-    ids.HOW_GROUP: "how-offence-group",
-    ids.HOW_WEAPON: "how-weapon",
-    ids.HOW_LOCATION: "how-location",
-    ids.HOW_DOMESTIC: "how-domestic-abuse",
-    ids.HOW_RELATIONSHIP: "how-relationship",
-}
+HOW_CHARTS = {graph: ids.CHART_OF[graph] for graph in (
+    ids.HOW_GROUP, ids.HOW_WEAPON, ids.HOW_LOCATION, ids.HOW_DOMESTIC, ids.HOW_RELATIONSHIP,
+)}
 
 
 def how_outputs(source: WarehouseSource, query: str | None) -> tuple:

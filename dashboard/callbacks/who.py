@@ -8,15 +8,10 @@ from dashboard import ids
 from dashboard.callbacks.common import figure_and_alt, request
 from dashboard.data import WarehouseSource
 
-WHO_CHARTS = {
-    ids.WHO_VICTIMS: "who-victims",
-    ids.WHO_SUSPECTS: "who-suspects",
-    ids.WHO_ETHNICITY: "who-ethnicity",
-    ids.WHO_PROBATION: "who-probation-risk",
-    ids.WHO_PROBATION_OFFENCE: "who-probation-offence",
-    ids.WHO_YOUTH: "who-youth-age",
-    ids.WHO_REPEAT: "who-youth-repeat",
-}
+WHO_CHARTS = {graph: ids.CHART_OF[graph] for graph in (
+    ids.WHO_VICTIMS, ids.WHO_SUSPECTS, ids.WHO_ETHNICITY, ids.WHO_PROBATION,
+    ids.WHO_PROBATION_OFFENCE, ids.WHO_YOUTH, ids.WHO_REPEAT,
+)}
 
 
 def who_outputs(source: WarehouseSource, query: str | None) -> tuple:
