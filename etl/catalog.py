@@ -10,16 +10,19 @@ orphan files nobody reads; a crash after it leaves a committed catalog that the 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from etl.contracts import CONTRACTS, EVENT_FEEDS
+from etl.crashpoints import crashpoint
 from etl.validate import stored_schema
 from svcore.warehouse import CATALOG, CURRENT, LOCK, PARTS, SNAPSHOTS
 
@@ -34,9 +37,14 @@ CREATE TABLE IF NOT EXISTS loads (
 );
 CREATE TABLE IF NOT EXISTS parts (
     table_name VARCHAR, partner VARCHAR, period_key VARCHAR, path VARCHAR, rows BIGINT,
-    load_id INTEGER, active BOOLEAN, superseded_by INTEGER
+    load_id INTEGER, active BOOLEAN, superseded_by INTEGER, bytes BIGINT, sha256 VARCHAR
 );
+ALTER TABLE parts ADD COLUMN IF NOT EXISTS bytes BIGINT;
+ALTER TABLE parts ADD COLUMN IF NOT EXISTS sha256 VARCHAR;
 """
+PARTS_COLUMNS = (
+    "table_name, partner, period_key, path, rows, load_id, active, superseded_by, bytes, sha256"
+)
 
 QUARANTINE_SCHEMA = [
     ("load_id", "INTEGER"),
@@ -220,6 +228,8 @@ def publish(warehouse: Path, keep: int = 3) -> Path:
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, snaps / name)
+    _fsync_dir(snaps)
+    crashpoint("snapshot-copied")
     pointer_tmp = warehouse / f".{CURRENT}.tmp"
     pointer_tmp.write_text(name + "\n", encoding="utf-8")
     with open(pointer_tmp, "rb") as fh:
@@ -235,3 +245,111 @@ def parts_dir(warehouse: Path, table: str) -> Path:
     d = warehouse / PARTS / table
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+def part_digest(path: Path) -> tuple[int, str]:
+    """Size and SHA-256 of a part, recorded at write time and checked by ``svdash check``.
+
+    The file is fsynced first: a part must be durable before the catalog commit that lists it.
+    """
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return path.stat().st_size, h.hexdigest()
+
+
+def committed_mark(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """What a catalog holds, as (last load id, number of loads): equal marks, equal states,
+    because every commit adds exactly one load row."""
+    last, n = con.execute("SELECT coalesce(max(load_id), 0), count(*) FROM loads").fetchall()[0]
+    return int(last), int(n)
+
+
+def published_mark(warehouse: Path) -> tuple[int, int] | None:
+    """The mark of the snapshot readers see; None when nothing is published yet."""
+    pointer = warehouse / CURRENT
+    if not pointer.exists():
+        return None
+    snap = warehouse / SNAPSHOTS / pointer.read_text(encoding="utf-8").strip()
+    con = duckdb.connect(str(snap), read_only=True)
+    try:
+        return committed_mark(con)
+    finally:
+        con.close()
+
+
+def snapshot_parts(warehouse: Path) -> set[str]:
+    """Every part a retained snapshot lists: a reader may still have any of them open."""
+    paths: set[str] = set()
+    for snap in sorted((warehouse / SNAPSHOTS).glob("catalog-*.duckdb")):
+        con = duckdb.connect(str(snap), read_only=True)
+        try:
+            paths.update(r[0] for r in con.execute("SELECT path FROM parts").fetchall())
+        finally:
+            con.close()
+    return paths
+
+
+def unfinished_files(warehouse: Path, referenced: set[str]) -> list[Path]:
+    """Files an interrupted writer left: parts no catalog or snapshot lists, and temp copies."""
+    found = [
+        p for p in sorted((warehouse / PARTS).glob("*/*.parquet"))
+        if p.relative_to(warehouse).as_posix() not in referenced
+    ]
+    found += sorted((warehouse / SNAPSHOTS).glob(".*.tmp"))
+    found += sorted(warehouse.glob(f".{CURRENT}.tmp"))
+    return found
+
+
+@dataclass
+class Recovery:
+    """What finishing an interrupted load did; empty when there was nothing to finish."""
+
+    published: tuple[int, int] | None = None  # loads (first id, last id) made visible
+    removed: list[str] = field(default_factory=list)  # unfinished files deleted
+
+    def __bool__(self) -> bool:
+        return bool(self.published or self.removed)
+
+    def describe(self) -> str:
+        out = []
+        if self.published:
+            first, last = self.published
+            out.append(f"published loads {first}-{last}, committed before an interrupted run")
+        if self.removed:
+            out.append(f"removed {len(self.removed)} unfinished file(s) of an interrupted load")
+        return "; ".join(out)
+
+
+def recover(warehouse: Path) -> Recovery:
+    """Bring the warehouse to a clean state after a loader was killed; call under the lock.
+
+    Opening the writer replays DuckDB's write-ahead log, so a committed file stays committed
+    and an uncommitted one is gone; parts nobody lists are removed; and a committed state
+    that never reached readers is published now.
+    """
+    warehouse = Path(warehouse)
+    con = connect_writer(warehouse)
+    try:
+        con.execute("CHECKPOINT")
+        mark = committed_mark(con)
+        referenced = {r[0] for r in con.execute("SELECT path FROM parts").fetchall()}
+    finally:
+        con.close()
+    result = Recovery()
+    for p in unfinished_files(warehouse, referenced | snapshot_parts(warehouse)):
+        p.unlink(missing_ok=True)
+        result.removed.append(p.relative_to(warehouse).as_posix())
+    seen = published_mark(warehouse)
+    if seen != mark:
+        publish(warehouse)
+        result.published = ((seen[0] if seen else 0) + 1, mark[0])
+    return result
+
+
+def fsync_parts_dirs(warehouse: Path, tables: set[str]) -> None:
+    """New part names must be durable too, not just their bytes."""
+    for table in tables:
+        _fsync_dir(warehouse / PARTS / table)

@@ -20,6 +20,7 @@ import duckdb
 
 from etl import adapters, catalog
 from etl.contracts import CONTRACTS, contract
+from etl.crashpoints import crashpoint
 from etl.mapping import Mapping, MappingError, read_mapping
 from etl.pseudonymise import PseudonymKey, load_key
 from etl.read import FileRefused, read_raw
@@ -184,7 +185,7 @@ def _load_one(
     load_id = (con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()[0])
     report.load_id = load_id
     token = secrets.token_hex(4)
-    new_parts: list[tuple[str, str, str, str, int]] = []
+    new_parts: list[tuple[str, str, str, str, int, int, str]] = []
     if report.status == "loaded":
         key_params = key.params() if any(col.pseudonymise for col in c.columns) else {}
         period_expr = (
@@ -214,7 +215,8 @@ def _load_one(
                 "(FORMAT parquet, COMPRESSION zstd)",
                 {"pk": period},
             )
-            new_parts.append((feed, partner, period, rel, rows))
+            new_parts.append((feed, partner, period, rel, rows, *catalog.part_digest(warehouse / rel)))
+            crashpoint("part-written")
     if qrows:
         rel = f"parts/quarantine/L{load_id:06d}-{token}.parquet"
         catalog.parts_dir(warehouse, "quarantine")
@@ -230,7 +232,12 @@ def _load_one(
             },
         )
         con.execute(f"COPY q TO '{warehouse.resolve() / rel}' (FORMAT parquet, COMPRESSION zstd)")
-        new_parts.append(("quarantine", partner, str(load_id), rel, len(qrows)))
+        new_parts.append(
+            ("quarantine", partner, str(load_id), rel, len(qrows), *catalog.part_digest(warehouse / rel))
+        )
+    if new_parts:
+        catalog.fsync_parts_dirs(warehouse, {t for t, *_ in new_parts})
+    crashpoint("before-commit")
 
     # The commit: one transaction flips the catalog to the new state.
     con.execute("BEGIN TRANSACTION")
@@ -253,16 +260,19 @@ def _load_one(
                 "partner = $p AND active AND list_contains($periods, period_key)",
                 {"id": load_id, "t": feed, "p": partner, "periods": report.periods},
             )
-        for table, part_partner, period, rel, rows in new_parts:
+        for table, part_partner, period, rel, rows, size, digest in new_parts:
             con.execute(
-                "INSERT INTO parts VALUES ($t, $p, $k, $path, $rows, $id, TRUE, NULL)",
-                {"t": table, "p": part_partner, "k": period, "path": rel, "rows": rows, "id": load_id},
+                f"INSERT INTO parts ({catalog.PARTS_COLUMNS}) "
+                "VALUES ($t, $p, $k, $path, $rows, $id, TRUE, NULL, $bytes, $sha)",
+                {"t": table, "p": part_partner, "k": period, "path": rel, "rows": rows,
+                 "id": load_id, "bytes": size, "sha": digest},
             )
         catalog.rebuild_views(con, (feed, "quarantine"))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    crashpoint("after-commit")
     return report
 
 
@@ -290,6 +300,9 @@ def load_files(
     key = load_key(key_path, warehouse)
     reports: list[FileReport] = []
     with catalog.write_lock(warehouse):
+        recovered = catalog.recover(warehouse)
+        if recovered:
+            audit.record(warehouse, "repair", user=user, detail=recovered.describe())
         con = catalog.connect_writer(warehouse)
         try:
             _check_key(con, key)
@@ -306,10 +319,13 @@ def load_files(
                 if progress:
                     progress(path, report)
             con.execute("CHECKPOINT")
+            mark = catalog.committed_mark(con)
         finally:
             con.close()
-        if any(r.status == "loaded" or r.load_id for r in reports):
+        crashpoint("before-publish")
+        if catalog.published_mark(warehouse) != mark:
             catalog.publish(warehouse)
+        crashpoint("before-audit")
         for r in reports:  # after publishing: the log says what readers can now see
             audit.record(
                 warehouse, "load", user=user,

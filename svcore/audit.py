@@ -22,7 +22,10 @@ from pathlib import Path
 AUDIT_DIR = "audit"
 AUDIT_FILE = "audit.jsonl"
 GENESIS = "0" * 64
-ACTIONS = ("login", "login_failed", "logout", "load", "export", "report", "users", "denied")
+ACTIONS = (
+    "login", "login_failed", "logout", "load", "export", "report", "users", "denied", "repair",
+    "backup", "restore",
+)
 FIELDS = ("seq", "at", "user", "role", "action", "detail", "filters", "file", "outcome", "prev")
 
 
