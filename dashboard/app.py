@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import dash
-from dash import dcc, html
+from dash import dcc, html, set_props
 
 from dashboard import auth, ids
 from dashboard.components import dropdown_field
@@ -13,6 +14,9 @@ from dashboard.data import WarehouseSource
 from dashboard.queries.overview import districts_held, months_available, wards_of
 from svcore.definitions import builtin_names, load_definition
 from svcore.vocab import SOURCES
+from svcore.warehouse import WarehouseDamaged, damage_from
+
+log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -81,6 +85,7 @@ def create_app(warehouse: Path) -> dash.Dash:
         title="Serious violence partnership dashboard",
         suppress_callback_exceptions=True,
         serve_locally=True,
+        on_error=_on_callback_error,
     )
     # The page shell. Dash's index template has a bare <html>: say what language the page is in.
     # It also wraps its <script> tags in a <footer>, a second, empty "contentinfo" landmark beside
@@ -108,6 +113,21 @@ def create_app(warehouse: Path) -> dash.Dash:
     for module in (filters, overview, where, when, how, who, factors, quality, downloads):
         module.register(app, source)
     return app
+
+
+def _on_callback_error(exc: Exception) -> None:
+    """A damaged warehouse is named in the page's alert and the charts keep no new figures;
+    any other error stays an error (HTTP 500, logged, no traceback to the browser)."""
+    damage = damage_from(exc)
+    if damage is None:
+        raise exc
+    log.error("%s", damage)
+    set_props(ids.WAREHOUSE_ALERT, {"children": str(damage), "hidden": False})
+
+
+def _alert(message: str | None) -> html.Div:
+    return html.Div(message, id=ids.WAREHOUSE_ALERT, role="alert", className="warehouse-alert",
+                    hidden=message is None)
 
 
 def shell(source: WarehouseSource) -> html.Div:
@@ -147,7 +167,16 @@ def shell(source: WarehouseSource) -> html.Div:
         con = source.connection()
         return (dict(districts_held(con)), wards_of(con, []), months_available(con))
 
-    names, wards, months = source.memo(("shell-options",), options)
+    try:
+        names, wards, months = source.memo(("shell-options",), options)
+    except WarehouseDamaged as damage:
+        log.error("%s", damage)
+        return html.Div([
+            html.Header([html.Div(settings.area_name, className="service-name"), nav, account],
+                        className="header"),
+            html.Main([html.H1("Figures withheld"), _alert(str(damage))], id="main",
+                      className="main", tabIndex=-1),
+        ])
     codes = viewer.scope if viewer.scope is not None else settings.districts
     districts = sorted(((c, names.get(c, c)) for c in codes), key=lambda kv: kv[1])
     definitions = sorted({*builtin_names(), settings.definition})
@@ -166,6 +195,7 @@ def shell(source: WarehouseSource) -> html.Div:
             ),
             banner,
             bar,
+            _alert(None),
             html.Main(dash.page_container, id="main", className="main", tabIndex=-1),
             html.Footer(
                 html.P("Figures are suppressed automatically: " + _suppression_words(settings)),

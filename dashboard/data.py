@@ -14,9 +14,10 @@ from typing import TypeVar
 
 import duckdb
 import pandas as pd
+from flask import g, has_request_context
 
 from svcore.config import Settings, read_settings
-from svcore.warehouse import connect_reader, current_snapshot
+from svcore.warehouse import WarehouseDamaged, connect_reader, current_snapshot, damaged_parts
 
 T = TypeVar("T")
 
@@ -28,6 +29,7 @@ class WarehouseSource:
         self._lock = threading.Lock()
         self._memo: OrderedDict = OrderedDict()
         self._memo_snap: object = None
+        self._sound: set[Path] = set()  # snapshots whose parts were all found whole
         self.memo_size = memo_size
 
     def settings(self) -> Settings:
@@ -39,7 +41,7 @@ class WarehouseSource:
         publishes a new snapshot and every old value is dropped, so nothing stale is served.
         DataFrames come back as copies, so a caller cannot change what the next one gets.
         """
-        snap = current_snapshot(self.warehouse)
+        snap = self._snapshot()
         with self._lock:
             if self._memo_snap != snap:
                 self._memo, self._memo_snap = OrderedDict(), snap
@@ -57,15 +59,37 @@ class WarehouseSource:
 
     def snapshot_id(self) -> str:
         """The published snapshot's name: a cache-buster for files derived from it."""
-        return current_snapshot(self.warehouse).stem
+        return self._snapshot().stem
+
+    def _snapshot(self) -> Path:
+        """The snapshot this request reads. Pinned at its first use within a web request, so a
+        load published mid-request cannot mix old and new numbers in one response."""
+        if has_request_context():
+            snap = g.get("svdash_snapshot")
+            if snap is None:
+                snap = g.svdash_snapshot = current_snapshot(self.warehouse)
+            return snap
+        return current_snapshot(self.warehouse)
 
     def connection(self) -> duckdb.DuckDBPyConnection:
-        snap = current_snapshot(self.warehouse)
+        """This thread's connection to the published snapshot. A snapshot is checked once, when
+        first opened: any live part missing or resized raises ``WarehouseDamaged``, every time,
+        until the warehouse is mended."""
+        snap = self._snapshot()
         cached = getattr(self._local, "con", None)
         if cached is not None and self._local.snap == snap:
             return cached
         if cached is not None:
             cached.close()
-        self._local.con = connect_reader(self.warehouse)
+            self._local.con = None
+        con = connect_reader(self.warehouse, snap)
+        if snap not in self._sound:
+            problems = damaged_parts(con, self.warehouse)
+            if problems:
+                con.close()
+                raise WarehouseDamaged(problems)
+            with self._lock:
+                self._sound.add(snap)
+        self._local.con = con
         self._local.snap = snap
-        return self._local.con
+        return con

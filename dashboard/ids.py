@@ -4,6 +4,7 @@ URL = "url"
 FILTERS = "filters"  # dcc.Store holding the canonical query string (never rows)
 URL_SYNC = "url-sync"
 FILTER_MESSAGES = "filter-messages"
+WAREHOUSE_ALERT = "warehouse-alert"  # damage to the warehouse, named (never figures from what is left)
 NAV_LINK = "nav-link"  # pattern-matching: {"type": NAV_LINK, "path": "/where"}
 
 F_DISTRICT = "filter-district"

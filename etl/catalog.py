@@ -273,6 +273,8 @@ def published_mark(warehouse: Path) -> tuple[int, int] | None:
     if not pointer.exists():
         return None
     snap = warehouse / SNAPSHOTS / pointer.read_text(encoding="utf-8").strip()
+    if not snap.is_file():
+        return None
     con = duckdb.connect(str(snap), read_only=True)
     try:
         return committed_mark(con)

@@ -8,6 +8,7 @@ readers (the dashboard, exports) never wait on a writer and never see a half-fin
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -35,10 +36,60 @@ def current_snapshot(warehouse: Path) -> Path:
     return Path(warehouse) / SNAPSHOTS / name
 
 
-def connect_reader(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the current snapshot; views resolve parts in the warehouse."""
+def connect_reader(warehouse: Path, snapshot: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the current snapshot (or the one given); views resolve parts
+    in the warehouse."""
     warehouse = Path(warehouse).resolve()
-    snap = current_snapshot(warehouse)
+    snap = snapshot or current_snapshot(warehouse)
     con = duckdb.connect(str(snap), read_only=True)
     con.execute("SET file_search_path = $p", {"p": str(warehouse)})
     return con
+
+
+DAMAGED_FILE = re.compile(r"(parts/[A-Za-z_]+/[\w.-]+\.parquet)")
+
+
+class WarehouseDamaged(RuntimeError):
+    """A part the published snapshot lists is missing or damaged. Figures are withheld rather
+    than drawn from what is left: a missing month would otherwise read as a fall in violence."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        first = "; ".join(f"{path} is {reason}" for path, reason in problems[:3])
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        super().__init__(
+            f"The warehouse is damaged: {first}{more}. Figures are withheld until it is "
+            "mended: an administrator should run `svdash check` and restore a backup or "
+            "re-load the file."
+        )
+
+
+def damaged_parts(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[tuple[str, str]]:
+    """Live parts of a snapshot that are not on disk whole: a stat per part, cheap enough to
+    run whenever a reader opens a new snapshot (checksums are ``svdash check``'s job)."""
+    cols = {r[0] for r in con.execute("DESCRIBE parts").fetchall()}
+    size = "bytes" if "bytes" in cols else "NULL"
+    problems = []
+    for rel, want in con.execute(f"SELECT path, {size} FROM parts WHERE active").fetchall():
+        path = Path(warehouse) / rel
+        try:
+            got = path.stat().st_size
+        except FileNotFoundError:
+            problems.append((rel, "missing"))
+            continue
+        if want is not None and got != want:
+            problems.append((rel, f"{got:,} bytes where {want:,} were written"))
+    return problems
+
+
+def damage_from(exc: BaseException) -> WarehouseDamaged | None:
+    """The damage behind a DuckDB error reading a part (a file gone or corrupt since the
+    snapshot was checked), or None when the error is something else."""
+    if isinstance(exc, WarehouseDamaged):
+        return exc
+    if isinstance(exc, duckdb.Error):
+        found = DAMAGED_FILE.search(str(exc))
+        if found:
+            gone = "No files found" in str(exc)
+            return WarehouseDamaged([(found.group(1), "missing" if gone else "unreadable")])
+    return None

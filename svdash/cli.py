@@ -195,6 +195,104 @@ def status(
     out.print(table)
 
 
+@app.command()
+def check(
+    repair: Annotated[bool, typer.Option("--repair", help="Publish committed loads and remove files an interrupted load left (takes the write lock).")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="Sizes and Parquet footers only; skip the SHA-256 of every part.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Verify the warehouse: catalog against Parquet files, checksums, rows against load history.
+
+    Exit 0 when readers get whole, correct data (warnings are tidy-ups), 1 when something is
+    damaged or missing, 2 when there is no warehouse."""
+    from dataclasses import asdict
+
+    from etl.integrity import check as run_check
+    from etl.integrity import repair as run_repair
+
+    wh = warehouse_path(warehouse)
+    if not wh.is_dir():
+        raise _fail(f"no warehouse at {wh}", 2)
+    if repair:
+        done = run_repair(wh)
+        err.print(f"Repair: {done.describe() or 'nothing to repair'}.")
+    with _progress() as progress:
+        task = progress.add_task("Checking parts", total=None)
+        report = run_check(wh, checksums=not quick,
+                           progress=lambda i, n: progress.update(task, completed=i, total=n))
+    if as_json:
+        print(json.dumps({**asdict(report), "ok": report.ok}, indent=2))
+    else:
+        for p in report.problems:
+            colour = "red" if p.level == "error" else "yellow"
+            out.print(f"[{colour}]{p.level}[/] {p.where}: ", end="")
+            out.print(p.message + (f" ({p.fix})" if p.fix else ""), markup=False, highlight=False)
+        verdict = "[green]OK[/]" if report.ok else "[bold red]DAMAGED[/]"
+        out.print(
+            f"{verdict} {wh}: snapshot {report.snapshot or '-'}, {report.parts_checked:,} parts, "
+            f"{report.rows_checked:,} rows, {report.loads_checked:,} loaded files checked"
+            + (f", {report.bytes_hashed / 1e6:,.1f} MB hashed" if report.bytes_hashed else "")
+            + f"; {sum(p.level == 'error' for p in report.problems)} errors, "
+            f"{sum(p.level == 'warning' for p in report.problems)} warnings",
+            highlight=False,
+        )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def backup(
+    out_path: Annotated[Path, typer.Option("--out", help="Backup file (.tar) or a folder for a dated one.")],
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Write a consistent, checksummed copy of the warehouse (waits for any running load).
+
+    The pseudonymisation key is not included: keep it safe separately."""
+    from etl.backup import BackupError
+    from etl.backup import backup as run_backup
+
+    wh = warehouse_path(warehouse)
+    try:
+        with _progress() as progress:
+            task = progress.add_task("Backing up", total=None)
+            summary = run_backup(wh, out_path,
+                                 progress=lambda i, n: progress.update(task, completed=i, total=n))
+    except (BackupError, TimeoutError) as exc:
+        raise _fail(str(exc)) from None
+    out.print(f"Backed up {wh} to {summary.path}: {summary.loads:,} loads, {summary.parts:,} parts, "
+              f"{summary.bytes / 1e6:,.1f} MB.", highlight=False)
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="A backup made by `svdash backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Replace the data of an existing warehouse without asking.")] = False,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Check a backup whole, then make it the warehouse's published state.
+
+    An existing warehouse keeps its users and its audit log; dashboards switch at their next
+    request."""
+    from etl.backup import BackupError
+    from etl.backup import restore as run_restore
+    from svcore.warehouse import CATALOG
+
+    wh = warehouse_path(warehouse)
+    if not source.is_file():
+        raise _fail(f"{source}: no such backup file", 2)
+    if (wh / CATALOG).exists() and not yes:
+        if not sys.stdin.isatty():
+            raise _fail(f"{wh} already holds a warehouse; add --yes to replace its data", 2)
+        typer.confirm(f"Replace the data in {wh} with {source.name}?", abort=True)
+    try:
+        summary = run_restore(source, wh)
+    except (BackupError, TimeoutError) as exc:
+        raise _fail(str(exc)) from None
+    out.print(f"Restored {summary.loads:,} loads and {summary.parts:,} parts into {wh}; "
+              "run `svdash check` to verify.", highlight=False)
+
+
 def _cli_filters(settings: Settings, source, district, ward, date_from, date_to, group, definition):
     """Export options -> Filters, through the URL parser (one set of rules); bad values exit 2."""
     from dashboard.filters import parse_filters
@@ -498,10 +596,21 @@ def audit_verify(warehouse: WarehouseOpt = None) -> None:
 
 
 def main() -> None:  # pragma: no cover - console script shim
+    from svcore.warehouse import damage_from
+
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:
+        # Exports and the report pack refuse to write figures from a damaged warehouse, and
+        # say which file is at fault rather than print a traceback.
+        damage = damage_from(exc)
+        if damage is None:
+            raise
+        err.print("[bold red]error:[/] ", end="")
+        err.print(str(damage), markup=False, highlight=False)
+        sys.exit(1)
 
 
 __all__ = ["app", "main", "WEST_YORKSHIRE"]

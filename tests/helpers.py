@@ -20,6 +20,8 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import requests
+
 from etl.load import FileReport, init_warehouse, load_files
 from svcore.config import Settings
 from svcore.warehouse import connect_reader
@@ -209,3 +211,27 @@ def start_server(warehouse: Path, env: dict | None = None):
             time.sleep(0.3)
     proc.kill()
     raise RuntimeError("the server did not start in 60 s")
+
+
+def dependencies(s: requests.Session, url: str) -> list[dict]:
+    r = s.get(f"{url}/_dash-dependencies")
+    assert r.status_code == 200
+    return r.json()
+
+
+def callback(s: requests.Session, url: str, deps: list[dict], output_fragment: str,
+             value: object) -> requests.Response:
+    """POST a hand-made callback request: ``filters.data`` set to ``value``."""
+    dep = next(d for d in deps if output_fragment in d["output"])
+    outputs = []
+    for part in dep["output"].strip(".").split("..."):
+        cid, prop = part.rsplit(".", 1)
+        outputs.append({"id": cid, "property": prop})
+    inputs = []
+    for i in dep["inputs"]:
+        v = value if (i["id"], i["property"]) == ("filters", "data") else None
+        inputs.append({"id": i["id"], "property": i["property"], "value": v})
+    body = {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": inputs, "changedPropIds": ["filters.data"],
+            "state": [{"id": st["id"], "property": st["property"]} for st in dep.get("state", [])]}
+    return s.post(f"{url}/_dash-update-component", json=body)

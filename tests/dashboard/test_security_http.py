@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from helpers import start_server
+from helpers import callback, dependencies, start_server
 
 from svcore import audit
 from svcore.config import read_settings, write_settings
@@ -54,29 +54,6 @@ def session_for(url: str, name: str) -> requests.Session:
                allow_redirects=False)
     assert r.status_code == 302, r.text
     return s
-
-
-def dependencies(s: requests.Session, url: str) -> list[dict]:
-    r = s.get(f"{url}/_dash-dependencies")
-    assert r.status_code == 200
-    return r.json()
-
-
-def callback(s: requests.Session, url: str, deps: list[dict], output_fragment: str, value) -> requests.Response:
-    """POST a hand-made callback request: ``filters.data`` set to ``value``."""
-    dep = next(d for d in deps if output_fragment in d["output"])
-    outputs = []
-    for part in dep["output"].strip(".").split("..."):
-        cid, prop = part.rsplit(".", 1)
-        outputs.append({"id": cid, "property": prop})
-    inputs = []
-    for i in dep["inputs"]:
-        v = value if (i["id"], i["property"]) == ("filters", "data") else None
-        inputs.append({"id": i["id"], "property": i["property"], "value": v})
-    body = {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
-            "inputs": inputs, "changedPropIds": ["filters.data"],
-            "state": [{"id": st["id"], "property": st["property"]} for st in dep.get("state", [])]}
-    return s.post(f"{url}/_dash-update-component", json=body)
 
 
 def no_trace(r: requests.Response) -> None:

@@ -1,0 +1,223 @@
+"""``svdash backup`` and ``svdash restore``: one consistent warehouse in one checked file.
+
+A backup is a plain tar (the parts are zstd already) holding ``manifest.json`` with the size and
+SHA-256 of every member, the catalog, every part it lists (live and superseded, so history and
+``svdash check`` stay whole), the settings, the users file and the audit log. It is taken under
+the write lock, after finishing any interrupted load, from the catalog's committed state, and
+written to a temporary name then renamed: a backup file that exists is complete.
+
+Restoring verifies every member against the manifest before touching the warehouse, then moves
+the parts in (part names never repeat, so nothing live is overwritten), swaps the catalog and
+publishes it as a new snapshot: running dashboards switch at their next request, as after a
+load. The pseudonymisation key is never in a backup (it must not live beside the data); keep it
+with the backup separately, or references loaded afterwards will not link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import secrets
+import shutil
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from etl import catalog
+from svcore import audit
+from svcore.config import SETTINGS_FILE
+from svcore.users import USERS_FILE
+from svcore.warehouse import CATALOG
+
+FORMAT = "svdash-backup/1"
+MANIFEST = "manifest.json"
+AUDIT_LOG = f"{audit.AUDIT_DIR}/{audit.AUDIT_FILE}"
+
+
+class BackupError(Exception):
+    """A backup that cannot be made or restored; the message names the file and the fix."""
+
+
+@dataclass(frozen=True)
+class BackupSummary:
+    path: str
+    files: int
+    bytes: int
+    loads: int
+    parts: int
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _listed_parts(catalog_file: Path) -> list[tuple[str, str | None]]:
+    con = duckdb.connect(str(catalog_file), read_only=True)
+    try:
+        cols = {r[0] for r in con.execute("DESCRIBE parts").fetchall()}
+        digest = "sha256" if "sha256" in cols else "NULL"
+        return [tuple(r) for r in con.execute(
+            f"SELECT DISTINCT path, {digest} FROM parts ORDER BY path").fetchall()]
+    finally:
+        con.close()
+
+
+def backup(warehouse: Path, out: Path, user: str = "",
+           progress: Callable[[int, int], None] | None = None) -> BackupSummary:
+    warehouse = Path(warehouse).resolve()
+    out = Path(out)
+    if out.is_dir() or not out.suffix:  # a folder: a dated name inside it
+        out.mkdir(parents=True, exist_ok=True)
+        out = out / f"svdash-backup-{dt.datetime.now():%Y%m%d-%H%M%S}.tar"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if warehouse in out.resolve().parents:
+        raise BackupError(f"{out}: write the backup outside the warehouse it copies")
+    if not (warehouse / CATALOG).exists():
+        raise BackupError(f"{warehouse}: no warehouse here to back up")
+    tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
+    with catalog.write_lock(warehouse):
+        done = catalog.recover(warehouse)  # a clean, checkpointed, published catalog
+        if done:
+            audit.record(warehouse, "repair", user=user, detail=done.describe())
+        parts = _listed_parts(warehouse / CATALOG)
+        members: list[str] = [CATALOG, SETTINGS_FILE]
+        members += [p for p in (USERS_FILE, AUDIT_LOG) if (warehouse / p).exists()]
+        members += [p for p, _ in parts]
+        files: dict[str, dict] = {}
+        recorded = dict(parts)
+        for i, rel in enumerate(members, start=1):
+            path = warehouse / rel
+            if not path.is_file():
+                raise BackupError(f"{rel}: listed by the catalog but missing; run `svdash check`")
+            digest = _sha256_file(path)
+            if recorded.get(rel) and recorded[rel] != digest:
+                raise BackupError(
+                    f"{rel}: checksum mismatch, the part changed after it was written; a backup "
+                    "would carry the damage: run `svdash check` and mend it first"
+                )
+            files[rel] = {"bytes": path.stat().st_size, "sha256": digest}
+            if progress:
+                progress(i, len(members))
+        con = duckdb.connect(str(warehouse / CATALOG), read_only=True)
+        try:
+            mark = catalog.committed_mark(con)
+        finally:
+            con.close()
+        manifest = {
+            "format": FORMAT, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "warehouse": str(warehouse), "last_load": mark[0], "loads": mark[1], "files": files,
+        }
+        data = json.dumps(manifest, indent=2).encode("utf-8")
+        try:
+            with tarfile.open(tmp, "w") as tar:
+                info = tarfile.TarInfo(MANIFEST)
+                info.size, info.mtime = len(data), int(dt.datetime.now().timestamp())
+                tar.addfile(info, io.BytesIO(data))
+                for rel in members:
+                    tar.add(warehouse / rel, arcname=rel, recursive=False)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
+        audit.record(warehouse, "backup", user=user, file=out.name,
+                     detail=f"loads={mark[1]} parts={len(parts)} files={len(members)}")
+    return BackupSummary(str(out), len(members), out.stat().st_size, mark[1], len(parts))
+
+
+def _safe_member(name: str) -> bool:
+    p = Path(name)
+    return not p.is_absolute() and ".." not in p.parts and name == p.as_posix()
+
+
+def read_manifest(tar: tarfile.TarFile, source: Path) -> dict:
+    try:
+        member = tar.getmember(MANIFEST)
+        manifest = json.loads(tar.extractfile(member).read())  # type: ignore[union-attr]
+    except (KeyError, json.JSONDecodeError, AttributeError):
+        raise BackupError(f"{source}: not an svdash backup (no readable {MANIFEST})") from None
+    if manifest.get("format") != FORMAT:
+        raise BackupError(f"{source}: backup format {manifest.get('format')!r}, expected {FORMAT}")
+    return manifest
+
+
+def restore(source: Path, warehouse: Path, user: str = "") -> BackupSummary:
+    """Check the whole backup first; only then change the warehouse (which may not exist)."""
+    source, warehouse = Path(source), Path(warehouse).resolve()
+    warehouse.mkdir(parents=True, exist_ok=True)
+    staging = warehouse / f".restore-{secrets.token_hex(4)}"
+    try:
+        try:
+            tar = tarfile.open(source, "r:")  # noqa: SIM115 - closed by the with below
+        except (OSError, tarfile.TarError) as exc:
+            raise BackupError(f"{source}: cannot read the backup ({exc})") from None
+        with tar:
+            manifest = read_manifest(tar, source)
+            files: dict[str, dict] = manifest["files"]
+            names = [m.name for m in tar.getmembers() if m.name != MANIFEST]
+            unexpected = [n for n in names if n not in files or not _safe_member(n)]
+            if unexpected:
+                raise BackupError(f"{source}: unexpected member {unexpected[0]!r}; not restored")
+            missing = sorted(set(files) - set(names))
+            if missing:
+                raise BackupError(f"{source}: {missing[0]} is in the manifest but not the backup")
+            for member in tar.getmembers():
+                if member.name == MANIFEST:
+                    continue
+                if not member.isfile():
+                    raise BackupError(f"{source}: {member.name} is not a regular file")
+                target = staging / member.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with tar.extractfile(member) as src, open(target, "wb") as dst:  # type: ignore[union-attr]
+                    shutil.copyfileobj(src, dst, 1 << 20)
+                want = files[member.name]
+                if target.stat().st_size != want["bytes"] or _sha256_file(target) != want["sha256"]:
+                    raise BackupError(
+                        f"{source}: {member.name} does not match its checksum; the backup is "
+                        "damaged and nothing was restored"
+                    )
+        parts = [p for p, _ in _listed_parts(staging / CATALOG)]
+        for rel in parts:
+            if not (staging / rel).is_file():
+                raise BackupError(f"{source}: the catalog lists {rel}, which the backup lacks")
+
+        with catalog.write_lock(warehouse):
+            if (warehouse / CATALOG).exists():
+                catalog.recover(warehouse)  # merge any write-ahead log before the swap
+            for rel in parts:
+                dest = warehouse / rel
+                if dest.exists():
+                    if _sha256_file(dest) != files[rel]["sha256"]:
+                        raise BackupError(f"{rel}: a different file of that name is in the "
+                                          "warehouse; nothing was restored")
+                    continue
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staging / rel, dest)
+            catalog.fsync_parts_dirs(warehouse, {Path(rel).parts[1] for rel in parts})
+            keep = [n for n in (USERS_FILE, AUDIT_LOG) if (warehouse / n).exists()]
+            for name in (SETTINGS_FILE, USERS_FILE, AUDIT_LOG):
+                # A live warehouse keeps its own users and its own audit trail: restoring must
+                # not bring back a removed account or rewrite the record of what happened.
+                if name in files and name not in keep:
+                    (warehouse / name).parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(staging / name, warehouse / name)
+            (warehouse / f"{CATALOG}.wal").unlink(missing_ok=True)
+            os.replace(staging / CATALOG, warehouse / CATALOG)
+            catalog.publish(warehouse)
+            audit.record(warehouse, "restore", user=user, file=source.name,
+                         detail=f"loads={manifest['loads']} parts={len(parts)} "
+                                f"backup_created={manifest['created']}")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return BackupSummary(str(source), len(files), source.stat().st_size, manifest["loads"],
+                         len(parts))
