@@ -18,7 +18,7 @@ POINTS = (
     "after-commit",  # the catalog lists the file; no snapshot shows it yet
     "before-publish",  # the batch is committed and checkpointed; CURRENT still old
     "snapshot-copied",  # a new snapshot file exists; CURRENT not yet pointed at it
-    "before-audit",  # published; the audit log does not record it yet
+    "after-publish",  # published; the loader has not returned
 )
 _passes: dict[str, int] = {}
 

@@ -316,6 +316,18 @@ def load_files(
                         errors=[{"line": exc.line, "column": exc.column, "reason": exc.reason}],
                     )
                 reports.append(report)
+                # Audited as soon as it is committed: the batch is published at its end, or by
+                # the recovery at the next load if this process dies first, so no load that
+                # readers will see goes unrecorded.
+                audit.record(
+                    warehouse, "load", user=user,
+                    detail=(f"feed={feed} partner={partner or feed} load_id={report.load_id} "
+                            f"read={report.rows_read} loaded={report.rows_loaded} "
+                            f"quarantined={report.rows_quarantined} "
+                            f"out_of_area={report.rows_out_of_area} "
+                            f"excluded={report.rows_excluded}"),
+                    file=path.name, outcome=report.status,
+                )
                 if progress:
                     progress(path, report)
             con.execute("CHECKPOINT")
@@ -325,15 +337,7 @@ def load_files(
         crashpoint("before-publish")
         if catalog.published_mark(warehouse) != mark:
             catalog.publish(warehouse)
-        crashpoint("before-audit")
-        for r in reports:  # after publishing: the log says what readers can now see
-            audit.record(
-                warehouse, "load", user=user,
-                detail=(f"feed={feed} partner={partner or feed} read={r.rows_read} "
-                        f"loaded={r.rows_loaded} quarantined={r.rows_quarantined} "
-                        f"out_of_area={r.rows_out_of_area} excluded={r.rows_excluded}"),
-                file=Path(r.path).name, outcome=r.status,
-            )
+        crashpoint("after-publish")
     return reports
 
 

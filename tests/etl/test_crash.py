@@ -1,0 +1,218 @@
+"""Crash harness: the loader is killed with SIGKILL mid-batch, again and again, and every time
+the warehouse must open, hold the old or the new state of each file (never part of one, never
+twice), pass ``svdash check``, and take the same batch again to finish the job.
+
+Kills land at seeded random moments across a measured clean run of a five-file batch, and at
+each named crash point (``etl/crashpoints.py``), which random timing would rarely hit. Set
+``SVDASH_CRASH_TRIALS`` to run more random trials than the suite's 20.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+from helpers import feed_rows, write_feed
+
+from etl.crashpoints import POINTS
+from etl.integrity import check
+from etl.load import load_files
+from svcore import audit
+from svcore.warehouse import CATALOG, connect_reader
+
+ROWS = 1000  # per month: enough that a kill often lands inside a COPY
+TRIALS = int(os.environ.get("SVDASH_CRASH_TRIALS", "20"))
+SEED = 20261123
+
+DRIVER = """
+import sys
+from pathlib import Path
+from etl.load import load_files
+print("ready", flush=True)
+reports = load_files(Path(sys.argv[1]), "police", [Path(p) for p in sys.argv[2:]])
+print("done", [r.status for r in reports], flush=True)
+"""
+
+# (file, months it holds, rows a month, bad rows): the first two replace months already held.
+BATCH = (
+    ("jan-v2.csv", ("2024-01",), ROWS, 0),
+    ("feb-v2.csv", ("2024-02",), ROWS - 100, 3),
+    ("mar.csv", ("2024-03",), ROWS, 0),
+    ("apr.csv", ("2024-04",), ROWS - 200, 0),
+    ("may-jun.csv", ("2024-05", "2024-06"), ROWS // 2, 0),
+)
+OLD = {"2024-01": 400, "2024-02": 300}  # what the warehouse holds before the batch
+
+
+def month_rows(month: str, n: int, start: int, bad: int = 0) -> list[dict[str, str]]:
+    rows = feed_rows("police", n, start=start, offence_date=f"{month}-09",
+                     recorded_date=f"{month}-10")
+    for row in rows[:bad]:
+        row["victim_age"] = "not an age"
+    return rows
+
+
+@dataclass(frozen=True)
+class Setup:
+    base: Path
+    files: list[Path]
+    new: dict[str, int]  # rows a month once the batch is in
+    quarantined: int
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory, template_warehouse: Path) -> Setup:
+    root = tmp_path_factory.mktemp("crash")
+    base = Path(shutil.copytree(template_warehouse, root / "base"))
+    start = 1
+    old_files = []
+    for month, n in OLD.items():
+        old_files.append(write_feed(root / f"{month}-v1.csv", "police", month_rows(month, n, start)))
+        start += n
+    assert {r.status for r in load_files(base, "police", old_files)} == {"loaded"}
+    files, new = [], {}
+    for name, months, n, bad in BATCH:
+        rows = []
+        for month in months:
+            rows += month_rows(month, n, start, bad)
+            new[month] = n - bad
+            start += n
+        files.append(write_feed(root / name, "police", rows))
+    return Setup(base, files, new, sum(b for *_, b in BATCH))
+
+
+def reader_months(wh: Path) -> tuple[dict[str, int], int, int]:
+    """What readers see: rows a month, duplicate keys, quarantined rows."""
+    con = connect_reader(wh)
+    try:
+        months = dict(con.execute(
+            "SELECT strftime(offence_date, '%Y-%m'), count(*) FROM police GROUP BY 1").fetchall())
+        dupes = con.execute(
+            "SELECT count(*) - count(DISTINCT crime_key) FROM police").fetchall()[0][0]
+        quarantined = con.execute("SELECT count(DISTINCT (load_id, line)) FROM quarantine"
+                                  ).fetchall()[0][0]
+        return months, dupes, quarantined
+    finally:
+        con.close()
+
+
+def catalog_months(wh: Path) -> dict[str, int]:
+    """What the next load starts from: the catalog with its write-ahead log, read-only."""
+    con = duckdb.connect(str(wh / CATALOG), read_only=True)
+    try:
+        return dict(con.execute(
+            "SELECT period_key, sum(rows) FROM parts WHERE table_name = 'police' AND active "
+            "GROUP BY 1").fetchall())
+    finally:
+        con.close()
+
+
+def run_driver(wh: Path, files: list[Path], env: dict[str, str] | None = None,
+               kill_after: float | None = None) -> tuple[int, float]:
+    """Start the loader; SIGKILL it ``kill_after`` seconds after it is ready. Returns its exit
+    code and the seconds from ready to exit."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(wh), *map(str, files)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **(env or {})},
+    )
+    assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+    started = time.monotonic()
+    if kill_after is not None:
+        try:
+            proc.wait(timeout=kill_after)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=300)
+    out, err = proc.communicate()
+    return proc.returncode, time.monotonic() - started
+
+
+@pytest.fixture(scope="module")
+def clean_run_seconds(setup: Setup, tmp_path_factory: pytest.TempPathFactory) -> float:
+    wh = Path(shutil.copytree(setup.base, tmp_path_factory.mktemp("clean") / "wh"))
+    code, seconds = run_driver(wh, setup.files)
+    assert code == 0
+    months, dupes, _ = reader_months(wh)
+    assert months == setup.new and dupes == 0
+    return seconds
+
+
+def verify_after_kill(setup: Setup, wh: Path, label: str) -> str:
+    """Every invariant of a killed load, then the re-run; returns what readers saw."""
+    months, dupes, quarantined = reader_months(wh)
+    assert dupes == 0, label
+    old = {m: OLD.get(m, 0) for m in setup.new}
+    seen = {m: months.get(m, 0) for m in setup.new}
+    # One snapshot per batch: readers see all of it or none of it.
+    assert seen in (old, setup.new), (label, seen)
+    assert quarantined in (0, setup.quarantined), label
+    state = "new" if seen == setup.new else "old"
+    # The catalog may be ahead of readers, but file by file: each file wholly in or out.
+    committed = catalog_months(wh)
+    for _, file_months, *_ in BATCH:
+        got = tuple(committed.get(m, 0) for m in file_months)
+        assert got in (tuple(old[m] for m in file_months), tuple(setup.new[m] for m in file_months)), (
+            label, file_months, got)
+    report = check(wh)
+    assert report.ok, (label, report.problems)
+
+    reports = load_files(wh, "police", setup.files)
+    assert {r.status for r in reports} <= {"loaded", "unchanged"}, (label, reports)
+    months, dupes, quarantined = reader_months(wh)
+    assert months == setup.new and dupes == 0 and quarantined == setup.quarantined, label
+    assert check(wh).problems == [], label  # nothing left over, nothing unpublished
+    assert audit.verify(wh).ok, label
+    return state
+
+
+def test_a_clean_batch_loads_every_file(setup: Setup, clean_run_seconds: float) -> None:
+    assert clean_run_seconds > 0
+
+
+def test_random_kills_across_the_batch(setup: Setup, clean_run_seconds: float,
+                                       tmp_path: Path) -> None:
+    rng = random.Random(SEED)
+    delays = sorted(rng.uniform(0, clean_run_seconds * 1.05) for _ in range(TRIALS))
+
+    def trial(i: int, delay: float) -> tuple[float, int, str]:
+        wh = Path(shutil.copytree(setup.base, tmp_path / f"trial-{i}"))
+        code, _ = run_driver(wh, setup.files, kill_after=delay)
+        state = verify_after_kill(setup, wh, f"trial {i}: killed at {delay:.3f} s (exit {code})")
+        shutil.rmtree(wh)
+        return delay, code, state
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(trial, range(TRIALS), delays))
+    killed = [r for r in results if r[1] == -signal.SIGKILL]
+    outcome = Counter(state for _, code, state in killed)
+    print(f"\n{TRIALS} random kills over a {clean_run_seconds:.2f} s batch: "
+          f"{len(killed)} killed mid-load ({outcome['old']} before publishing, "
+          f"{outcome['new']} after), {TRIALS - len(killed)} finished first")
+    # The kills must actually spread over the load, not all land before or after it.
+    assert len(killed) >= TRIALS * 0.8 and outcome["old"] >= 3
+
+
+def test_kills_at_each_crash_point(setup: Setup, tmp_path: Path) -> None:
+    points = [*POINTS, "part-written:4", "after-commit:3"]
+
+    def trial(point: str) -> str:
+        wh = Path(shutil.copytree(setup.base, tmp_path / point.replace(":", "-")))
+        code, _ = run_driver(wh, setup.files, env={"SVDASH_CRASH_AT": point})
+        assert code == -signal.SIGKILL, f"the loader never reached {point}"
+        return verify_after_kill(setup, wh, point)
+
+    with ThreadPoolExecutor(2) as pool:
+        states = dict(zip(points, pool.map(trial, points), strict=True))
+    assert states == {p: "new" if p == "after-publish" else "old" for p in points}
