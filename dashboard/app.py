@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import dash
 from dash import dcc, html, set_props
+from flask_caching import Cache
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import auth, ids
+from dashboard.cache import cache_config
 from dashboard.components import dropdown_field
 from dashboard.data import WarehouseSource
 from dashboard.queries.overview import districts_held, months_available, wards_of
@@ -17,6 +21,7 @@ from svcore.vocab import SOURCES
 from svcore.warehouse import WarehouseDamaged, damage_from
 
 log = logging.getLogger(__name__)
+PROXY_ENV = "SVDASH_PROXY_HOPS"  # reverse proxies in front of the app (0: none)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -95,6 +100,14 @@ def create_app(warehouse: Path) -> dash.Dash:
         .replace("<footer>", "<div>", 1)
         .replace("</footer>", "</div>", 1)
     )
+    hops = int(os.environ.get(PROXY_ENV, "0") or 0)
+    if hops:
+        # Behind a reverse proxy: take the client's address and scheme from the proxy's
+        # headers (only as many hops as configured), so sign-in limits apply per person.
+        app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=hops, x_proto=hops,
+                                       x_host=hops)
+    cache = Cache(app.server, config=cache_config())
+    source.cache = app.server.extensions["cache"][cache]  # the backend, usable off-request
     auth.install(app.server, warehouse, settings.demo)
     app.layout = lambda: shell(source)
     _serve_boundaries(app, source)
@@ -222,6 +235,7 @@ def _serve_boundaries(app: dash.Dash, source: WarehouseSource) -> None:
         body = source.memo(
             ("geojson-text", level),
             lambda: json.dumps(boundaries(source.connection(), level, None), separators=(",", ":")),
+            shared=False,
         )
         response = Response(body, mimetype="application/geo+json")
         response.headers["Cache-Control"] = "private, max-age=86400"

@@ -113,10 +113,19 @@ def secret_key() -> str:
     base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "svdash"
     path = base / "session.key"
     if not path.exists():
+        # Several workers may start at once: each writes a whole key to its own file and tries
+        # to link it into place; one wins and everyone reads the winner's key.
         base.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = base / f".session.key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return path.read_text().strip()
 
 

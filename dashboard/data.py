@@ -6,6 +6,7 @@ load publishes a new snapshot, the next request opens it.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import duckdb
-import pandas as pd
+from cachelib import BaseCache, SimpleCache
 from flask import g, has_request_context
 
 from svcore.config import Settings, read_settings
@@ -23,39 +24,58 @@ T = TypeVar("T")
 
 
 class WarehouseSource:
-    def __init__(self, warehouse: Path, memo_size: int = 512) -> None:
+    def __init__(self, warehouse: Path, memo_size: int = 512, cache: BaseCache | None = None) -> None:
         self.warehouse = Path(warehouse)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._memo: OrderedDict = OrderedDict()
-        self._memo_snap: object = None
+        self._newest: Path | None = None  # the newest snapshot this process has seen
         self._sound: set[Path] = set()  # snapshots whose parts were all found whole
         self.memo_size = memo_size
+        # Query results: flask-caching's backend in the app (``dashboard.cache``), a private
+        # in-memory one for the command line and tests.
+        self.cache: BaseCache = cache if cache is not None else SimpleCache(threshold=memo_size)
 
     def settings(self) -> Settings:
         return read_settings(self.warehouse)
 
-    def memo(self, key: tuple, build: Callable[[], T]) -> T:
-        """A value computed once per published snapshot and shared by threads (parsed
-        boundaries, repeated query results). Bounded (least recently used goes first); a load
-        publishes a new snapshot and every old value is dropped, so nothing stale is served.
-        DataFrames come back as copies, so a caller cannot change what the next one gets.
+    def _forget_older(self, snap: Path) -> None:
+        """A newer snapshot is published: drop what was kept for older ones. (Keys name their
+        snapshot, so nothing stale could be served anyway; this frees the room.) A request
+        still pinned to an older snapshot does not clear what newer ones have built."""
+        with self._lock:
+            if self._newest is not None and snap.name <= self._newest.name:
+                return
+            stale, self._newest = self._newest is not None, snap
+            self._memo = OrderedDict()
+        if stale:
+            self.cache.clear()
+
+    def memo(self, key: tuple, build: Callable[[], T], shared: bool = True) -> T:
+        """A value computed once per published snapshot (repeated query results, parsed
+        boundaries). ``shared`` values go through the cache backend, pickled, so every worker
+        can reuse them and every caller gets its own copy; the rest (large parsed objects that
+        are costly to pickle) stay in this process, in a bounded least-recently-used memo.
         """
         snap = self._snapshot()
+        self._forget_older(snap)
+        if shared:
+            name = f"svdash:{snap.stem}:" + hashlib.sha256(repr(key).encode()).hexdigest()[:40]
+            value = self.cache.get(name)
+            if value is None:
+                value = build()
+                self.cache.set(name, value)
+            return value
         with self._lock:
-            if self._memo_snap != snap:
-                self._memo, self._memo_snap = OrderedDict(), snap
-            if key in self._memo:
-                self._memo.move_to_end(key)
-                value = self._memo[key]
-                return value.copy() if isinstance(value, pd.DataFrame) else value
+            if (snap, key) in self._memo:
+                self._memo.move_to_end((snap, key))
+                return self._memo[(snap, key)]
         value = build()
         with self._lock:
-            if self._memo_snap == snap:
-                self._memo[key] = value
-                while len(self._memo) > self.memo_size:
-                    self._memo.popitem(last=False)
-        return value.copy() if isinstance(value, pd.DataFrame) else value
+            self._memo[(snap, key)] = value
+            while len(self._memo) > self.memo_size:
+                self._memo.popitem(last=False)
+        return value
 
     def snapshot_id(self) -> str:
         """The published snapshot's name: a cache-buster for files derived from it."""

@@ -61,7 +61,7 @@ def register(app, source: WarehouseSource) -> None:
             out_controls = [no_update] * len(CONTROLS)
             # A ward outside the chosen districts is dropped from the control too.
             if trigger == ids.F_DISTRICT and values[1]:
-                allowed = {c for c, _ in wards_of(source.connection(), list(filters.districts))}
+                allowed = {c for c, _ in wards_in(filters.districts)}
                 kept = [w for w in values[1] if w in allowed]
                 if kept != list(values[1]):
                     filters = filters.with_(wards=tuple(kept))
@@ -98,10 +98,15 @@ def register(app, source: WarehouseSource) -> None:
         suffix = f"?{query}" if query else ""
         return [link["path"] + suffix for link in link_ids]
 
+    def wards_in(districts) -> list[tuple[str, str]]:
+        chosen = tuple(sorted(str(d) for d in districts or ()))
+        return source.memo(("wards-of", chosen),
+                           lambda: wards_of(source.connection(), list(chosen)))
+
     @app.callback(Output(ids.F_WARD, "options"), Input(ids.F_DISTRICT, "value"))
     def ward_options(districts):
         return [{"label": name, "value": code}
-                for code, name in wards_of(source.connection(), list(districts or []))]
+                for code, name in wards_in(districts if isinstance(districts, list) else [])]
 
     @app.callback(Output(ids.F_GROUP, "options"), Input(ids.F_DEFINITION, "value"))
     def group_options(definition):
@@ -115,5 +120,6 @@ def register(app, source: WarehouseSource) -> None:
         Output(ids.F_FROM, "options"), Output(ids.F_TO, "options"), Input(ids.URL, "pathname")
     )
     def month_options(_pathname):
-        months = [{"label": m, "value": m} for m in months_available(source.connection())]
+        held = source.memo(("months-available",), lambda: months_available(source.connection()))
+        months = [{"label": m, "value": m} for m in held]
         return months, months

@@ -94,7 +94,8 @@ def build(name: str, req: Request, **options: str) -> Chart:
 def geojson_for(req: Request, level: str, embed: bool) -> dict | str:
     """A URL the browser fetches and caches, or the GeoJSON itself for image exports."""
     if embed:
-        return req.source.memo(("boundaries", level), lambda: boundaries(req.con, level, None))
+        return req.source.memo(("boundaries", level), lambda: boundaries(req.con, level, None),
+                               shared=False)
     return f"/geojson/{level}.json?v={req.source.snapshot_id()}"
 
 
