@@ -51,6 +51,19 @@ class FileReport:
         return asdict(self)
 
 
+class LoadStopped(Exception):
+    """A batch stopped at a file by something outside the file (disk full, permissions). The
+    files before it are loaded and published; running the same batch again finishes it."""
+
+    def __init__(self, path: Path, loaded: list[FileReport], cause: BaseException) -> None:
+        self.path, self.loaded = str(path), loaded
+        super().__init__(
+            f"{path}: the load stopped at this file ({cause}). {len(loaded)} file(s) before it "
+            "are loaded and published; nothing of this file was kept. Fix the cause and run the "
+            "same command again: files already loaded report unchanged."
+        )
+
+
 def init_warehouse(warehouse: Path, settings: Settings) -> Path:
     """An empty warehouse for an area; running it again with the same area changes nothing."""
     warehouse = Path(warehouse)
@@ -315,6 +328,11 @@ def load_files(
                         path=str(path), feed=feed, status="refused", message=str(exc),
                         errors=[{"line": exc.line, "column": exc.column, "reason": exc.reason}],
                     )
+                except (OSError, duckdb.IOException) as exc:
+                    # Not the file's fault (a full disk, a folder that cannot be written): stop
+                    # here, keep the files before it, and say which file to start again from.
+                    raise LoadStopped(path, [r for r in reports if r.status == "loaded"],
+                                      exc) from exc
                 reports.append(report)
                 # Audited as soon as it is committed: the batch is published at its end, or by
                 # the recovery at the next load if this process dies first, so no load that
@@ -332,6 +350,14 @@ def load_files(
                     progress(path, report)
             con.execute("CHECKPOINT")
             mark = catalog.committed_mark(con)
+        except BaseException:
+            # Stopped part-way (an OS error, Ctrl+C): what was committed is whole, so publish
+            # it now and clear the stopped file's parts, rather than wait for the next load.
+            con.close()
+            recovered = catalog.recover(warehouse)
+            if recovered:
+                audit.record(warehouse, "repair", user=user, detail=recovered.describe())
+            raise
         finally:
             con.close()
         crashpoint("before-publish")
@@ -374,4 +400,4 @@ def status(warehouse: Path) -> dict:
         con.close()
 
 
-__all__ = ["FileReport", "init_warehouse", "load_files", "status", "CATALOG"]
+__all__ = ["FileReport", "LoadStopped", "init_warehouse", "load_files", "status", "CATALOG"]

@@ -121,7 +121,7 @@ def load(
 ) -> None:
     """Validate and load partner files; bad rows are quarantined, bad files refused whole."""
     from etl.contracts import FEEDS
-    from etl.load import FileReport, load_files
+    from etl.load import FileReport, LoadStopped, load_files
     from etl.mapping import MappingError
 
     if feed not in FEEDS:
@@ -141,6 +141,8 @@ def load(
             reports = load_files(wh, feed, paths, mapping_path=mapping, partner=partner, progress=tick)
         except (MappingError, ValueError, TimeoutError) as exc:
             raise _fail(str(exc), 2) from None
+        except LoadStopped as exc:
+            raise _fail(str(exc), 1) from None
     if as_json:
         keys = ("path", "feed", "status", "rows_read", "rows_loaded", "rows_quarantined",
                 "rows_out_of_area", "rows_excluded", "errors", "message", "periods")

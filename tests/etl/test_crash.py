@@ -216,3 +216,26 @@ def test_kills_at_each_crash_point(setup: Setup, tmp_path: Path) -> None:
     with ThreadPoolExecutor(2) as pool:
         states = dict(zip(points, pool.map(trial, points), strict=True))
     assert states == {p: "new" if p == "after-publish" else "old" for p in points}
+
+
+def test_a_load_stopped_by_the_system_keeps_the_files_before_it(setup: Setup,
+                                                                 tmp_path: Path) -> None:
+    """An OS error mid-batch (here the quarantine folder cannot be made, as on a full or
+    read-only disk) names the file, publishes the files before it, leaves no debris, and the
+    same command finishes the batch once the cause is fixed."""
+    from etl.load import LoadStopped
+
+    wh = Path(shutil.copytree(setup.base, tmp_path / "wh"))
+    blocker = wh / "parts" / "quarantine"
+    shutil.rmtree(blocker, ignore_errors=True)  # the base has no bad rows yet
+    blocker.write_text("not a folder")
+    with pytest.raises(LoadStopped, match="feb-v2.csv") as stopped:
+        load_files(wh, "police", setup.files)  # feb-v2 is the first file with bad rows
+    assert [Path(r.path).name for r in stopped.value.loaded] == ["jan-v2.csv"]
+    months, dupes, _ = reader_months(wh)
+    assert months["2024-01"] == setup.new["2024-01"] and months["2024-02"] == OLD["2024-02"]
+    assert dupes == 0 and check(wh).problems == []
+    blocker.unlink()
+    reports = load_files(wh, "police", setup.files)
+    assert [r.status for r in reports] == ["unchanged"] + ["loaded"] * 4
+    assert reader_months(wh)[0] == setup.new and check(wh).problems == []
