@@ -108,7 +108,9 @@ def create_app(warehouse: Path) -> dash.Dash:
                                        x_host=hops)
     cache = Cache(app.server, config=cache_config())
     source.cache = app.server.extensions["cache"][cache]  # the backend, usable off-request
-    auth.install(app.server, warehouse, settings.demo)
+    signins = Cache(app.server, config=cache_config(purpose="signins"))
+    auth.install(app.server, warehouse, settings.demo,
+                 store=app.server.extensions["cache"][signins])
     app.layout = lambda: shell(source)
     _serve_boundaries(app, source)
     from dashboard.callbacks import (

@@ -11,16 +11,17 @@ sign-ins are rate-limited per address and per user name.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
 
 import flask
+from cachelib import BaseCache, SimpleCache
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from svcore import audit
@@ -71,38 +72,42 @@ class _SessionUser(UserMixin):
 
 
 class FailedSignIns:
-    """Failures per key in a sliding window; thread-safe, in memory (per server process)."""
+    """Failures per key (user name, address) in a sliding window, kept in the cache backend:
+    with a shared one (``SVDASH_CACHE=filesystem:`` or ``redis://``) every worker counts the
+    same failures, so more workers do not mean more guesses. Two workers failing at the same
+    instant may count once between them; the limit stays within a guess or two."""
 
-    def __init__(self, limit: int = MAX_FAILURES, window: float = WINDOW_SECONDS,
+    def __init__(self, store: BaseCache | None = None, limit: int = MAX_FAILURES,
+                 window: float = WINDOW_SECONDS,
                  address_limit: int = MAX_FAILURES_PER_ADDRESS) -> None:
         self.limit, self.window, self.address_limit = limit, window, address_limit
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
+        self.store: BaseCache = store if store is not None else SimpleCache(threshold=10_000)
         self._lock = threading.Lock()
 
-    def _trim(self, key: str, now: float) -> deque[float]:
-        q = self._seen[key]
-        while q and now - q[0] > self.window:
-            q.popleft()
-        return q
+    @staticmethod
+    def _name(key: str) -> str:
+        return "svdash-signin:" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+    def _recent(self, key: str, now: float) -> list[float]:
+        return [t for t in self.store.get(self._name(key)) or [] if now - t <= self.window]
 
     def blocked(self, *keys: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            return any(
-                len(self._trim(k, now)) >= (self.address_limit if k.startswith("ip:") else self.limit)
-                for k in keys
-            )
+        now = time.time()
+        return any(
+            len(self._recent(k, now)) >= (self.address_limit if k.startswith("ip:") else self.limit)
+            for k in keys
+        )
 
     def fail(self, *keys: str) -> None:
-        now = time.monotonic()
+        now = time.time()
         with self._lock:
             for k in keys:
-                self._trim(k, now).append(now)
+                self.store.set(self._name(k), [*self._recent(k, now), now],
+                               timeout=int(self.window) + 1)
 
     def clear(self, *keys: str) -> None:
-        with self._lock:
-            for k in keys:
-                self._seen.pop(k, None)
+        for k in keys:
+            self.store.delete(self._name(k))
 
 
 def secret_key() -> str:
@@ -164,7 +169,8 @@ def _safe_next(value: str | None) -> str:
     return value
 
 
-def install(server: flask.Flask, warehouse: Path, demo: bool, secure: bool | None = None) -> None:
+def install(server: flask.Flask, warehouse: Path, demo: bool, secure: bool | None = None,
+            store: BaseCache | None = None) -> None:
     """Wire sign-in, cookies and the request guard onto the Flask server."""
     if secure is None:
         secure = os.environ.get(SECURE_ENV, "") not in ("", "0", "false")
@@ -184,7 +190,7 @@ def install(server: flask.Flask, warehouse: Path, demo: bool, secure: bool | Non
     manager = LoginManager()
     manager.init_app(server)
     manager.session_protection = "strong"
-    failures = FailedSignIns()
+    failures = FailedSignIns(store)
 
     @manager.user_loader
     def load(name: str) -> _SessionUser | None:

@@ -40,16 +40,15 @@ class WarehouseSource:
         return read_settings(self.warehouse)
 
     def _forget_older(self, snap: Path) -> None:
-        """A newer snapshot is published: drop what was kept for older ones. (Keys name their
-        snapshot, so nothing stale could be served anyway; this frees the room.) A request
-        still pinned to an older snapshot does not clear what newer ones have built."""
+        """A newer snapshot is published: drop this process's memo of older ones. Shared cache
+        entries are not cleared (other workers, and the sign-in counters, may share the
+        backend): their keys name an older snapshot, so nothing asks for them again and the
+        backend's threshold and timeout retire them, oldest first. A request still pinned to an
+        older snapshot leaves what newer ones have built alone."""
         with self._lock:
-            if self._newest is not None and snap.name <= self._newest.name:
-                return
-            stale, self._newest = self._newest is not None, snap
-            self._memo = OrderedDict()
-        if stale:
-            self.cache.clear()
+            if self._newest is None or snap.name > self._newest.name:
+                self._newest = snap
+                self._memo = OrderedDict()
 
     def memo(self, key: tuple, build: Callable[[], T], shared: bool = True) -> T:
         """A value computed once per published snapshot (repeated query results, parsed
