@@ -1135,9 +1135,12 @@ def pandas_wsgi(warehouse: str):
 
 def svdash_wsgi(warehouse: str):
     """The real app's Flask server, for gunicorn."""
+    from dashboard.analysis.hotspots import warm_up
     from dashboard.app import create_app
 
-    return create_app(Path(warehouse)).server
+    server = create_app(Path(warehouse)).server
+    warm_up()  # as dashboard.wsgi does
+    return server
 
 
 # ---- servers, memory, load --------------------------------------------------------------------

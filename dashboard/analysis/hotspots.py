@@ -69,3 +69,13 @@ def getis_ord(
     out["gi_p"] = np.minimum(1.0, 2 * one_sided)
     out["hotspot"] = [_classify(z, p) for z, p in zip(out["gi_z"], out["gi_p"], strict=True)]
     return out
+
+
+def warm_up() -> None:
+    """Compile esda's permutation kernels (numba) now rather than in a user's first hotspot
+    request, where it costs about 5 s. Run before gunicorn forks (``--preload``) it is paid
+    once for every worker."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"lon": rng.uniform(-1.8, -1.3, 16), "lat": rng.uniform(53.5, 54, 16),
+                          "rate": rng.gamma(2.0, 5.0, 16)})
+    getis_ord(frame, permutations=99)

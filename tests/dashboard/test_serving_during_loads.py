@@ -34,7 +34,8 @@ def served(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory):
            "SVDASH_CACHE": f"filesystem:{root / 'cache'}", "XDG_CONFIG_HOME": str(root / "cfg")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "2",
-         "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+         "--worker-class", "gthread", "--preload", "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning",
          "dashboard.wsgi:server"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
