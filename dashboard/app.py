@@ -18,7 +18,7 @@ from dashboard.data import WarehouseSource
 from dashboard.queries.overview import districts_held, months_available, wards_of
 from svcore.definitions import builtin_names, load_definition
 from svcore.vocab import SOURCES
-from svcore.warehouse import WarehouseDamaged, damage_from
+from svcore.warehouse import damage_from
 
 log = logging.getLogger(__name__)
 PROXY_ENV = "SVDASH_PROXY_HOPS"  # reverse proxies in front of the app (0: none)
@@ -104,8 +104,7 @@ def create_app(warehouse: Path) -> dash.Dash:
     if hops:
         # Behind a reverse proxy: take the client's address and scheme from the proxy's
         # headers (only as many hops as configured), so sign-in limits apply per person.
-        app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=hops, x_proto=hops,
-                                       x_host=hops)
+        app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=hops, x_proto=hops)
     cache = Cache(app.server, config=cache_config())
     source.cache = app.server.extensions["cache"][cache]  # the backend, usable off-request
     signins = Cache(app.server, config=cache_config(purpose="signins"))
@@ -184,7 +183,10 @@ def shell(source: WarehouseSource) -> html.Div:
 
     try:
         names, wards, months = source.memo(("shell-options",), options)
-    except WarehouseDamaged as damage:
+    except Exception as exc:
+        damage = damage_from(exc)
+        if damage is None:
+            raise
         log.error("%s", damage)
         return html.Div([
             html.Header([html.Div(settings.area_name, className="service-name"), nav, account],
@@ -234,11 +236,19 @@ def _serve_boundaries(app: dash.Dash, source: WarehouseSource) -> None:
     def geojson(level: str) -> Response:
         if level not in LEVELS:
             abort(404)
-        body = source.memo(
-            ("geojson-text", level),
-            lambda: json.dumps(boundaries(source.connection(), level, None), separators=(",", ":")),
-            shared=False,
-        )
+        try:
+            body = source.memo(
+                ("geojson-text", level),
+                lambda: json.dumps(boundaries(source.connection(), level, None),
+                                   separators=(",", ":")),
+                shared=False,
+            )
+        except Exception as exc:
+            damage = damage_from(exc)
+            if damage is None:
+                raise
+            log.error("%s", damage)
+            return Response(str(damage), status=503, mimetype="text/plain")
         response = Response(body, mimetype="application/geo+json")
         response.headers["Cache-Control"] = "private, max-age=86400"
         return response

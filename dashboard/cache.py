@@ -18,6 +18,9 @@ from pathlib import Path
 
 ENV = "SVDASH_CACHE"
 TIMEOUT_ENV = "SVDASH_CACHE_TIMEOUT"
+# Entries kept (in memory, on disk) before the oldest go. Sign-in counters are tiny and must
+# not be pushed out by a flood of made-up names: they expire by their own 15-minute timeout.
+THRESHOLDS = {"results": (512, 5000), "signins": (1_000_000, 1_000_000)}
 
 
 class CacheConfigError(ValueError):
@@ -32,7 +35,7 @@ def cache_config(env: Mapping[str, str] = os.environ, purpose: str = "results") 
     if purpose == "signins" and spec == "none":
         spec = "simple"  # the limits hold even with result caching off
     if spec == "simple":
-        return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 512,
+        return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": THRESHOLDS[purpose][0],
                 "CACHE_DEFAULT_TIMEOUT": timeout}
     if spec == "none":
         return {"CACHE_TYPE": "NullCache"}
@@ -42,10 +45,17 @@ def cache_config(env: Mapping[str, str] = os.environ, purpose: str = "results") 
             raise CacheConfigError(f"{ENV}: give the cache folder as an absolute path, not {base}")
         folder = base / purpose  # one folder per purpose: the backend prunes whole folders
         for d in (base, folder):
-            d.mkdir(mode=0o700, parents=True, exist_ok=True)
-            d.chmod(0o700)
+            if not d.exists():
+                d.mkdir(mode=0o700, parents=True)
+            elif d.stat().st_mode & 0o077:
+                # Never loosen or tighten someone else's folder: ask for a private one.
+                raise CacheConfigError(
+                    f"{ENV}: {d} is open to other users (mode {oct(d.stat().st_mode & 0o777)}); "
+                    "results are counts before suppression, so give a folder only the "
+                    "server's user can read (chmod 700), or a new path"
+                )
         return {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(folder),
-                "CACHE_THRESHOLD": 5000, "CACHE_DEFAULT_TIMEOUT": timeout,
+                "CACHE_THRESHOLD": THRESHOLDS[purpose][1], "CACHE_DEFAULT_TIMEOUT": timeout,
                 "CACHE_OPTIONS": {"mode": 0o600}}
     if spec.startswith(("redis://", "rediss://", "unix://")):
         return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": spec,

@@ -24,8 +24,14 @@ T = TypeVar("T")
 
 
 class WarehouseSource:
-    def __init__(self, warehouse: Path, memo_size: int = 512, cache: BaseCache | None = None) -> None:
+    def __init__(self, warehouse: Path, memo_size: int = 512, cache: BaseCache | None = None,
+                 pinned: bool = False) -> None:
+        """``pinned``: read one snapshot for this object's whole life (a report pack or an
+        export from the command line: every figure from the same state, even if a load
+        publishes meanwhile). A web server leaves it off; each request pins its own."""
         self.warehouse = Path(warehouse)
+        self.pinned = pinned
+        self._pin: Path | None = None
         self._local = threading.local()
         self._lock = threading.Lock()
         self._memo: OrderedDict = OrderedDict()
@@ -88,6 +94,11 @@ class WarehouseSource:
             if snap is None:
                 snap = g.svdash_snapshot = current_snapshot(self.warehouse)
             return snap
+        if self.pinned:
+            with self._lock:
+                if self._pin is None:
+                    self._pin = current_snapshot(self.warehouse)
+                return self._pin
         return current_snapshot(self.warehouse)
 
     def connection(self) -> duckdb.DuckDBPyConnection:

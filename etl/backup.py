@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import secrets
 import shutil
 import tarfile
@@ -72,6 +73,13 @@ def _listed_parts(catalog_file: Path) -> list[tuple[str, str | None]]:
         con.close()
 
 
+PART_PATH = re.compile(r"^parts/(?P<table>[a-z_]+)/[A-Za-z0-9_.-]+\.parquet$")
+# Files that change without the write lock (sign-ins, exports): read once, then hashed and
+# stored from those same bytes, so the manifest always matches what the backup holds.
+LIVE_FILES = (SETTINGS_FILE, USERS_FILE, AUDIT_LOG)
+MODES = {USERS_FILE: 0o600, AUDIT_LOG: 0o640, SETTINGS_FILE: 0o640}
+
+
 def backup(warehouse: Path, out: Path, user: str = "",
            progress: Callable[[int, int], None] | None = None) -> BackupSummary:
     warehouse = Path(warehouse).resolve()
@@ -86,15 +94,16 @@ def backup(warehouse: Path, out: Path, user: str = "",
         raise BackupError(f"{warehouse}: no warehouse here to back up")
     tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
     with catalog.write_lock(warehouse):
-        done = catalog.recover(warehouse)  # a clean, checkpointed, published catalog
-        if done:
-            audit.record(warehouse, "repair", user=user, detail=done.describe())
+        catalog.recover_and_audit(warehouse, user)  # a clean, checkpointed, published catalog
         parts = _listed_parts(warehouse / CATALOG)
-        members: list[str] = [CATALOG, SETTINGS_FILE]
-        members += [p for p in (USERS_FILE, AUDIT_LOG) if (warehouse / p).exists()]
-        members += [p for p, _ in parts]
-        files: dict[str, dict] = {}
         recorded = dict(parts)
+        live = {name: (warehouse / name).read_bytes() for name in LIVE_FILES
+                if (warehouse / name).is_file()}
+        members = [CATALOG, *(p for p, _ in parts)]
+        files: dict[str, dict] = {
+            name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            for name, data in live.items()
+        }
         for i, rel in enumerate(members, start=1):
             path = warehouse / rel
             if not path.is_file():
@@ -117,22 +126,31 @@ def backup(warehouse: Path, out: Path, user: str = "",
             "format": FORMAT, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "warehouse": str(warehouse), "last_load": mark[0], "loads": mark[1], "files": files,
         }
-        data = json.dumps(manifest, indent=2).encode("utf-8")
+        now = int(dt.datetime.now().timestamp())
+
+        def add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), now, 0o600
+            tar.addfile(info, io.BytesIO(data))
+
         try:
-            with tarfile.open(tmp, "w") as tar:
-                info = tarfile.TarInfo(MANIFEST)
-                info.size, info.mtime = len(data), int(dt.datetime.now().timestamp())
-                tar.addfile(info, io.BytesIO(data))
-                for rel in members:
-                    tar.add(warehouse / rel, arcname=rel, recursive=False)
-            with open(tmp, "rb") as fh:
+            # Password hashes and the audit trail are inside: readable by its owner only.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                with tarfile.open(fileobj=fh, mode="w") as tar:
+                    add_bytes(tar, MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))
+                    for name, data in live.items():
+                        add_bytes(tar, name, data)
+                    for rel in members:
+                        tar.add(warehouse / rel, arcname=rel, recursive=False)
+                fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, out)
         finally:
             tmp.unlink(missing_ok=True)
         audit.record(warehouse, "backup", user=user, file=out.name,
-                     detail=f"loads={mark[1]} parts={len(parts)} files={len(members)}")
-    return BackupSummary(str(out), len(members), out.stat().st_size, mark[1], len(parts))
+                     detail=f"loads={mark[1]} parts={len(parts)} files={len(files)}")
+    return BackupSummary(str(out), len(files), out.stat().st_size, mark[1], len(parts))
 
 
 def _safe_member(name: str) -> bool:
@@ -151,49 +169,81 @@ def read_manifest(tar: tarfile.TarFile, source: Path) -> dict:
     return manifest
 
 
-def restore(source: Path, warehouse: Path, user: str = "") -> BackupSummary:
-    """Check the whole backup first; only then change the warehouse (which may not exist)."""
-    source, warehouse = Path(source), Path(warehouse).resolve()
-    warehouse.mkdir(parents=True, exist_ok=True)
-    staging = warehouse / f".restore-{secrets.token_hex(4)}"
+def _extract(source: Path, staging: Path) -> dict:
+    """Every member checked against the manifest (names, kinds, sizes, then checksums) into
+    ``staging``; nothing outside it is written. Returns the manifest."""
     try:
-        try:
-            tar = tarfile.open(source, "r:")  # noqa: SIM115 - closed by the with below
-        except (OSError, tarfile.TarError) as exc:
-            raise BackupError(f"{source}: cannot read the backup ({exc})") from None
-        with tar:
+        with tarfile.open(source, "r:") as tar:
             manifest = read_manifest(tar, source)
             files: dict[str, dict] = manifest["files"]
-            names = [m.name for m in tar.getmembers() if m.name != MANIFEST]
-            unexpected = [n for n in names if n not in files or not _safe_member(n)]
-            if unexpected:
-                raise BackupError(f"{source}: unexpected member {unexpected[0]!r}; not restored")
-            missing = sorted(set(files) - set(names))
+            members = [m for m in tar.getmembers() if m.name != MANIFEST]
+            for m in members:
+                if m.name not in files or not _safe_member(m.name):
+                    raise BackupError(f"{source}: unexpected member {m.name!r}; not restored")
+                if not m.isfile():
+                    raise BackupError(f"{source}: {m.name} is not a regular file")
+                if m.size != files[m.name]["bytes"]:
+                    raise BackupError(f"{source}: {m.name} is not the size its manifest gives")
+                if m.name.startswith("parts/") and not PART_PATH.match(m.name):
+                    raise BackupError(f"{source}: {m.name} is not a part's name; not restored")
+            missing = sorted(set(files) - {m.name for m in members})
             if missing:
                 raise BackupError(f"{source}: {missing[0]} is in the manifest but not the backup")
-            for member in tar.getmembers():
-                if member.name == MANIFEST:
-                    continue
-                if not member.isfile():
-                    raise BackupError(f"{source}: {member.name} is not a regular file")
-                target = staging / member.name
+            for m in members:
+                target = staging / m.name
                 target.parent.mkdir(parents=True, exist_ok=True)
-                with tar.extractfile(member) as src, open(target, "wb") as dst:  # type: ignore[union-attr]
+                with tar.extractfile(m) as src, open(target, "wb") as dst:  # type: ignore[union-attr]
                     shutil.copyfileobj(src, dst, 1 << 20)
-                want = files[member.name]
-                if target.stat().st_size != want["bytes"] or _sha256_file(target) != want["sha256"]:
+                    dst.flush()
+                    os.fsync(dst.fileno())  # durable before any rename makes it live
+                os.chmod(target, MODES.get(m.name, 0o644))
+                if _sha256_file(target) != files[m.name]["sha256"]:
                     raise BackupError(
-                        f"{source}: {member.name} does not match its checksum; the backup is "
+                        f"{source}: {m.name} does not match its checksum; the backup is "
                         "damaged and nothing was restored"
                     )
-        parts = [p for p, _ in _listed_parts(staging / CATALOG)]
-        for rel in parts:
-            if not (staging / rel).is_file():
-                raise BackupError(f"{source}: the catalog lists {rel}, which the backup lacks")
+    except (OSError, tarfile.TarError, EOFError) as exc:
+        raise BackupError(f"{source}: cannot read the backup ({exc}); nothing was restored") from None
+    return manifest
 
-        with catalog.write_lock(warehouse):
-            if (warehouse / CATALOG).exists():
-                catalog.recover(warehouse)  # merge any write-ahead log before the swap
+
+def restore(source: Path, warehouse: Path, user: str = "") -> BackupSummary:
+    """Check the whole backup first; only then change the warehouse (which may not exist).
+
+    Holds the write lock throughout, so no load runs against a half-restored warehouse."""
+    source, warehouse = Path(source), Path(warehouse).resolve()
+    if not source.is_file():
+        raise BackupError(f"{source}: no such backup file")
+    warehouse.mkdir(parents=True, exist_ok=True)
+    with catalog.write_lock(warehouse):
+        if (warehouse / CATALOG).exists():
+            try:  # merge any write-ahead log, clear leftovers (a damaged catalog is why some restore)
+                catalog.recover_and_audit(warehouse, user)
+            except duckdb.Error:
+                aside = warehouse / f"{CATALOG}.damaged-{dt.datetime.now():%Y%m%d-%H%M%S}"
+                os.replace(warehouse / CATALOG, aside)
+                wal = warehouse / f"{CATALOG}.wal"
+                if wal.exists():
+                    os.replace(wal, aside.with_name(aside.name + ".wal"))
+        staging = warehouse / f".restore-{secrets.token_hex(4)}"
+        try:
+            manifest = _extract(source, staging)
+            files: dict[str, dict] = manifest["files"]
+            try:
+                parts = [p for p, _ in _listed_parts(staging / CATALOG)]
+                for rel in parts:
+                    if rel not in files or not PART_PATH.match(rel):
+                        raise BackupError(f"{source}: the catalog lists {rel}, which the backup "
+                                          "does not hold as a part; not restored")
+                # The views are rebuilt from the parts table, never taken on trust.
+                con = catalog.connect_writer(staging)
+                try:
+                    catalog.rebuild_views(con)
+                    con.execute("CHECKPOINT")
+                finally:
+                    con.close()
+            except duckdb.Error as exc:
+                raise BackupError(f"{source}: its catalog does not open ({exc})") from None
             for rel in parts:
                 dest = warehouse / rel
                 if dest.exists():
@@ -205,7 +255,7 @@ def restore(source: Path, warehouse: Path, user: str = "") -> BackupSummary:
                 os.replace(staging / rel, dest)
             catalog.fsync_parts_dirs(warehouse, {Path(rel).parts[1] for rel in parts})
             keep = [n for n in (USERS_FILE, AUDIT_LOG) if (warehouse / n).exists()]
-            for name in (SETTINGS_FILE, USERS_FILE, AUDIT_LOG):
+            for name in LIVE_FILES:
                 # A live warehouse keeps its own users and its own audit trail: restoring must
                 # not bring back a removed account or rewrite the record of what happened.
                 if name in files and name not in keep:
@@ -217,7 +267,7 @@ def restore(source: Path, warehouse: Path, user: str = "") -> BackupSummary:
             audit.record(warehouse, "restore", user=user, file=source.name,
                          detail=f"loads={manifest['loads']} parts={len(parts)} "
                                 f"backup_created={manifest['created']}")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return BackupSummary(str(source), len(files), source.stat().st_size, manifest["loads"],
                          len(parts))

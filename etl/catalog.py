@@ -12,6 +12,8 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
+import secrets
 import shutil
 import time
 from collections.abc import Iterator
@@ -24,7 +26,7 @@ import duckdb
 from etl.contracts import CONTRACTS, EVENT_FEEDS
 from etl.crashpoints import crashpoint
 from etl.validate import stored_schema
-from svcore.warehouse import CATALOG, CURRENT, LOCK, PARTS, SNAPSHOTS
+from svcore.warehouse import CATALOG, CURRENT, LOCK, PARTS, SNAPSHOTS, search_path
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -161,7 +163,7 @@ def events_view_sql() -> list[str]:
 def connect_writer(warehouse: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(warehouse / CATALOG))
     con.execute(SCHEMA)
-    con.execute("SET file_search_path = $p", {"p": str(warehouse.resolve())})
+    con.execute("SET file_search_path = $p", {"p": search_path(warehouse)})
     return con
 
 
@@ -211,33 +213,49 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+SNAPSHOT_NAME = re.compile(r"^catalog-(\d{6,})(?:-[0-9a-f]{8})?\.duckdb$")
+
+
+def snapshots(warehouse: Path) -> list[Path]:
+    """Published snapshots, oldest first (by number; stray files are not snapshots)."""
+    found = [(int(m.group(1)), p) for p in (warehouse / SNAPSHOTS).glob("catalog-*.duckdb")
+             if (m := SNAPSHOT_NAME.match(p.name))]
+    return [p for _, p in sorted(found)]
+
+
 def publish(warehouse: Path, keep: int = 3) -> Path:
     """Copy the committed, closed catalog to a new snapshot; point CURRENT at it atomically.
 
     The caller checkpoints and closes its writer connection first, so the copy is the whole
-    committed state. Older snapshots beyond ``keep`` are removed (a reader that still has one
-    open keeps reading it: unlinking an open file is safe on POSIX).
+    committed state. A snapshot's name carries a random tag as well as its number, so no two
+    snapshots anywhere share a name (caches key on it, and a warehouse rebuilt or restored
+    into a new folder starts numbering again). Older snapshots beyond ``keep`` are removed (a
+    reader that still has one open keeps reading it: unlinking an open file is safe on POSIX).
     """
     snaps = warehouse / SNAPSHOTS
     snaps.mkdir(exist_ok=True)
-    existing = sorted(snaps.glob("catalog-*.duckdb"))
-    seq = int(existing[-1].stem.split("-")[1]) + 1 if existing else 1
-    name = f"catalog-{seq:06d}.duckdb"
+    existing = snapshots(warehouse)
+    seq = int(SNAPSHOT_NAME.match(existing[-1].name).group(1)) + 1 if existing else 1
+    name = f"catalog-{seq:06d}-{secrets.token_hex(4)}.duckdb"
     tmp = snaps / f".{name}.tmp"
-    shutil.copyfile(warehouse / CATALOG, tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, snaps / name)
-    _fsync_dir(snaps)
-    crashpoint("snapshot-copied")
     pointer_tmp = warehouse / f".{CURRENT}.tmp"
-    pointer_tmp.write_text(name + "\n", encoding="utf-8")
-    with open(pointer_tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(pointer_tmp, warehouse / CURRENT)
-    _fsync_dir(warehouse)
-    for p in sorted(snaps.glob("catalog-*.duckdb"))[:-keep]:
-        p.unlink(missing_ok=True)
+    try:
+        shutil.copyfile(warehouse / CATALOG, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, snaps / name)
+        _fsync_dir(snaps)
+        crashpoint("snapshot-copied")
+        pointer_tmp.write_text(name + "\n", encoding="utf-8")
+        with open(pointer_tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(pointer_tmp, warehouse / CURRENT)
+        _fsync_dir(warehouse)
+    finally:  # a full disk must not leave half a copy behind for every later load to trip on
+        tmp.unlink(missing_ok=True)
+        pointer_tmp.unlink(missing_ok=True)
+    for old in snapshots(warehouse)[:-keep]:
+        old.unlink(missing_ok=True)
     return snaps / name
 
 
@@ -268,40 +286,53 @@ def committed_mark(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
 
 
 def published_mark(warehouse: Path) -> tuple[int, int] | None:
-    """The mark of the snapshot readers see; None when nothing is published yet."""
+    """The mark of the snapshot readers see; None when nothing (readable) is published, so
+    the next recovery publishes afresh."""
     pointer = warehouse / CURRENT
     if not pointer.exists():
         return None
     snap = warehouse / SNAPSHOTS / pointer.read_text(encoding="utf-8").strip()
     if not snap.is_file():
         return None
-    con = duckdb.connect(str(snap), read_only=True)
     try:
-        return committed_mark(con)
-    finally:
-        con.close()
-
-
-def snapshot_parts(warehouse: Path) -> set[str]:
-    """Every part a retained snapshot lists: a reader may still have any of them open."""
-    paths: set[str] = set()
-    for snap in sorted((warehouse / SNAPSHOTS).glob("catalog-*.duckdb")):
         con = duckdb.connect(str(snap), read_only=True)
         try:
-            paths.update(r[0] for r in con.execute("SELECT path FROM parts").fetchall())
+            return committed_mark(con)
         finally:
             con.close()
-    return paths
+    except duckdb.Error:
+        return None
+
+
+def snapshot_parts(warehouse: Path) -> tuple[set[str], list[Path]]:
+    """Every part a retained snapshot lists (a reader may still have any of them open), and
+    the snapshots that no longer open (no reader can use those)."""
+    paths: set[str] = set()
+    unreadable: list[Path] = []
+    for snap in snapshots(warehouse):
+        try:
+            con = duckdb.connect(str(snap), read_only=True)
+            try:
+                paths.update(r[0] for r in con.execute("SELECT path FROM parts").fetchall())
+            finally:
+                con.close()
+        except duckdb.Error:
+            unreadable.append(snap)
+        except FileNotFoundError:  # removed by a publish meanwhile
+            continue
+    return paths, unreadable
 
 
 def unfinished_files(warehouse: Path, referenced: set[str]) -> list[Path]:
-    """Files an interrupted writer left: parts no catalog or snapshot lists, and temp copies."""
+    """Files an interrupted writer left: parts no catalog or snapshot lists, temp copies, and
+    the staging folder of an interrupted restore."""
     found = [
         p for p in sorted((warehouse / PARTS).glob("*/*.parquet"))
         if p.relative_to(warehouse).as_posix() not in referenced
     ]
     found += sorted((warehouse / SNAPSHOTS).glob(".*.tmp"))
     found += sorted(warehouse.glob(f".{CURRENT}.tmp"))
+    found += sorted(warehouse.glob(".restore-*"))
     return found
 
 
@@ -311,6 +342,7 @@ class Recovery:
 
     published: tuple[int, int] | None = None  # loads (first id, last id) made visible
     removed: list[str] = field(default_factory=list)  # unfinished files deleted
+    loads: list[dict] = field(default_factory=list)  # the loads it made visible
 
     def __bool__(self) -> bool:
         return bool(self.published or self.removed)
@@ -321,7 +353,7 @@ class Recovery:
             first, last = self.published
             out.append(f"published loads {first}-{last}, committed before an interrupted run")
         if self.removed:
-            out.append(f"removed {len(self.removed)} unfinished file(s) of an interrupted load")
+            out.append(f"removed {len(self.removed)} unfinished file(s) of an interrupted run")
         return "; ".join(out)
 
 
@@ -329,29 +361,72 @@ def recover(warehouse: Path) -> Recovery:
     """Bring the warehouse to a clean state after a loader was killed; call under the lock.
 
     Opening the writer replays DuckDB's write-ahead log, so a committed file stays committed
-    and an uncommitted one is gone; parts nobody lists are removed; and a committed state
-    that never reached readers is published now.
+    and an uncommitted one is gone; parts nobody lists are removed, with snapshots that no
+    longer open; and a committed state that never reached readers is published now.
     """
     warehouse = Path(warehouse)
+    seen = published_mark(warehouse)
     con = connect_writer(warehouse)
     try:
         con.execute("CHECKPOINT")
         mark = committed_mark(con)
         referenced = {r[0] for r in con.execute("SELECT path FROM parts").fetchall()}
+        cols = ("load_id", "feed", "partner", "file_name", "status", "rows_read", "rows_loaded",
+                "rows_quarantined", "rows_out_of_area", "rows_excluded")
+        unpublished = [dict(zip(cols, r, strict=True)) for r in con.execute(
+            f"SELECT {', '.join(cols)} FROM loads WHERE load_id > $after ORDER BY load_id",
+            {"after": seen[0] if seen else 0}).fetchall()] if seen != mark else []
     finally:
         con.close()
     result = Recovery()
-    for p in unfinished_files(warehouse, referenced | snapshot_parts(warehouse)):
-        p.unlink(missing_ok=True)
-        result.removed.append(p.relative_to(warehouse).as_posix())
-    seen = published_mark(warehouse)
+    listed, unreadable = snapshot_parts(warehouse)
     if seen != mark:
         publish(warehouse)
         result.published = ((seen[0] if seen else 0) + 1, mark[0])
+        result.loads = unpublished
+    current = (warehouse / CURRENT).read_text(encoding="utf-8").strip()
+    for p in [*unfinished_files(warehouse, referenced | listed),
+              *(u for u in unreadable if u.name != current)]:
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        result.removed.append(p.relative_to(warehouse).as_posix())
     return result
+
+
+def recover_and_audit(warehouse: Path, user: str = "") -> Recovery:
+    """``recover``, then the audit trail: a ``repair`` record, and a ``load`` record for any
+    load it published that was never recorded (its loader died between commit and record)."""
+    from svcore import audit
+
+    done = recover(warehouse)
+    if not done:
+        return done
+    audit.record(warehouse, "repair", user=user, detail=done.describe())
+    if done.loads:
+        recorded = {
+            word.removeprefix("load_id=")
+            for e in audit.entries(warehouse) if e.get("action") == "load"
+            for word in e.get("detail", "").split() if word.startswith("load_id=")
+        }
+        for load in done.loads:
+            if str(load["load_id"]) in recorded:
+                continue
+            audit.record(
+                warehouse, "load", user=user,
+                detail=(f"feed={load['feed']} partner={load['partner']} "
+                        f"load_id={load['load_id']} read={load['rows_read']} "
+                        f"loaded={load['rows_loaded']} quarantined={load['rows_quarantined']} "
+                        f"out_of_area={load['rows_out_of_area']} "
+                        f"excluded={load['rows_excluded']} (recorded at recovery)"),
+                file=load["file_name"], outcome=load["status"],
+            )
+    return done
 
 
 def fsync_parts_dirs(warehouse: Path, tables: set[str]) -> None:
     """New part names must be durable too, not just their bytes."""
     for table in tables:
         _fsync_dir(warehouse / PARTS / table)
+    _fsync_dir(warehouse / PARTS)  # a table's folder may be new too

@@ -16,6 +16,8 @@ and reads every part's bytes. What it compares, and why:
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +26,14 @@ import duckdb
 
 from etl import catalog
 from svcore import audit
-from svcore.warehouse import CATALOG, CURRENT, SNAPSHOTS, WarehouseMissing, current_snapshot
+from svcore.warehouse import (
+    CATALOG,
+    CURRENT,
+    SNAPSHOTS,
+    WarehouseMissing,
+    current_snapshot,
+    search_path,
+)
 
 ERROR, WARNING = "error", "warning"
 
@@ -135,6 +144,38 @@ def check(warehouse: Path, checksums: bool = True,
         report.add(ERROR, CATALOG, "no catalog: this is not a warehouse, or it lost its catalog",
                    "restore a backup with `svdash restore`")
         return report
+    with tempfile.TemporaryDirectory(prefix="svdash-check-") as work:
+        # The catalog and the file listing are taken together under the write lock, for a
+        # moment: a running load is never blocked for the whole check, and never mistaken for
+        # damage (its new parts are not "unfinished" at the moment of the copy).
+        with catalog.write_lock(warehouse):
+            copy = Path(work) / CATALOG
+            shutil.copyfile(warehouse / CATALOG, copy)
+            if (warehouse / f"{CATALOG}.wal").exists():
+                shutil.copyfile(warehouse / f"{CATALOG}.wal", Path(work) / f"{CATALOG}.wal")
+            listed, unreadable = catalog.snapshot_parts(warehouse)
+            on_disk = [p.relative_to(warehouse).as_posix()
+                       for p in catalog.unfinished_files(warehouse, listed)]
+        return _check(report, warehouse, copy, listed, unreadable, on_disk, checksums, progress)
+
+
+def _readable(con: duckdb.DuckDBPyConnection, report: CheckReport, where: str) -> bool:
+    """Every catalog table read in full, every view bound: a catalog whose pages are damaged
+    fails here rather than on the quality page."""
+    try:
+        for table in ("meta", "loads", "parts"):
+            con.sql(f"SELECT * FROM {table}").to_arrow_table()
+        return True
+    except duckdb.Error as exc:
+        report.add(ERROR, where, f"damaged: {str(exc).splitlines()[0]}",
+                   "run `svdash check --repair`" if where != CATALOG else
+                   "restore a backup with `svdash restore`")
+        return False
+
+
+def _check(report: CheckReport, warehouse: Path, catalog_copy: Path, listed: set[str],
+           unreadable: list[Path], unlisted: list[str], checksums: bool,
+           progress: Callable[[int, int], None] | None) -> CheckReport:
     try:
         snap = current_snapshot(warehouse)
     except WarehouseMissing:
@@ -152,21 +193,28 @@ def check(warehouse: Path, checksums: bool = True,
             try:
                 scon = _open(snap)
                 try:
-                    snap_parts = {p: i for p, i in _parts(scon).items() if i[3]}
-                    snap_mark = catalog.committed_mark(scon)
+                    if _readable(scon, report, f"{SNAPSHOTS}/{snap.name}"):
+                        snap_parts = {p: i for p, i in _parts(scon).items() if i[3]}
+                        snap_mark = catalog.committed_mark(scon)
                 finally:
                     scon.close()
             except duckdb.Error as exc:
                 report.add(ERROR, f"{SNAPSHOTS}/{snap.name}",
                            f"the published snapshot does not open ({str(exc).splitlines()[0]})",
                            "run `svdash check --repair` to publish the catalog again")
+    for u in unreadable:
+        if snap is None or u.name != snap.name:
+            report.add(WARNING, f"{SNAPSHOTS}/{u.name}", "an older snapshot no longer opens; "
+                       "readers do not use it", "run `svdash check --repair` to remove it")
     try:
-        con = _open(warehouse / CATALOG)
+        con = _open(catalog_copy)
     except duckdb.Error as exc:
         report.add(ERROR, CATALOG, f"the catalog does not open ({str(exc).splitlines()[0]})",
                    "restore a backup with `svdash restore`")
         return report
     try:
+        if not _readable(con, report, CATALOG):
+            return report
         parts = _parts(con)
         mark = catalog.committed_mark(con)
         if snap_mark is not None and snap_mark != mark:
@@ -197,7 +245,7 @@ def check(warehouse: Path, checksums: bool = True,
             report.add(ERROR, f"loads/{load_id}",
                        f"{feed} file {name}: the load recorded {loaded:,} rows, its parts hold "
                        f"{in_parts:,}", "re-load the file")
-        con.execute("SET file_search_path = $p", {"p": str(warehouse)})
+        con.execute("SET file_search_path = $p", {"p": search_path(warehouse)})
         for table in catalog.TABLES:
             listed = sum(i[1] for p, i in parts.items() if i[0] == table and i[3])
             if not listed:
@@ -211,16 +259,16 @@ def check(warehouse: Path, checksums: bool = True,
             if n != listed:
                 report.add(ERROR, table, f"the {table} view counts {n:,} rows; its live parts "
                            f"list {listed:,}")
-        referenced = set(parts) | catalog.snapshot_parts(warehouse)
     finally:
         con.close()
     if report.unchecksummed:
         report.add(WARNING, "parts", f"{report.unchecksummed:,} parts were written before "
                    "checksums were recorded, so they were decoded in full instead",
                    "re-loading their files records checksums")
-    for p in catalog.unfinished_files(warehouse, referenced):
-        report.add(WARNING, p.relative_to(warehouse).as_posix(),
-                   "left by an interrupted load; nothing reads it",
+    for rel in unlisted:
+        if rel in parts:  # listed by the catalog, just not yet by a snapshot
+            continue
+        report.add(WARNING, rel, "left by an interrupted load or restore; nothing reads it",
                    "the next load removes it, or run `svdash check --repair`")
     verdict = audit.verify(warehouse)
     if not verdict.ok:
@@ -234,7 +282,4 @@ def repair(warehouse: Path, user: str = "") -> catalog.Recovery:
     parts cannot be: they need a backup or the partner's file again."""
     warehouse = Path(warehouse)
     with catalog.write_lock(warehouse):
-        done = catalog.recover(warehouse)
-        if done:
-            audit.record(warehouse, "repair", user=user, detail=done.describe())
-    return done
+        return catalog.recover_and_audit(warehouse, user)

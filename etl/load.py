@@ -55,13 +55,14 @@ class LoadStopped(Exception):
     """A batch stopped at a file by something outside the file (disk full, permissions). The
     files before it are loaded and published; running the same batch again finishes it."""
 
-    def __init__(self, path: Path, loaded: list[FileReport], cause: BaseException) -> None:
+    def __init__(self, path: Path, loaded: list[FileReport], cause: BaseException,
+                 message: str = "") -> None:
         self.path, self.loaded = str(path), loaded
-        super().__init__(
+        super().__init__(message and f"{path}: the load could not publish ({cause}); {message}" or (
             f"{path}: the load stopped at this file ({cause}). {len(loaded)} file(s) before it "
             "are loaded and published; nothing of this file was kept. Fix the cause and run the "
             "same command again: files already loaded report unchanged."
-        )
+        ))
 
 
 def init_warehouse(warehouse: Path, settings: Settings) -> Path:
@@ -84,6 +85,11 @@ def init_warehouse(warehouse: Path, settings: Settings) -> Path:
         con.close()
         catalog.publish(warehouse)
     return warehouse
+
+
+def _sql_text(path: Path) -> str:
+    """A path inside a SQL string literal (COPY TO takes no parameter for its target)."""
+    return str(path).replace("'", "''")
 
 
 def _sha256(path: Path) -> str:
@@ -224,7 +230,7 @@ def _load_one(
         for i, (period, rows) in enumerate(period_rows):
             rel = f"parts/{feed}/L{load_id:06d}-{token}-{i:04d}.parquet"
             con.execute(
-                f"COPY (SELECT * FROM good WHERE period_key = $pk) TO '{warehouse.resolve() / rel}' "
+                f"COPY (SELECT * FROM good WHERE period_key = $pk) TO '{_sql_text(warehouse.resolve() / rel)}' "
                 "(FORMAT parquet, COMPRESSION zstd)",
                 {"pk": period},
             )
@@ -244,7 +250,7 @@ def _load_one(
                 "reasons": [r[2] for r in qrows],
             },
         )
-        con.execute(f"COPY q TO '{warehouse.resolve() / rel}' (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY q TO '{_sql_text(warehouse.resolve() / rel)}' (FORMAT parquet, COMPRESSION zstd)")
         new_parts.append(
             ("quarantine", partner, str(load_id), rel, len(qrows), *catalog.part_digest(warehouse / rel))
         )
@@ -313,9 +319,7 @@ def load_files(
     key = load_key(key_path, warehouse)
     reports: list[FileReport] = []
     with catalog.write_lock(warehouse):
-        recovered = catalog.recover(warehouse)
-        if recovered:
-            audit.record(warehouse, "repair", user=user, detail=recovered.describe())
+        catalog.recover_and_audit(warehouse, user)
         con = catalog.connect_writer(warehouse)
         try:
             _check_key(con, key)
@@ -350,19 +354,28 @@ def load_files(
                     progress(path, report)
             con.execute("CHECKPOINT")
             mark = catalog.committed_mark(con)
-        except BaseException:
+        except BaseException as stopped:
             # Stopped part-way (an OS error, Ctrl+C): what was committed is whole, so publish
             # it now and clear the stopped file's parts, rather than wait for the next load.
             con.close()
-            recovered = catalog.recover(warehouse)
-            if recovered:
-                audit.record(warehouse, "repair", user=user, detail=recovered.describe())
+            try:
+                catalog.recover_and_audit(warehouse, user)
+            except Exception as also:  # the full disk that stopped the load may stop this too
+                stopped.add_note(f"not tidied up yet ({also}); `svdash check --repair` will")
             raise
         finally:
             con.close()
         crashpoint("before-publish")
         if catalog.published_mark(warehouse) != mark:
-            catalog.publish(warehouse)
+            try:
+                catalog.publish(warehouse)
+            except (OSError, duckdb.Error) as exc:
+                raise LoadStopped(
+                    Path(reports[-1].path) if reports else warehouse,
+                    [r for r in reports if r.status == "loaded"], exc,
+                    "every file is committed, but readers cannot see them until it is "
+                    "published: free the space and run `svdash check --repair`",
+                ) from exc
         crashpoint("after-publish")
     return reports
 

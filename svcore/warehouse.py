@@ -36,13 +36,22 @@ def current_snapshot(warehouse: Path) -> Path:
     return Path(warehouse) / SNAPSHOTS / name
 
 
+def search_path(warehouse: Path) -> str:
+    """The folder views resolve part paths against. DuckDB reads the setting as a
+    comma-separated list, so a comma in the folder's path would split it: refused plainly."""
+    text = str(Path(warehouse).resolve())
+    if "," in text:
+        raise ValueError(f"{text}: a warehouse folder's path cannot contain a comma; move it")
+    return text
+
+
 def connect_reader(warehouse: Path, snapshot: Path | None = None) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the current snapshot (or the one given); views resolve parts
     in the warehouse."""
     warehouse = Path(warehouse).resolve()
     snap = snapshot or current_snapshot(warehouse)
     con = duckdb.connect(str(snap), read_only=True)
-    con.execute("SET file_search_path = $p", {"p": str(warehouse)})
+    con.execute("SET file_search_path = $p", {"p": search_path(warehouse)})
     return con
 
 
@@ -82,14 +91,25 @@ def damaged_parts(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[tuple
     return problems
 
 
+MISSING = ("No files found", "No such file", "Cannot open file", "Could not open file")
+CORRUPT = ("No magic bytes", "Failed to read file", "Decompression", "Corrupt", "corrupt",
+           "Invalid Parquet", "out of bounds", "Unexpected end")
+
+
 def damage_from(exc: BaseException) -> WarehouseDamaged | None:
     """The damage behind a DuckDB error reading a part (a file gone or corrupt since the
-    snapshot was checked), or None when the error is something else."""
+    snapshot was checked), or None when the error is something else: only a missing file or
+    corrupt data in a named part counts, so a bug is never passed off as damage."""
     if isinstance(exc, WarehouseDamaged):
         return exc
-    if isinstance(exc, duckdb.Error):
-        found = DAMAGED_FILE.search(str(exc))
-        if found:
-            gone = "No files found" in str(exc)
-            return WarehouseDamaged([(found.group(1), "missing" if gone else "unreadable")])
+    if not isinstance(exc, duckdb.IOException | duckdb.InvalidInputException):
+        return None
+    text = str(exc)
+    found = DAMAGED_FILE.search(text)
+    if found is None:
+        return None
+    if any(m in text for m in MISSING):
+        return WarehouseDamaged([(found.group(1), "missing")])
+    if any(m in text for m in CORRUPT):
+        return WarehouseDamaged([(found.group(1), "unreadable")])
     return None

@@ -120,6 +120,8 @@ def load(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Validate and load partner files; bad rows are quarantined, bad files refused whole."""
+    import duckdb
+
     from etl.contracts import FEEDS
     from etl.load import FileReport, LoadStopped, load_files
     from etl.mapping import MappingError
@@ -143,6 +145,11 @@ def load(
             raise _fail(str(exc), 2) from None
         except LoadStopped as exc:
             raise _fail(str(exc), 1) from None
+        except (duckdb.Error, OSError) as exc:
+            raise _fail(
+                f"the load stopped: {exc}. Files committed before it are kept; once the cause "
+                "is fixed run `svdash check --repair`, then the same command again.", 1,
+            ) from None
     if as_json:
         keys = ("path", "feed", "status", "rows_read", "rows_loaded", "rows_quarantined",
                 "rows_out_of_area", "rows_excluded", "errors", "message", "periods")
@@ -410,7 +417,7 @@ def export_chart_cmd(
     wh = warehouse_path(warehouse)
     try:
         settings = read_settings(wh)
-        src = WarehouseSource(wh)
+        src = WarehouseSource(wh, pinned=True)
         src.connection()
     except (FileNotFoundError, WarehouseMissing) as exc:
         raise _fail(str(exc), 2) from None

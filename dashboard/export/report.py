@@ -99,7 +99,7 @@ def build_report(
     from docx.shared import Cm
 
     say = progress or (lambda _m: None)
-    source = WarehouseSource(Path(warehouse))
+    source = WarehouseSource(Path(warehouse), pinned=True)  # one state for the whole pack
     settings = source.settings()
     viewer = viewer or Viewer(getpass.getuser(), "admin")  # the command line runs as admin
     req = make_request(source, _year_filters(year, definition, districts, settings.definition), viewer)

@@ -27,6 +27,12 @@ def test_cache_settings_come_from_one_variable(tmp_path: Path) -> None:
         assert stat.S_IMODE(d.stat().st_mode) == 0o700  # counts before suppression: private
     redis = cache_config({"SVDASH_CACHE": "redis://localhost:6379/3"}, "signins")
     assert redis["CACHE_KEY_PREFIX"] == "svdash-signins:"
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # a folder like /tmp: refused, and left as it was
+    with pytest.raises(CacheConfigError, match="open to other users"):
+        cache_config({"SVDASH_CACHE": f"filesystem:{shared}"})
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
     for bad in ("memcached://x", "filesystem:relative/dir"):
         with pytest.raises(CacheConfigError, match="SVDASH_CACHE"):
             cache_config({"SVDASH_CACHE": bad})

@@ -174,6 +174,18 @@ def verify_after_kill(setup: Setup, wh: Path, label: str) -> str:
     assert months == setup.new and dupes == 0 and quarantined == setup.quarantined, label
     assert check(wh).problems == [], label  # nothing left over, nothing unpublished
     assert audit.verify(wh).ok, label
+    # Every load readers can see is in the audit log, even one whose loader died between
+    # its commit and its record (the recovery records it).
+    con = connect_reader(wh)
+    try:
+        load_ids = {r[0] for r in con.execute("SELECT load_id FROM loads").fetchall()}
+    finally:
+        con.close()
+    audited = {int(w.removeprefix("load_id=")) for e in audit.entries(wh)
+               if e["action"] == "load" for w in e["detail"].split()
+               if w.startswith("load_id=") and w[8:].isdigit()}
+    base_ids = set(range(1, 4))  # geography and the two old months, loaded before the audit ids
+    assert load_ids - base_ids <= audited, (label, sorted(load_ids - base_ids - audited))
     return state
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import tarfile
@@ -201,4 +202,154 @@ def test_a_backup_refuses_to_carry_damage(make_warehouse, tmp_path) -> None:
     assert not (tmp_path / "b.tar").exists() and not list(tmp_path.glob(".b.tar.*"))
     result = svdash("backup", "--warehouse", str(wh), "--out", str(tmp_path / "c.tar"))
     assert result.returncode == 1 and part.name in result.stderr.replace("\n", "")
-    assert catalog.unfinished_files(wh, catalog.snapshot_parts(wh)) == []
+    assert catalog.unfinished_files(wh, catalog.snapshot_parts(wh)[0]) == []
+
+
+def test_check_and_loads_run_side_by_side(make_warehouse, tmp_path) -> None:
+    """check copies the catalog under the lock for a moment: a load running meanwhile is
+    neither blocked for the whole check nor mistaken for damage, and vice versa."""
+    import threading
+
+    wh = loaded(make_warehouse, tmp_path)
+    files = [write_feed(tmp_path / f"m{i}.csv", "police",
+                        feed_rows("police", 400, start=1000 * (i + 1),
+                                  offence_date=f"2024-{i + 4:02d}-05",
+                                  recorded_date=f"2024-{i + 4:02d}-06"))
+             for i in range(6)]
+    failures: list[BaseException] = []
+    reports = []
+
+    def loads() -> None:
+        try:
+            for f in files:
+                load_files(wh, "police", [f])
+        except BaseException as exc:  # noqa: BLE001 - surfaced below
+            failures.append(exc)
+
+    t = threading.Thread(target=loads)
+    t.start()
+    while t.is_alive():
+        reports.append(check(wh, checksums=False))
+    t.join()
+    assert not failures, failures
+    assert reports and all(r.ok for r in reports), [r.problems for r in reports if not r.ok]
+    assert check(wh).problems == []
+
+
+def test_unreadable_snapshots_do_not_block_the_warehouse(make_warehouse, tmp_path) -> None:
+    wh = loaded(make_warehouse, tmp_path)
+    snaps = catalog.snapshots(wh)
+    assert len(snaps) == 3
+    snaps[0].write_bytes(os.urandom(8192))  # an old snapshot nobody reads any more
+    report = check(wh)
+    assert report.ok and any(p.where == f"snapshots/{snaps[0].name}" for p in report.problems)
+    apr = write_feed(tmp_path / "apr.csv", "police",
+                     feed_rows("police", 12, start=300, offence_date="2024-04-04",
+                               recorded_date="2024-04-05"))
+    assert load_files(wh, "police", [apr])[0].status == "loaded"  # and the load tidied it
+    assert not snaps[0].exists() and check(wh).problems == []
+
+    current = catalog.snapshots(wh)[-1]
+    with open(current, "r+b") as fh:  # the snapshot readers use: its pages damaged
+        fh.seek(4096)
+        fh.write(os.urandom(8192))
+    assert not check(wh).ok
+    repair(wh)  # publishes the catalog afresh
+    assert check(wh).problems == [] and count(wh, "police") == 109 + 12  # 40 + 30 + 39 + 12
+
+
+def test_restore_mends_a_warehouse_whose_catalog_is_damaged(make_warehouse, tmp_path) -> None:
+    wh = loaded(make_warehouse, tmp_path)
+    police = reader_rows(wh, "SELECT crime_key FROM police ORDER BY 1")
+    path = Path(backup(wh, tmp_path / "b.tar").path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # password hashes inside
+    (wh / CATALOG).write_bytes(os.urandom(1 << 16))
+    assert not check(wh).ok
+    result = svdash("restore", str(path), "--yes", "--warehouse", str(wh))
+    assert result.returncode == 0, result.stderr
+    assert reader_rows(wh, "SELECT crime_key FROM police ORDER BY 1") == police
+    assert check(wh).problems == [] and list(wh.glob("catalog.duckdb.damaged-*"))
+
+
+def test_a_backup_taken_while_the_app_writes_its_log_restores(make_warehouse, tmp_path) -> None:
+    import threading
+
+    wh = loaded(make_warehouse, tmp_path)
+    add_user(wh, "ada", "admin", "a long test password")
+    stop = threading.Event()
+
+    def sign_ins() -> None:
+        while not stop.is_set():
+            audit.record(wh, "login", user="ada")
+
+    t = threading.Thread(target=sign_ins)
+    t.start()
+    try:
+        paths = [Path(backup(wh, tmp_path / f"b{i}.tar").path) for i in range(3)]
+    finally:
+        stop.set()
+        t.join()
+    for i, path in enumerate(paths):
+        fresh = tmp_path / f"fresh{i}"
+        restore(path, fresh)
+        assert check(fresh).problems == [] and audit.verify(fresh).ok
+        assert stat.S_IMODE((fresh / "users.json").stat().st_mode) == 0o600
+
+
+def crafted(tmp_path: Path, wh: Path, name: str, mutate) -> Path:
+    """A backup altered on purpose and re-manifested, as an attacker with the file would."""
+    src = Path(backup(wh, tmp_path / f"{name}-src.tar").path)
+    work = tmp_path / f"{name}-work"
+    with tarfile.open(src) as tar:
+        tar.extractall(work, filter="data")
+    mutate(work)
+    manifest = json.loads((work / "manifest.json").read_text())
+    files = {}
+    for p in sorted(work.rglob("*")):
+        rel = p.relative_to(work).as_posix()
+        if p.is_file() and rel != "manifest.json":
+            import hashlib
+            files[rel] = {"bytes": p.stat().st_size,
+                          "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+    manifest["files"] = files
+    (work / "manifest.json").write_text(json.dumps(manifest))
+    out = tmp_path / f"{name}.tar"
+    with tarfile.open(out, "w") as tar:
+        tar.add(work / "manifest.json", arcname="manifest.json")
+        for rel in files:
+            tar.add(work / rel, arcname=rel)
+    return out
+
+
+def test_restore_refuses_part_paths_that_leave_the_warehouse(make_warehouse, tmp_path) -> None:
+    wh = loaded(make_warehouse, tmp_path)
+    planted = tmp_path / "deep" / "a" / "b" / "planted.txt"
+    planted.parent.mkdir(parents=True)
+    planted.write_text("not yours")
+
+    def traverse(work: Path) -> None:
+        con = duckdb.connect(str(work / CATALOG))
+        con.execute("UPDATE parts SET path = 'parts/police/../../../deep/a/b/planted.txt' "
+                    "WHERE path = (SELECT min(path) FROM parts WHERE table_name = 'police')")
+        con.close()
+
+    bad = crafted(tmp_path, wh, "traverse", traverse)
+    target = tmp_path / "target"
+    with pytest.raises(BackupError, match="planted.txt"):
+        restore(bad, target)
+    assert planted.read_text() == "not yours" and not list(target.glob("*.duckdb"))
+
+    truncated = tmp_path / "truncated.tar"
+    truncated.write_bytes(Path(backup(wh, tmp_path / "t.tar").path).read_bytes()[:200_000])
+    with pytest.raises(BackupError, match="cannot read|not the size|manifest"):
+        restore(truncated, tmp_path / "target2")
+
+
+def test_an_interrupted_restore_leaves_nothing_behind(make_warehouse, tmp_path) -> None:
+    wh = loaded(make_warehouse, tmp_path)
+    (wh / ".restore-0badc0de" / "parts" / "police").mkdir(parents=True)
+    (wh / ".restore-0badc0de" / "users.json").write_text("{}")
+    report = check(wh)
+    assert report.ok and [p.where for p in report.problems] == [".restore-0badc0de"]
+    repair(wh)
+    assert not (wh / ".restore-0badc0de").exists() and check(wh).problems == []
