@@ -43,21 +43,44 @@ class RawFile:
     encoding: str
 
 
+# UTF-32's marks first: the little-endian one begins with UTF-16's.
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# The converted copy's name in its own temp folder: not the partner's file name, which may
+# already be as long as a file name can be (adding ".utf8.csv" would make it an OS error).
+CONVERTED = "converted.utf8.csv"
 MOJIBAKE = re.compile("Ã[\u0080-\u00bf]|â€|Â[\u00a0-\u00bf]")
 
 
 def utf8_copy(path: Path, workdir: Path) -> tuple[Path, str]:
     """A UTF-8 path with the file's text: the file itself, or a converted copy.
 
-    Excel on Windows saves CSV as Windows-1252; that is converted. Text that is valid UTF-8
-    but shows the marks of a double conversion ("Ã©" for "é") is refused rather than loaded.
+    Excel on Windows saves CSV as Windows-1252, or as UTF-16 ("Unicode text"); those are
+    converted, and a UTF-16 or UTF-32 file cut short or damaged is refused with the line it
+    breaks on. Text that is valid UTF-8 but shows the marks of a double conversion ("Ã©" for
+    "é") is refused rather than loaded.
     """
     data = path.read_bytes()
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text = data.decode("utf-16")
-        out = workdir / (path.name + ".utf8.csv")
-        out.write_text(text, encoding="utf-8")
-        return out, "utf-16"
+    for bom, codec in BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError as exc:
+                line = data[: exc.start].decode(codec, errors="replace").count("\n") + 1
+                raise FileRefused(
+                    path,
+                    f"starts with a {codec.upper()} byte-order mark but is not valid "
+                    f"{codec.upper()} text from line {line} ({exc.reason}: the file may be "
+                    "cut short or damaged); save it again as 'CSV UTF-8' and send again",
+                    line=line,
+                ) from None
+            out = workdir / CONVERTED
+            out.write_text(text, encoding="utf-8")
+            return out, codec
     if data.isascii():
         return path, "ascii"
     try:
@@ -72,7 +95,7 @@ def utf8_copy(path: Path, workdir: Path) -> tuple[Path, str]:
                 "is neither UTF-8 nor Windows-1252 text; save it as 'CSV UTF-8' and send again",
                 line=line,
             ) from None
-        out = workdir / (path.name + ".utf8.csv")
+        out = workdir / CONVERTED
         out.write_text(text, encoding="utf-8")
         return out, "cp1252"
     m = MOJIBAKE.search(text)
@@ -88,14 +111,27 @@ def utf8_copy(path: Path, workdir: Path) -> tuple[Path, str]:
 
 
 def _xlsx_to_arrow(path: Path) -> pa.Table:
-    import datetime as dt
-
     from openpyxl import load_workbook
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
         raise FileRefused(path, f"is not a readable .xlsx workbook ({exc})") from None
+    try:
+        return _sheet_to_arrow(path, wb)
+    except FileRefused:
+        raise
+    except Exception as exc:  # the sheet's XML is read lazily: damage shows up here
+        raise FileRefused(path, f"the first sheet of the workbook cannot be read ({exc})") from None
+    finally:
+        wb.close()
+
+
+def _sheet_to_arrow(path: Path, wb) -> pa.Table:
+    import datetime as dt
+
+    if not wb.worksheets:
+        raise FileRefused(path, "the workbook has no worksheet")
     ws = wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
     try:
@@ -116,7 +152,15 @@ def _xlsx_to_arrow(path: Path) -> pa.Table:
             return str(int(v))
         return str(v)
 
-    names = [str(h) if h is not None else f"column{i + 1}" for i, h in enumerate(header)]
+    # Header cells named alike (or "_line") get a suffix, as DuckDB does for a CSV file.
+    names: list[str] = []
+    for i, h in enumerate(header):
+        name = base = str(h) if h is not None else f"column{i + 1}"
+        n = 0
+        while name in names or name == "_line":
+            n += 1
+            name = f"{base}_{n}"
+        names.append(name)
     cols: list[list[str | None]] = [[] for _ in names]
     lines: list[int] = []
     for i, row in enumerate(rows, start=2):
@@ -125,7 +169,6 @@ def _xlsx_to_arrow(path: Path) -> pa.Table:
         lines.append(i)
         for j in range(len(names)):
             cols[j].append(text(row[j]) if j < len(row) else None)
-    wb.close()
     arrays = {"_line": pa.array(lines, pa.int64())}
     arrays.update({n: pa.array(c, pa.string()) for n, c in zip(names, cols, strict=True)})
     return pa.table(arrays)
