@@ -201,17 +201,42 @@ def _reproject(geom, transformer):
     )
 
 
+def _geojson_document(path: Path) -> object:
+    """The parsed JSON of a boundaries file, or FileRefused saying where it breaks."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileRefused(
+            path, f"is not UTF-8 text (byte {exc.start + 1}); GeoJSON must be saved as UTF-8"
+        ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FileRefused(
+            path,
+            f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} "
+            "(is the file complete?)",
+            line=exc.lineno,
+        ) from None
+    except RecursionError:
+        raise FileRefused(path, "is not GeoJSON: its JSON is nested too deeply to read") from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise FileRefused(path, f"is not GeoJSON: {exc}") from None
+
+
 def _geojson_rows(path: Path) -> pa.Table:
     import shapely
     from pyproj import Transformer
     from shapely.geometry import mapping as geo_mapping
     from shapely.geometry import shape
 
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8-sig"))
-        features = doc["features"]
-    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise FileRefused(path, f"is not a GeoJSON FeatureCollection ({exc})") from None
+    doc = _geojson_document(path)
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(features, list):
+        raise FileRefused(
+            path,
+            "is not a GeoJSON FeatureCollection: expected a JSON object with a 'features' list",
+        )
     crs = json.dumps(doc.get("crs", {}))
     bng = "27700" in crs
     to_wgs = Transformer.from_crs(27700, 4326, always_xy=True) if bng else None
@@ -220,7 +245,13 @@ def _geojson_rows(path: Path) -> pa.Table:
         "_line", "level", "area_code", "area_name", "vintage", "geometry",
         "centroid_lon", "centroid_lat", "area_km2")}
     for i, feat in enumerate(features, start=1):
-        props = {normalise_name(k): v for k, v in (feat.get("properties") or {}).items()}
+        # A feature that is not an object, or has no properties object, has no code, level
+        # or geometry: validation quarantines it at its number like any incomplete feature.
+        if not isinstance(feat, dict):
+            feat = {}
+        raw_props = feat.get("properties")
+        props = {normalise_name(k): v for k, v in raw_props.items()} if isinstance(
+            raw_props, dict) else {}
         code_key = next(
             (k for k in props if re.fullmatch(r"(lsoa|wd|lad)\d\dcd", k)), None
         ) or next((k for k in ("lsoa_code", "ward_code", "district_code", "area_code") if k in props), None)
@@ -272,23 +303,42 @@ ADAPTERS = {"geography": _geography, "imd": _imd, "population": _population}
 def to_canonical(con, path: Path, contract: Contract, mapping: Mapping) -> None:
     """Make temp table ``canon`` (contract columns as text, plus ``_line``) from ``raw``."""
     if mapping.wide and contract.feed == "indicators":
-        _melt_indicators(con, mapping)
+        _melt_indicators(con, path, mapping)
     ADAPTERS.get(contract.feed, _standard)(con, path, contract, mapping)
 
 
-def _melt_indicators(con, mapping: Mapping) -> None:
+MELTED = ("indicator_code", "indicator_source_column", "value")
+
+
+def _melt_indicators(con, path: Path, mapping: Mapping) -> None:
     """Wide indicator sheets (one column per measure) become long indicator rows."""
-    cols = set(_columns(con))
-    value_cols = [c for c in mapping.wide if c in cols]
-    keep = [c for c in cols if c not in mapping.wide]
+    cols = [c for c in _columns(con) if c != "_line"]
+    value_cols = [c for c in cols if c in mapping.wide]
+    if not value_cols:
+        raise FileRefused(
+            path,
+            f"none of the mapping's [wide.columns] ({', '.join(mapping.wide)}) is a column of "
+            f"this file (found: {', '.join(cols) or 'none'})",
+            line=1,
+        )
+    keep = ["_line", *(c for c in cols if c not in mapping.wide)]
+    clash = next((c for c in keep if c in MELTED), None)
+    if clash:
+        raise FileRefused(
+            path,
+            f"column {clash!r} would be mixed up with the values melted from the wide columns; "
+            "list it under [wide.columns] or rename it under [columns] in the mapping file",
+            line=1,
+            column=clash,
+        )
     names = ", ".join(_q(c) for c in value_cols)
     codes = list(mapping.wide)
     labels = [mapping.wide[c] for c in codes]
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE raw AS SELECT * EXCLUDE (col), "
-        "list_extract($labels, list_position($codes, col)) AS indicator_code, "
-        "col AS indicator_source_column "
+        "CREATE OR REPLACE TEMP TABLE raw AS SELECT * EXCLUDE (_wide_col), "
+        "list_extract($labels, list_position($codes, _wide_col)) AS indicator_code, "
+        "_wide_col AS indicator_source_column "
         f"FROM (UNPIVOT (SELECT {', '.join(_q(c) for c in keep + value_cols)} FROM raw) "
-        f"ON {names} INTO NAME col VALUE value)",
+        f"ON {names} INTO NAME _wide_col VALUE value)",
         {"labels": labels, "codes": codes},
     )
