@@ -40,6 +40,8 @@ class Mapping:
 
 
 def read_mapping(path: Path | None) -> Mapping:
+    """The mapping file at ``path`` (no mapping when None); MappingError names the file and the
+    key for anything that cannot be used, so a typo never surfaces as a crash mid-load."""
     if path is None:
         return Mapping()
     try:
@@ -58,34 +60,77 @@ def read_mapping(path: Path | None) -> Mapping:
             f"(allowed: {', '.join(sorted(known))})"
         )
 
-    def table(key: str) -> dict:
-        value = data.get(key, {})
+    def fail(where: str, what: str) -> MappingError:
+        return MappingError(f"{path}: {where} must be {what}")
+
+    def table(key: str, parent: dict = data, where: str | None = None) -> dict:
+        value = parent.get(key, {})
         if not isinstance(value, dict):
-            raise MappingError(f"{path}: [{key}] must be a table")
+            raise fail(where or f"[{key}]", "a table")
         return value
 
-    renames = {normalise_name(k): normalise_name(str(v)) for k, v in table("columns").items()}
+    def text(value: object, where: str) -> str:
+        """A TOML string, number, boolean or date, as text; not a table or a list."""
+        if isinstance(value, (dict, list)):
+            raise fail(where, "a single value (text or a number), not a table or a list")
+        return str(value)
+
+    def texts(value: object, where: str) -> tuple[str, ...]:
+        """A list of single values; one value alone is a list of one."""
+        items = value if isinstance(value, list) else [value]
+        return tuple(text(v, where) for v in items)
+
+    def optional_text(key: str) -> str | None:
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            raise fail(key, f'text in quotes (e.g. {key} = "police")')
+        return value
+
+    renames = {
+        normalise_name(k): normalise_name(text(v, f"[columns] {k!r}"))
+        for k, v in table("columns").items()
+    }
     recodes: dict[str, dict[str, str]] = {}
     for col, codes in table("values").items():
         if not isinstance(codes, dict):
             raise MappingError(f"{path}: [values.{col}] must map source codes to contract codes")
         recodes[normalise_name(col)] = {
-            str(k).strip().lower(): str(v) for k, v in codes.items()
+            str(k).strip().lower(): text(v, f"[values.{col}] {k!r}") for k, v in codes.items()
         }
     dates = table("dates")
+    date_formats = texts(dates.get("formats", []), "[dates] formats")
+    datetime_formats = texts(dates.get("datetime_formats", []), "[dates] datetime_formats")
+    for key, fmts in (("formats", date_formats), ("datetime_formats", datetime_formats)):
+        for fmt in fmts:
+            _check_format(path, key, fmt)
     wide = table("wide")
-    wide_columns = wide.get("columns", {}) if isinstance(wide.get("columns", {}), dict) else {}
+    wide_columns = table("columns", wide, "[wide.columns]")
     return Mapping(
-        partner=data.get("partner"),
-        feed=data.get("feed"),
+        partner=optional_text("partner"),
+        feed=optional_text("feed"),
         renames=renames,
         recodes=recodes,
-        date_formats=tuple(dates.get("formats", ())),
-        datetime_formats=tuple(dates.get("datetime_formats", ())),
-        defaults={normalise_name(k): str(v) for k, v in table("defaults").items()},
-        wide={normalise_name(k): str(v) for k, v in wide_columns.items()},
-        wide_keys={k: str(v) for k, v in wide.items() if k != "columns"},
-        missing_markers=tuple(str(m) for m in table("missing").get("markers", ())),
+        date_formats=date_formats,
+        datetime_formats=datetime_formats,
+        defaults={
+            normalise_name(k): text(v, f"[defaults] {k!r}") for k, v in table("defaults").items()
+        },
+        wide={
+            normalise_name(k): text(v, f"[wide.columns] {k!r}") for k, v in wide_columns.items()
+        },
+        wide_keys={k: text(v, f"[wide] {k!r}") for k, v in wide.items() if k != "columns"},
+        missing_markers=texts(table("missing").get("markers", []), "[missing] markers"),
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         origin=str(path),
     )
+
+
+def _check_format(path: Path, key: str, fmt: str) -> None:
+    """A date format DuckDB's strptime accepts (it rejects a bad one only when it runs)."""
+    import duckdb
+
+    try:
+        duckdb.execute("SELECT try_strptime('', $f)", {"f": fmt})
+    except duckdb.Error as exc:
+        msg = str(exc).splitlines()[0]
+        raise MappingError(f"{path}: [dates] {key}: {fmt!r} is not a date format ({msg})") from None
