@@ -131,7 +131,7 @@ POLICEUK = Contract(
     kind="event",
     columns=(
         Column("crime_id", "text", pseudonymise=True),  # police.uk repeats an ID per outcome row
-        Column("month", "period", required=True, pattern=r"\d{4}-(0[1-9]|1[0-2])"),
+        Column("month", "period", required=True, pattern=r"(19|20)\d{2}-(0[1-9]|1[0-2])"),
         Column("reported_by", "text", required=True),
         Column("falls_within", "text"),
         Column("longitude", "decimal", min=-180, max=180, store=False),
@@ -232,7 +232,7 @@ INDICATORS = Contract(
             "period",
             "period",
             required=True,
-            pattern=r"\d{4}|\d{4}-(0[1-9]|1[0-2])|\d{4}/\d{2}",
+            pattern=r"(19|20)\d{2}(-(0[1-9]|1[0-2])|/\d{2})?",
         ),
         Column("value", "decimal"),
         Column("numerator", "decimal"),

@@ -19,6 +19,9 @@ from etl.pseudonymise import PseudonymKey
 
 DATE_FORMATS = ["%Y-%m-%d"]
 DATETIME_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
+# The earliest date any feed can mean: "0000-01-01" parses (as 1 BC), loads, and then breaks
+# every reader that turns it into a Python date; 1900 is before any record a partner holds.
+EARLIEST = "1900-01-01"
 LSOA_RE = r"[EW]01\d{6}"
 AREA_RE = r"[EWSNK]\d{8}"
 
@@ -73,6 +76,14 @@ def _shown(col: Column, v: str) -> str:
     return f"': ' || left({v}, 40)"
 
 
+def _too_early(col: Column, v: str, typed: str, sql: _Sql) -> str:
+    return (
+        f"CASE WHEN {typed} < {sql.p(EARLIEST)}::DATE THEN "
+        + _err(sql, col.name, f"'before ' || {sql.p(EARLIEST)} || ': not a plausible date' || {_shown(col, v)}")
+        + " END"
+    )
+
+
 def _column_sql(col: Column, mapping: Mapping, sql: _Sql) -> tuple[str, list[str]]:
     """The typed expression of one column and its list of error expressions."""
     v = f"v_{col.name}"
@@ -103,6 +114,7 @@ def _column_sql(col: Column, mapping: Mapping, sql: _Sql) -> tuple[str, list[str
             + _err(sql, col.name, f"'not a date (expected ' || {sql.p(' or '.join(fmts))} || ')' || {_shown(col, v)}")
             + " END"
         )
+        errors.append(_too_early(col, v, typed, sql))
     elif t == "datetime":
         fmts = DATETIME_FORMATS + list(mapping.datetime_formats)
         typed = f"try_strptime({v}, {sql.p(fmts)})"
@@ -111,6 +123,7 @@ def _column_sql(col: Column, mapping: Mapping, sql: _Sql) -> tuple[str, list[str
             + _err(sql, col.name, f"'not a date and time (expected YYYY-MM-DD HH:MM)' || {_shown(col, v)}")
             + " END"
         )
+        errors.append(_too_early(col, v, typed, sql))
     elif t == "time":
         ok = f"regexp_full_match({v}, '([01]?\\d|2[0-3]):[0-5]\\d(:[0-5]\\d)?')"
         typed = f"CASE WHEN {ok} THEN try_cast({v} AS TIME) END"
@@ -131,12 +144,20 @@ def _column_sql(col: Column, mapping: Mapping, sql: _Sql) -> tuple[str, list[str
             + _err(sql, col.name, f"'not ' || {sql.p(what)} || {_shown(col, v)}")
             + " END"
         )
+        finite = "TRUE"
+        if t == "decimal":  # 'inf', 'NaN' and '1e999' cast to DOUBLE, and no measure is one
+            finite = f"isfinite({typed})"
+            errors.append(
+                f"CASE WHEN {typed} IS NOT NULL AND NOT {finite} THEN "
+                + _err(sql, col.name, f"'not a finite number' || {_shown(col, v)}")
+                + " END"
+            )
         if col.min is not None or col.max is not None:
             lo = col.min if col.min is not None else float("-inf")
             hi = col.max if col.max is not None else float("inf")
             rng = f"{col.min if col.min is not None else ''}–{col.max if col.max is not None else ''}"
             errors.append(
-                f"CASE WHEN {typed} IS NOT NULL AND ({typed} < {sql.p(lo)} OR {typed} > {sql.p(hi)}) THEN "
+                f"CASE WHEN {typed} IS NOT NULL AND {finite} AND ({typed} < {sql.p(lo)} OR {typed} > {sql.p(hi)}) THEN "
                 + _err(sql, col.name, f"'out of range ' || {sql.p(rng.strip('–'))} || {_shown(col, v)}")
                 + " END"
             )
