@@ -14,8 +14,11 @@ from urllib.parse import parse_qs, urlencode
 from svcore.definitions import DefinitionError, builtin_names, load_definition
 from svcore.vocab import SOURCES
 
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-GSS = re.compile(r"^[EWSN]\d{8}$")
+# ASCII digits only (``\d`` would take "٢٠٢٣-01"), whole value, and months a query can use:
+# year 0 or 1 would reach the SQL and the report pack as a date it cannot make.
+MONTH = re.compile(r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])")
+GSS = re.compile(r"[EWSN][0-9]{8}")
+MAX_MESSAGES = 10
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,9 @@ class Filters:
     source: str | None = "police"  # None = every source (counts are not additive across them)
     definition: str = "home_office"
     messages: tuple[str, ...] = field(default=(), compare=False)
+    # The definition a URL without ``definition=`` means (the partnership's, from settings):
+    # ``to_query`` leaves out only that one, so the query parses back to the same filters.
+    default_definition: str = field(default="home_office", compare=False, repr=False)
     # Districts the signed-in user may see in detail (None: all). Set by the server from the
     # user's role, never parsed from a URL, never written back to one.
     scope: tuple[str, ...] | None = None
@@ -46,7 +52,7 @@ class Filters:
             pairs.append(("group", self.group))
         if self.source != "police":
             pairs.append(("source", self.source or "all"))
-        if self.definition != "home_office":
+        if self.definition != self.default_definition:
             pairs.append(("definition", self.definition))
         return urlencode(pairs)
 
@@ -66,13 +72,25 @@ class Filters:
         return "; ".join(parts)
 
 
-def parse_filters(query: str | dict[str, list[str]] | None, default_definition: str = "home_office") -> Filters:
+def _texts(value: object) -> list[str]:
+    """A parsed-pairs value as strings: a list's items or the one value (JSON from a client
+    may hold numbers, nulls or lists where text belongs; None means no value)."""
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return [v if isinstance(v, str) else str(v) for v in items if v is not None]
+
+
+def parse_filters(
+    query: str | Mapping[str, list[str]] | None, default_definition: str = "home_office"
+) -> Filters:
     """Filters from a URL query string (``a=1&b=2`` or parsed pairs); bad values are dropped."""
+    msgs: list[str] = []
     if isinstance(query, str) or query is None:
         q = parse_qs((query or "").lstrip("?"), keep_blank_values=False)
+    elif isinstance(query, Mapping):
+        q = {k: _texts(v) for k, v in query.items() if isinstance(k, str)}
     else:
-        q = {k: list(v) if isinstance(v, (list, tuple)) else [str(v)] for k, v in query.items()}
-    msgs: list[str] = []
+        q = {}
+        msgs.append("Ignored the filters: they are not a query string.")
 
     def codes(key: str) -> tuple[str, ...]:
         out = []
@@ -81,7 +99,7 @@ def parse_filters(query: str | dict[str, list[str]] | None, default_definition: 
                 v = v.strip().upper()
                 if not v:
                     continue
-                if GSS.match(v):
+                if GSS.fullmatch(v):
                     out.append(v)
                 else:
                     msgs.append(f"Ignored {key} {v[:20]!r}: not a GSS code.")
@@ -92,9 +110,9 @@ def parse_filters(query: str | dict[str, list[str]] | None, default_definition: 
         if not vals:
             return None
         v = vals[-1].strip()
-        if MONTH.match(v):
+        if MONTH.fullmatch(v):
             return v
-        msgs.append(f"Ignored {key} {v[:20]!r}: expected YYYY-MM.")
+        msgs.append(f"Ignored {key} {v[:20]!r}: expected a month YYYY-MM (1900-01 to 2099-12).")
         return None
 
     definition_name = (q.get("definition") or [default_definition])[-1]
@@ -137,5 +155,16 @@ def parse_filters(query: str | dict[str, list[str]] | None, default_definition: 
         group=group,
         source=source,
         definition=definition_name,
-        messages=tuple(msgs),
+        messages=_summarised(msgs),
+        default_definition=default_definition,
     )
+
+
+def _summarised(msgs: list[str]) -> tuple[str, ...]:
+    """Each message once, and no more than a page can show: a URL of a thousand bad codes
+    gets ten lines and a count, not a thousand lines."""
+    unique = list(dict.fromkeys(msgs))
+    if len(unique) <= MAX_MESSAGES:
+        return tuple(unique)
+    rest = len(unique) - (MAX_MESSAGES - 1)
+    return (*unique[: MAX_MESSAGES - 1], f"... and {rest} more values ignored.")
