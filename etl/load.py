@@ -114,13 +114,16 @@ def _area_places(con: duckdb.DuckDBPyConnection, districts: tuple[str, ...]) -> 
     return con.execute("SELECT count(*) FROM area_places WHERE level = 'lsoa'").fetchone()[0] > 0
 
 
-def _already_loaded(con, feed: str, partner: str, sha: str) -> int | None:
+def _already_loaded(con, feed: str, partner: str, sha: str, mapping_sha: str | None) -> int | None:
+    """The same bytes through the same mapping: nothing to do. (The same file re-sent with a
+    corrected mapping is new work: its rows come out differently.)"""
     row = con.execute(
         "SELECT l.load_id FROM loads l WHERE l.feed = $f AND l.partner = $p AND "
-        "l.file_sha256 = $s AND l.status = 'loaded' AND NOT EXISTS (SELECT 1 FROM parts "
+        "l.file_sha256 = $s AND l.mapping_sha256 IS NOT DISTINCT FROM $m AND "
+        "l.status = 'loaded' AND NOT EXISTS (SELECT 1 FROM parts "
         "WHERE parts.load_id = l.load_id AND parts.superseded_by IS NOT NULL) "
         "ORDER BY l.load_id DESC LIMIT 1",
-        {"f": feed, "p": partner, "s": sha},
+        {"f": feed, "p": partner, "s": sha, "m": mapping_sha},
     ).fetchone()
     return row[0] if row else None
 
@@ -153,7 +156,7 @@ def _load_one(
     if not path.is_file():
         raise FileRefused(path, "is a folder, not a file" if path.is_dir() else "no such file")
     sha = _sha256(path)
-    if _already_loaded(con, feed, partner, sha) is not None:
+    if _already_loaded(con, feed, partner, sha, mapping.sha256) is not None:
         report.status = "unchanged"
         report.message = "this file was loaded before; nothing changed"
         return report

@@ -9,6 +9,7 @@ line 1 (a quoted value with an embedded newline is one record).
 from __future__ import annotations
 
 import codecs
+import csv
 import re
 import tempfile
 from dataclasses import dataclass
@@ -174,6 +175,21 @@ def _sheet_to_arrow(path: Path, wb) -> pa.Table:
     return pa.table(arrays)
 
 
+def _repeated_header(src: Path) -> str | None:
+    """The first column name that appears twice in a CSV header, if any."""
+    try:
+        with open(src, encoding="utf-8", errors="replace", newline="") as fh:
+            header = [h.strip().lstrip("\ufeff") for h in next(csv.reader(fh), [])]
+    except csv.Error:  # an unreadable header is refused by the CSV reader itself
+        return None
+    seen: set[str] = set()
+    for h in header:
+        if h and h in seen:
+            return h
+        seen.add(h)
+    return None
+
+
 def read_raw(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> RawFile:
     """Read a CSV or XLSX file into temp table ``raw`` with canonical column names."""
     path = Path(path)
@@ -191,6 +207,12 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> Ra
             encoding = "xlsx"
         else:
             src, encoding = utf8_copy(path, Path(tmp))
+            twice = _repeated_header(src)
+            if twice:
+                # DuckDB would rename the second (weapon_1) and it would be silently ignored.
+                raise FileRefused(path, f"the header names column {twice!r} twice; which one "
+                                  "holds the data is unclear: remove or rename one", line=1,
+                                  column=twice)
             try:
                 con.execute(
                     "CREATE OR REPLACE TEMP TABLE raw_csv AS SELECT * FROM read_csv($p, "

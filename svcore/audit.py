@@ -44,9 +44,16 @@ def _last(path: Path) -> tuple[int, str]:
     with open(path, "rb") as fh:
         fh.seek(0, os.SEEK_END)
         end = fh.tell()
-        size = min(end, 65536)
-        fh.seek(end - size)
-        tail = fh.read().decode("utf-8").rstrip("\n").rsplit("\n", 1)[-1]
+        size = 65536
+        while True:
+            # Split on bytes, then decode only the whole last line: a cut through the middle of
+            # a multi-byte character (a file named in any script) must not break the log.
+            fh.seek(max(0, end - size))
+            chunk = fh.read().rstrip(b"\n")
+            if b"\n" in chunk or size >= end:
+                break
+            size *= 4  # a last line longer than the window: look further back
+        tail = chunk.rsplit(b"\n", 1)[-1].decode("utf-8")
     return int(json.loads(tail)["seq"]), _digest(tail)
 
 

@@ -29,8 +29,12 @@ def controls_of(filters: Filters) -> list:
 def filters_of(values: list, default_definition: str) -> Filters:
     """Controls -> Filters, through the same parser as the URL (one set of rules)."""
     district, ward, date_from, date_to, group, source, definition = values
+
+    def many(v: object) -> list:  # a forged callback may send a number or a string here
+        return v if isinstance(v, list) else [] if v is None else [v]
+
     pairs: dict[str, list[str]] = {
-        "district": list(district or []), "ward": list(ward or []),
+        "district": many(district), "ward": many(ward),
         "from": [date_from] if date_from else [], "to": [date_to] if date_to else [],
         "group": [group] if group else [], "source": [source] if source else [],
         "definition": [definition] if definition else [],

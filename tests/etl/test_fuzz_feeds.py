@@ -616,11 +616,6 @@ def test_edge_files_get_an_answer(fuzz_load, feed: str) -> None:
             assert report.status == "refused", report
 
 
-@pytest.mark.xfail(
-    strict=True, raises=UnicodeDecodeError,
-    reason="svcore/audit.py _last() decodes the log's last 64 KiB whole, and the cut can fall "
-    "inside a character of a logged non-ASCII file name: every later record (every load) fails",
-)
 def test_file_names_in_any_script_never_break_the_audit_log(tmp_path: Path) -> None:
     """Found by the fuzzers: after enough loads of files named "éé...", loading stopped."""
     from svcore import audit

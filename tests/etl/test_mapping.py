@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import VALID, feed_rows, reader_rows, write_csv, write_feed
 
+from etl.load import load_files
 from etl.mapping import Mapping, MappingError, normalise_name, read_mapping
 
 PARTNER_MAPPING = """\
@@ -216,3 +217,17 @@ def test_mapping_for_another_feed_is_refused(warehouse, load, tmp_path) -> None:
     path = write_feed(tmp_path / "p.csv", "police", feed_rows("police", 2))
     with pytest.raises(MappingError, match="for feed 'health', not 'police'"):
         load(warehouse, "police", path, mapping_path=mapping)
+
+
+def test_the_same_file_with_a_corrected_mapping_loads_again(make_warehouse, tmp_path) -> None:
+    """Same bytes, same mapping: unchanged. Same bytes through a corrected mapping: its rows
+    come out differently, so it loads and replaces what the wrong mapping made."""
+    wh = make_warehouse()
+    f = write_feed(tmp_path / "p.csv", "police", feed_rows("police", 10, victim_sex="Male"))
+    wrong, right = tmp_path / "wrong.toml", tmp_path / "right.toml"
+    wrong.write_text('[values.victim_sex]\nMale = "F"\n', encoding="utf-8")
+    right.write_text('[values.victim_sex]\nMale = "M"\n', encoding="utf-8")
+    assert load_files(wh, "police", [f], mapping_path=wrong)[0].status == "loaded"
+    assert load_files(wh, "police", [f], mapping_path=wrong)[0].status == "unchanged"
+    assert load_files(wh, "police", [f], mapping_path=right)[0].status == "loaded"
+    assert reader_rows(wh, "SELECT victim_sex, count(*) FROM police GROUP BY 1") == [("M", 10)]

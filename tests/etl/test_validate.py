@@ -413,3 +413,12 @@ def test_validator_sql_is_parameterised_not_spliced(tmp_path, key_file) -> None:
         assert con.execute("SELECT count(*) FROM loads").fetchone()[0] == 2
     finally:
         con.close()
+
+
+def test_a_header_naming_a_column_twice_is_refused(make_warehouse, tmp_path) -> None:
+    """DuckDB would call the second one weapon_1 and it would be ignored without a word."""
+    header = (*VALID["police"], "weapon")
+    rows = [[*r.values(), "firearm"] for r in feed_rows("police", 3)]
+    (report,) = load_files(make_warehouse(), "police", [write_csv(tmp_path / "p.csv", header, rows)])
+    assert report.status == "refused" and "'weapon' twice" in report.message
+    assert errors_at(report, 1) == [("weapon", report.errors[0]["reason"])]
