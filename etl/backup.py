@@ -54,14 +54,6 @@ class BackupSummary:
     parts: int
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _listed_parts(catalog_file: Path) -> list[tuple[str, str | None]]:
     con = duckdb.connect(str(catalog_file), read_only=True)
     try:
@@ -108,7 +100,7 @@ def backup(warehouse: Path, out: Path, user: str = "",
             path = warehouse / rel
             if not path.is_file():
                 raise BackupError(f"{rel}: listed by the catalog but missing; run `svdash check`")
-            digest = _sha256_file(path)
+            digest = catalog.sha256_file(path)
             if recorded.get(rel) and recorded[rel] != digest:
                 raise BackupError(
                     f"{rel}: checksum mismatch, the part changed after it was written; a backup "
@@ -197,7 +189,7 @@ def _extract(source: Path, staging: Path) -> dict:
                     dst.flush()
                     os.fsync(dst.fileno())  # durable before any rename makes it live
                 os.chmod(target, MODES.get(m.name, 0o644))
-                if _sha256_file(target) != files[m.name]["sha256"]:
+                if catalog.sha256_file(target) != files[m.name]["sha256"]:
                     raise BackupError(
                         f"{source}: {m.name} does not match its checksum; the backup is "
                         "damaged and nothing was restored"
@@ -247,7 +239,7 @@ def restore(source: Path, warehouse: Path, user: str = "") -> BackupSummary:
             for rel in parts:
                 dest = warehouse / rel
                 if dest.exists():
-                    if _sha256_file(dest) != files[rel]["sha256"]:
+                    if catalog.sha256_file(dest) != files[rel]["sha256"]:
                         raise BackupError(f"{rel}: a different file of that name is in the "
                                           "warehouse; nothing was restored")
                     continue

@@ -265,17 +265,23 @@ def parts_dir(warehouse: Path, table: str) -> Path:
     return d
 
 
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks: partner files, parts, backup members."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def part_digest(path: Path) -> tuple[int, str]:
     """Size and SHA-256 of a part, recorded at write time and checked by ``svdash check``.
 
     The file is fsynced first: a part must be durable before the catalog commit that lists it.
     """
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return path.stat().st_size, h.hexdigest()
+    return path.stat().st_size, sha256_file(path)
 
 
 def committed_mark(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:

@@ -15,7 +15,6 @@ and reads every part's bytes. What it compares, and why:
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -65,14 +64,6 @@ class CheckReport:
         self.problems.append(Problem(level, where, message, fix))
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _open(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True)
 
@@ -104,7 +95,7 @@ def _check_part(report: CheckReport, warehouse: Path, rel: str, info: tuple, liv
         return False
     if checksums and digest:
         report.bytes_hashed += actual
-        if _sha256(path) != digest:
+        if catalog.sha256_file(path) != digest:
             report.add(level, rel, "checksum mismatch: the file changed after it was written",
                        refetch)
             return False

@@ -10,7 +10,6 @@ The same file twice is recognised by its SHA-256 and changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -92,14 +91,6 @@ def _sql_text(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _area_places(con: duckdb.DuckDBPyConnection, districts: tuple[str, ...]) -> bool:
     """Temp table of every LSOA, ward and district code inside the area; False if none loaded."""
     con.execute(
@@ -155,7 +146,7 @@ def _load_one(
     started = dt.datetime.now()
     if not path.is_file():
         raise FileRefused(path, "is a folder, not a file" if path.is_dir() else "no such file")
-    sha = _sha256(path)
+    sha = catalog.sha256_file(path)
     if _already_loaded(con, feed, partner, sha, mapping.sha256) is not None:
         report.status = "unchanged"
         report.message = "this file was loaded before; nothing changed"
