@@ -68,6 +68,8 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: the project's pa
 from load import OUTCOMES, POLICE_COLUMNS  # noqa: E402  (bench/load.py, beside this file)
 
 from dashboard import ids  # noqa: E402
+from etl.demo.events import MONTH_SEASON as SEASON  # noqa: E402
+from etl.demo.events import OFFENCES  # noqa: E402
 
 PAGES = ("overview", "where_map", "where_hotspots", "where_gap", "when", "how", "who",
          "factors", "quality")
@@ -87,27 +89,9 @@ MB = 1024 * 1024
 
 # ---- synthetic police extracts ---------------------------------------------------------------
 
-# Home Office code, description, share of records, knife share, firearm share, domestic-abuse
-# share, female-victim share (after etl/demo/events.py, which is calibrated to West Yorkshire).
-OFFENCES = (
-    ("1", "Murder", 28, 0.40, 0.05, 0.20, 0.25),
-    ("4/1", "Manslaughter", 6, 0.30, 0.0, 0.20, 0.25),
-    ("2", "Attempted murder", 30, 0.45, 0.10, 0.15, 0.25),
-    ("5D", "Assault with intent to cause serious harm", 2000, 0.28, 0.01, 0.20, 0.25),
-    ("5E", "Endangering life", 200, 0.05, 0.02, 0.10, 0.30),
-    ("8N", "Assault with injury", 21000, 0.01, 0.0, 0.38, 0.45),
-    ("8P", "Racially or religiously aggravated assault with injury", 600, 0.02, 0.0, 0.0, 0.35),
-    ("105A", "Assault without injury", 24000, 0.002, 0.0, 0.40, 0.52),
-    ("3A", "Threats to kill", 1500, 0.12, 0.01, 0.35, 0.55),
-    ("34A", "Robbery of business property", 300, 0.20, 0.03, 0.0, 0.35),
-    ("34B", "Robbery of personal property", 2400, 0.16, 0.01, 0.0, 0.25),
-    ("10A", "Possession of firearms with intent", 50, 0.0, 1.0, 0.0, 0.1),
-    ("10C", "Possession of other weapons", 600, 0.0, 0.0, 0.0, 0.1),
-    ("10D", "Possession of article with blade or point", 1700, 1.0, 0.0, 0.0, 0.1),
-    ("19C", "Rape of a female aged 16 and over", 1800, 0.01, 0.0, 0.45, 0.98),
-    ("17A", "Sexual assault on a female aged 13 and over", 2500, 0.0, 0.0, 0.15, 0.95),
-)
-SEASON = np.array([0.94, 0.88, 0.96, 0.98, 1.04, 1.09, 1.12, 1.10, 1.02, 0.98, 0.94, 1.02])
+# The offence mix (Home Office code, description, weight, knife, firearm, domestic-abuse and
+# female-victim shares) and the monthly seasonality are the demo's own, calibrated to West
+# Yorkshire: one definition, in etl/demo/events.py.
 LOCATIONS = ("street", "dwelling", "licensed_premises", "retail", "transport", "education",
              "open_space", "other", "unknown")
 LOCATION_P = (0.38, 0.35, 0.07, 0.06, 0.03, 0.02, 0.04, 0.04, 0.01)

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import requests
+from hypothesis import HealthCheck, settings
 
 from etl.load import FileReport, init_warehouse, load_files
 from svcore.config import Settings
@@ -235,3 +236,18 @@ def callback(s: requests.Session, url: str, deps: list[dict], output_fragment: s
             "inputs": inputs, "changedPropIds": ["filters.data"],
             "state": [{"id": st["id"], "property": st["property"]} for st in dep.get("state", [])]}
     return s.post(f"{url}/_dash-update-component", json=body)
+
+
+FUZZ_SCALE = max(1, int(os.environ.get("SVDASH_FUZZ_EXAMPLES", "1")))
+
+
+def fuzz(n: int, *checks: HealthCheck) -> settings:
+    """``n`` examples (times SVDASH_FUZZ_EXAMPLES), reproducible unless SVDASH_FUZZ_RANDOM, for
+    every fuzz test of the feeds and the filters."""
+    return settings(
+        max_examples=n * FUZZ_SCALE,
+        deadline=None,
+        derandomize=not os.environ.get("SVDASH_FUZZ_RANDOM"),
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, *checks],
+    )

@@ -13,14 +13,14 @@ and ``SVDASH_FUZZ_RANDOM=1`` draws fresh examples each run.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlencode
 
 import pytest
 from dash.exceptions import PreventUpdate
-from hypothesis import HealthCheck, example, given, settings
+from helpers import fuzz
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from dashboard.callbacks.common import MAX_QUERY, request
@@ -30,19 +30,10 @@ from dashboard.filters import GSS, MAX_MESSAGES, MONTH, Filters, parse_filters
 from svcore.definitions import builtin_names, load_definition
 from svcore.vocab import SOURCES
 
-SCALE = max(1, int(os.environ.get("SVDASH_FUZZ_EXAMPLES", "1")))
 KEYS = ("district", "ward", "from", "to", "group", "source", "definition")
 GROUPS = tuple(load_definition("home_office").group_keys())
 
 
-def fuzz(n: int) -> settings:
-    return settings(
-        max_examples=n * SCALE,
-        deadline=None,
-        derandomize=not os.environ.get("SVDASH_FUZZ_RANDOM"),
-        database=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
 
 
 # ---- strategies --------------------------------------------------------------------------

@@ -22,13 +22,13 @@ import datetime as dt
 import io
 import itertools
 import json
-import os
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 from helpers import GEO_HEADER, GEO_ROWS, POLICEUK_HEADER, VALID, feed_rows
+from helpers import fuzz as shared_fuzz
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -37,7 +37,6 @@ from etl.load import FileReport, LoadStopped, load_files
 from etl.mapping import MappingError
 from svcore.warehouse import connect_reader
 
-SCALE = max(1, int(os.environ.get("SVDASH_FUZZ_EXAMPLES", "1")))
 # Examples per feed and strategy, each a batch of up to 6 files, sized so the module runs in
 # under a minute on two cores: every load_files call pays ~0.3 s (lock, recovery check,
 # publish, audit), and each file ~0.02 s (refused on reading) to ~0.1 s (validated).
@@ -52,15 +51,8 @@ XLSX_FEEDS = ("police", "health", "geography", "population", "imd")
 
 
 def fuzz(n: int) -> settings:
-    """``n`` examples (times SVDASH_FUZZ_EXAMPLES), reproducible unless SVDASH_FUZZ_RANDOM."""
-    return settings(
-        max_examples=n * SCALE,
-        deadline=None,
-        derandomize=not os.environ.get("SVDASH_FUZZ_RANDOM"),
-        database=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                               HealthCheck.data_too_large],
-    )
+    """Workbooks and GeoJSON examples are large by design."""
+    return shared_fuzz(n, HealthCheck.data_too_large)
 
 
 # ---- a valid file of every feed, for the fuzzers to spoil --------------------------------
