@@ -14,6 +14,8 @@ from pathlib import Path
 
 import tomli_w
 
+from svcore.disclosure import DEFAULT_TIERS, METHODS, TIER_NAMES
+
 SETTINGS_FILE = "svdash.toml"
 DEFAULT_WAREHOUSE = Path("data/warehouse")
 WAREHOUSE_ENV = "SVDASH_WAREHOUSE"
@@ -45,6 +47,8 @@ class Settings:
     suppress_below_by_source: dict[str, int] = field(default_factory=lambda: {"health": 8})
     min_events_for_rate: int = 10
     rounding: str = "none"  # "none", or "ons_10_5": suppress under 10, round the rest to 5
+    # Disclosure method per role and for publication (svcore.disclosure.DEFAULT_TIERS).
+    tiers: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TIERS))
     demo: bool = False
 
     def __post_init__(self) -> None:
@@ -55,6 +59,12 @@ class Settings:
             raise ValueError("a partnership needs at least one district")
         if self.rounding not in ROUNDING_MODES:
             raise ValueError(f"rounding must be one of {', '.join(ROUNDING_MODES)}")
+        unknown = {k: v for k, v in self.tiers.items() if k not in TIER_NAMES or v not in METHODS}
+        if unknown:
+            raise ValueError(
+                f"[disclosure.tiers]: {unknown} (tiers {', '.join(TIER_NAMES)}; methods "
+                f"{', '.join(METHODS)})"
+            )
         if not 0 <= self.bad_row_threshold <= 1:
             raise ValueError("bad_row_threshold is a share between 0 and 1")
 
@@ -96,6 +106,7 @@ def read_settings(warehouse: Path) -> Settings:
             disclosure.get("min_events_for_rate", Settings.min_events_for_rate)
         ),
         rounding=str(disclosure.get("rounding", Settings.rounding)),
+        tiers={**DEFAULT_TIERS, **{str(k): str(v) for k, v in disclosure.get("tiers", {}).items()}},
     )
 
 
@@ -114,6 +125,7 @@ def write_settings(warehouse: Path, settings: Settings) -> Path:
             "suppress_below_by_source": data["suppress_below_by_source"],
             "min_events_for_rate": data["min_events_for_rate"],
             "rounding": data["rounding"],
+            "tiers": data["tiers"],
         },
     }
     warehouse.mkdir(parents=True, exist_ok=True)
@@ -122,6 +134,7 @@ def write_settings(warehouse: Path, settings: Settings) -> Path:
         "# Partnership settings for this warehouse. Edit by hand; see README 'Configure'.\n"
         "# suppress_below = 5 hides counts 1-4; health sets a stricter floor (1-7).\n"
         "# rounding = \"ons_10_5\" hides counts under 10 and rounds the rest to the nearest 5.\n"
+        "# [disclosure.tiers] sets each role's method: exact, ons_10_5 or cell_key.\n"
     )
     path.write_text(header + tomli_w.dumps(doc), encoding="utf-8")
     return path

@@ -302,6 +302,34 @@ def restore(
               "run `svdash check` to verify.", highlight=False)
 
 
+TierOpt = Annotated[str | None, typer.Option(
+    help="Disclosure tier to publish by: a method (exact, ons_10_5, cell_key) or a tier name "
+         "of svdash.toml (analyst, viewer, publication...). Default: exact, as the "
+         "warehouse's administrator.")]
+
+
+def _tier(settings: Settings, tier: str | None, default: str = "exact") -> str:
+    """A method name, or a tier (role or publication) looked up in the settings."""
+    from svcore.disclosure import METHODS, TIER_NAMES, tier_for
+
+    if tier is None:
+        tier = default
+    if tier in METHODS:
+        return tier
+    if tier in TIER_NAMES:
+        return tier_for(settings, tier)
+    raise _fail(f"--tier must be one of {', '.join(METHODS + TIER_NAMES)}", 2)
+
+
+def _cli_viewer():
+    """The command line runs as the warehouse's administrator (the OS user who runs it)."""
+    import getpass
+
+    from dashboard.auth import Viewer
+
+    return Viewer(getpass.getuser(), "admin")
+
+
 def _cli_filters(settings: Settings, source, district, ward, date_from, date_to, group, definition):
     """Export options -> Filters, through the URL parser (one set of rules); bad values exit 2."""
     from dashboard.filters import parse_filters
@@ -330,39 +358,39 @@ def export_table(
     date_to: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
     group: Annotated[str | None, typer.Option(help="Offence group of the definition.")] = None,
     definition: Annotated[str | None, typer.Option(help="Serious-violence definition.")] = None,
+    tier: TierOpt = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
-    """The count table behind any chart, suppressed, as CSV or XLSX."""
+    """The count table behind any chart, published by the disclosure tier, as CSV or XLSX."""
+    from dashboard.charts.catalogue import published_table
+    from dashboard.charts.request import make_request
+    from dashboard.data import WarehouseSource
     from dashboard.export.tables import write_table
-    from dashboard.queries.counts import UnknownDimension, count_table
-    from svcore.definitions import load_definition
-    from svcore.disclosure import rule_for, suppress_counts
-    from svcore.warehouse import WarehouseMissing, connect_reader
+    from dashboard.queries.counts import UnknownDimension
+    from svcore.warehouse import WarehouseMissing
 
     if fmt not in ("csv", "xlsx"):
         raise _fail("--format must be csv or xlsx", 2)
     wh = warehouse_path(warehouse)
     try:
         settings = read_settings(wh)
-        con = connect_reader(wh)
+        src = WarehouseSource(wh, pinned=True)
+        src.connection()
     except (FileNotFoundError, WarehouseMissing) as exc:
         raise _fail(str(exc), 2) from None
     filters = _cli_filters(settings, source, district, (), date_from, date_to, group, definition)
     dims = [d.strip() for d in by.split(",") if d.strip()]
+    req = make_request(src, filters, _cli_viewer(), tier=_tier(settings, tier))
     try:
-        frame = count_table(con, filters, dims)
+        frame = published_table(req, dims)
     except UnknownDimension as exc:
         raise _fail(str(exc), 2) from None
-    finally:
-        con.close()
-    rule = rule_for(settings, filters.source)
-    frame = suppress_counts(frame, rule)
-    d = load_definition(filters.definition)
+    d = req.definition
     notes = [
         ("Filters", filters.describe()),
         ("Definition", d.title),
         ("Offence group", d.group(filters.group).label if filters.group else "All serious violence"),
-        ("Suppression", rule.note()),
+        ("Suppression", f"{req.rule.note()} ({req.tier} tier)"),
         ("Geography", "Areas are ONS GSS codes; names in the *_name columns."),
     ]
     write_table(frame, out_path, fmt, notes)
@@ -389,6 +417,7 @@ def export_chart_cmd(
     level: Annotated[str | None, typer.Option(help="Map level: auto, district, ward, lsoa.")] = None,
     measure: Annotated[str | None, typer.Option(help="Map shading: rate or count.")] = None,
     factor: Annotated[str | None, typer.Option(help="Factor for factors-scatter, e.g. imd:income.")] = None,
+    tier: TierOpt = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Any chart on screen as PNG/SVG (kaleido) or its suppressed data as CSV/XLSX."""
@@ -405,9 +434,6 @@ def export_chart_cmd(
         raise _fail("give a chart name and --out (or --list)", 2)
     if name not in CHARTS:
         raise _fail(f"unknown chart {name!r}; `svdash export chart --list` names them", 2)
-    import getpass
-
-    from dashboard.auth import Viewer
     from dashboard.charts.request import make_request
     from dashboard.data import WarehouseSource
     from dashboard.export.charts import export_chart
@@ -423,7 +449,7 @@ def export_chart_cmd(
         raise _fail(str(exc), 2) from None
     filters = _cli_filters(settings, source, district, ward, date_from, date_to, group, definition)
     options = {k: v for k, v in (("level", level), ("measure", measure), ("factor", factor)) if v}
-    req = make_request(src, filters, Viewer(getpass.getuser(), "admin"))
+    req = make_request(src, filters, _cli_viewer(), tier=_tier(settings, tier))
     try:
         path = export_chart(name, req, fmt, out_path, **options)
     except ValueError as exc:
@@ -439,6 +465,7 @@ def report(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the pack.")],
     definition: Annotated[str | None, typer.Option(help="Serious-violence definition.")] = None,
     district: Annotated[list[str] | None, typer.Option(help="District GSS code (repeatable; default all).")] = None,
+    tier: Annotated[str | None, typer.Option(help="Disclosure tier (default: publication, as set in svdash.toml).")] = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """The SNA report pack: a Word document, its figures as PNG and SVG, and a workbook."""
@@ -451,9 +478,11 @@ def report(
     wh = warehouse_path(warehouse)
     started = time.perf_counter()
     try:
+        method = _tier(read_settings(wh), tier, default="publication")
         with err.status("Building the report pack ...") as status:
             path = build_report(wh, year, out_dir, definition, tuple(district or ()),
-                                progress=lambda step: status.update(f"Report pack: {step} ..."))
+                                progress=lambda step: status.update(f"Report pack: {step} ..."),
+                                tier=method)
     except (FileNotFoundError, WarehouseMissing, ValueError) as exc:
         raise _fail(str(exc), 2) from None
     audit.record(wh, "report", detail=f"SNA pack {year}", file=str(path))

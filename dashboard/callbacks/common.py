@@ -7,6 +7,7 @@ from dash.exceptions import PreventUpdate
 from dashboard.auth import current_viewer
 from dashboard.charts.catalogue import Chart, build
 from dashboard.charts.request import Request, make_request
+from dashboard.components import table
 from dashboard.data import WarehouseSource
 from dashboard.filters import parse_filters
 
@@ -30,3 +31,13 @@ def request(source: WarehouseSource, query: str | None, page: str = "") -> Reque
 def figure_and_alt(name: str, req: Request, **options: str) -> tuple:
     chart: Chart = build(name, req, **options)
     return chart.figure, chart.alt
+
+
+def table_of(name: str, req: Request, **options: str):
+    """A table view, laid out as its view says (no numbers are made here)."""
+    view: Chart = build(name, req, **options)
+    return table(view.data, **view.meta["table"])
+
+
+def text_of(name: str, req: Request, **options: str) -> str:
+    return build(name, req, **options).text

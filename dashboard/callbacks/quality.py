@@ -5,62 +5,15 @@ from __future__ import annotations
 from dash import Input, Output
 
 from dashboard import ids
-from dashboard.callbacks.common import figure_and_alt, request
-from dashboard.components import table
+from dashboard.callbacks.common import figure_and_alt, request, table_of
 from dashboard.data import WarehouseSource
-from dashboard.queries.quality import (
-    completeness,
-    load_history,
-    quarantine_reasons,
-    timeliness,
-)
-from svcore.vocab import SOURCES
-
-FIELDS = (("lsoa", "LSOA"), ("time_of_day", "Time of day"), ("age", "Age"), ("sex", "Sex"))
 
 
 def quality_outputs(source: WarehouseSource, query: str | None) -> tuple:
     req = request(source, query, page="/quality")
-    fig, alt = figure_and_alt("quality-coverage", req)
-    comp = req.q(completeness)
-    for field, _ in FIELDS:
-        share = comp[field] / comp["rows"].where(comp["rows"] > 0)
-        comp[field] = [
-            "not in this feed" if n == 0 else f"{s:.1%}" for n, s in zip(comp[field], share, strict=True)
-        ]
-    comp["feed"] = comp["feed"].map(lambda s: SOURCES.get(s, s))
-    completeness_table = table(
-        comp, [("feed", "Feed"), ("rows", "Rows"), *FIELDS],
-        caption="Share of live rows with each key field recorded", formats={"rows": ","},
-    )
-    tl = req.q(timeliness)
-    tl["feed"] = tl["feed"].map(lambda s: SOURCES.get(s, s))
-    tl["last_load"] = tl["last_load"].astype(str).str[:16]
-    timeliness_table = table(
-        tl, [("feed", "Feed"), ("latest_month", "Latest month held"), ("last_load", "Last load"),
-             ("median_days_to_load", "Median days from month end to load")],
-        caption="How fresh each feed is", formats={"median_days_to_load": ",.0f"},
-    )
-    reasons = table(
-        req.q(quarantine_reasons),
-        [("feed", "Feed"), ("column_name", "Column"), ("reason", "Reason"), ("rows", "Rows"),
-         ("files", "Files"), ("example_file", "Example file"), ("example_line", "Line")],
-        caption="Quarantined rows by reason (bad values are not shown: they may be personal data)",
-        formats={"rows": ",", "files": ","},
-    )
-    hist = req.q(load_history, limit=50)
-    hist["finished_at"] = hist["finished_at"].astype(str).str[:16]
-    history = table(
-        hist, [("load_id", "Load"), ("finished_at", "Finished"), ("feed", "Feed"),
-               ("partner", "Partner"), ("file_name", "File"), ("status", "Status"),
-               ("rows_read", "Read"), ("rows_loaded", "Loaded"), ("rows_quarantined", "Quarantined"),
-               ("rows_out_of_area", "Out of area"), ("rows_excluded", "Excluded"),
-               ("message", "Message")],
-        caption="The latest 50 loads, newest first (svdash status lists them all)",
-        formats={c: "," for c in ("rows_read", "rows_loaded", "rows_quarantined",
-                                  "rows_out_of_area", "rows_excluded")},
-    )
-    return fig, alt, completeness_table, timeliness_table, reasons, history
+    return (*figure_and_alt("quality-coverage", req), table_of("quality-completeness", req),
+            table_of("quality-timeliness", req), table_of("quality-reasons", req),
+            table_of("quality-history", req))
 
 
 def register(app, source: WarehouseSource) -> None:

@@ -1,8 +1,12 @@
-"""Every chart by name: the data it draws (suppressed) and the figure, for screen and exports.
+"""Every view by name: charts, headline figures, tables and sentences, for screen and exports.
 
-A chart is built here once; the page callbacks, ``svdash export chart`` and the report pack all
-call ``build(name, request)``, so an exported chart is the chart on screen, with the same
-numbers, title, source line and suppression note.
+A view is built here once; the page callbacks, ``svdash export``, the downloads and the report
+pack all call ``build(name, request)``, so an exported chart or table is the one on screen, with
+the same numbers, title, source line and disclosure note. This is the **only** place counts are
+published: each view reads raw aggregates (counts and their cell keys) from ``dashboard.queries``,
+applies the request's disclosure rule once (``svcore.disclosure.protect``), and computes every
+derived number (rates, shares, changes, correlations, fitted lines, hotspot statistics) from
+the published counts, so that no derived figure carries a hidden count back out.
 """
 
 from __future__ import annotations
@@ -10,26 +14,35 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.analysis.hotspots import getis_ord
 from dashboard.analysis.stats import correlate
-from dashboard.charts.factors import factor_frame
+from dashboard.charts.factors import factor_frame, factor_options
 from dashboard.charts.request import Request
 from dashboard.figures import alt_text
 from dashboard.figures.bars import breakdown_figure, grouped_bars_figure, rate_bars_figure
 from dashboard.figures.coverage import coverage_figure
-from dashboard.figures.heatmap import hour_weekday_figure
+from dashboard.figures.heatmap import NTE_WINDOW, hour_weekday_figure
 from dashboard.figures.maps import choropleth_figure, hotspot_figure
 from dashboard.figures.pyramid import pyramid_figure
 from dashboard.figures.scatter import factor_scatter_figure
 from dashboard.figures.trend import seasonality_figure, trend_figure
-from dashboard.queries.areas import area_table, boundaries, centroids, drill_level
+from dashboard.queries.areas import (
+    area_table,
+    boundaries,
+    centroids,
+    drill_level,
+    months_covered,
+    population_by_area,
+    population_year,
+)
 from dashboard.queries.counts import count_table
 from dashboard.queries.deciles import decile_profile
 from dashboard.queries.gap import hospital_police_gap
-from dashboard.queries.overview import monthly_trend
+from dashboard.queries.overview import latest_month, loaded_feeds, monthly_trend
 from dashboard.queries.people import (
     cohort_profile,
     ethnicity,
@@ -37,23 +50,49 @@ from dashboard.queries.people import (
     suspect_pyramid,
     victim_pyramid,
 )
-from dashboard.queries.quality import coverage
+from dashboard.queries.quality import (
+    completeness,
+    coverage,
+    load_history,
+    quarantine_reasons,
+    timeliness,
+)
 from dashboard.queries.time import hour_by_weekday, monthly, police_and_health_monthly
-from svcore.disclosure import SUPPRESSED, suppress_counts, suppress_rates
+from svcore.disclosure import (
+    SUPPRESSED,
+    Rule,
+    protect,
+    published,
+    published_rate,
+    published_share,
+    published_value,
+)
+from svcore.vocab import SOURCES
 
 LEVEL_WORDS = {"district": "district", "ward": "ward", "lsoa": "LSOA"}
+KINDS = ("chart", "table", "headline", "sentence")
+ALL_SOURCES_NOTE = ("All sources were chosen, and sources count different things, so they are "
+                    "not added together: this view shows police-recorded crime.")
 
 
 @dataclass
 class Chart:
+    """A built view. ``data`` is what it publishes (the CSV/XLSX export); ``figure`` is None
+    for tables and sentences; ``text`` holds a sentence or a headline's words."""
+
     name: str
-    figure: go.Figure
-    data: pd.DataFrame  # what the chart draws, suppressed: the CSV/XLSX export
+    figure: go.Figure | None
+    data: pd.DataFrame
     meta: dict = field(default_factory=dict)  # e.g. the area level a map settled on
+    text: str = ""
+    kind: str = "chart"
 
     @property
     def alt(self) -> str:
-        return alt_text(self.figure)
+        return alt_text(self.figure) if self.figure is not None else self.text
+
+
+View = Chart  # every kind of view is built and exported the same way
 
 
 @dataclass(frozen=True)
@@ -63,17 +102,23 @@ class Spec:
     title: str
     build: Callable[..., Chart]
     options: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    kind: str = "chart"
+    one_source: bool = False  # counts of one source only: "all sources" shows police
 
 
 CHARTS: dict[str, Spec] = {}
 
 
-def chart(name: str, page: str, title: str, **options: tuple[str, ...]):
+def chart(name: str, page: str, title: str, kind: str = "chart", one_source: bool = False,
+          **options: tuple[str, ...]):
     def register(fn: Callable[..., Chart]) -> Callable[..., Chart]:
-        CHARTS[name] = Spec(name, page, title, fn, options)
+        CHARTS[name] = Spec(name, page, title, fn, options, kind, one_source)
         return fn
 
     return register
+
+
+view = chart
 
 
 class UnknownChart(KeyError):
@@ -81,6 +126,7 @@ class UnknownChart(KeyError):
 
 
 def build(name: str, req: Request, **options: str) -> Chart:
+    """Build a view for a request (once per request: a table beside its chart reuses it)."""
     if name not in CHARTS:
         raise UnknownChart(f"unknown chart {name!r}; `svdash export chart --list` names them")
     spec = CHARTS[name]
@@ -88,7 +134,18 @@ def build(name: str, req: Request, **options: str) -> Chart:
         allowed = spec.options.get(key)
         if allowed is None or (allowed and value not in allowed):
             raise ValueError(f"chart {name}: option {key}={value!r} not allowed")
-    return spec.build(req, **options)
+    if not req.viewer.may_open(spec.page):
+        raise PermissionError(f"{name} is not available to the {req.viewer.role} role")
+    cache_key = (name, tuple(sorted(options.items())))
+    if cache_key in req.views:
+        return req.views[cache_key]
+    run = req
+    if spec.one_source and req.filters.source is None:
+        run = req.with_filters(req.filters.with_(source="police"), note=ALL_SOURCES_NOTE)
+    built = spec.build(run, **options)
+    built.kind = spec.kind
+    req.views[cache_key] = built
+    return built
 
 
 def geojson_for(req: Request, level: str, embed: bool) -> dict | str:
@@ -103,30 +160,221 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-# Overview and when ----------------------------------------------------------------------------
+def _per_source(frame: pd.DataFrame, req: Request, dims: list[str]) -> pd.DataFrame:
+    """Publish a frame with a ``source`` column, each source by its own rule."""
+    if "source" not in frame:
+        return protect(frame, req.rule, dims=dims)
+    parts = [protect(p, req.rule_for(s), dims=dims) for s, p in frame.groupby("source", sort=False)]
+    return pd.concat(parts, ignore_index=True) if parts else protect(frame, req.rule, dims=dims)
+
+
+def table_meta(columns: list[tuple[str, str]], caption: str, formats: dict | None = None,
+               note: str = "") -> dict:
+    """How a table view is laid out (the page renders it with ``components.table``)."""
+    return {"table": {"columns": columns, "caption": caption, "formats": formats or {},
+                      "note": note}}
+
+
+# Overview -------------------------------------------------------------------------------------
+
+def _shift(month: str, months: int) -> str:
+    return (pd.Period(month, "M") + months).strftime("%Y-%m")
+
+
+def _cell(req: Request, filters, rule: Rule) -> int | str:
+    """One published count: the events matching ``filters`` (a cell of its own, with its key)."""
+    return published_value(protect(req.q(count_table, filters, ()), rule))
+
+
+def _number(value: int | str) -> float | None:
+    return None if value == SUPPRESSED else float(value)
+
+
+def _change(now: int | str, before: int | str, rule: Rule) -> float | None:
+    """Change between two published counts, or None when either is hidden or too small."""
+    a, b = _number(now), _number(before)
+    if a is None or b is None or min(a, b) < rule.min_events_for_rate:
+        return None
+    return a / b - 1
+
+
+def source_figures(req: Request, source: str) -> dict:
+    """One source's headline: published count, annual rate per 1,000 from it, and the change
+    of the 12 months to the period's end on the 12 before (each window a published cell)."""
+    f = req.filters.with_(source=source)
+    rule = req.rule_for(source)
+    count = _cell(req, f, rule)
+    pop = req.q(population_by_area, f, "district", req.q(population_year, f))
+    people = float(pop["population"].sum()) if len(pop) else 0.0
+    months = req.q(months_covered, f)
+    n = _number(count)
+    rate = (n / (people * months / 12) * 1000
+            if n is not None and n >= rule.min_events_for_rate and people and months else None)
+    end = f.date_to or req.q(latest_month, f)
+    last12 = change = None
+    if end:
+        recent_f = f.with_(date_from=_shift(end, -11), date_to=end)
+        before_f = f.with_(date_from=_shift(end, -23), date_to=_shift(end, -12))
+        last12 = _cell(req, recent_f, rule)
+        if req.q(months_covered, before_f) == 12:
+            change = _change(last12, _cell(req, before_f, rule), rule)
+    return {"source": source, "count": count, "rate": rate, "change": change,
+            "last12": last12, "last_month": end}
+
+
+def _sources_shown(req: Request) -> tuple[str, ...]:
+    return (req.filters.source,) if req.filters.source else tuple(SOURCES)
+
+
+@chart("overview-headline", "/", "Headline figures", kind="headline")
+def _headline(req: Request) -> Chart:
+    """Each source's own figure: sources count different things and are never added up."""
+    rows = [source_figures(req, s) for s in _sources_shown(req)]
+    facts: list[str] = []
+    for r in rows:
+        label = SOURCES[r["source"]] + ": " if len(rows) > 1 else ""
+        parts = []
+        if len(rows) > 1:
+            parts.append(_fmt_count(r["count"]))
+        if r["rate"] is not None:
+            parts.append(f"{r['rate']:,.1f} per 1,000 residents a year")
+        if r["change"] is not None:
+            parts.append(f"{r['change']:+.0%} on the previous 12 months ({_fmt_count(r['last12'])} "
+                         f"in the 12 months to {r['last_month']})")
+        if parts:
+            facts.append(label + "; ".join(parts))
+    if req.filters.scope is not None:
+        # Duty holders see other districts only inside the partnership-wide total.
+        whole = req.filters.with_(scope=None, districts=(), wards=())
+        for s in _sources_shown(req):
+            total = _cell(req, whole.with_(source=s), req.rule_for(s))
+            word = f"{SOURCES[s]}, partnership-wide" if len(rows) > 1 else "Partnership-wide"
+            facts.append(f"{word} (all districts): {_fmt_count(total)}")
+    data = pd.DataFrame(rows)
+    single = len(rows) == 1
+    number = _fmt_count(rows[0]["count"]) if single else f"{len(rows)} sources"
+    label = (" serious-violence events, " if single else
+             " side by side (not added together), ") + req.filters.describe(req.names)
+    text = number + label + ". " + ". ".join(facts)
+    return Chart("overview-headline", None, data, {"number": number, "label": label,
+                                                    "facts": facts, "note": req.rule.note()},
+                 text=text)
+
+
+def _fmt_count(value: object) -> str:
+    if value is None:
+        return "–"
+    return SUPPRESSED if value == SUPPRESSED else f"{int(value):,}"
+
+
+@chart("overview-sources", "/", "Serious violence by partner source", kind="table")
+def _sources(req: Request) -> Chart:
+    rows = [source_figures(req, s) for s in SOURCES]
+    data = pd.DataFrame([{"source": SOURCES[r["source"]], "count": r["count"],
+                          "change": r["change"]} for r in rows])
+    return Chart("overview-sources", None, data, table_meta(
+        [("source", "Source"), ("count", "Events in period"), ("change", "Change on previous year")],
+        "Serious violence by partner source for the filters (sources are not additive)",
+        {"count": ",", "change": "+.0%"}, note=req.rule_for(None).note()))
+
+
+@chart("overview-year-on-year", "/", "Serious violence by source, this period and a year earlier",
+       kind="table")
+def _year_on_year(req: Request) -> Chart:
+    """Each source in the period and in the same months a year earlier (the report's table)."""
+    f = req.filters
+    rows = []
+    for source in SOURCES:
+        rule = req.rule_for(source)
+        now_f = f.with_(source=source)
+        end = f.date_to or req.q(latest_month, now_f)
+        start = f.date_from or (_shift(end, -11) if end else None)
+        if not end or not start:
+            rows.append({"Source": SOURCES[source], "This period": 0, "A year earlier": 0,
+                         "Change": "no data for either period"})
+            continue
+        now_f = now_f.with_(date_from=start, date_to=end)
+        before_f = now_f.with_(date_from=_shift(start, -12), date_to=_shift(end, -12))
+        now, before = _cell(req, now_f, rule), _cell(req, before_f, rule)
+        change = _change(now, before, rule)
+        if not now and not before:
+            words = "no data for either period"
+        elif not before:
+            words = "no data for the year before"
+        elif not now:
+            words = "no data for this period"
+        elif change is None:
+            words = "too few events to compare"
+        else:
+            words = f"{change:+.0%}"
+        rows.append({"Source": SOURCES[source], "This period": now, "A year earlier": before,
+                     "Change": words})
+    return Chart("overview-year-on-year", None, pd.DataFrame(rows), table_meta(
+        [("Source", "Source"), ("This period", "This period"), ("A year earlier", "A year earlier"),
+         ("Change", "Change")], "Serious violence by source, this period and a year earlier",
+        {"This period": ",", "A year earlier": ","}, note=req.rule_for(None).note()))
+
+
+@chart("overview-feeds", "/", "Feeds loaded in the warehouse", kind="table")
+def _feeds(req: Request) -> Chart:
+    feeds = req.q(loaded_feeds)
+    data = protect(feeds, req.rule_for(None), column="rows")
+    data = data.assign(feed=data["feed"].map(lambda s: SOURCES.get(s, s)),
+                       last_load=data["last_load"].astype(str).str[:16])
+    return Chart("overview-feeds", None, _readable(data), table_meta(
+        [("feed", "Feed"), ("rows", "Rows"), ("first_period", "From"), ("last_period", "To"),
+         ("last_load", "Last load")], "Feeds loaded in the warehouse", {"rows": ","}))
+
 
 @chart("overview-trend", "/", "Serious violence by month")
 def _overview_trend(req: Request) -> Chart:
-    frame = suppress_counts(req.q(monthly_trend, req.filters), req.rule)
+    raw = req.q(monthly_trend, req.filters)
+    frame = _per_source(raw, req, ["month"])
     return Chart("overview-trend", trend_figure(frame, req.context("Serious violence by month")), frame)
 
 
-@chart("when-heatmap", "/when", "Serious violence by hour and day of week")
+# When -----------------------------------------------------------------------------------------
+
+@chart("when-heatmap", "/when", "Serious violence by hour and day of week", one_source=True)
 def _heatmap(req: Request) -> Chart:
-    frame = suppress_counts(req.q(hour_by_weekday, req.filters), req.rule)
+    frame = protect(req.q(hour_by_weekday, req.filters), req.rule, dims=["weekday", "hour"])
     fig = hour_weekday_figure(frame, req.context("Serious violence by hour and day of week"))
     return Chart("when-heatmap", fig, frame)
 
 
+def nte_mask(frame: pd.DataFrame) -> np.ndarray:
+    in_window = np.zeros(len(frame), dtype=bool)
+    for day, hours in NTE_WINDOW:
+        in_window |= (frame["weekday"] == day).to_numpy() & frame["hour"].isin(list(hours)).to_numpy()
+    return in_window
+
+
+@chart("when-nte", "/when", "The night-time economy share", kind="sentence", one_source=True)
+def _nte(req: Request) -> Chart:
+    """The share of the heatmap's *published* cells in the night-time window: a statistic of
+    what is on screen, so it gives nothing the heatmap does not."""
+    heat = build("when-heatmap", req).data
+    y = published(heat).fillna(0) if len(heat) else pd.Series(dtype="float64")
+    total = float(y.sum())
+    share = published_share(float(y[nte_mask(heat)].sum()) if len(heat) else 0.0, total, req.rule)
+    if share is None:
+        text = "Too few events with a recorded time to give the night-time economy share."
+    else:
+        text = (f"{share:.0%} of the events with a recorded time shown in the heatmap happened "
+                "in the night-time economy window (Friday and Saturday, 20:00 to 03:59), which "
+                f"is {16 / 168:.0%} of the week's hours.")
+    return Chart("when-nte", None, pd.DataFrame({"nte_share": [share]}), text=text)
+
+
 @chart("when-monthly", "/when", "Serious violence by month, with a 12-month rolling average")
 def _monthly(req: Request) -> Chart:
-    frame = suppress_counts(req.q(monthly, req.filters), req.rule)
+    frame = _per_source(req.q(monthly, req.filters), req, ["month"])
     return Chart("when-monthly", trend_figure(frame, req.context("Serious violence by month")), frame)
 
 
 @chart("when-seasonality", "/when", "Seasonality: average events in each calendar month")
 def _season(req: Request) -> Chart:
-    frame = suppress_counts(req.q(monthly, req.filters), req.rule)
+    frame = _per_source(req.q(monthly, req.filters), req, ["month"])
     if not req.filters.source:
         frame = frame.iloc[0:0]  # sources are not additive: no seasonality across them
     fig = seasonality_figure(frame, req.context("Seasonality: average events in each calendar month"))
@@ -135,9 +383,7 @@ def _season(req: Request) -> Chart:
 
 @chart("when-police-ae", "/when", "Police-recorded and A&E-recorded serious violence by month")
 def _police_ae(req: Request) -> Chart:
-    both = req.q(police_and_health_monthly, req.filters)
-    parts = [suppress_counts(p, req.rule_for(s)) for s, p in both.groupby("source", sort=False)]
-    frame = pd.concat(parts, ignore_index=True) if parts else both
+    frame = _per_source(req.q(police_and_health_monthly, req.filters), req, ["month"])
     ctx = req.context("Police-recorded and A&E-recorded serious violence by month", source=None)
     return Chart("when-police-ae", trend_figure(frame, ctx, rolling=False), frame)
 
@@ -148,30 +394,30 @@ def _breakdown(name: str, req: Request, dimension: str, title: str, source: str 
                note: str = "") -> Chart:
     f = req.filters.with_(source=source) if source else req.filters
     rule = req.rule_for(f.source)
-    frame = suppress_counts(req.q(count_table, f, (dimension,)), rule)
+    frame = protect(req.q(count_table, f, (dimension,)), rule, dims=[dimension])
     labels = {g.key: g.label for g in req.definition.groups} if dimension == "offence_group" else None
     fig = breakdown_figure(frame, dimension, req.context(title, source=f.source, note=note),
                            labels=labels, min_events_for_share=rule.min_events_for_rate)
     return Chart(name, fig, frame)
 
 
-@chart("how-offence-group", "/how", "Serious violence by offence group")
+@chart("how-offence-group", "/how", "Serious violence by offence group", one_source=True)
 def _groups(req: Request) -> Chart:
     return _breakdown("how-offence-group", req, "offence_group", "Serious violence by offence group",
                       note="An event can fall in several groups.")
 
 
-@chart("how-weapon", "/how", "Weapon used (police) or assault method (A&E)")
+@chart("how-weapon", "/how", "Weapon used (police) or assault method (A&E)", one_source=True)
 def _weapon(req: Request) -> Chart:
     return _breakdown("how-weapon", req, "weapon", "Weapon used (police) or assault method (A&E)")
 
 
-@chart("how-location", "/how", "Where it happened: type of location")
+@chart("how-location", "/how", "Where it happened: type of location", one_source=True)
 def _location(req: Request) -> Chart:
     return _breakdown("how-location", req, "location_type", "Where it happened: type of location")
 
 
-@chart("how-domestic-abuse", "/how", "Domestic-abuse related")
+@chart("how-domestic-abuse", "/how", "Domestic-abuse related", one_source=True)
 def _domestic(req: Request) -> Chart:
     return _breakdown("how-domestic-abuse", req, "domestic_abuse", "Domestic-abuse related")
 
@@ -188,24 +434,25 @@ def _people_word(req: Request) -> str:
     return {"police": "Victims", "health": "Patients"}.get(req.filters.source or "", "People")
 
 
-@chart("who-victims", "/who", "Victims by age and sex")
+@chart("who-victims", "/who", "Victims by age and sex", one_source=True)
 def _victims(req: Request) -> Chart:
-    frame = suppress_counts(req.q(victim_pyramid, req.filters), req.rule)
+    frame = protect(req.q(victim_pyramid, req.filters), req.rule, dims=["sex", "age_band"])
     fig = pyramid_figure(frame, req.context(f"{_people_word(req)} by age and sex"))
     return Chart("who-victims", fig, frame)
 
 
 @chart("who-suspects", "/who", "Police-recorded suspects by age and sex")
 def _suspects(req: Request) -> Chart:
-    frame = suppress_counts(req.q(suspect_pyramid, req.filters), req.rule_for("police"))
+    frame = protect(req.q(suspect_pyramid, req.filters), req.rule_for("police"),
+                    dims=["suspect_sex", "suspect_age_band"])
     fig = pyramid_figure(frame, req.context("Police-recorded suspects by age and sex", source="police"),
                          sex="suspect_sex", band="suspect_age_band")
     return Chart("who-suspects", fig, frame)
 
 
-@chart("who-ethnicity", "/who", "Victims by ethnicity")
+@chart("who-ethnicity", "/who", "Victims by ethnicity", one_source=True)
 def _ethnicity(req: Request) -> Chart:
-    frame = suppress_counts(req.q(ethnicity, req.filters), req.rule)
+    frame = protect(req.q(ethnicity, req.filters), req.rule, dims=["ethnicity"])
     ctx = req.context(f"{_people_word(req)} by ethnicity", note=(
         "Population by ethnicity is not loaded, so shares are of people with a record, not rates."))
     fig = breakdown_figure(frame, "ethnicity", ctx, min_events_for_share=req.rule.min_events_for_rate)
@@ -214,7 +461,7 @@ def _ethnicity(req: Request) -> Chart:
 
 def _cohort(name: str, req: Request, source: str, by: str, title: str) -> Chart:
     rule = req.rule_for(source)
-    frame = suppress_counts(req.q(cohort_profile, req.filters, source, by), rule)
+    frame = protect(req.q(cohort_profile, req.filters, source, by), rule, dims=[by])
     fig = breakdown_figure(frame, by, req.context(title, source=source, note="People counted once."),
                            min_events_for_share=rule.min_events_for_rate, unit="People",
                            ordered=by in ("rosh_level", "age"))
@@ -242,7 +489,7 @@ def _youth_age(req: Request) -> Chart:
 @chart("who-youth-repeat", "/who", "Youth justice: proven offences per child in the period")
 def _youth_repeat(req: Request) -> Chart:
     rule = req.rule_for("youth_justice")
-    frame = suppress_counts(req.q(repeat_presence, req.filters, "youth_justice"), rule)
+    frame = protect(req.q(repeat_presence, req.filters, "youth_justice"), rule, dims=["times"])
     fig = breakdown_figure(
         frame, "times",
         req.context("Youth justice: proven offences per child in the period", source="youth_justice"),
@@ -253,11 +500,17 @@ def _youth_repeat(req: Request) -> Chart:
 
 # Where ----------------------------------------------------------------------------------------
 
-@chart("where-map", "/where", "Serious violence by area",
+def published_areas(req: Request, level: str) -> pd.DataFrame:
+    """Per area: published count and the annual rate per 1,000 computed from it."""
+    areas = protect(req.q(area_table, req.filters, level), req.rule)
+    return published_rate(areas, req.rule, "person_years")
+
+
+@chart("where-map", "/where", "Serious violence by area", one_source=True,
        level=("auto", "district", "ward", "lsoa"), measure=("rate", "count"), embed=())
 def _map(req: Request, level: str = "auto", measure: str = "rate", embed: str = "") -> Chart:
     lvl = drill_level(req.filters) if level == "auto" else level
-    areas = suppress_rates(suppress_counts(req.q(area_table, req.filters, lvl), req.rule), req.rule)
+    areas = published_areas(req, lvl)
     title = f"Serious violence by {LEVEL_WORDS[lvl]}" + (
         ", rate per 1,000 residents a year" if measure == "rate" else ", events")
     fig = choropleth_figure(areas, geojson_for(req, lvl, bool(embed)), req.context(title), measure)
@@ -265,24 +518,61 @@ def _map(req: Request, level: str = "auto", measure: str = "rate", embed: str = 
     return Chart("where-map", fig, _readable(data), {"level": lvl})
 
 
+@chart("where-top", "/where", "Top 10 areas by rate", kind="table", one_source=True,
+       level=("auto", "district", "ward", "lsoa"))
+def _top(req: Request, level: str = "auto") -> Chart:
+    lvl = drill_level(req.filters) if level == "auto" else level
+    areas = published_areas(req, lvl)
+    ranked = areas.dropna(subset=["rate"]).sort_values("rate", ascending=False).head(10)
+    word = LEVEL_WORDS[lvl]
+    data = ranked[["area_name", "area_code", "count", "population", "rate"]]
+    return Chart("where-top", None, _readable(data), {"level": lvl, **table_meta(
+        [("area_name", word[0].upper() + word[1:]), ("area_code", "GSS code"), ("count", "Events"),
+         ("population", "Residents"), ("rate", "Rate per 1,000 a year")],
+        f"Top 10 {word}s by rate, {req.filters.describe(req.names)}",
+        {"count": ",", "population": ",.0f", "rate": ",.1f"},
+        note=f"Areas with fewer than {req.rule.min_events_for_rate} events have no rate and are "
+             f"not ranked. {req.rule.note()}")})
+
+
 def hotspot_stats(req: Request) -> pd.DataFrame:
-    """Gi* per LSOA in scope (unsuppressed rates in, classes out), memoised per snapshot."""
+    """Gi* per LSOA in scope, computed from the **published** LSOA rates (a hidden rate counts
+    as the map's mean), so the statistics are a function of what the viewer already sees and no
+    system of them can be solved for a hidden count. Memoised per snapshot and tier."""
 
     def compute() -> pd.DataFrame:
-        areas = req.q(area_table, req.filters, "lsoa")
-        cents = centroids(req.con, "lsoa", list(areas["area_code"]))
-        return getis_ord(areas.merge(cents, on="area_code"), value="rate")
+        areas = published_areas(req, "lsoa")
+        cents = req.q(centroids, "lsoa", tuple(areas["area_code"]))
+        stats = getis_ord(areas.merge(cents, on="area_code"), value="rate")
+        stats["gi_z"] = stats["gi_z"].round(1)  # the precision a reader needs
+        stats["gi_p"] = stats["gi_p"].round(3)
+        return stats
 
-    return req.source.memo(("getis_ord", req.filters), compute)
+    return req.memo(("getis_ord", req.filters), compute)
 
 
-@chart("where-hotspots", "/where", "Hotspots of serious violence (Gi*)", embed=())
+@chart("where-hotspots", "/where", "Hotspots of serious violence (Gi*)", one_source=True, embed=())
 def _hotspots(req: Request, embed: str = "") -> Chart:
     stats = hotspot_stats(req)
     fig = hotspot_figure(stats, geojson_for(req, "lsoa", bool(embed)),
-                         req.context("Hotspots of serious violence (Gi*)"))
+                         req.context("Hotspots of serious violence (Gi*)", note=(
+                             "Computed from the published LSOA rates.")))
     data = stats[["area_code", "area_name", "hotspot", "gi_z", "gi_p"]]
     return Chart("where-hotspots", fig, _readable(data))
+
+
+@chart("where-hotspot-table", "/where", "The strongest hot spots", kind="table", one_source=True)
+def _hotspot_table(req: Request) -> Chart:
+    stats = hotspot_stats(req)
+    hot = stats[stats["hotspot"].str.startswith("Hot")].sort_values("gi_z", ascending=False).head(15)
+    data = hot[["area_name", "area_code", "hotspot", "gi_z", "gi_p"]]
+    return Chart("where-hotspot-table", None, _readable(data), table_meta(
+        [("area_name", "LSOA"), ("area_code", "GSS code"), ("hotspot", "Class"),
+         ("gi_z", "Gi* z-score"), ("gi_p", "p (two-sided)")],
+        "The strongest hot spots", {"gi_z": ".1f", "gi_p": ".3f"},
+        note="Gi* on the published LSOA rates; two-sided pseudo p-values from 999 seeded "
+             "permutations. With many areas tested, about 1 in 10 areas at 90% confidence can "
+             "be significant by chance."))
 
 
 def gap_table(req: Request, level: str = "auto") -> tuple[pd.DataFrame, str]:
@@ -290,11 +580,9 @@ def gap_table(req: Request, level: str = "auto") -> tuple[pd.DataFrame, str]:
     lvl = "ward" if lvl == "lsoa" else lvl  # A&E postcodes are too sparse for LSOA comparisons
     gap = req.q(hospital_police_gap, req.filters, lvl)
     rule_health, rule_police = req.rule_for("health"), req.rule_for("police")
-    gap = suppress_counts(gap, rule_health, column="health")
-    gap = suppress_counts(gap, rule_police, column="police")
-    ok = (gap["health"] != SUPPRESSED) & (gap["police"] != SUPPRESSED)
-    h = pd.to_numeric(gap["health"].where(ok), errors="coerce")
-    p = pd.to_numeric(gap["police"].where(ok), errors="coerce")
+    gap = protect(gap, rule_health, column="health", key="health_ckey")
+    gap = protect(gap, rule_police, column="police", key="police_ckey")
+    h, p = published(gap, "health"), published(gap, "police")
     enough = (h >= rule_health.min_events_for_rate) & (p >= rule_police.min_events_for_rate)
     gap["per_100"] = (h / p * 100).where(enough)
     return gap, lvl
@@ -313,24 +601,78 @@ def _gap(req: Request, level: str = "auto") -> Chart:
                  {"level": lvl})
 
 
-# Factors and quality ---------------------------------------------------------------------------
+@chart("where-gap-table", "/where", "Where violence reaches hospitals but not police records",
+       kind="table", level=("auto", "district", "ward", "lsoa"))
+def _gap_table(req: Request, level: str = "auto") -> Chart:
+    gap, lvl = gap_table(req, level)
+    word = LEVEL_WORDS[lvl]
+    data = gap.sort_values("per_100", ascending=False, na_position="last")
+    return Chart("where-gap-table", None, _readable(data), {"level": lvl, **table_meta(
+        [("area_name", word.capitalize()), ("health", "A&E assault attendances"),
+         ("police", "Police violence with injury"), ("per_100", "A&E per 100 police records")],
+        "Where violence reaches hospitals but not police records",
+        {"per_100": ",.0f", "health": ",", "police": ","},
+        note="Records are not linked between partners: the ratio compares volumes, and a high "
+             "ratio points to violence unknown to police (the Cardiff Model gap). "
+             + req.rule_for("health").note())})
 
-@chart("factors-scatter", "/factors", "Violence rate against an area factor", factor=())
+
+# Factors --------------------------------------------------------------------------------------
+
+def published_factor(req: Request, choice: str) -> tuple[pd.DataFrame, str, str]:
+    """A factor's areas with their published counts and rates (the points a chart may draw)."""
+    frame, label, level = factor_frame(req, choice)
+    shown = published_rate(protect(frame, req.rule), req.rule, "person_years")
+    return shown, label, level
+
+
+@chart("factors-scatter", "/factors", "Violence rate against an area factor", one_source=True,
+       factor=())
 def _factor_scatter(req: Request, factor: str = "imd:imd") -> Chart:
-    frame, label, level = factor_frame(req, factor)
-    corr = correlate(frame["factor"], frame["rate"])
-    shown = suppress_rates(suppress_counts(frame, req.rule), req.rule)
+    shown, label, level = published_factor(req, factor)
+    corr = correlate(shown["factor"], shown["rate"])  # over the points drawn, nothing else
     ctx = req.context(f"Violence rate against {label}", note=(
         f"Each point is an area ({level}); areas with fewer than {req.rule.min_events_for_rate} "
-        "events are not drawn but are in the correlation."))
+        "events have no published rate, so they are neither drawn nor in the correlation."))
     fig = factor_scatter_figure(shown, corr, ctx, x_title=label, y_title="Rate per 1,000 residents a year")
     data = shown[["area_code", "area_name", "factor", "count", "rate"]]
     return Chart("factors-scatter", fig, _readable(data))
 
 
-@chart("factors-deciles", "/factors", "Violence rate by deprivation decile")
+def ranked_factors(req: Request) -> pd.DataFrame:
+    """Every factor's correlation with the published rates, strongest first."""
+
+    def compute() -> pd.DataFrame:
+        rows = []
+        for opt in factor_options(req):
+            f, lab, lvl = published_factor(req, opt["value"])
+            c = correlate(f["factor"], f["rate"])
+            rows.append({"factor": lab, "level": lvl, "n": c.n, "r": c.r, "low": c.r_low,
+                         "high": c.r_high, "rho": c.rho})
+        ranked = pd.DataFrame(rows)
+        return ranked.reindex(ranked["r"].abs().sort_values(ascending=False).index)
+
+    return req.memo(("factors_ranked", req.filters), compute)
+
+
+@chart("factors-ranked", "/factors", "Area factors ranked by correlation", kind="table",
+       one_source=True)
+def _ranked(req: Request) -> Chart:
+    return Chart("factors-ranked", None, _readable(ranked_factors(req).round(2)), table_meta(
+        [("factor", "Factor"), ("level", "Areas"), ("n", "Areas with a rate"), ("r", "Pearson r"),
+         ("low", "95% CI low"), ("high", "95% CI high"), ("rho", "Spearman rho")],
+        "Area factors ranked by the strength of their correlation with the violence rate",
+        {"r": ".2f", "low": ".2f", "high": ".2f", "rho": ".2f"},
+        note="Correlations across areas (ecological): they describe places, not individuals, "
+             "and use only areas with a published rate. District-level indicators rest on very "
+             "few areas; read their intervals."))
+
+
+@chart("factors-deciles", "/factors", "Violence rate by deprivation decile", one_source=True)
 def _deciles(req: Request) -> Chart:
-    frame = suppress_rates(suppress_counts(req.q(decile_profile, req.filters), req.rule), req.rule)
+    frame = published_rate(protect(req.q(decile_profile, req.filters), req.rule, dims=["decile"]),
+                           req.rule, "person_years")
+    frame = frame.drop(columns=["person_years"])
     fig = rate_bars_figure(
         frame, "decile",
         req.context("Violence rate by deprivation decile (IMD 2019, 1 = most deprived)"),
@@ -338,8 +680,87 @@ def _deciles(req: Request) -> Chart:
     return Chart("factors-deciles", fig, frame)
 
 
+# Data quality ---------------------------------------------------------------------------------
+
 @chart("quality-coverage", "/quality", "Rows loaded per feed and month")
 def _coverage(req: Request) -> Chart:
-    frame = suppress_counts(req.q(coverage), req.rule_for(None), column="rows")
+    frame = protect(req.q(coverage), req.rule_for(None), column="rows", dims=["feed", "month"])
     fig = coverage_figure(frame, req.context("Rows loaded per feed and month", source=None))
     return Chart("quality-coverage", fig, frame)
+
+
+QUALITY_FIELDS = (("lsoa", "LSOA"), ("time_of_day", "Time of day"), ("age", "Age"), ("sex", "Sex"))
+
+
+@chart("quality-completeness", "/quality", "Share of live rows with each key field recorded",
+       kind="table")
+def _completeness(req: Request) -> Chart:
+    rule = req.rule_for(None)
+    comp = req.q(completeness)
+    shown = protect(comp, rule, column="rows")
+    rows = published(shown, "rows")
+    for col, _ in QUALITY_FIELDS:
+        counts = published(protect(comp, rule, column=col), col)
+        shown[col] = ["not in this feed" if c == 0 else ("–" if pd.isna(r) or pd.isna(c) or r == 0
+                      else f"{c / r:.1%}") for c, r in zip(counts, rows, strict=True)]
+    shown["feed"] = shown["feed"].map(lambda s: SOURCES.get(s, s))
+    return Chart("quality-completeness", None, _readable(shown), table_meta(
+        [("feed", "Feed"), ("rows", "Rows"), *QUALITY_FIELDS],
+        "Share of live rows with each key field recorded", {"rows": ","}))
+
+
+@chart("quality-timeliness", "/quality", "How fresh each feed is", kind="table")
+def _timeliness(req: Request) -> Chart:
+    tl = req.q(timeliness)
+    tl = tl.assign(feed=tl["feed"].map(lambda s: SOURCES.get(s, s)),
+                   last_load=tl["last_load"].astype(str).str[:16])
+    return Chart("quality-timeliness", None, _readable(tl), table_meta(
+        [("feed", "Feed"), ("latest_month", "Latest month held"), ("last_load", "Last load"),
+         ("median_days_to_load", "Median days from month end to load")],
+        "How fresh each feed is", {"median_days_to_load": ",.0f"}))
+
+
+# Load metadata (files, lines, rows read or refused) describes what partners sent, not people;
+# the quality page that shows it is open only to roles that may see every row anyway, so the
+# exact tier shows it as it is; any other tier publishes its row counts by its own rule.
+
+def _metadata(frame: pd.DataFrame, req: Request, columns: tuple[str, ...]) -> pd.DataFrame:
+    if req.tier == "exact":
+        return frame
+    for col in columns:
+        frame = protect(frame, req.rule_for(None), column=col)
+    return frame
+
+
+@chart("quality-reasons", "/quality", "Quarantined rows by reason", kind="table")
+def _reasons(req: Request) -> Chart:
+    reasons = _metadata(req.q(quarantine_reasons), req, ("rows", "files"))
+    return Chart("quality-reasons", None, _readable(reasons), table_meta(
+        [("feed", "Feed"), ("column_name", "Column"), ("reason", "Reason"), ("rows", "Rows"),
+         ("files", "Files"), ("example_file", "Example file"), ("example_line", "Line")],
+        "Quarantined rows by reason (bad values are not shown: they may be personal data)",
+        {"rows": ",", "files": ","}))
+
+
+@chart("quality-history", "/quality", "The latest 50 loads", kind="table")
+def _history(req: Request) -> Chart:
+    hist = req.q(load_history, limit=50)
+    hist = hist.assign(finished_at=hist["finished_at"].astype(str).str[:16])
+    counts = ("rows_read", "rows_loaded", "rows_quarantined", "rows_out_of_area", "rows_excluded")
+    hist = _metadata(hist, req, counts)
+    return Chart("quality-history", None, _readable(hist), table_meta(
+        [("load_id", "Load"), ("finished_at", "Finished"), ("feed", "Feed"),
+         ("partner", "Partner"), ("file_name", "File"), ("status", "Status"),
+         ("rows_read", "Read"), ("rows_loaded", "Loaded"), ("rows_quarantined", "Quarantined"),
+         ("rows_out_of_area", "Out of area"), ("rows_excluded", "Excluded"),
+         ("message", "Message")],
+        "The latest 50 loads, newest first (svdash status lists them all)",
+        {c: "," for c in counts}))
+
+
+# Ad-hoc tables (svdash export table) -------------------------------------------------------------
+
+def published_table(req: Request, by: list[str]) -> pd.DataFrame:
+    """The count table by any dimensions, published by the request's rule (every margin
+    protected): what ``svdash export table`` writes."""
+    return protect(req.q(count_table, req.filters, tuple(by)), req.rule, dims=list(by))

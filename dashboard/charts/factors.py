@@ -1,10 +1,9 @@
-"""Area factors against the violence rate: the choices, their frames and the ranked table."""
+"""Area factors against the violence rate: the choices and their (raw) frames."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.analysis.stats import correlate
 from dashboard.charts.request import Request
 from dashboard.queries.areas import area_table
 from dashboard.queries.factors import IMD_DOMAINS, imd_scores, indicator_catalogue, indicator_values
@@ -18,9 +17,8 @@ def factor_options(req: Request) -> list[dict]:
 
 
 def factor_frame(req: Request, choice: str) -> tuple[pd.DataFrame, str, str]:
-    """(area_code, area_name, count, rate, factor), the factor's label and its area level.
-
-    Unsuppressed: correlations use every area; callers suppress before drawing."""
+    """(area_code, area_name, count, ckey, person_years, factor), the factor's label and its
+    area level. Raw counts: the catalogue publishes them before any statistic is computed."""
     kind, _, key = (choice or "imd:imd").partition(":")
     if kind == "ind":
         cat = req.q(indicator_catalogue).set_index("indicator_code")
@@ -41,19 +39,3 @@ def factor_frame(req: Request, choice: str) -> tuple[pd.DataFrame, str, str]:
         values[["area_code", "factor"]], on="area_code", how="inner"
     )
     return frame, label, level
-
-
-def ranked_factors(req: Request) -> pd.DataFrame:
-    """Every factor's correlation with the rate, strongest first."""
-
-    def compute() -> pd.DataFrame:
-        rows = []
-        for opt in factor_options(req):
-            f, lab, lvl = factor_frame(req, opt["value"])
-            c = correlate(f["factor"], f["rate"])
-            rows.append({"factor": lab, "level": lvl, "n": c.n, "r": c.r, "low": c.r_low,
-                         "high": c.r_high, "rho": c.rho})
-        ranked = pd.DataFrame(rows)
-        return ranked.reindex(ranked["r"].abs().sort_values(ascending=False).index)
-
-    return req.source.memo(("factors_ranked", req.filters), compute)

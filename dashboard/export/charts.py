@@ -25,6 +25,14 @@ def _offline_topojson() -> None:
 
 
 def chart_notes(chart: Chart, req: Request) -> list[tuple[str, str]]:
+    if chart.figure is None:  # a table, headline or sentence: its rule and filters
+        return [
+            ("View", CHARTS[chart.name].title),
+            ("Filters", req.filters.describe(req.names)),
+            ("Definition", req.definition.title),
+            ("Suppression", f"{req.rule.note()} ({req.tier} tier)"),
+            ("Text", chart.text or chart.meta.get("table", {}).get("caption", "")),
+        ]
     title = chart.figure.layout.title.text or chart.name
     source_line = " ".join(a.text for a in chart.figure.layout.annotations if a.text.startswith("Source"))
     return [
@@ -39,6 +47,8 @@ def chart_notes(chart: Chart, req: Request) -> list[tuple[str, str]]:
 def export_chart(name: str, req: Request, fmt: str, out: Path, **options: str) -> Path:
     if fmt not in IMAGE_FORMATS + DATA_FORMATS:
         raise ValueError(f"--format must be one of {', '.join(IMAGE_FORMATS + DATA_FORMATS)}")
+    if fmt in IMAGE_FORMATS and CHARTS[name].kind != "chart":
+        raise ValueError(f"{name} is a {CHARTS[name].kind}, not a chart: export it as csv or xlsx")
     if fmt in IMAGE_FORMATS and "embed" in CHARTS[name].options:
         options = {**options, "embed": "1"}
     chart = build(name, req, **options)

@@ -19,15 +19,12 @@ import plotly.io as pio
 
 from dashboard.auth import Viewer
 from dashboard.charts.catalogue import Chart, build
-from dashboard.charts.factors import ranked_factors
-from dashboard.charts.request import Request, make_request
+from dashboard.charts.request import make_request
 from dashboard.data import WarehouseSource
 from dashboard.export.charts import ASSETS, HEIGHT, WIDTH
 from dashboard.export.tables import formula_safe
 from dashboard.filters import parse_filters
-from dashboard.queries.counts import count_table
-from dashboard.queries.quality import completeness
-from svcore.disclosure import SUPPRESSED, rule_for, suppress_counts
+from svcore.disclosure import SUPPRESSED, rule_for, tier_for
 from svcore.vocab import SOURCES
 
 # (section title, intro, [(chart name, options)])
@@ -65,34 +62,16 @@ def _year_filters(year: int, definition: str | None, districts: tuple[str, ...],
     return filters
 
 
-def _totals(req: Request, prev: Request) -> pd.DataFrame:
-    rows = []
-    for source in SOURCES:
-        rule = rule_for(req.settings, source)
-        now = int(count_table(req.con, req.filters.with_(source=source), [])["count"].iloc[0])
-        before = int(count_table(prev.con, prev.filters.with_(source=source), [])["count"].iloc[0])
-        shown = suppress_counts(pd.DataFrame({"count": [now, before]}), rule)["count"].tolist()
-        if not now and not before:
-            change = "no data for either year"
-        elif not before:
-            change = "no data for the previous year"
-        elif not now:
-            change = "no data for this year"
-        elif min(now, before) >= rule.min_events_for_rate:
-            change = f"{now / before - 1:+.0%}"
-        else:
-            change = "too few events to compare"
-        rows.append({"Source": SOURCES[source], "This year": shown[0],
-                     "Previous year": shown[1], "Change": change})
-    return pd.DataFrame(rows)
-
-
 def build_report(
     warehouse: Path, year: int, out_dir: Path, definition: str | None = None,
     districts: tuple[str, ...] = (), progress: Callable[[str], None] | None = None,
-    viewer: Viewer | None = None,
+    viewer: Viewer | None = None, tier: str | None = None,
 ) -> Path:
-    """Write ``sna-<year>.docx``, ``figures/`` (PNG and SVG) and ``sna-<year>-tables.xlsx``."""
+    """Write ``sna-<year>.docx``, ``figures/`` (PNG and SVG) and ``sna-<year>-tables.xlsx``.
+
+    Every number comes from a catalogue view, published by ``tier`` (default: the settings'
+    ``publication`` tier, whoever builds the pack); a viewer who may not open the data-quality
+    page (a duty holder) gets a pack without its partnership-wide quality section."""
     import kaleido
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -102,9 +81,9 @@ def build_report(
     source = WarehouseSource(Path(warehouse), pinned=True)  # one state for the whole pack
     settings = source.settings()
     viewer = viewer or Viewer(getpass.getuser(), "admin")  # the command line runs as admin
-    req = make_request(source, _year_filters(year, definition, districts, settings.definition), viewer)
-    prev = make_request(source, _year_filters(year - 1, definition, districts, settings.definition),
-                        viewer)
+    tier = tier or tier_for(settings, "publication")
+    req = make_request(source, _year_filters(year, definition, districts, settings.definition),
+                       viewer, tier=tier)
     out_dir = Path(out_dir)
     (out_dir / "figures").mkdir(parents=True, exist_ok=True)
     pack = Pack(out_dir)
@@ -161,7 +140,8 @@ def build_report(
 
     say("overview")
     doc.add_heading("1. Overview", level=1)
-    totals = _totals(req, prev)
+    totals = build("overview-year-on-year", req).data.rename(
+        columns={"This period": "This year", "A year earlier": "Previous year"})
     doc.add_paragraph(
         f"Serious violence recorded by each partner in {year} and {year - 1}. Sources count "
         "different things and are not added together.")
@@ -191,18 +171,18 @@ def build_report(
                               "per_100": "A&E per 100 police records"}))
         if theme == "Influential factors":
             add_table("Area factors ranked by correlation with the violence rate",
-                      ranked_factors(req).round(2))
+                      build("factors-ranked", req).data)
 
     say("data quality")
     n = len(SECTIONS) + 2
     doc.add_heading(f"{n}. Data sources and quality", level=1)
-    add_chart(build("quality-coverage", req))
-    comp = completeness(req.con)
-    for col in ("lsoa", "time_of_day", "age", "sex"):
-        comp[col] = [("not in this feed" if c == 0 else f"{c / r:.1%}") if r else "no data"
-                     for c, r in zip(comp[col], comp["rows"], strict=True)]
-    comp["feed"] = comp["feed"].map(lambda s: SOURCES.get(s, s))
-    add_table("Completeness of key fields, all rows held", comp)
+    if viewer.may_open("/quality"):
+        add_chart(build("quality-coverage", req))
+        add_table("Completeness of key fields, all rows held",
+                  build("quality-completeness", req).data)
+    else:
+        doc.add_paragraph("The partnership-wide data-quality figures are not part of a pack "
+                          "for one district's duty holder; the partnership's analysts hold them.")
 
     say("methodology")
     doc.add_heading(f"{n + 1}. Methodology and definitions", level=1)
@@ -211,8 +191,8 @@ def build_report(
               pd.DataFrame([{"Group": g.label, "Key": g.key,
                              "Feeds": ", ".join(sorted(g.sources()))} for g in req.definition.groups]))
     doc.add_heading("Suppression statement", level=2)
-    for src in (None, "health"):
-        doc.add_paragraph(rule_for(settings, src).note(),
+    for src in ("police", "health"):
+        doc.add_paragraph(f"{SOURCES[src]}: {rule_for(settings, src, tier).note()}",
                           style="List Bullet")
     doc.add_paragraph(
         "Rates are per 1,000 residents a year (ONS mid-year estimates). Hotspots are Getis-Ord "
@@ -223,7 +203,7 @@ def build_report(
     doc_path = out_dir / f"sna-{year}.docx"
     doc.save(doc_path)
     with pd.ExcelWriter(out_dir / f"sna-{year}-tables.xlsx", engine="openpyxl") as xl:
-        pd.DataFrame({"Note": [doc.core_properties.title, rule_for(settings, None).note(),
+        pd.DataFrame({"Note": [doc.core_properties.title, rule_for(settings, None, tier).note(),
                                f"Definition: {req.definition.title}", f"Area: {area}"]}
                      ).to_excel(xl, sheet_name="Notes", index=False)
         for name, frame in pack.tables:

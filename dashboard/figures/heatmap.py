@@ -16,19 +16,6 @@ NTE_WINDOW = (("Friday", range(20, 24)), ("Saturday", range(0, 4)),
               ("Saturday", range(20, 24)), ("Sunday", range(0, 4)))
 
 
-def nte_share(frame: pd.DataFrame) -> tuple[float, int]:
-    """Share of timed events in the night-time economy window, and the total it is out of.
-
-    Call on unsuppressed counts; the caller withholds the share below the rate minimum.
-    """
-    counts = pd.to_numeric(frame["count"], errors="coerce").fillna(0)
-    total = int(counts.sum())
-    in_window = np.zeros(len(frame), dtype=bool)
-    for day, hours in NTE_WINDOW:
-        in_window |= (frame["weekday"] == day).to_numpy() & frame["hour"].isin(list(hours)).to_numpy()
-    return (float(counts[in_window].sum()) / total if total else float("nan")), total
-
-
 def hour_weekday_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
     """``frame``: weekday (English day name), hour 0-23, count (possibly ``[c]``)."""
     if frame.empty:

@@ -98,22 +98,23 @@ def months_covered(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
 
 
 def area_table(con: duckdb.DuckDBPyConnection, filters: Filters, level: str) -> pd.DataFrame:
-    """Per area in scope: code, name, count (0 where none), population and annual rate.
+    """Per area in scope: code, name, count (0 where none), its cell key, population and
+    person-years (population x months / 12, the denominator of an annual rate).
 
-    Unsuppressed: the caller passes it through ``svcore.disclosure`` before anyone sees it.
+    Raw: the views layer publishes the counts and computes rates from what it published.
     """
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}")
     areas = areas_in_scope(con, filters, level)
-    counts = count_table(con, filters, [level])[[level, "count"]].rename(
+    counts = count_table(con, filters, [level])[[level, "count", "ckey"]].rename(
         columns={level: "area_code"}
     )
     pop = population_by_area(con, filters, level, population_year(con, filters))
     out = areas.merge(counts, on="area_code", how="left").merge(pop, on="area_code", how="left")
     out["count"] = out["count"].fillna(0).astype("int64")
+    out["ckey"] = out["ckey"].fillna(0).astype("int64")
     months = months_covered(con, filters)
-    denom = out["population"].astype("float64") * months / 12
-    out["rate"] = (out["count"] / denom * 1000).where(denom > 0)
+    out["person_years"] = out["population"].astype("float64") * months / 12
     return out
 
 

@@ -13,6 +13,7 @@ from dashboard.filters import Filters
 from dashboard.queries import execute
 from dashboard.queries.scope import area_conditions
 from svcore.definitions import Params, load_definition
+from svcore.disclosure import cell_key_sql
 from svcore.vocab import ROSH_LEVELS, SOURCES, age_band_sql
 
 # Dimension name -> SQL expression over the ``events`` view (a whitelist: nothing else is
@@ -105,7 +106,10 @@ def count_table(
     by: list[str] | tuple[str, ...],
     people: bool = False,
 ) -> pd.DataFrame:
-    """Counts of serious-violence events by ``by`` dimensions, with GSS names alongside."""
+    """Counts of serious-violence events by ``by`` dimensions, with GSS names alongside, and
+    each cell's key (``ckey``, the sum of its records' keys mod 256) for cell-key perturbation.
+
+    Raw: the views layer (``dashboard.charts``) applies disclosure before anyone sees a count."""
     unknown = [d for d in by if d not in DIMENSIONS]
     if unknown:
         raise UnknownDimension(
@@ -131,10 +135,11 @@ def count_table(
     # Output aliases are prefixed: an alias named like a feed column (``offence_group``) would
     # capture that column's references in the definition's predicates.
     dims = [f"{DIMENSIONS[d]} AS d_{d}" for d in by]
+    ckey = cell_key_sql("e", people or filters.source == "probation")
     group_by = ", ".join(str(i + 1) for i in range(len(by)))
     order_keys = [ORDER.get(d, f"d_{d}") for d in by]
     sql = (
-        f"SELECT {', '.join(dims + [measure_sql(filters, people) + ' AS count'])} "
+        f"SELECT {', '.join(dims + [measure_sql(filters, people) + ' AS count', ckey + ' AS ckey'])} "
         f"FROM {source_from} WHERE {where}"
         + (f" GROUP BY {group_by} ORDER BY {', '.join(k + ' NULLS LAST' for k in order_keys)}" if by else "")
     )
@@ -146,6 +151,7 @@ def count_table(
             names = area_names(con, NAMED[dim])
             frame.insert(frame.columns.get_loc(dim) + 1, f"{dim}_name", frame[dim].map(names))
     frame["count"] = frame["count"].astype("int64")
+    frame["ckey"] = frame["ckey"].astype("int64")
     return frame
 
 
@@ -155,18 +161,26 @@ def _groups_one_pass(con: duckdb.DuckDBPyConnection, filters: Filters, people: b
     definition = load_definition(filters.definition)
     keys = [k for k in definition.group_keys(filters.source) if not filters.group or k == filters.group]
     if not keys:
-        return pd.DataFrame({"offence_group": pd.Series([], dtype="str"), "count": pd.Series([], dtype="int64")})
+        return pd.DataFrame({"offence_group": pd.Series([], dtype="str"),
+                             "count": pd.Series([], dtype="int64"),
+                             "ckey": pd.Series([], dtype="int64")})
     params = Params()
     where = where_clause(filters, params)
-    measures = ", ".join(
-        f"{measure_sql(filters, people)} FILTER (WHERE "
-        f"{definition.predicate(filters.source, params, key)}) AS c{i}"
-        for i, key in enumerate(keys)
-    )
+    person = people or filters.source == "probation"
+    measures = []
+    for i, key in enumerate(keys):
+        pred = definition.predicate(filters.source, params, key)
+        measures.append(f"{measure_sql(filters, people)} FILTER (WHERE {pred}) AS c{i}")
+        measures.append(f"{cell_key_sql('e', person, pred)} AS k{i}")
+    measures = ", ".join(measures)
     row = execute(
         con, f"SELECT {measures} FROM {events_relation(filters.source)} e WHERE {where}", params.values
     ).iloc[0]
-    frame = pd.DataFrame({"offence_group": keys, "count": [int(row[f"c{i}"] or 0) for i in range(len(keys))]})
+    frame = pd.DataFrame({
+        "offence_group": keys,
+        "count": [int(row[f"c{i}"] or 0) for i in range(len(keys))],
+        "ckey": [int(row[f"k{i}"] or 0) for i in range(len(keys))],
+    })
     frame = frame[frame["count"] > 0].sort_values("offence_group", kind="stable")
     return frame.reset_index(drop=True)
 

@@ -11,10 +11,11 @@ from dashboard.queries.areas import months_covered, population_year
 from dashboard.queries.counts import events_relation, measure_sql, where_clause
 from dashboard.queries.scope import area_conditions
 from svcore.definitions import Params
+from svcore.disclosure import cell_key_sql
 
 
 def decile_profile(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
-    """decile, count, population, rate (annual per 1,000) — aggregated in DuckDB."""
+    """decile, count, its cell key, population and person-years — aggregated in DuckDB."""
     params = Params()
     where = where_clause(filters, params)
     year = population_year(con, filters)
@@ -22,18 +23,20 @@ def decile_profile(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataF
     sql = (
         "WITH dec AS (SELECT i.lsoa_code, i.decile FROM imd i JOIN geography g "
         f"ON g.lsoa_code = i.lsoa_code WHERE i.domain = 'imd' AND {' AND '.join(scope)}), "
-        f"ev AS (SELECT d.decile, {measure_sql(filters)} AS count FROM "
+        f"ev AS (SELECT d.decile, {measure_sql(filters)} AS count, "
+        f"{cell_key_sql('e', filters.source == 'probation')} AS ckey FROM "
         f"{events_relation(filters.source)} e JOIN dec d ON d.lsoa_code = e.lsoa_code "
         f"WHERE {where} GROUP BY 1), "
         "pop AS (SELECT d.decile, sum(p.population) AS population FROM population p "
         f"JOIN dec d ON d.lsoa_code = p.area_code WHERE p.year = {params.add(year or 0)} "
         "GROUP BY 1) "
-        "SELECT pop.decile, coalesce(ev.count, 0) AS count, pop.population FROM pop "
+        "SELECT pop.decile, coalesce(ev.count, 0) AS count, coalesce(ev.ckey, 0) AS ckey, "
+        "pop.population FROM pop "
         "LEFT JOIN ev USING (decile) ORDER BY 1"
     )
     out = execute(con, sql, params.values)
     months = months_covered(con, filters)
-    denom = out["population"].astype("float64") * months / 12
     out["count"] = out["count"].astype("int64")
-    out["rate"] = (out["count"] / denom * 1000).where(denom > 0)
+    out["ckey"] = out["ckey"].astype("int64")
+    out["person_years"] = out["population"].astype("float64") * months / 12
     return out

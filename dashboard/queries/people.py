@@ -9,6 +9,7 @@ from dashboard.filters import Filters
 from dashboard.queries import execute
 from dashboard.queries.counts import count_table, events_relation, where_clause
 from svcore.definitions import Params
+from svcore.disclosure import cell_key_sql
 
 PERSON_SOURCES = ("probation", "youth_justice")
 
@@ -48,8 +49,9 @@ def repeat_presence(con: duckdb.DuckDBPyConnection, filters: Filters, source: st
     return execute(
         con,
         "SELECT CASE WHEN n >= 3 THEN '3 or more' ELSE CAST(n AS VARCHAR) END AS times, "
-        "count(*) AS count FROM (SELECT e.person_key, count(*) AS n "
+        f"count(*) AS count, {cell_key_sql('p', True, ref='p.person_key')} AS ckey "
+        "FROM (SELECT e.person_key, count(*) AS n "
         f"FROM {events_relation(source)} e WHERE {where} AND e.person_key IS NOT NULL "
-        "GROUP BY 1) GROUP BY 1 ORDER BY 1",
+        "GROUP BY 1) p GROUP BY 1 ORDER BY 1",
         params.values,
     )

@@ -16,12 +16,12 @@ from dashboard.analysis.stats import correlate
 from dashboard.figures import Context, alt_text
 from dashboard.figures.bars import breakdown_figure, grouped_bars_figure, rate_bars_figure
 from dashboard.figures.coverage import coverage_figure
-from dashboard.figures.heatmap import hour_weekday_figure, nte_share
+from dashboard.figures.heatmap import hour_weekday_figure
 from dashboard.figures.maps import choropleth_figure, hotspot_figure
 from dashboard.figures.pyramid import pyramid_figure
 from dashboard.figures.scatter import factor_scatter_figure
 from dashboard.figures.trend import seasonality_figure, trend_figure
-from svcore.disclosure import SUPPRESSED, Rule, suppress_counts, suppress_rates
+from svcore.disclosure import SUPPRESSED, Rule, protect, suppress_rates
 
 CTX = Context("A title", "2024-01 to 2024-12", "Home Office", "Police recorded crime", "A note")
 
@@ -59,7 +59,7 @@ def test_trend_hides_suppressed_months_and_adds_rolling_average() -> None:
     months = pd.period_range("2022-01", periods=30, freq="M").strftime("%Y-%m")
     frame = pd.DataFrame({"month": months, "count": [100 + i for i in range(30)]})
     frame.loc[3, "count"] = 2
-    fig = trend_figure(suppress_counts(frame, Rule(5)), CTX)
+    fig = trend_figure(protect(frame, Rule(5)), CTX)
     assert_titled(fig)
     assert len(fig.data) == 2  # the line and its 12-month rolling average
     assert 2.0 not in visible_numbers(fig)
@@ -72,12 +72,10 @@ def test_seasonality_averages_calendar_months() -> None:
     assert list(fig.data[0].x) == ["Jan", "Jul"] and list(fig.data[0].y) == [15.0, 40.0]
 
 
-def test_heatmap_grid_and_night_time_share() -> None:
+def test_heatmap_grid() -> None:
     frame = pd.DataFrame({"weekday": ["Friday", "Saturday", "Monday"], "hour": [22, 2, 3],
                           "count": [30, 10, 3]})
-    share, total = nte_share(frame)
-    assert total == 43 and share == pytest.approx(40 / 43)
-    fig = hour_weekday_figure(suppress_counts(frame, Rule(5)), CTX)
+    fig = hour_weekday_figure(protect(frame, Rule(5)), CTX)
     assert_titled(fig)
     z = np.asarray(fig.data[0].z, dtype=float)
     assert z.shape == (7, 24) and z[4, 22] == 30
@@ -86,7 +84,7 @@ def test_heatmap_grid_and_night_time_share() -> None:
 
 
 def test_breakdown_shows_c_and_no_share_of_small_totals() -> None:
-    frame = suppress_counts(pd.DataFrame({"weapon": ["knife_sharp", "firearm", "none"],
+    frame = protect(pd.DataFrame({"weapon": ["knife_sharp", "firearm", "none"],
                                           "count": [40, 3, 60]}), Rule(5))
     fig = breakdown_figure(frame, "weapon", CTX)
     assert_titled(fig)
@@ -109,7 +107,7 @@ def test_grouped_and_rate_bars() -> None:
 def test_pyramid_mirrors_males_and_labels_ticks_positive() -> None:
     frame = pd.DataFrame({"sex": ["M", "F", "M", "unknown"], "age_band": ["18-24", "18-24", "25-34", "18-24"],
                           "count": [50, 40, 2, 7]})
-    fig = pyramid_figure(suppress_counts(frame, Rule(5)), CTX)
+    fig = pyramid_figure(protect(frame, Rule(5)), CTX)
     male, female = fig.data
     assert male.x[list(male.y).index("18-24")] == -50 and female.x[list(female.y).index("18-24")] == 40
     assert all(not t.startswith("-") for t in fig.layout.xaxis.ticktext)
@@ -131,7 +129,7 @@ def test_choropleth_greys_hidden_areas_and_ships_only_drawn_features() -> None:
     frame = pd.DataFrame({"area_code": ["E01000000", "E01000001", "E01000002", "E01000003"],
                           "area_name": ["A", "B", "C", "D"], "count": [50, 3, 0, 60],
                           "rate": [5.0, 0.3, 0.0, 6.0]})
-    shown = suppress_rates(suppress_counts(frame, Rule(5)), Rule(5))
+    shown = suppress_rates(protect(frame, Rule(5)), Rule(5))
     fig = choropleth_figure(shown, _squares(100), CTX, "rate")
     assert_titled(fig)
     grey, main = fig.data
@@ -178,6 +176,6 @@ def test_correlation_interval_and_scatter() -> None:
 def test_coverage_marks_missing_months() -> None:
     frame = pd.DataFrame({"feed": ["police", "police", "health"], "month": ["2024-01", "2024-03", "2024-01"],
                           "rows": [100, 120, 3]})
-    fig = coverage_figure(suppress_counts(frame, Rule(5), column="rows"), CTX)
+    fig = coverage_figure(protect(frame, Rule(5), column="rows"), CTX)
     assert "feed-months have no data" in alt_text(fig)
     assert fig.data[0].text[0][1] == "missing"
