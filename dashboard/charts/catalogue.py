@@ -354,11 +354,14 @@ def _nte(req: Request) -> Chart:
     """The share of the heatmap's *published* cells in the night-time window: a statistic of
     what is on screen, so it gives nothing the heatmap does not."""
     heat = build("when-heatmap", req).data
-    y = published(heat).fillna(0) if len(heat) else pd.Series(dtype="float64")
-    total = float(y.sum())
-    share = published_share(float(y[nte_mask(heat)].sum()) if len(heat) else 0.0, total, req.rule)
+    window = nte_mask(heat) if len(heat) else np.zeros(0, dtype=bool)
+    y = published(heat) if len(heat) else pd.Series(dtype="float64")
+    share = None
+    if len(heat) and not y[window].isna().any():
+        share = published_share(float(y[window].sum()), float(y.fillna(0).sum()), req.rule)
     if share is None:
-        text = "Too few events with a recorded time to give the night-time economy share."
+        text = ("Too few events with a recorded time, or night-time cells hidden, to give the "
+                "night-time economy share.")
     else:
         text = (f"{share:.0%} of the events with a recorded time shown in the heatmap happened "
                 "in the night-time economy window (Friday and Saturday, 20:00 to 03:59), which "
