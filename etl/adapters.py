@@ -68,9 +68,19 @@ def _standard(con, path: Path, contract: Contract, mapping: Mapping) -> None:
         else:
             select.append(f"CAST(NULL AS VARCHAR) AS {_q(col)}")
     kind = "TABLE" if params else "VIEW"  # a view cannot hold prepared parameters
-    con.execute("DROP VIEW IF EXISTS canon")
-    con.execute("DROP TABLE IF EXISTS canon")
+    _drop_canon(con)
     con.execute(f"CREATE TEMP {kind} canon AS SELECT {', '.join(select)} FROM raw", params)
+
+
+def _drop_canon(con) -> None:
+    """Drop ``canon``, a view or a table (DROP VIEW IF EXISTS fails on a table of that name,
+    which the file before it in the batch may have left)."""
+    kind = con.execute(
+        "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = 'canon' AND temporary "
+        "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = 'canon' AND temporary"
+    ).fetchall()
+    for (k,) in kind:
+        con.execute(f"DROP {k} canon")
 
 
 def _geography(con, path: Path, contract: Contract, mapping: Mapping) -> None:
@@ -289,22 +299,65 @@ def _geojson_rows(path: Path) -> pa.Table:
     return pa.table({k: pa.array(v, pa.int64() if k == "_line" else pa.string()) for k, v in rows.items()})
 
 
-def read_boundaries(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+def read_boundaries(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """Temp table ``raw`` of boundary features; returns notes for the load report."""
     table = _geojson_rows(path)
     con.register("geo_in", table)
     con.execute("CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM geo_in")
     con.unregister("geo_in")
-    return table.num_rows
+    return []
 
 
 ADAPTERS = {"geography": _geography, "imd": _imd, "population": _population}
 
 
-def to_canonical(con, path: Path, contract: Contract, mapping: Mapping) -> None:
-    """Make temp table ``canon`` (contract columns as text, plus ``_line``) from ``raw``."""
+def to_canonical(con, path: Path, contract: Contract, mapping: Mapping) -> int:
+    """Make temp table ``canon`` (contract columns as text, plus ``_line``) from ``raw``.
+
+    Returns how many rows the mapping's ``[filter]`` left out (counted in ``canon``'s rows, so
+    a melted wide sheet counts each left-out line once per melted column); they are not in
+    ``canon``: not checked, not bad, not loaded.
+    """
     if mapping.wide and contract.feed == "indicators":
         _melt_indicators(con, path, mapping)
+    left_out = _filter_lines(con, path, mapping)
     ADAPTERS.get(contract.feed, _standard)(con, path, contract, mapping)
+    if left_out is None:
+        return 0
+    n = con.execute(
+        "SELECT count(*) FROM canon WHERE _line IN (SELECT _line FROM filtered_out)"
+    ).fetchone()[0]
+    con.execute("CREATE OR REPLACE TEMP TABLE canon_kept AS SELECT * FROM canon "
+                "WHERE _line NOT IN (SELECT _line FROM filtered_out)")
+    _drop_canon(con)
+    con.execute("ALTER TABLE canon_kept RENAME TO canon")
+    con.execute("DROP TABLE filtered_out")
+    return n
+
+
+def _filter_lines(con, path: Path, mapping: Mapping) -> bool | None:
+    """Temp table ``filtered_out(_line)``: the lines the mapping's ``[filter]`` leaves out."""
+    if not mapping.keep:
+        return None
+    cols = set(_columns(con))
+    conds, params = [], {}
+    for i, (col, values) in enumerate(mapping.keep.items()):
+        name = mapping.renames.get(col, col)
+        if name not in cols:
+            raise FileRefused(
+                path,
+                f"the mapping's [filter] names column {col!r}, which this file does not have "
+                f"(found: {', '.join(sorted(cols - {'_line'})) or 'none'})",
+                line=1, column=col,
+            )
+        params[f"k{i}"] = list(values)
+        conds.append(f"coalesce(lower(trim({_q(name)})) = ANY($k{i}), FALSE)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE filtered_out AS SELECT DISTINCT _line FROM raw "
+        f"WHERE NOT ({' AND '.join(conds)})",
+        params,
+    )
+    return True
 
 
 MELTED = ("indicator_code", "indicator_source_column", "value")

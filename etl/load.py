@@ -152,14 +152,17 @@ def _load_one(
         report.message = "this file was loaded before; nothing changed"
         return report
 
+    notes: list[str] = []  # what the load did that a reader of the report should know
     if feed == "boundaries":
-        adapters.read_boundaries(con, path)
+        notes += adapters.read_boundaries(con, path)
         rejects: list = []
         encoding = "utf-8"
     else:
         raw = read_raw(con, path, mapping)
         rejects, encoding = raw.rejects, raw.encoding
-    adapters.to_canonical(con, path, c, mapping)
+    filtered = adapters.to_canonical(con, path, c, mapping)
+    if filtered:
+        notes.append(f"excluded by the mapping's filter: {filtered:,}")
     has_geo = _area_places(con, settings.districts)
     if c.kind == "event" and not has_geo:
         raise FileRefused(
@@ -169,6 +172,8 @@ def _load_one(
         )
     validate(con, c, mapping, key, settings.districts, has_geo)
     n = counts(con, len({r[0] for r in rejects}))  # a short row has one reject per column
+    n.rows_read += filtered  # left out by the mapping: excluded, never judged
+    n.rows_excluded += filtered
     report.rows_read, report.rows_loaded = n.rows_read, n.rows_loaded
     report.rows_quarantined, report.rows_out_of_area = n.rows_quarantined, n.rows_out_of_area
     report.rows_excluded = n.rows_excluded
@@ -194,6 +199,8 @@ def _load_one(
         report.status = "loaded"
     if report.status == "refused" and not report.message:
         report.message = "refused"
+    if notes:
+        report.message = "; ".join(([report.message] if report.message else []) + notes)
 
     load_id = (con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()[0])
     report.load_id = load_id

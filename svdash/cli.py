@@ -163,7 +163,7 @@ def load(
                 + (f", not records {r.rows_excluded:,}" if r.rows_excluded else ""),
                 highlight=False,
             )
-            if r.message and r.status != "loaded":
+            if r.message:
                 out.print(f"  {r.message}", highlight=False, markup=False)
             for e in r.errors[:10]:
                 where = f"line {e['line']}" if e.get("line") else "file"
