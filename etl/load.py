@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from etl import adapters, catalog
+from etl import adapters, archive, catalog
 from etl.contracts import CONTRACTS, contract
 from etl.crashpoints import crashpoint
 from etl.mapping import Mapping, MappingError, read_mapping
@@ -296,6 +297,17 @@ def _load_one(
     return report
 
 
+def _each_file(paths: Sequence[Path], feed: str, workdir: Path):
+    """(path to load or the FileRefused of an unreadable archive, name for the report): each
+    given file, or each file inside a .gz or .zip one (see etl.archive)."""
+    for given in paths:
+        for m in archive.members(Path(given), feed, workdir):
+            if m.refused is not None:
+                yield m.refused, m.shown
+            else:
+                yield m.path, m.shown
+
+
 def load_files(
     warehouse: Path,
     feed: str,
@@ -319,15 +331,18 @@ def load_files(
     partner = partner or mapping.partner or feed
     key = load_key(key_path, warehouse)
     reports: list[FileReport] = []
-    with catalog.write_lock(warehouse):
+    with catalog.write_lock(warehouse), tempfile.TemporaryDirectory(prefix="svdash-unpack-") as tmp:
+        unpacked = Path(tmp)
         catalog.recover_and_audit(warehouse, user)
         con = catalog.connect_writer(warehouse)
         try:
             _check_key(con, key)
-            for path in paths:
-                path = Path(path)
+            for target, shown in _each_file(paths, feed, unpacked):
+                path = Path(shown)  # a file unpacked from an archive is named as in it
                 try:
-                    report = _load_one(con, warehouse, settings, feed, path, mapping, partner, key)
+                    if isinstance(target, FileRefused):
+                        raise target
+                    report = _load_one(con, warehouse, settings, feed, target, mapping, partner, key)
                 except FileRefused as exc:
                     report = FileReport(
                         path=str(path), feed=feed, status="refused", message=str(exc),
@@ -338,6 +353,9 @@ def load_files(
                     # here, keep the files before it, and say which file to start again from.
                     raise LoadStopped(path, [r for r in reports if r.status == "loaded"],
                                       exc) from exc
+                if isinstance(target, Path) and shown != str(target):
+                    report.path = shown
+                    report.message = report.message.replace(str(target), shown)
                 reports.append(report)
                 # Audited as soon as it is committed: the batch is published at its end, or by
                 # the recovery at the next load if this process dies first, so no load that

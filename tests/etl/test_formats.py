@@ -7,10 +7,16 @@ that keeps its local-authority rows; those left out are counted as excluded, nev
 from __future__ import annotations
 
 import csv
+import gzip
+import io
+import shutil
+import zipfile
+from pathlib import Path
 
 import pytest
-from helpers import REALDATA, feed_rows, reader_rows, write_csv
+from helpers import REALDATA, feed_rows, reader_rows, write_csv, write_feed
 
+from etl.load import load_files
 from etl.mapping import MappingError, read_mapping
 
 NEET = REALDATA / "indicators" / "UD_NEETNK_LA_dashboard_2023_final_dfe.csv"
@@ -148,3 +154,116 @@ def test_a_batch_through_a_mapping_with_defaults(warehouse, load, tmp_path) -> N
     mapping.write_text('[defaults]\nsite_code = "RR801"\n', encoding="utf-8")
     reports = load(warehouse, "health", a, b, mapping_path=mapping)
     assert [r.status for r in reports] == ["loaded", "loaded"], [r.message for r in reports]
+
+
+# ---- .csv.gz, .zip and the police.uk archive ---------------------------------------------
+
+POLICEUK_FILES = sorted((REALDATA / "police-uk").glob("2021-0[1-6]-city-of-london-street.csv"))
+STOP_SEARCH = REALDATA / "police-uk" / "2021-08-west-yorkshire-stop-and-search.csv"
+OUTCOMES_HEADER = ("Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
+                   "Location", "LSOA code", "LSOA name", "Outcome type")
+
+
+def outcomes_rows(street: Path, n: int) -> list[list[str]]:
+    """Outcome rows in police.uk's published layout for the first ``n`` crimes of a street file."""
+    with open(street, encoding="utf-8-sig", newline="") as fh:
+        crimes = [r for r in csv.DictReader(fh) if r["Crime ID"]][:n]
+    return [[r["Crime ID"], r["Month"], r["Reported by"], r["Falls within"], r["Longitude"],
+             r["Latitude"], r["Location"], r["LSOA code"], r["LSOA name"],
+             ("Investigation complete; no suspect identified", "Suspect charged")[i % 2]]
+            for i, r in enumerate(crimes)]
+
+
+def policeuk_archive(path: Path) -> Path:
+    """The police.uk download: a zip of YYYY-MM/ folders of street, outcomes and
+    stop-and-search files (built here from the real City of London street files)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in POLICEUK_FILES:
+            month = f.name[:7]
+            zf.write(f, f"{month}/{f.name}")
+            out = io.StringIO()
+            w = csv.writer(out, lineterminator="\n")
+            w.writerow(OUTCOMES_HEADER)
+            w.writerows(outcomes_rows(f, 20))
+            zf.writestr(f"{month}/{month}-city-of-london-outcomes.csv", out.getvalue())
+        if STOP_SEARCH.exists():
+            zf.write(STOP_SEARCH, f"2021-08/{STOP_SEARCH.name}")
+    return path
+
+
+COUNTS = ("status", "rows_read", "rows_loaded", "rows_quarantined", "rows_out_of_area",
+          "rows_excluded", "periods")
+
+
+@pytest.mark.skipif(len(POLICEUK_FILES) != 6, reason="real police.uk files not present")
+def test_policeuk_archive_loads_as_its_files_one_by_one(city_of_london, key_file, tmp_path) -> None:
+    zipped = Path(shutil.copytree(city_of_london, tmp_path / "zipped"))
+    singly = Path(shutil.copytree(city_of_london, tmp_path / "singly"))
+    archive = policeuk_archive(tmp_path / "police-uk-2021.zip")
+
+    from_zip = load_files(zipped, "policeuk", [archive], key_path=key_file)
+    one_by_one = [load_files(singly, "policeuk", [f], key_path=key_file)[0]
+                  for f in POLICEUK_FILES]
+    assert [r.path for r in from_zip] == [
+        f"{archive}/{f.name[:7]}/{f.name}" for f in POLICEUK_FILES]  # street files only
+    assert [[getattr(r, k) for k in COUNTS] for r in from_zip] == [
+        [getattr(r, k) for k in COUNTS] for r in one_by_one]
+    assert all(r.status == "loaded" for r in from_zip)
+    table = "SELECT period, lsoa_code, crime_type, crime_key, ward_code FROM policeuk ORDER BY ALL"
+    assert reader_rows(zipped, table) == reader_rows(singly, table)
+    assert reader_rows(zipped, "SELECT file_name, file_sha256 FROM loads ORDER BY load_id")[1:] \
+        == reader_rows(singly, "SELECT file_name, file_sha256 FROM loads ORDER BY load_id")[1:]
+    total = sum(r.rows_loaded for r in from_zip)
+    assert total > 1000 and reader_rows(zipped, "SELECT count(*) FROM policeuk") == [(total,)]
+    # The same archive again, or one of its files unpacked by hand: nothing changes.
+    assert {r.status for r in load_files(zipped, "policeuk", [archive], key_path=key_file)} \
+        == {"unchanged"}
+    (again,) = load_files(zipped, "policeuk", POLICEUK_FILES[:1], key_path=key_file)
+    assert again.status == "unchanged"
+
+
+def test_gzip_and_zip_of_one_csv(warehouse, load, tmp_path) -> None:
+    plain = write_feed(tmp_path / "police-jan.csv", "police", feed_rows("police", 5))
+    gz = tmp_path / "police-feb.csv.gz"
+    gz.write_bytes(gzip.compress(write_feed(
+        tmp_path / "feb.csv", "police",
+        feed_rows("police", 4, start=100, recorded_date="2024-02-10")).read_bytes()))
+    zipped = tmp_path / "police-mar.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        zf.writestr("export/police-mar.csv", (tmp_path / "feb.csv").read_text().replace(
+            "2024-02-10", "2024-03-10").replace("CRQX00001", "CRQX00002"))
+        zf.writestr("__MACOSX/export/._police-mar.csv", b"\x00\x05\x16\x07")
+        zf.writestr("export/readme.pdf", b"%PDF-1.4")
+    reports = load(warehouse, "police", plain, gz, zipped)
+    assert [(r.status, r.rows_loaded) for r in reports] == [
+        ("loaded", 5), ("loaded", 4), ("loaded", 4)]
+    assert reports[1].path == str(gz) and reports[2].path == f"{zipped}/export/police-mar.csv"
+    assert reader_rows(warehouse, "SELECT file_name FROM loads WHERE feed = 'police' "
+                       "ORDER BY load_id") == [("police-jan.csv",), ("police-feb.csv",),
+                                               ("police-mar.csv",)]
+    assert reader_rows(warehouse, "SELECT strftime(period, '%Y-%m'), count(*) FROM police "
+                       "GROUP BY 1 ORDER BY 1") == [("2024-01", 5), ("2024-02", 4), ("2024-03", 4)]
+
+
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("x.csv.gz", b"\x1f\x8b\x08\x00garbage", "is not a readable gzip file"),
+    ("x.csv.gz", gzip.compress(b"crime_ref,recorded_date\n")[:-6], "is not a readable gzip"),
+    ("x.zip", b"PK\x03\x04 not really", "is not a readable zip archive"),
+    ("x.zip", b"", "is not a readable zip archive"),
+], ids=["gz-garbage", "gz-truncated", "zip-garbage", "zip-empty"])
+def test_unreadable_archives_are_refused_by_name(warehouse, load, tmp_path, name, data,
+                                                 message) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    (r,) = load(warehouse, "police", path)
+    assert r.status == "refused" and r.message.startswith(str(path)) and message in r.message
+
+
+def test_zip_without_a_usable_file_is_refused(warehouse, load, tmp_path) -> None:
+    path = tmp_path / "x.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("notes.pdf", b"%PDF")
+    (r,) = load(warehouse, "police", path)
+    assert r.status == "refused" and "holds no CSV or Excel file (found: notes.pdf)" in r.message
+    (r,) = load(warehouse, "policeuk", path)
+    assert r.status == "refused" and "police.uk street file" in r.message
