@@ -8,16 +8,13 @@ GeoJSON. Each adapter turns its input into temp table ``canon`` so one validator
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pyarrow as pa
 
 from etl.contracts import Contract
-from etl.mapping import Mapping, normalise_name
+from etl.mapping import Mapping
 from etl.read import FileRefused
 
 INDICATOR_MISSING = ("z", "x", "c", ":", "..", "[c]", "[x]", "[z]", "[low]", "u", "-")
@@ -202,110 +199,15 @@ def _population(con, path: Path, contract: Contract, mapping: Mapping) -> None:
     _standard(con, path, contract, mapping)
 
 
-def _reproject(geom, transformer):
-    """The geometry's coordinates through a pyproj transformer, vectorised."""
-    import shapely
-
-    return shapely.transform(
-        geom, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
-    )
-
-
-def _geojson_document(path: Path) -> object:
-    """The parsed JSON of a boundaries file, or FileRefused saying where it breaks."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FileRefused(
-            path, f"is not UTF-8 text (byte {exc.start + 1}); GeoJSON must be saved as UTF-8"
-        ) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FileRefused(
-            path,
-            f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} "
-            "(is the file complete?)",
-            line=exc.lineno,
-        ) from None
-    except RecursionError:
-        raise FileRefused(path, "is not GeoJSON: its JSON is nested too deeply to read") from None
-    except ValueError as exc:  # e.g. an integer of thousands of digits
-        raise FileRefused(path, f"is not GeoJSON: {exc}") from None
-
-
-def _geojson_rows(path: Path) -> pa.Table:
-    import shapely
-    from pyproj import Transformer
-    from shapely.geometry import mapping as geo_mapping
-    from shapely.geometry import shape
-
-    doc = _geojson_document(path)
-    features = doc.get("features") if isinstance(doc, dict) else None
-    if not isinstance(features, list):
-        raise FileRefused(
-            path,
-            "is not a GeoJSON FeatureCollection: expected a JSON object with a 'features' list",
-        )
-    crs = json.dumps(doc.get("crs", {}))
-    bng = "27700" in crs
-    to_wgs = Transformer.from_crs(27700, 4326, always_xy=True) if bng else None
-    to_bng = Transformer.from_crs(4326, 27700, always_xy=True)
-    rows: dict[str, list] = {k: [] for k in (
-        "_line", "level", "area_code", "area_name", "vintage", "geometry",
-        "centroid_lon", "centroid_lat", "area_km2")}
-    for i, feat in enumerate(features, start=1):
-        # A feature that is not an object, or has no properties object, has no code, level
-        # or geometry: validation quarantines it at its number like any incomplete feature.
-        if not isinstance(feat, dict):
-            feat = {}
-        raw_props = feat.get("properties")
-        props = {normalise_name(k): v for k, v in raw_props.items()} if isinstance(
-            raw_props, dict) else {}
-        code_key = next(
-            (k for k in props if re.fullmatch(r"(lsoa|wd|lad)\d\dcd", k)), None
-        ) or next((k for k in ("lsoa_code", "ward_code", "district_code", "area_code") if k in props), None)
-        level = vintage = None
-        if code_key:
-            prefix = re.match(r"[a-z]+", code_key).group(0)
-            level = {"lsoa": "lsoa", "wd": "ward", "lad": "district", "ward": "ward",
-                     "district": "district"}.get(prefix)
-            m = re.search(r"\d\d", code_key)
-            vintage = str(2000 + int(m.group(0))) if m else None
-        name_key = code_key[:-2] + "nm" if code_key and code_key.endswith("cd") else None
-        geom_text = cx = cy = km2 = None
-        try:
-            geom = shape(feat["geometry"])
-            if to_wgs is not None:
-                geom = _reproject(geom, to_wgs)
-            if geom.is_valid and not geom.is_empty:
-                simple = shapely.simplify(geom, 0.00005, preserve_topology=True)
-                geom_text = json.dumps(geo_mapping(shapely.set_precision(simple, 1e-5)))
-                c = geom.representative_point()
-                cx, cy = round(c.x, 6), round(c.y, 6)
-                proj = _reproject(geom, to_bng)
-                km2 = round(proj.area / 1e6, 6)
-        except Exception:  # a broken geometry is reported by validation (geometry required)
-            geom_text = None
-        rows["_line"].append(i)
-        rows["level"].append(level)
-        rows["area_code"].append(str(props.get(code_key)) if code_key and props.get(code_key) else None)
-        rows["area_name"].append(str(props.get(name_key)) if name_key and props.get(name_key) else None)
-        rows["vintage"].append(vintage)
-        rows["geometry"].append(geom_text)
-        rows["centroid_lon"].append(None if cx is None else str(cx))
-        rows["centroid_lat"].append(None if cy is None else str(cy))
-        rows["area_km2"].append(None if km2 is None else str(km2))
-    return pa.table({k: pa.array(v, pa.int64() if k == "_line" else pa.string()) for k, v in rows.items()})
-
-
 def read_boundaries(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     """Temp table ``raw`` of boundary features; returns notes for the load report."""
-    table = _geojson_rows(path)
+    from etl.geo import boundary_rows
+
+    table, notes = boundary_rows(path)
     con.register("geo_in", table)
     con.execute("CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM geo_in")
     con.unregister("geo_in")
-    return []
+    return notes
 
 
 ADAPTERS = {"geography": _geography, "imd": _imd, "population": _population}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -267,3 +268,170 @@ def test_zip_without_a_usable_file_is_refused(warehouse, load, tmp_path) -> None
     assert r.status == "refused" and "holds no CSV or Excel file (found: notes.pdf)" in r.message
     (r,) = load(warehouse, "policeuk", path)
     assert r.status == "refused" and "police.uk street file" in r.message
+
+
+# ---- boundaries: make_valid, shapefiles in British National Grid, GeoPackage, any CRS -------
+
+LSOA11 = REALDATA / "boundaries" / "lsoa11_E47000003_west-yorkshire-ca.geojson"
+LOOKUP11 = REALDATA / "lookups" / "LSOA11_WD19_LAD19_EW_LU.csv"
+needs_boundaries = pytest.mark.skipif(not (LSOA11.exists() and LOOKUP11.exists()),
+                                      reason="real boundaries not present")
+
+
+def bow_tie(ring: list) -> list:
+    """The ring with two neighbouring vertices swapped: its edges cross (self-intersecting)."""
+    import shapely
+
+    for i in range(len(ring) // 3, len(ring) - 3):
+        out = ring[:i] + [ring[i + 1], ring[i]] + ring[i + 2:]
+        if not shapely.Polygon(out).is_valid:
+            return out
+    raise AssertionError("no swap made the ring invalid")
+
+
+@pytest.fixture(scope="module")
+def wy11(tmp_path_factory, key_file):
+    from etl.load import init_warehouse
+    from svcore.config import Settings
+
+    wh = init_warehouse(tmp_path_factory.mktemp("wy11") / "wh", Settings(districts=WY))
+    (r,) = load_files(wh, "geography", [LOOKUP11], key_path=key_file)
+    assert r.status == "loaded"
+    return wh
+
+
+def areas(wh: Path) -> dict[str, tuple[float, float, float]]:
+    return {code: (lon, lat, km2) for code, lon, lat, km2 in reader_rows(
+        wh, "SELECT area_code, centroid_lon, centroid_lat, area_km2 FROM boundaries "
+        "WHERE level = 'lsoa'")}
+
+
+@needs_boundaries
+def test_geojson_with_self_intersecting_polygons_loads_every_feature(wy11, key_file,
+                                                                     tmp_path) -> None:
+    import shapely
+    from shapely.geometry import shape
+
+    doc = json.loads(LSOA11.read_text(encoding="utf-8"))
+    broken = []
+    for feat in doc["features"][:: 400]:  # four of them
+        geom = feat["geometry"]
+        if geom["type"] == "Polygon":
+            geom["coordinates"][0] = bow_tie(geom["coordinates"][0])
+        else:
+            geom["coordinates"][0][0] = bow_tie(geom["coordinates"][0][0])
+        assert not shape(geom).is_valid
+        broken.append(feat["properties"]["LSOA11CD"])
+    path = tmp_path / "lsoa11-republished.geojson"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    wh = Path(shutil.copytree(wy11, tmp_path / "wh"))
+    (r,) = load_files(wh, "boundaries", [path], key_path=key_file)
+    assert r.status == "loaded", r.message
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (1388, 1388, 0)
+    assert f"{len(broken)} invalid polygon(s)" in r.message and "make_valid" in r.message
+    assert all(code in r.message for code in broken)
+    got = reader_rows(wh, "SELECT area_code, geometry FROM boundaries WHERE area_code = ANY($c)",
+                      {"c": broken})
+    assert len(got) == len(broken)
+    assert all(shapely.from_geojson(g).is_valid for _, g in got)
+
+
+@needs_boundaries
+def test_bng_shapefile_geopackage_and_zip_load_every_feature(wy11, key_file, tmp_path) -> None:
+    import numpy as np
+    import pyogrio
+    import shapely
+    from pyproj import Transformer
+
+    doc = json.loads(LSOA11.read_text(encoding="utf-8"))
+    to_bng = Transformer.from_crs(4326, 27700, always_xy=True)
+    geoms = [shapely.transform(shapely.from_geojson(json.dumps(f["geometry"])),
+                               lambda xy: np.column_stack(to_bng.transform(xy[:, 0], xy[:, 1])))
+             for f in doc["features"]]
+    assert all(350_000 < g.centroid.x < 500_000 and 380_000 < g.centroid.y < 480_000 for g in geoms)  # metres, not degrees
+    fields = ["LSOA11CD", "LSOA11NM"]
+    data = [np.array([f["properties"][k] for f in doc["features"]], dtype=object) for k in fields]
+    wkb = np.array(shapely.to_wkb(geoms), dtype=object)
+    folder = tmp_path / "lsoa11_bng"
+    folder.mkdir()
+    pyogrio.raw.write(folder / "lsoa11_bng.shp", wkb, data, fields, crs="EPSG:27700",
+                      geometry_type="MultiPolygon", driver="ESRI Shapefile")
+    assert (folder / "lsoa11_bng.prj").exists()
+    gpkg = tmp_path / "lsoa11.gpkg"
+    pyogrio.raw.write(gpkg, wkb[:40], [d[:40] for d in data], fields, crs="EPSG:27700",
+                      geometry_type="MultiPolygon", driver="GPKG", layer="lsoa11")
+    part = tmp_path / "part"  # a zipped shapefile, as e-mailed: the first 200 features
+    part.mkdir()
+    pyogrio.raw.write(part / "lsoa11_bng.shp", wkb[:200], [d[:200] for d in data], fields,
+                      crs="EPSG:27700", geometry_type="MultiPolygon", driver="ESRI Shapefile")
+    zipped = tmp_path / "lsoa11_bng.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        for f in sorted(part.iterdir()):
+            zf.write(f, f"LSOA_2011_BNG/{f.name}")
+
+    reference = Path(shutil.copytree(wy11, tmp_path / "ref"))
+    (ref,) = load_files(reference, "boundaries", [LSOA11], key_path=key_file)
+    expected = areas(reference)
+    for name, given, n in (("folder", folder, 1388), ("gpkg", gpkg, 40), ("zip", zipped, 200)):
+        wh = Path(shutil.copytree(wy11, tmp_path / name))
+        (r,) = load_files(wh, "boundaries", [given], key_path=key_file)
+        assert r.status == "loaded", (name, r.message)
+        assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (n, n, 0), name
+        assert "reprojected from OSGB36 / British National Grid" in r.message
+        got = areas(wh)
+        assert len(got) == n
+        for code, (lon, lat, km2) in got.items():
+            elon, elat, ekm2 = expected[code]
+            assert abs(km2 - ekm2) <= 0.001 * ekm2 + 1e-4, (name, code)
+            assert abs(lon - elon) < 1e-3 and abs(lat - elat) < 1e-3, (name, code)
+        if name == "zip":
+            assert r.path == str(zipped)
+    assert ref.rows_loaded == 1388
+
+
+def test_bow_tie_geojson_in_any_crs(warehouse, load, tmp_path) -> None:
+    """A small GeoJSON in Web Mercator (EPSG:3857) with one bow-tie polygon."""
+    from pyproj import Transformer
+
+    merc = Transformer.from_crs(4326, 3857, always_xy=True)
+
+    def ring(points):
+        return [list(merc.transform(x, y)) for x, y in points]
+
+    square = [(-1.55, 53.79), (-1.54, 53.79), (-1.54, 53.80), (-1.55, 53.80), (-1.55, 53.79)]
+    tie = [(-1.55, 53.79), (-1.54, 53.80), (-1.54, 53.79), (-1.55, 53.80), (-1.55, 53.79)]
+    doc = {"type": "FeatureCollection",
+           "crs": {"type": "name", "properties": {"name": "EPSG:3857"}},
+           "features": [{"type": "Feature", "properties": {"LSOA21CD": code},
+                         "geometry": {"type": "Polygon", "coordinates": [ring(pts)]}}
+                        for code, pts in (("E01000001", square), ("E01000002", tie))]}
+    path = tmp_path / "two.geojson"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    (r,) = load(warehouse, "boundaries", path)
+    assert r.status == "loaded" and (r.rows_loaded, r.rows_quarantined) == (2, 0), r.message
+    assert "1 invalid polygon(s)" in r.message and "E01000002" in r.message
+    assert "reprojected from WGS 84 / Pseudo-Mercator" in r.message
+    got = {c: (lon, lat, km2) for c, lon, lat, km2 in reader_rows(
+        warehouse, "SELECT area_code, centroid_lon, centroid_lat, area_km2 FROM boundaries")}
+    lon, lat, km2 = got["E01000001"]
+    assert -1.55 < lon < -1.54 and 53.79 < lat < 53.80 and 0.6 < km2 < 0.8  # ~660 m x 1,110 m
+    assert 0.3 * km2 < got["E01000002"][2] < 0.7 * km2  # the two triangles of the bow tie
+
+
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("x.shp", b"garbage", "is not a readable shapefile or GeoPackage"),
+    ("x.gpkg", b"SQLite format 3\x00", "is not a readable shapefile or GeoPackage"),
+    ("x.zip", b"PK\x05\x06" + b"\x00" * 18, "holds no boundary file"),
+    ("x.geojson", json.dumps({"crs": {"type": "name", "properties": {"name": "EPSG:99999"}},
+                              "features": []}).encode(), "is not known"),
+    ("x.geojson", json.dumps({"features": [{"properties": {"LSOA21CD": "E01000001"},
+                              "geometry": {"type": "Point", "coordinates": [430000, 433000]}}]}
+                             ).encode(), "look like British National Grid"),
+], ids=["shp", "gpkg", "zip", "crs", "bng-undeclared"])
+def test_unreadable_boundary_files_are_refused_by_name(warehouse, load, tmp_path, name, data,
+                                                       message) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    (r,) = load(warehouse, "boundaries", path)
+    assert r.status == "refused" and r.message.startswith(str(path)), r.message
+    assert message in r.message

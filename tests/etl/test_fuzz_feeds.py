@@ -504,7 +504,10 @@ def check_batch(warehouse: Path, feed: str, folder: Path, files: Files, key_file
         named = [str(mapping_path)] if isinstance(exc, MappingError) else map(str, paths)
         assert any(str(exc).startswith(n) for n in named), f"names no file: {exc}"
     else:
-        assert [r.path for r in reports] == [str(p) for p in paths], reports
+        # A file inside a zip is named as in it: the zip's path, then the member's.
+        assert len(reports) == len(paths) and all(
+            r.path == str(p) or r.path.startswith(f"{p}/") for r, p in zip(reports, paths, strict=True)
+        ), reports
         for report in reports:
             check_report(report, feed)
     if not reports or all(r.status != "loaded" for r in reports):
@@ -658,7 +661,7 @@ def batches(files: st.SearchStrategy, most: int) -> st.SearchStrategy:
 @pytest.mark.parametrize("feed", BYTES_FEEDS)
 @fuzz(EXAMPLES["bytes"])
 @given(files=batches(arbitrary_bytes((".csv", ".txt", ".CSV", ".xlsx", ".xlsm", ".geojson",
-                                      "")), 5))
+                                      ".zip", ".csv.gz", ".gz", ".shp", ".gpkg", "")), 5))
 def test_arbitrary_bytes_get_an_answer(fuzz_load, feed: str, files: Files) -> None:
     fuzz_load(feed, files)
 
@@ -678,6 +681,21 @@ def test_hostile_csv_files_get_an_answer(fuzz_load, feed: str, data: st.DataObje
         if spoiled is not None:
             lines = {e["line"] for e in report.errors if e["line"] is not None}
             assert lines <= spoiled | {1}, (sorted(lines), sorted(spoiled), report.errors)
+
+
+@pytest.mark.parametrize("feed", ["police", "imd"])
+@fuzz(EXAMPLES["csv"])
+@given(data=st.data())
+def test_hostile_csv_files_packed_get_an_answer(fuzz_load, feed: str, data: st.DataObject) -> None:
+    """The same spoiled files gzipped, as portals publish them, and a zip of one of them."""
+    import gzip
+
+    drawn = data.draw(batches(hostile_cells(feed), 4))
+    files = [(name + ".gz", gzip.compress(content)) for name, content, _ in drawn]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr(drawn[0][0], drawn[0][1])
+    fuzz_load(feed, [*files, (drawn[0][0] + ".zip", out.getvalue())])
 
 
 @pytest.mark.parametrize("feed", XLSX_FEEDS)
