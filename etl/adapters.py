@@ -210,7 +210,37 @@ def read_boundaries(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     return notes
 
 
-ADAPTERS = {"geography": _geography, "imd": _imd, "population": _population}
+def _lsoa_lookup(con, path: Path, contract: Contract, mapping: Mapping) -> None:
+    """The ONS LSOA 2011 -> 2021 lookup as published (LSOA11CD, LSOA21CD, CHGIND, LAD22CD)."""
+    cols = _columns(con)
+    found: dict[str, str] = {}
+    for c in cols:
+        m = re.fullmatch(r"(lsoa|lad)(\d{2})(cd|nm)", c)
+        if m and m.group(1) == "lsoa" and m.group(2) in ("11", "21"):
+            found[c] = f"lsoa{m.group(2)}_{'code' if m.group(3) == 'cd' else 'name'}"
+        elif m and m.group(1) == "lad" and m.group(3) == "cd":
+            found[c] = "district_code"
+        elif c in ("chgind", "change_indicator", "change"):
+            found[c] = "change"
+    if not {"lsoa11_code", "lsoa21_code"} <= set(found.values()):
+        raise FileRefused(
+            path,
+            "expected the ONS LSOA (2011) to LSOA (2021) lookup, with columns LSOA11CD, "
+            f"LSOA21CD and CHGIND (found: {', '.join(c for c in cols if c != '_line')})",
+            line=1,
+        )
+    select, used = [], set()
+    for c in sorted(cols, key=lambda c: c not in found):  # the recognised columns first
+        target = found.get(c, c)
+        if target not in used:
+            used.add(target)
+            select.append(f"{_q(c)} AS {_q(target)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {', '.join(select)} FROM raw")
+    _standard(con, path, contract, mapping)
+
+
+ADAPTERS = {"geography": _geography, "imd": _imd, "population": _population,
+            "lsoa_lookup": _lsoa_lookup}
 
 
 def to_canonical(con, path: Path, contract: Contract, mapping: Mapping) -> int:

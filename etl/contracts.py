@@ -310,6 +310,23 @@ IMD = Contract(
     place_column="district_code",
 )
 
+LSOA_LOOKUP = Contract(
+    feed="lsoa_lookup",
+    title="ONS LSOA 2011 -> LSOA 2021 lookup (exact fit)",
+    kind="reference",
+    columns=(
+        Column("lsoa11_code", "lsoa", required=True),
+        Column("lsoa11_name", "text"),
+        Column("lsoa21_code", "lsoa", required=True),
+        Column("lsoa21_name", "text"),
+        # U unchanged, S a 2011 LSOA split, M 2011 LSOAs merged, X an irregular redraw.
+        Column("change", "enum", required=True, enum=("U", "S", "M", "X")),
+        Column("district_code", "area", pattern=r"[EW]0[6789]\d{6}"),
+    ),
+    period_sql="'lsoa2011-lsoa2021'",
+    place_column="district_code",
+)
+
 CONTRACTS: dict[str, Contract] = {
     c.feed: c
     for c in (
@@ -323,6 +340,7 @@ CONTRACTS: dict[str, Contract] = {
         BOUNDARIES,
         POPULATION,
         IMD,
+        LSOA_LOOKUP,
     )
 }
 EVENT_FEEDS = tuple(f for f, c in CONTRACTS.items() if c.kind == "event")

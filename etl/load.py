@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from etl import adapters, archive, catalog
+from etl import adapters, archive, catalog, vintage
 from etl.contracts import CONTRACTS, contract
 from etl.crashpoints import crashpoint
 from etl.mapping import Mapping, MappingError, read_mapping
@@ -171,10 +171,14 @@ def _load_one(
             "no geography lookup for the area is loaded yet, so rows cannot be placed; "
             "load one first with `svdash load geography LOOKUP.csv`",
         )
+    carry = vintage.prepare(con, c) if has_geo else None  # LSOA 2011 <-> 2021
     validate(con, c, mapping, key, settings.districts, has_geo)
     n = counts(con, len({r[0] for r in rejects}))  # a short row has one reject per column
     n.rows_read += filtered  # left out by the mapping: excluded, never judged
     n.rows_excluded += filtered
+    carried, carry_note = vintage.apply(con, c, carry)
+    n.rows_loaded += carried
+    notes += [carry_note] if carry_note else []
     report.rows_read, report.rows_loaded = n.rows_read, n.rows_loaded
     report.rows_quarantined, report.rows_out_of_area = n.rows_quarantined, n.rows_out_of_area
     report.rows_excluded = n.rows_excluded

@@ -68,6 +68,8 @@ IMD_HEADER = (
 )
 POPULATION_WIDE = ("LSOA 2021 Code", "LSOA 2021 Name", "Total", "F0", "F1", "M0", "M90")
 POPULATION_LONG = ("area_code", "year", "sex", "age", "population")
+LSOA_LOOKUP_HEADER = ("LSOA11CD", "LSOA11NM", "LSOA21CD", "LSOA21NM", "CHGIND", "LAD22CD",
+                      "LAD22NM")
 
 
 def base_file(feed: str, variant: int = 0) -> tuple[str, tuple[str, ...], list[list[str]]]:
@@ -99,6 +101,14 @@ def base_file(feed: str, variant: int = 0) -> tuple[str, tuple[str, ...], list[l
         return "mid2022-lsoa.csv", POPULATION_WIDE, [
             ["E01000001", "Alpha 001A", "1520", "10", "12", "9", "4"],
             ["E01000004", "Beta 001A", "1610", "11", "8", "13", "2"],
+        ]
+    if feed == "lsoa_lookup":
+        return "LSOA11_LSOA21_LAD22_LU.csv", LSOA_LOOKUP_HEADER, [
+            ["E01000001", "Alpha 001A", "E01000001", "Alpha 001A", "U", "E08000001", "Alpha"],
+            ["E01000006", "Alpha 001C", "E01000002", "Alpha 001B", "S", "E08000001", "Alpha"],
+            ["E01000006", "Alpha 001C", "E01000003", "Alpha 002A", "S", "E08000001", "Alpha"],
+            ["E01000007", "Beta 001C", "E01000004", "Beta 001A", "M", "E08000002", "Beta"],
+            ["E01000008", "Beta 001D", "E01000004", "Beta 001A", "M", "E08000002", "Beta"],
         ]
     raise KeyError(feed)
 
