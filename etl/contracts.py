@@ -310,6 +310,28 @@ IMD = Contract(
     place_column="district_code",
 )
 
+POLICEUK_OUTCOMES = Contract(
+    feed="policeuk_outcomes",
+    title="Police.uk outcomes (the outcomes CSV of the police.uk archive)",
+    kind="reference",  # not events: each row is an outcome of a crime in the policeuk feed
+    columns=(
+        # The same keyed hash as the street file's Crime ID: joins to policeuk.crime_key.
+        Column("crime_id", "text", required=True, pseudonymise=True),
+        # The month the outcome was recorded (police.uk's file month), not the crime's.
+        Column("month", "period", required=True, pattern=r"(19|20)\d{2}-(0[1-9]|1[0-2])"),
+        Column("reported_by", "text", required=True),
+        Column("falls_within", "text"),
+        Column("longitude", "decimal", min=-180, max=180, store=False),
+        Column("latitude", "decimal", min=-90, max=90, store=False),
+        Column("location", "text", store=False),
+        Column("lsoa_code", "lsoa"),
+        Column("lsoa_name", "text", store=False),
+        Column("outcome_type", "text", required=True),
+    ),
+    period_sql="month",
+    place_column="lsoa_code",
+)
+
 LSOA_LOOKUP = Contract(
     feed="lsoa_lookup",
     title="ONS LSOA 2011 -> LSOA 2021 lookup (exact fit)",
@@ -341,6 +363,7 @@ CONTRACTS: dict[str, Contract] = {
         POPULATION,
         IMD,
         LSOA_LOOKUP,
+        POLICEUK_OUTCOMES,
     )
 }
 EVENT_FEEDS = tuple(f for f, c in CONTRACTS.items() if c.kind == "event")

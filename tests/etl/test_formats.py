@@ -435,3 +435,31 @@ def test_unreadable_boundary_files_are_refused_by_name(warehouse, load, tmp_path
     (r,) = load(warehouse, "boundaries", path)
     assert r.status == "refused" and r.message.startswith(str(path)), r.message
     assert message in r.message
+
+
+@pytest.mark.skipif(len(POLICEUK_FILES) != 6, reason="real police.uk files not present")
+def test_policeuk_outcomes_are_a_feed_joined_to_crimes(city_of_london, key_file, tmp_path) -> None:
+    wh = Path(shutil.copytree(city_of_london, tmp_path / "wh"))
+    archive = policeuk_archive(tmp_path / "police-uk-2021.zip")
+    crimes = load_files(wh, "policeuk", [archive], key_path=key_file)
+    outcomes = load_files(wh, "policeuk_outcomes", [archive], key_path=key_file)
+    assert [r.path for r in outcomes] == [
+        f"{archive}/{f.name[:7]}/{f.name[:7]}-city-of-london-outcomes.csv" for f in POLICEUK_FILES]
+    city = {c for (c,) in reader_rows(wh, "SELECT lsoa_code FROM geography")}
+    for f, r in zip(POLICEUK_FILES, outcomes, strict=True):
+        rows = outcomes_rows(f, 20)
+        inside = [x for x in rows if not x[7] or x[7] in city]
+        assert r.status == "loaded", r.message
+        assert (r.rows_read, r.rows_loaded, r.rows_out_of_area, r.rows_quarantined) == (
+            20, len(inside), 20 - len(inside), 0)
+        assert r.periods == [f.name[:7]]
+    assert all(r.status == "loaded" for r in crimes)
+    # Every outcome of a crime in the area joins its crime by the keyed Crime ID.
+    n_out = sum(r.rows_loaded for r in outcomes)
+    assert reader_rows(
+        wh, "SELECT count(*), count(*) FILTER (EXISTS (SELECT 1 FROM policeuk c "
+        "WHERE c.crime_key = o.crime_key)) FROM policeuk_outcomes o") == [(n_out, n_out)]
+    assert reader_rows(wh, "SELECT DISTINCT outcome_type FROM policeuk_outcomes ORDER BY 1") == [
+        ("Investigation complete; no suspect identified",), ("Suspect charged",)]
+    stored = {r[0] for r in reader_rows(wh, "DESCRIBE policeuk_outcomes")}
+    assert "crime_id" not in stored and "location" not in stored and "longitude" not in stored

@@ -102,6 +102,12 @@ def base_file(feed: str, variant: int = 0) -> tuple[str, tuple[str, ...], list[l
             ["E01000001", "Alpha 001A", "1520", "10", "12", "9", "4"],
             ["E01000004", "Beta 001A", "1610", "11", "8", "13", "2"],
         ]
+    if feed == "policeuk_outcomes":
+        header = (*POLICEUK_HEADER[:9], "Outcome type")
+        rows = [[r.get(h, "") for h in header] for r in feed_rows("policeuk", 3, start=9000 + variant)]
+        for row in rows:
+            row[-1] = "Suspect charged"
+        return "2024-01-test-outcomes.csv", header, rows
     if feed == "lsoa_lookup":
         return "LSOA11_LSOA21_LAD22_LU.csv", LSOA_LOOKUP_HEADER, [
             ["E01000001", "Alpha 001A", "E01000001", "Alpha 001A", "U", "E08000001", "Alpha"],
