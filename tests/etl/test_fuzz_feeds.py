@@ -40,7 +40,7 @@ from svcore.warehouse import connect_reader
 # Examples per feed and strategy, each a batch of up to 6 files, sized so the module runs in
 # under a minute on two cores: every load_files call pays ~0.3 s (lock, recovery check,
 # publish, audit), and each file ~0.02 s (refused on reading) to ~0.1 s (validated).
-EXAMPLES = {"bytes": 4, "csv": 3, "workbooks": 2, "mappings": 4, "geojson": 10}
+EXAMPLES = {"bytes": 4, "csv": 3, "workbooks": 2, "mappings": 4, "geojson": 10, "packed": 2}
 STATUSES = {"loaded", "refused", "unchanged"}
 CSV_FEEDS = tuple(f for f in CONTRACTS if f != "boundaries")
 # Bytes and workbooks meet the shared readers first, so a few feeds stand for the rest: one
@@ -700,7 +700,7 @@ def test_hostile_csv_files_get_an_answer(fuzz_load, feed: str, data: st.DataObje
 
 
 @pytest.mark.parametrize("feed", ["police", "imd"])
-@fuzz(EXAMPLES["csv"])
+@fuzz(EXAMPLES["packed"])
 @given(data=st.data())
 def test_hostile_csv_files_packed_get_an_answer(fuzz_load, feed: str, data: st.DataObject) -> None:
     """The same spoiled files gzipped, as portals publish them, and a zip of one of them."""
