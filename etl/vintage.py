@@ -78,6 +78,8 @@ def prepare(con: duckdb.DuckDBPyConnection, contract: Contract) -> Carry | None:
     column = carried_column(contract)
     if not (_has(con, "lsoa_lookup") and _has(con, "geography")):
         return None
+    if not con.execute("SELECT EXISTS (SELECT 1 FROM lsoa_lookup)").fetchone()[0]:
+        return None  # no lookup loaded: every code stays as sent
     target = con.execute("SELECT max(lsoa_year) FROM geography").fetchone()[0]
     if target not in (2011, 2021):
         return None
