@@ -42,8 +42,26 @@ class Member:
     refused: FileRefused | None = None
 
 
-def is_packed(path: Path) -> bool:
-    return path.suffix.lower() in (".gz", ".zip")
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+
+def digest(path: Path) -> str:
+    """The SHA-256 the load manifest keeps for a file. A shapefile is several files: its
+    digest covers the .shp and the attributes, index, projection and encoding beside it, so a
+    corrected .dbf or .prj sent with the same .shp is new work, not "unchanged"."""
+    import hashlib
+
+    from etl.catalog import sha256_file
+
+    if path.suffix.lower() != ".shp":
+        return sha256_file(path)
+    h = hashlib.sha256()
+    for ext in SHAPEFILE_PARTS:
+        for part in (path.with_suffix(ext), path.with_suffix(ext.upper())):
+            if part.is_file():
+                h.update(f"{ext}:{sha256_file(part)};".encode())
+                break
+    return h.hexdigest()
 
 
 def members(path: Path, feed: str, workdir: Path) -> Iterator[Member]:

@@ -147,7 +147,7 @@ def _load_one(
     started = dt.datetime.now()
     if not path.is_file():
         raise FileRefused(path, "is a folder, not a file" if path.is_dir() else "no such file")
-    sha = catalog.sha256_file(path)
+    sha = archive.digest(path)  # a shapefile's covers its .dbf, .shx and .prj too
     if _already_loaded(con, feed, partner, sha, mapping.sha256) is not None:
         report.status = "unchanged"
         report.message = "this file was loaded before; nothing changed"

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from helpers import REALDATA, feed_rows, reader_rows, write_csv, write_feed
 
+from etl import archive
 from etl.load import load_files
 from etl.mapping import MappingError, read_mapping
 
@@ -386,6 +387,13 @@ def test_bng_shapefile_geopackage_and_zip_load_every_feature(wy11, key_file, tmp
             assert abs(lon - elon) < 1e-3 and abs(lat - elat) < 1e-3, (name, code)
         if name == "zip":
             assert r.path == str(zipped)
+        if name == "folder":  # the same shapefile again: unchanged; a corrected .prj: new work
+            (again,) = load_files(wh, "boundaries", [folder], key_path=key_file)
+            assert again.status == "unchanged"
+            prj = folder / "lsoa11_bng.prj"
+            prj.write_text(prj.read_text() + "\n", encoding="utf-8")
+            assert archive.digest(folder / "lsoa11_bng.shp") != reader_rows(
+                wh, "SELECT file_sha256 FROM loads WHERE feed = 'boundaries'")[0][0]
     assert ref.rows_loaded == 1388
 
 
