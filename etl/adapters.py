@@ -8,16 +8,13 @@ GeoJSON. Each adapter turns its input into temp table ``canon`` so one validator
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pyarrow as pa
 
 from etl.contracts import Contract
-from etl.mapping import Mapping, normalise_name
+from etl.mapping import Mapping
 from etl.read import FileRefused
 
 INDICATOR_MISSING = ("z", "x", "c", ":", "..", "[c]", "[x]", "[z]", "[low]", "u", "-")
@@ -68,9 +65,19 @@ def _standard(con, path: Path, contract: Contract, mapping: Mapping) -> None:
         else:
             select.append(f"CAST(NULL AS VARCHAR) AS {_q(col)}")
     kind = "TABLE" if params else "VIEW"  # a view cannot hold prepared parameters
-    con.execute("DROP VIEW IF EXISTS canon")
-    con.execute("DROP TABLE IF EXISTS canon")
+    _drop_canon(con)
     con.execute(f"CREATE TEMP {kind} canon AS SELECT {', '.join(select)} FROM raw", params)
+
+
+def _drop_canon(con) -> None:
+    """Drop ``canon``, a view or a table (DROP VIEW IF EXISTS fails on a table of that name,
+    which the file before it in the batch may have left)."""
+    kind = con.execute(
+        "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = 'canon' AND temporary "
+        "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = 'canon' AND temporary"
+    ).fetchall()
+    for (k,) in kind:
+        con.execute(f"DROP {k} canon")
 
 
 def _geography(con, path: Path, contract: Contract, mapping: Mapping) -> None:
@@ -192,119 +199,97 @@ def _population(con, path: Path, contract: Contract, mapping: Mapping) -> None:
     _standard(con, path, contract, mapping)
 
 
-def _reproject(geom, transformer):
-    """The geometry's coordinates through a pyproj transformer, vectorised."""
-    import shapely
+def read_boundaries(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """Temp table ``raw`` of boundary features; returns notes for the load report."""
+    from etl.geo import boundary_rows
 
-    return shapely.transform(
-        geom, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
-    )
-
-
-def _geojson_document(path: Path) -> object:
-    """The parsed JSON of a boundaries file, or FileRefused saying where it breaks."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FileRefused(
-            path, f"is not UTF-8 text (byte {exc.start + 1}); GeoJSON must be saved as UTF-8"
-        ) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FileRefused(
-            path,
-            f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} "
-            "(is the file complete?)",
-            line=exc.lineno,
-        ) from None
-    except RecursionError:
-        raise FileRefused(path, "is not GeoJSON: its JSON is nested too deeply to read") from None
-    except ValueError as exc:  # e.g. an integer of thousands of digits
-        raise FileRefused(path, f"is not GeoJSON: {exc}") from None
-
-
-def _geojson_rows(path: Path) -> pa.Table:
-    import shapely
-    from pyproj import Transformer
-    from shapely.geometry import mapping as geo_mapping
-    from shapely.geometry import shape
-
-    doc = _geojson_document(path)
-    features = doc.get("features") if isinstance(doc, dict) else None
-    if not isinstance(features, list):
-        raise FileRefused(
-            path,
-            "is not a GeoJSON FeatureCollection: expected a JSON object with a 'features' list",
-        )
-    crs = json.dumps(doc.get("crs", {}))
-    bng = "27700" in crs
-    to_wgs = Transformer.from_crs(27700, 4326, always_xy=True) if bng else None
-    to_bng = Transformer.from_crs(4326, 27700, always_xy=True)
-    rows: dict[str, list] = {k: [] for k in (
-        "_line", "level", "area_code", "area_name", "vintage", "geometry",
-        "centroid_lon", "centroid_lat", "area_km2")}
-    for i, feat in enumerate(features, start=1):
-        # A feature that is not an object, or has no properties object, has no code, level
-        # or geometry: validation quarantines it at its number like any incomplete feature.
-        if not isinstance(feat, dict):
-            feat = {}
-        raw_props = feat.get("properties")
-        props = {normalise_name(k): v for k, v in raw_props.items()} if isinstance(
-            raw_props, dict) else {}
-        code_key = next(
-            (k for k in props if re.fullmatch(r"(lsoa|wd|lad)\d\dcd", k)), None
-        ) or next((k for k in ("lsoa_code", "ward_code", "district_code", "area_code") if k in props), None)
-        level = vintage = None
-        if code_key:
-            prefix = re.match(r"[a-z]+", code_key).group(0)
-            level = {"lsoa": "lsoa", "wd": "ward", "lad": "district", "ward": "ward",
-                     "district": "district"}.get(prefix)
-            m = re.search(r"\d\d", code_key)
-            vintage = str(2000 + int(m.group(0))) if m else None
-        name_key = code_key[:-2] + "nm" if code_key and code_key.endswith("cd") else None
-        geom_text = cx = cy = km2 = None
-        try:
-            geom = shape(feat["geometry"])
-            if to_wgs is not None:
-                geom = _reproject(geom, to_wgs)
-            if geom.is_valid and not geom.is_empty:
-                simple = shapely.simplify(geom, 0.00005, preserve_topology=True)
-                geom_text = json.dumps(geo_mapping(shapely.set_precision(simple, 1e-5)))
-                c = geom.representative_point()
-                cx, cy = round(c.x, 6), round(c.y, 6)
-                proj = _reproject(geom, to_bng)
-                km2 = round(proj.area / 1e6, 6)
-        except Exception:  # a broken geometry is reported by validation (geometry required)
-            geom_text = None
-        rows["_line"].append(i)
-        rows["level"].append(level)
-        rows["area_code"].append(str(props.get(code_key)) if code_key and props.get(code_key) else None)
-        rows["area_name"].append(str(props.get(name_key)) if name_key and props.get(name_key) else None)
-        rows["vintage"].append(vintage)
-        rows["geometry"].append(geom_text)
-        rows["centroid_lon"].append(None if cx is None else str(cx))
-        rows["centroid_lat"].append(None if cy is None else str(cy))
-        rows["area_km2"].append(None if km2 is None else str(km2))
-    return pa.table({k: pa.array(v, pa.int64() if k == "_line" else pa.string()) for k, v in rows.items()})
-
-
-def read_boundaries(con: duckdb.DuckDBPyConnection, path: Path) -> int:
-    table = _geojson_rows(path)
+    table, notes = boundary_rows(path)
     con.register("geo_in", table)
     con.execute("CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM geo_in")
     con.unregister("geo_in")
-    return table.num_rows
+    return notes
 
 
-ADAPTERS = {"geography": _geography, "imd": _imd, "population": _population}
+def _lsoa_lookup(con, path: Path, contract: Contract, mapping: Mapping) -> None:
+    """The ONS LSOA 2011 -> 2021 lookup as published (LSOA11CD, LSOA21CD, CHGIND, LAD22CD)."""
+    cols = _columns(con)
+    found: dict[str, str] = {}
+    for c in cols:
+        m = re.fullmatch(r"(lsoa|lad)(\d{2})(cd|nm)", c)
+        if m and m.group(1) == "lsoa" and m.group(2) in ("11", "21"):
+            found[c] = f"lsoa{m.group(2)}_{'code' if m.group(3) == 'cd' else 'name'}"
+        elif m and m.group(1) == "lad" and m.group(3) == "cd":
+            found[c] = "district_code"
+        elif c in ("chgind", "change_indicator", "change"):
+            found[c] = "change"
+    if not {"lsoa11_code", "lsoa21_code"} <= set(found.values()):
+        raise FileRefused(
+            path,
+            "expected the ONS LSOA (2011) to LSOA (2021) lookup, with columns LSOA11CD, "
+            f"LSOA21CD and CHGIND (found: {', '.join(c for c in cols if c != '_line')})",
+            line=1,
+        )
+    select, used = [], set()
+    for c in sorted(cols, key=lambda c: c not in found):  # the recognised columns first
+        target = found.get(c, c)
+        if target not in used:
+            used.add(target)
+            select.append(f"{_q(c)} AS {_q(target)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {', '.join(select)} FROM raw")
+    _standard(con, path, contract, mapping)
 
 
-def to_canonical(con, path: Path, contract: Contract, mapping: Mapping) -> None:
-    """Make temp table ``canon`` (contract columns as text, plus ``_line``) from ``raw``."""
+ADAPTERS = {"geography": _geography, "imd": _imd, "population": _population,
+            "lsoa_lookup": _lsoa_lookup}
+
+
+def to_canonical(con, path: Path, contract: Contract, mapping: Mapping) -> int:
+    """Make temp table ``canon`` (contract columns as text, plus ``_line``) from ``raw``.
+
+    Returns how many rows the mapping's ``[filter]`` left out (counted in ``canon``'s rows, so
+    a melted wide sheet counts each left-out line once per melted column); they are not in
+    ``canon``: not checked, not bad, not loaded.
+    """
     if mapping.wide and contract.feed == "indicators":
         _melt_indicators(con, path, mapping)
+    left_out = _filter_lines(con, path, mapping)
     ADAPTERS.get(contract.feed, _standard)(con, path, contract, mapping)
+    if left_out is None:
+        return 0
+    n = con.execute(
+        "SELECT count(*) FROM canon WHERE _line IN (SELECT _line FROM filtered_out)"
+    ).fetchone()[0]
+    con.execute("CREATE OR REPLACE TEMP TABLE canon_kept AS SELECT * FROM canon "
+                "WHERE _line NOT IN (SELECT _line FROM filtered_out)")
+    _drop_canon(con)
+    con.execute("ALTER TABLE canon_kept RENAME TO canon")
+    con.execute("DROP TABLE filtered_out")
+    return n
+
+
+def _filter_lines(con, path: Path, mapping: Mapping) -> bool | None:
+    """Temp table ``filtered_out(_line)``: the lines the mapping's ``[filter]`` leaves out."""
+    if not mapping.keep:
+        return None
+    cols = set(_columns(con))
+    conds, params = [], {}
+    for i, (col, values) in enumerate(mapping.keep.items()):
+        name = mapping.renames.get(col, col)
+        if name not in cols:
+            raise FileRefused(
+                path,
+                f"the mapping's [filter] names column {col!r}, which this file does not have "
+                f"(found: {', '.join(sorted(cols - {'_line'})) or 'none'})",
+                line=1, column=col,
+            )
+        params[f"k{i}"] = list(values)
+        conds.append(f"coalesce(lower(trim({_q(name)})) = ANY($k{i}), FALSE)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE filtered_out AS SELECT DISTINCT _line FROM raw "
+        f"WHERE NOT ({' AND '.join(conds)})",
+        params,
+    )
+    return True
 
 
 MELTED = ("indicator_code", "indicator_source_column", "value")

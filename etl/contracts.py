@@ -310,6 +310,45 @@ IMD = Contract(
     place_column="district_code",
 )
 
+POLICEUK_OUTCOMES = Contract(
+    feed="policeuk_outcomes",
+    title="Police.uk outcomes (the outcomes CSV of the police.uk archive)",
+    kind="reference",  # not events: each row is an outcome of a crime in the policeuk feed
+    columns=(
+        # The same keyed hash as the street file's Crime ID: joins to policeuk.crime_key.
+        Column("crime_id", "text", required=True, pseudonymise=True),
+        # The month the outcome was recorded (police.uk's file month), not the crime's.
+        Column("month", "period", required=True, pattern=r"(19|20)\d{2}-(0[1-9]|1[0-2])"),
+        Column("reported_by", "text", required=True),
+        Column("falls_within", "text"),
+        Column("longitude", "decimal", min=-180, max=180, store=False),
+        Column("latitude", "decimal", min=-90, max=90, store=False),
+        Column("location", "text", store=False),
+        Column("lsoa_code", "lsoa"),
+        Column("lsoa_name", "text", store=False),
+        Column("outcome_type", "text", required=True),
+    ),
+    period_sql="month",
+    place_column="lsoa_code",
+)
+
+LSOA_LOOKUP = Contract(
+    feed="lsoa_lookup",
+    title="ONS LSOA 2011 -> LSOA 2021 lookup (exact fit)",
+    kind="reference",
+    columns=(
+        Column("lsoa11_code", "lsoa", required=True),
+        Column("lsoa11_name", "text"),
+        Column("lsoa21_code", "lsoa", required=True),
+        Column("lsoa21_name", "text"),
+        # U unchanged, S a 2011 LSOA split, M 2011 LSOAs merged, X an irregular redraw.
+        Column("change", "enum", required=True, enum=("U", "S", "M", "X")),
+        Column("district_code", "area", pattern=r"[EW]0[6789]\d{6}"),
+    ),
+    period_sql="'lsoa2011-lsoa2021'",
+    place_column="district_code",
+)
+
 CONTRACTS: dict[str, Contract] = {
     c.feed: c
     for c in (
@@ -323,6 +362,8 @@ CONTRACTS: dict[str, Contract] = {
         BOUNDARIES,
         POPULATION,
         IMD,
+        LSOA_LOOKUP,
+        POLICEUK_OUTCOMES,
     )
 }
 EVENT_FEEDS = tuple(f for f, c in CONTRACTS.items() if c.kind == "event")

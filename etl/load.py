@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from etl import adapters, catalog
+from etl import adapters, archive, catalog, vintage
 from etl.contracts import CONTRACTS, contract
 from etl.crashpoints import crashpoint
 from etl.mapping import Mapping, MappingError, read_mapping
@@ -146,20 +147,23 @@ def _load_one(
     started = dt.datetime.now()
     if not path.is_file():
         raise FileRefused(path, "is a folder, not a file" if path.is_dir() else "no such file")
-    sha = catalog.sha256_file(path)
+    sha = archive.digest(path)  # a shapefile's covers its .dbf, .shx and .prj too
     if _already_loaded(con, feed, partner, sha, mapping.sha256) is not None:
         report.status = "unchanged"
         report.message = "this file was loaded before; nothing changed"
         return report
 
+    notes: list[str] = []  # what the load did that a reader of the report should know
     if feed == "boundaries":
-        adapters.read_boundaries(con, path)
+        notes += adapters.read_boundaries(con, path)
         rejects: list = []
         encoding = "utf-8"
     else:
         raw = read_raw(con, path, mapping)
         rejects, encoding = raw.rejects, raw.encoding
-    adapters.to_canonical(con, path, c, mapping)
+    filtered = adapters.to_canonical(con, path, c, mapping)
+    if filtered:
+        notes.append(f"excluded by the mapping's filter: {filtered:,}")
     has_geo = _area_places(con, settings.districts)
     if c.kind == "event" and not has_geo:
         raise FileRefused(
@@ -167,8 +171,14 @@ def _load_one(
             "no geography lookup for the area is loaded yet, so rows cannot be placed; "
             "load one first with `svdash load geography LOOKUP.csv`",
         )
+    carry = vintage.prepare(con, c) if has_geo else None  # LSOA 2011 <-> 2021
     validate(con, c, mapping, key, settings.districts, has_geo)
     n = counts(con, len({r[0] for r in rejects}))  # a short row has one reject per column
+    n.rows_read += filtered  # left out by the mapping: excluded, never judged
+    n.rows_excluded += filtered
+    carried, carry_note = vintage.apply(con, c, carry)
+    n.rows_loaded += carried
+    notes += [carry_note] if carry_note else []
     report.rows_read, report.rows_loaded = n.rows_read, n.rows_loaded
     report.rows_quarantined, report.rows_out_of_area = n.rows_quarantined, n.rows_out_of_area
     report.rows_excluded = n.rows_excluded
@@ -194,6 +204,8 @@ def _load_one(
         report.status = "loaded"
     if report.status == "refused" and not report.message:
         report.message = "refused"
+    if notes:
+        report.message = "; ".join(([report.message] if report.message else []) + notes)
 
     load_id = (con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()[0])
     report.load_id = load_id
@@ -289,6 +301,17 @@ def _load_one(
     return report
 
 
+def _each_file(paths: Sequence[Path], feed: str, workdir: Path):
+    """(path to load or the FileRefused of an unreadable archive, name for the report): each
+    given file, or each file inside a .gz or .zip one (see etl.archive)."""
+    for given in paths:
+        for m in archive.members(Path(given), feed, workdir):
+            if m.refused is not None:
+                yield m.refused, m.shown
+            else:
+                yield m.path, m.shown
+
+
 def load_files(
     warehouse: Path,
     feed: str,
@@ -312,15 +335,18 @@ def load_files(
     partner = partner or mapping.partner or feed
     key = load_key(key_path, warehouse)
     reports: list[FileReport] = []
-    with catalog.write_lock(warehouse):
+    with catalog.write_lock(warehouse), tempfile.TemporaryDirectory(prefix="svdash-unpack-") as tmp:
+        unpacked = Path(tmp)
         catalog.recover_and_audit(warehouse, user)
         con = catalog.connect_writer(warehouse)
         try:
             _check_key(con, key)
-            for path in paths:
-                path = Path(path)
+            for target, shown in _each_file(paths, feed, unpacked):
+                path = Path(shown)  # a file unpacked from an archive is named as in it
                 try:
-                    report = _load_one(con, warehouse, settings, feed, path, mapping, partner, key)
+                    if isinstance(target, FileRefused):
+                        raise target
+                    report = _load_one(con, warehouse, settings, feed, target, mapping, partner, key)
                 except FileRefused as exc:
                     report = FileReport(
                         path=str(path), feed=feed, status="refused", message=str(exc),
@@ -331,6 +357,9 @@ def load_files(
                     # here, keep the files before it, and say which file to start again from.
                     raise LoadStopped(path, [r for r in reports if r.status == "loaded"],
                                       exc) from exc
+                if isinstance(target, Path) and shown != str(target):
+                    report.path = shown
+                    report.message = report.message.replace(str(target), shown)
                 reports.append(report)
                 # Audited as soon as it is committed: the batch is published at its end, or by
                 # the recovery at the next load if this process dies first, so no load that

@@ -2,7 +2,8 @@
 
 A partner whose system names columns or codes differently gets a TOML file, not a code change:
 renames, value recodes, extra date formats, constant columns, and (for wide indicator
-spreadsheets) which columns to melt into indicator rows.
+spreadsheets) which columns to melt into indicator rows; which rows to keep (``[filter]``:
+rows left out are counted as excluded, not as bad) and which sheet of a workbook to read.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ class Mapping:
     wide: dict[str, str] = field(default_factory=dict)
     wide_keys: dict[str, str] = field(default_factory=dict)
     missing_markers: tuple[str, ...] = ()
+    # [filter]: column (normalised) -> values; a row is kept when, for every column listed,
+    # its trimmed value is one of them (case-insensitive). Rows left out are "excluded".
+    keep: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    sheet: str | None = None  # the workbook sheet to read (first sheet when None)
     sha256: str | None = None
     origin: str = "(no mapping file)"
 
@@ -52,7 +57,8 @@ def read_mapping(path: Path | None) -> Mapping:
         data = tomllib.loads(raw_bytes.decode("utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise MappingError(f"{path}: not a valid TOML mapping file: {exc}") from None
-    known = {"partner", "feed", "columns", "values", "dates", "defaults", "wide", "missing"}
+    known = {"partner", "feed", "columns", "values", "dates", "defaults", "wide", "missing",
+             "filter", "sheet"}
     unknown = set(data) - known
     if unknown:
         raise MappingError(
@@ -103,6 +109,16 @@ def read_mapping(path: Path | None) -> Mapping:
     for key, fmts in (("formats", date_formats), ("datetime_formats", datetime_formats)):
         for fmt in fmts:
             _check_format(path, key, fmt)
+    keep = {}
+    for col, values in table("filter").items():
+        if isinstance(values, dict) or (isinstance(values, list) and not values):
+            raise fail(f"[filter] {col!r}", 'a value or a list of values to keep '
+                       '(e.g. geographic_level = "Local authority")')
+        keep[normalise_name(col)] = tuple(
+            v.strip().lower() for v in texts(values, f"[filter] {col!r}"))
+    sheet = data.get("sheet")
+    if sheet is not None and (not isinstance(sheet, str) or not sheet.strip()):
+        raise fail("sheet", 'the name of a worksheet in quotes (e.g. sheet = "Table 1")')
     wide = table("wide")
     wide_columns = table("columns", wide, "[wide.columns]")
     return Mapping(
@@ -120,6 +136,8 @@ def read_mapping(path: Path | None) -> Mapping:
         },
         wide_keys={k: text(v, f"[wide] {k!r}") for k, v in wide.items() if k != "columns"},
         missing_markers=texts(table("missing").get("markers", []), "[missing] markers"),
+        keep=keep,
+        sheet=sheet,
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         origin=str(path),
     )

@@ -111,7 +111,7 @@ def utf8_copy(path: Path, workdir: Path) -> tuple[Path, str]:
     return path, "utf-8"
 
 
-def _xlsx_to_arrow(path: Path) -> pa.Table:
+def _xlsx_to_arrow(path: Path, sheet: str | None = None) -> pa.Table:
     from openpyxl import load_workbook
 
     try:
@@ -119,21 +119,31 @@ def _xlsx_to_arrow(path: Path) -> pa.Table:
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
         raise FileRefused(path, f"is not a readable .xlsx workbook ({exc})") from None
     try:
-        return _sheet_to_arrow(path, wb)
+        return _sheet_to_arrow(path, wb, sheet)
     except FileRefused:
         raise
     except Exception as exc:  # the sheet's XML is read lazily: damage shows up here
-        raise FileRefused(path, f"the first sheet of the workbook cannot be read ({exc})") from None
+        which = f"sheet {sheet!r}" if sheet else "the first sheet"
+        raise FileRefused(path, f"{which} of the workbook cannot be read ({exc})") from None
     finally:
         wb.close()
 
 
-def _sheet_to_arrow(path: Path, wb) -> pa.Table:
+def _sheet_to_arrow(path: Path, wb, sheet: str | None = None) -> pa.Table:
     import datetime as dt
 
     if not wb.worksheets:
         raise FileRefused(path, "the workbook has no worksheet")
-    ws = wb.worksheets[0]
+    if sheet is None:
+        ws = wb.worksheets[0]
+    else:
+        # The mapping names the sheet; matched exactly, then ignoring case and spaces.
+        names = {normalise_name(n): n for n in wb.sheetnames}
+        name = sheet if sheet in wb.sheetnames else names.get(normalise_name(sheet))
+        if name is None:
+            raise FileRefused(path, f"the workbook has no sheet {sheet!r} (sheets: "
+                              f"{', '.join(wb.sheetnames)}); fix `sheet` in the mapping file")
+        ws = wb[name]
     rows = ws.iter_rows(values_only=True)
     try:
         header = next(rows)
@@ -200,7 +210,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> Ra
     rejects: list[tuple[int, str | None, str]] = []
     with tempfile.TemporaryDirectory(prefix="svdash-read-") as tmp:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            table = _xlsx_to_arrow(path)
+            table = _xlsx_to_arrow(path, mapping.sheet)
             con.register("xlsx_in", table)
             con.execute("CREATE OR REPLACE TEMP TABLE raw_in AS SELECT * FROM xlsx_in")
             con.unregister("xlsx_in")

@@ -112,8 +112,8 @@ def demo(
 
 @app.command()
 def load(
-    feed: Annotated[str, typer.Argument(help="Feed: police, policeuk, health, probation, youth_justice, indicators, geography, boundaries, population, imd.")],
-    paths: Annotated[list[Path], typer.Argument(help="Files to load (CSV, XLSX; GeoJSON for boundaries).")],
+    feed: Annotated[str, typer.Argument(help="Feed: police, policeuk, policeuk_outcomes, health, probation, youth_justice, indicators, geography, boundaries, population, imd, lsoa_lookup.")],
+    paths: Annotated[list[Path], typer.Argument(help="Files to load (CSV, XLSX, .csv.gz, .zip, the police.uk archive; GeoJSON, shapefile, GeoPackage for boundaries).")],
     mapping: Annotated[Path | None, typer.Option(help="Partner mapping file (TOML).")] = None,
     partner: Annotated[str | None, typer.Option(help="Who sent the files (a re-send from the same partner replaces its periods).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -163,7 +163,7 @@ def load(
                 + (f", not records {r.rows_excluded:,}" if r.rows_excluded else ""),
                 highlight=False,
             )
-            if r.message and r.status != "loaded":
+            if r.message:
                 out.print(f"  {r.message}", highlight=False, markup=False)
             for e in r.errors[:10]:
                 where = f"line {e['line']}" if e.get("line") else "file"

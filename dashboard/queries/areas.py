@@ -118,6 +118,16 @@ def area_table(con: duckdb.DuckDBPyConnection, filters: Filters, level: str) -> 
     return out
 
 
+# LSOA boundaries of 2011 and 2021 may both be loaded (codes of unchanged areas are in both):
+# draw the vintage of the geography lookup when it is loaded, else the latest, one per code.
+ONE_VINTAGE = (
+    "(level <> 'lsoa' OR vintage IS NULL OR vintage = coalesce((SELECT max(lsoa_year) "
+    "FROM geography WHERE lsoa_year IN (SELECT vintage FROM boundaries WHERE level = 'lsoa')), "
+    "(SELECT max(vintage) FROM boundaries WHERE level = 'lsoa'))) "
+    "QUALIFY row_number() OVER (PARTITION BY area_code ORDER BY vintage DESC NULLS LAST) = 1"
+)
+
+
 def boundaries(con: duckdb.DuckDBPyConnection, level: str, codes: list[str] | None) -> dict:
     """GeoJSON of the areas (every area of the level when ``codes`` is None), keyed by GSS code.
 
@@ -129,7 +139,8 @@ def boundaries(con: duckdb.DuckDBPyConnection, level: str, codes: list[str] | No
     if codes is not None:
         where += " AND area_code = ANY($codes)"
         params["codes"] = list(codes)
-    rows = con.sql(f"SELECT area_code, geometry FROM boundaries WHERE {where}", params=params).fetchall()
+    rows = con.sql(f"SELECT area_code, geometry FROM boundaries WHERE {where} AND {ONE_VINTAGE}",
+                   params=params).fetchall()
     return {
         "type": "FeatureCollection",
         "features": [
@@ -144,6 +155,6 @@ def centroids(con: duckdb.DuckDBPyConnection, level: str, codes: list[str]) -> p
     return execute(
         con,
         "SELECT area_code, centroid_lon AS lon, centroid_lat AS lat FROM boundaries "
-        "WHERE level = $level AND area_code = ANY($codes) ORDER BY area_code",
+        f"WHERE level = $level AND area_code = ANY($codes) AND {ONE_VINTAGE} ORDER BY area_code",
         {"level": level, "codes": list(codes)},
     )

@@ -40,7 +40,7 @@ from svcore.warehouse import connect_reader
 # Examples per feed and strategy, each a batch of up to 6 files, sized so the module runs in
 # under a minute on two cores: every load_files call pays ~0.3 s (lock, recovery check,
 # publish, audit), and each file ~0.02 s (refused on reading) to ~0.1 s (validated).
-EXAMPLES = {"bytes": 4, "csv": 3, "workbooks": 2, "mappings": 4, "geojson": 10}
+EXAMPLES = {"bytes": 4, "csv": 3, "workbooks": 2, "mappings": 4, "geojson": 10, "packed": 2}
 STATUSES = {"loaded", "refused", "unchanged"}
 CSV_FEEDS = tuple(f for f in CONTRACTS if f != "boundaries")
 # Bytes and workbooks meet the shared readers first, so a few feeds stand for the rest: one
@@ -68,6 +68,8 @@ IMD_HEADER = (
 )
 POPULATION_WIDE = ("LSOA 2021 Code", "LSOA 2021 Name", "Total", "F0", "F1", "M0", "M90")
 POPULATION_LONG = ("area_code", "year", "sex", "age", "population")
+LSOA_LOOKUP_HEADER = ("LSOA11CD", "LSOA11NM", "LSOA21CD", "LSOA21NM", "CHGIND", "LAD22CD",
+                      "LAD22NM")
 
 
 def base_file(feed: str, variant: int = 0) -> tuple[str, tuple[str, ...], list[list[str]]]:
@@ -99,6 +101,20 @@ def base_file(feed: str, variant: int = 0) -> tuple[str, tuple[str, ...], list[l
         return "mid2022-lsoa.csv", POPULATION_WIDE, [
             ["E01000001", "Alpha 001A", "1520", "10", "12", "9", "4"],
             ["E01000004", "Beta 001A", "1610", "11", "8", "13", "2"],
+        ]
+    if feed == "policeuk_outcomes":
+        header = (*POLICEUK_HEADER[:9], "Outcome type")
+        rows = [[r.get(h, "") for h in header] for r in feed_rows("policeuk", 3, start=9000 + variant)]
+        for row in rows:
+            row[-1] = "Suspect charged"
+        return "2024-01-test-outcomes.csv", header, rows
+    if feed == "lsoa_lookup":
+        return "LSOA11_LSOA21_LAD22_LU.csv", LSOA_LOOKUP_HEADER, [
+            ["E01000001", "Alpha 001A", "E01000001", "Alpha 001A", "U", "E08000001", "Alpha"],
+            ["E01000006", "Alpha 001C", "E01000002", "Alpha 001B", "S", "E08000001", "Alpha"],
+            ["E01000006", "Alpha 001C", "E01000003", "Alpha 002A", "S", "E08000001", "Alpha"],
+            ["E01000007", "Beta 001C", "E01000004", "Beta 001A", "M", "E08000002", "Beta"],
+            ["E01000008", "Beta 001D", "E01000004", "Beta 001A", "M", "E08000002", "Beta"],
         ]
     raise KeyError(feed)
 
@@ -504,7 +520,10 @@ def check_batch(warehouse: Path, feed: str, folder: Path, files: Files, key_file
         named = [str(mapping_path)] if isinstance(exc, MappingError) else map(str, paths)
         assert any(str(exc).startswith(n) for n in named), f"names no file: {exc}"
     else:
-        assert [r.path for r in reports] == [str(p) for p in paths], reports
+        # A file inside a zip is named as in it: the zip's path, then the member's.
+        assert len(reports) == len(paths) and all(
+            r.path == str(p) or r.path.startswith(f"{p}/") for r, p in zip(reports, paths, strict=True)
+        ), reports
         for report in reports:
             check_report(report, feed)
     if not reports or all(r.status != "loaded" for r in reports):
@@ -658,7 +677,7 @@ def batches(files: st.SearchStrategy, most: int) -> st.SearchStrategy:
 @pytest.mark.parametrize("feed", BYTES_FEEDS)
 @fuzz(EXAMPLES["bytes"])
 @given(files=batches(arbitrary_bytes((".csv", ".txt", ".CSV", ".xlsx", ".xlsm", ".geojson",
-                                      "")), 5))
+                                      ".zip", ".csv.gz", ".gz", ".shp", ".gpkg", "")), 5))
 def test_arbitrary_bytes_get_an_answer(fuzz_load, feed: str, files: Files) -> None:
     fuzz_load(feed, files)
 
@@ -678,6 +697,21 @@ def test_hostile_csv_files_get_an_answer(fuzz_load, feed: str, data: st.DataObje
         if spoiled is not None:
             lines = {e["line"] for e in report.errors if e["line"] is not None}
             assert lines <= spoiled | {1}, (sorted(lines), sorted(spoiled), report.errors)
+
+
+@pytest.mark.parametrize("feed", ["police", "imd"])
+@fuzz(EXAMPLES["packed"])
+@given(data=st.data())
+def test_hostile_csv_files_packed_get_an_answer(fuzz_load, feed: str, data: st.DataObject) -> None:
+    """The same spoiled files gzipped, as portals publish them, and a zip of one of them."""
+    import gzip
+
+    drawn = data.draw(batches(hostile_cells(feed), 4))
+    files = [(name + ".gz", gzip.compress(content)) for name, content, _ in drawn]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr(drawn[0][0], drawn[0][1])
+    fuzz_load(feed, [*files, (drawn[0][0] + ".zip", out.getvalue())])
 
 
 @pytest.mark.parametrize("feed", XLSX_FEEDS)
