@@ -6,7 +6,10 @@ Argon2id (``argon2-cffi``); the file never holds a password. Roles:
 - ``admin``: everything, plus users, loads and the audit log;
 - ``analyst``: every district, every page;
 - ``duty_holder``: detail only for the listed districts; others only inside partnership totals;
-- ``viewer``: suppressed aggregates only: no LSOA map, no person-level cohort pages, no quality.
+- ``viewer``: every page but data quality, and no report pack.
+
+What each role's numbers are published by (exact or perturbed) is its disclosure tier,
+``[disclosure.tiers]`` in the settings (``svcore.disclosure``).
 """
 
 from __future__ import annotations
