@@ -24,6 +24,7 @@ from dashboard.data import WarehouseSource
 from dashboard.export.charts import ASSETS, HEIGHT, WIDTH
 from dashboard.export.tables import formula_safe
 from dashboard.filters import parse_filters
+from etl.vintage import METHOD as VINTAGE_METHOD
 from svcore.disclosure import SUPPRESSED, rule_for, tier_for
 from svcore.vocab import SOURCES
 
@@ -198,6 +199,7 @@ def build_report(
         "Rates are per 1,000 residents a year (ONS mid-year estimates). Hotspots are Getis-Ord "
         "Gi* on LSOA rates with 8 nearest neighbours and 999 seeded permutations (PySAL esda). "
         "Correlations are across areas (ecological) and do not describe individuals.")
+    doc.add_paragraph(VINTAGE_METHOD)
     kaleido.stop_sync_server()
 
     doc_path = out_dir / f"sna-{year}.docx"

@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.components import chart, page_header
+from etl.vintage import METHOD as VINTAGE_METHOD
 
 dash.register_page(__name__, path="/quality", name="Data quality", order=6, title="Data quality")
 
@@ -25,5 +26,7 @@ def layout(**_query: str) -> html.Div:
             dcc.Loading(html.Div(id=ids.QUALITY_REASONS), delay_show=300),
             html.H2("Load history"),
             dcc.Loading(html.Div(id=ids.QUALITY_HISTORY), delay_show=300),
+            html.H2("LSOA 2011 and 2021"),
+            html.P(VINTAGE_METHOD, className="table-note"),
         ]
     )
