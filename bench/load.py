@@ -32,18 +32,16 @@ from pathlib import Path
 
 import numpy as np
 
-POLICE_COLUMNS = (
-    "crime_ref", "recorded_date", "offence_date", "offence_time", "ho_offence_code",
-    "offence_description", "lsoa_code", "location_type", "weapon", "domestic_abuse",
-    "victim_age", "suspect_age", "victim_sex", "suspect_sex", "victim_ethnicity",
-    "suspect_ethnicity", "outcome",
-)
+if not __package__:  # python bench/load.py (and its workers): make the bench package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.synthetic import OUTCOMES, POLICE_COLUMNS  # noqa: E402
+
 DISTRICTS = ("E08000901", "E08000902")
 NEIGHBOUR = "E08000909"
 HO_CODES = ("1", "4/1", "5D", "5E", "8N", "8P", "34A", "34B", "10A", "10D", "17A", "19C", "105A")
 DESCRIPTIONS = ("Assault with injury", "Robbery of personal property", "Possession of article",
                 "Assault without injury", "Threats to kill")
-OUTCOMES = ("Investigation complete", "Under investigation", "Charged", "Caution", "")
 
 
 # ---- synthetic data ------------------------------------------------------------------------

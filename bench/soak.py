@@ -11,13 +11,13 @@ What it does:
    ``--warehouse DIR`` soaks an existing warehouse instead; it is only read (the app must be in
    demo mode: the soak does not sign in).
 2. Server: the real app (``dashboard.app.create_app``) under gunicorn, ``gthread``, 2 workers x
-   4 threads by default, on 127.0.0.1 (``bench/callbacks.py``'s ``start_server``); or, with
+   4 threads by default, on 127.0.0.1 (``bench/harness.py``'s ``start_server``); or, with
    ``--url``, a server that is already running (nothing is started).
 3. ``--clients`` clients (default 20), each a thread with its own ``requests.Session`` and its
    own seeded random stream, loop for ``--seconds`` (default 60). Each request starts only when
    the previous one of that client has finished (no pipelining, no retries). A client picks a
    page (overview, where, when, how, who, factors, quality) and filters (districts, wards,
-   periods, offence groups, sources: ``bench/callbacks.py``'s ``random_query``, a fifth with
+   periods, offence groups, sources: ``bench/harness.py``'s ``random_query``, a fifth with
    another source or all sources; 5% a bad URL such as ``?district=LEEDS&from=2021-13``) and
    does what a browser does when it opens that address:
 
@@ -45,7 +45,7 @@ that succeeded, as in ``callbacks.py``; the first ``--keep-errors`` errors are k
 ``--load-during auto|FILE`` runs a real load while the soak runs: at 30% of the time,
 ``svdash load police FILE --warehouse W`` in a subprocess, of FILE or (``auto``) a synthetic
 force extract for the month after the last police month held, as many rows as that month
-(``callbacks.py``'s ``write_police_csv``). When the script starts the server, the warehouse is
+(``bench/synthetic.py``'s ``write_police_csv``). When the script starts the server, the warehouse is
 first copied (to ``<workdir>/soak-load-warehouse``) and the copy is served and loaded: the
 warehouse you name, or the cached demo, is never changed. Only with ``--url`` (a server this
 script does not control) does ``--load-during`` load into ``--warehouse`` itself, which must
@@ -84,31 +84,28 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-if str(BENCH) not in sys.path:  # callbacks.py sits beside this file
-    sys.path.insert(0, str(BENCH))
+if not __package__:  # python bench/soak.py: make the bench package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from callbacks import (  # noqa: E402
+from bench import BENCH, MB, ROOT  # noqa: E402
+from bench.harness import (  # noqa: E402
     DISTRICTS,
     HEADERS,
-    MB,
     Item,
     MemorySampler,
     Payloads,
     Server,
     code_state,
-    lsoa_weights,
+    fmt_ms,
     machine,
     random_query,
     reference_choices,
     start_server,
-    write_police_csv,
 )
-
+from bench.synthetic import lsoa_weights, write_police_csv  # noqa: E402
 from dashboard import ids  # noqa: E402
 
-# Page -> (path, the page callbacks of callbacks.PAGES it fires).
+# Page -> (path, the page callbacks of bench.baseline.PAGES it fires).
 PAGE_CALLBACKS: dict[str, tuple[str, tuple[str, ...]]] = {
     "overview": ("/", ("overview",)),
     "where": ("/where", ("where_map", "where_hotspots", "where_gap")),
@@ -663,10 +660,6 @@ def server_log_problems(log: Path | None, offset: int = 0) -> dict | None:
     return {"path": str(log), "lines": len(lines), "tracebacks": len(tracebacks),
             "exceptions": finals, "other_problem_lines": len(other), "other": other[:30],
             "first_tracebacks": [tb[:60] for tb in tracebacks[:3]]}
-
-
-def fmt_ms(v: float | None) -> str:
-    return "–" if v is None else f"{v:,.0f}"
 
 
 def print_report(result: dict, console: Any) -> None:

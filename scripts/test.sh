@@ -1,26 +1,35 @@
 #!/usr/bin/env bash
-# Installs everything the tests need (Debian Chromium included) and runs the whole suite.
+# The README's second command (and CI's, .ci/run): installs everything the tests need (Debian
+# Chromium included; svdash and its test tools into .venv, Python 3.11+) and runs ruff and the
+# suite. Arguments go to pytest, e.g. bash scripts/test.sh tests/test_cli.py -x
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root="$(pwd)"
 
 if ! command -v chromium >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
-python -m pip install -q --disable-pip-version-check -e ".[test]"
+. scripts/venv.sh
+svdash_venv "$root" "[test]"
 
-# axe-core for tests/browser/test_accessibility.py: a pinned tarball from the npm registry,
-# fetched once into a gitignored cache and checked against its registry integrity hash.
+# axe-core for tests/browser/test_accessibility.py: a pinned release fetched once with `npm pack`
+# (npm's own configured registry) into a gitignored cache, and checked against its sha512 integrity.
 AXE_VERSION="4.14.1"
 AXE_INTEGRITY="sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
 AXE_DIR=".cache/axe-core"
 if [ ! -s "$AXE_DIR/axe.min.js" ] || [ "$(cat "$AXE_DIR/VERSION" 2>/dev/null)" != "$AXE_VERSION" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "ERROR: npm is needed once to fetch axe-core $AXE_VERSION (Debian/Ubuntu: apt-get install npm)" >&2
+    exit 1
+  fi
   mkdir -p "$AXE_DIR"
-  tgz="$(mktemp)"
-  trap 'rm -f "$tgz"' EXIT
-  curl -fsSL --retry 3 -o "$tgz" "https://registry.npmjs.org/axe-core/-/axe-core-$AXE_VERSION.tgz"
-  got="$(python -c 'import base64, hashlib, sys
+  pack="$(mktemp -d)"
+  trap 'rm -rf "$pack"' EXIT
+  npm pack "axe-core@$AXE_VERSION" --pack-destination "$pack" --silent >/dev/null
+  tgz="$pack/axe-core-$AXE_VERSION.tgz"
+  got="$(.venv/bin/python -c 'import base64, hashlib, sys
 print("sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$tgz")"
   if [ "$got" != "$AXE_INTEGRITY" ]; then
     echo "ERROR: axe-core-$AXE_VERSION.tgz integrity mismatch" >&2
@@ -30,9 +39,9 @@ print("sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()
   fi
   tar -xzf "$tgz" -C "$AXE_DIR" --strip-components=1 package/axe.min.js package/LICENSE
   echo "$AXE_VERSION" > "$AXE_DIR/VERSION"
-  rm -f "$tgz"
+  rm -rf "$pack"
   trap - EXIT
 fi
 
-ruff check .
-python -m pytest -q "$@"
+.venv/bin/ruff check .
+.venv/bin/python -m pytest -q "$@"

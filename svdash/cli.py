@@ -2,7 +2,9 @@
 
 Every command takes ``--warehouse DIR`` (or ``SVDASH_WAREHOUSE``; default ``data/warehouse``).
 Bad input is reported in plain words naming the file, line and column, never as a traceback;
-exit codes: 0 done, 1 a file was refused or a check failed, 2 a usage error.
+exit codes: 0 done, 1 a file was refused or a check failed, 2 a usage error. Listings are rich
+tables on a terminal and tab-separated text otherwise (a header line, then one line a row);
+``--json`` prints them as JSON.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from svcore.config import WEST_YORKSHIRE, Settings, read_settings, warehouse_path
+from svdash.browser import browser_found, browser_help, missing_browser
+from svdash.output import listing, print_json
 
 app = typer.Typer(
     help="Serious-violence partnership data dashboard: warehouse, loads, exports and the app.",
@@ -32,8 +35,9 @@ app.add_typer(users_app, name="users")
 audit_app = typer.Typer(help="The audit log of logins, loads and exports.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
-out = Console()
-err = Console(stderr=True)
+# Not a terminal (a pipe, a file, cron): no hard wrapping at 80 columns.
+out = Console(soft_wrap=not sys.stdout.isatty())
+err = Console(stderr=True, soft_wrap=not sys.stderr.isatty())
 
 WarehouseOpt = Annotated[
     Path | None,
@@ -190,18 +194,14 @@ def status(
     except WarehouseMissing as exc:
         raise _fail(str(exc), 2) from None
     if as_json:
-        print(json.dumps({"warehouse": str(wh), "feeds": data}, indent=2))
+        print_json({"warehouse": str(wh), "feeds": data})
         return
-    table = Table(title=f"Warehouse {wh}")
-    for col in ("feed", "rows", "periods", "first", "last", "last load", "files", "refused", "quarantined"):
-        table.add_column(col, justify="right" if col not in ("feed",) else "left")
-    for feed, s in data.items():
-        table.add_row(
-            feed, f"{s['rows']:,}", str(s["periods"]), s["first_period"] or "-",
-            s["last_period"] or "-", s["last_load"] or "-", str(s["files_loaded"]),
-            str(s["files_refused"]), f"{s['rows_quarantined']:,}",
-        )
-    out.print(table)
+    columns = ("feed", "rows", "periods", "first", "last", "last load", "files", "refused", "quarantined")
+    listing(out, columns, [
+        (feed, f"{s['rows']:,}", s["periods"], s["first_period"] or "-", s["last_period"] or "-",
+         s["last_load"] or "-", s["files_loaded"], s["files_refused"], f"{s['rows_quarantined']:,}")
+        for feed, s in data.items()
+    ], title=f"Warehouse {wh}", right=columns[1:])
 
 
 @app.command()
@@ -330,18 +330,45 @@ def _cli_viewer():
     return Viewer(getpass.getuser(), "admin")
 
 
+DefinitionOpt = Annotated[
+    str | None,
+    typer.Option(help="Serious-violence definition: a built-in name (home_office) or the path of "
+                      "a definition TOML file (default: the one in svdash.toml)."),
+]
+
+
+def _definition(settings: Settings, definition: str | None) -> str:
+    """The definition to use, checked it can be read (a file's path made absolute); exits 2
+    saying why when it cannot."""
+    from svcore.definitions import DefinitionError, builtin_names, load_definition
+
+    chosen = definition or settings.definition
+    if chosen not in builtin_names() and Path(chosen).expanduser().exists():
+        chosen = str(Path(chosen).expanduser().resolve())
+    try:
+        load_definition(chosen)
+    except DefinitionError as exc:
+        where = "--definition" if definition else "the definition in svdash.toml ([area] definition)"
+        raise _fail(f"{where}: {exc}", 2) from None
+    return chosen
+
+
 def _cli_filters(settings: Settings, source, district, ward, date_from, date_to, group, definition):
-    """Export options -> Filters, through the URL parser (one set of rules); bad values exit 2."""
+    """Export options -> Filters, through the URL parser (one set of rules); bad values exit 2.
+
+    The command line may name any definition file (the URL may not): the one chosen is passed
+    as the parser's default, the one definition it accepts besides those built in."""
     from dashboard.filters import parse_filters
 
-    query: dict[str, list[str]] = {"definition": [definition or settings.definition]}
+    chosen = _definition(settings, definition)
+    query: dict[str, list[str]] = {"definition": [chosen]}
     for key, value in (("source", source), ("from", date_from), ("to", date_to), ("group", group)):
         if value:
             query[key] = [value]
     for key, values in (("district", district), ("ward", ward)):
         if values:
             query[key] = list(values)
-    filters = parse_filters(query, default_definition=settings.definition)
+    filters = parse_filters(query, default_definition=chosen)
     if filters.messages:
         raise _fail(" ".join(filters.messages), 2)
     return filters
@@ -357,7 +384,7 @@ def export_table(
     date_from: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
     group: Annotated[str | None, typer.Option(help="Offence group of the definition.")] = None,
-    definition: Annotated[str | None, typer.Option(help="Serious-violence definition.")] = None,
+    definition: DefinitionOpt = None,
     tier: TierOpt = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
@@ -393,7 +420,10 @@ def export_table(
         ("Suppression", f"{req.rule.note()} ({req.tier} tier)"),
         ("Geography", "Areas are ONS GSS codes; names in the *_name columns."),
     ]
-    write_table(frame, out_path, fmt, notes)
+    try:
+        write_table(frame, out_path, fmt, notes)
+    except OSError as exc:
+        raise _fail(f"cannot write {out_path}: {exc.strerror or exc}") from None
     from svcore import audit
 
     audit.record(wh, "export", detail=f"table by {','.join(dims)} as {fmt}",
@@ -407,13 +437,14 @@ def export_chart_cmd(
     out_path: Annotated[Path | None, typer.Option("--out", help="File to write.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="png, svg, csv or xlsx.")] = "png",
     list_charts: Annotated[bool, typer.Option("--list", help="Name every chart and stop.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --list: print JSON.")] = False,
     source: Annotated[str | None, typer.Option(help="police, policeuk, health, probation, youth_justice, or all.")] = None,
     district: Annotated[list[str] | None, typer.Option(help="District GSS code (repeatable).")] = None,
     ward: Annotated[list[str] | None, typer.Option(help="Ward GSS code (repeatable).")] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
     group: Annotated[str | None, typer.Option(help="Offence group of the definition.")] = None,
-    definition: Annotated[str | None, typer.Option(help="Serious-violence definition.")] = None,
+    definition: DefinitionOpt = None,
     level: Annotated[str | None, typer.Option(help="Map level: auto, district, ward, lsoa.")] = None,
     measure: Annotated[str | None, typer.Option(help="Map shading: rate or count.")] = None,
     factor: Annotated[str | None, typer.Option(help="Factor for factors-scatter, e.g. imd:income.")] = None,
@@ -424,11 +455,17 @@ def export_chart_cmd(
     from dashboard.charts.catalogue import CHARTS
 
     if list_charts:
-        table = Table("Chart", "Page", "Title", "Options")
-        for spec in CHARTS.values():
-            opts = ", ".join(f"{k}={'|'.join(v) or '...'}" for k, v in spec.options.items() if k != "embed")
-            table.add_row(spec.name, spec.page, spec.title, opts)
-        out.print(table)
+        charts = [{"name": spec.name, "page": spec.page, "title": spec.title,
+                   "options": {k: list(v) for k, v in spec.options.items() if k != "embed"}}
+                  for spec in CHARTS.values()]
+        if as_json:
+            print_json(charts)
+            return
+        listing(out, ("Chart", "Page", "Title", "Options"), [
+            (c["name"], c["page"], c["title"],
+             ", ".join(f"{k}={'|'.join(v) or '...'}" for k, v in c["options"].items()))
+            for c in charts
+        ])
         return
     if not name or out_path is None:
         raise _fail("give a chart name and --out (or --list)", 2)
@@ -448,12 +485,20 @@ def export_chart_cmd(
     except (FileNotFoundError, WarehouseMissing) as exc:
         raise _fail(str(exc), 2) from None
     filters = _cli_filters(settings, source, district, ward, date_from, date_to, group, definition)
+    if fmt in ("png", "svg") and not browser_found():
+        raise _fail(browser_help(f"--format {fmt}"))
     options = {k: v for k, v in (("level", level), ("measure", measure), ("factor", factor)) if v}
     req = make_request(src, filters, _cli_viewer(), tier=_tier(settings, tier))
     try:
         path = export_chart(name, req, fmt, out_path, **options)
     except ValueError as exc:
         raise _fail(str(exc), 2) from None
+    except OSError as exc:
+        raise _fail(f"cannot write {out_path}: {exc.strerror or exc}") from None
+    except RuntimeError as exc:
+        if not missing_browser(exc):
+            raise
+        raise _fail(browser_help(f"--format {fmt}")) from None
     audit.record(wh, "export", detail=f"chart {name} as {fmt}", filters=filters.to_query(),
                  file=str(path))
     err.print(f"Wrote {name} to {path}.")
@@ -463,7 +508,7 @@ def export_chart_cmd(
 def report(
     year: Annotated[int, typer.Option(help="The year of the assessment.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the pack.")],
-    definition: Annotated[str | None, typer.Option(help="Serious-violence definition.")] = None,
+    definition: DefinitionOpt = None,
     district: Annotated[list[str] | None, typer.Option(help="District GSS code (repeatable; default all).")] = None,
     tier: Annotated[str | None, typer.Option(help="Disclosure tier (default: publication, as set in svdash.toml).")] = None,
     warehouse: WarehouseOpt = None,
@@ -478,13 +523,28 @@ def report(
     wh = warehouse_path(warehouse)
     started = time.perf_counter()
     try:
-        method = _tier(read_settings(wh), tier, default="publication")
+        settings = read_settings(wh)
+    except FileNotFoundError as exc:
+        raise _fail(str(exc), 2) from None
+    # Any definition file, checked it can be read (a configured one that cannot says why).
+    definition = _definition(settings, definition) if definition else (
+        _definition(settings, None) and None)
+    method = _tier(settings, tier, default="publication")
+    if not browser_found():
+        raise _fail(browser_help("The report pack's figures (PNG and SVG)"))
+    try:
         with err.status("Building the report pack ...") as status:
             path = build_report(wh, year, out_dir, definition, tuple(district or ()),
                                 progress=lambda step: status.update(f"Report pack: {step} ..."),
                                 tier=method)
     except (FileNotFoundError, WarehouseMissing, ValueError) as exc:
         raise _fail(str(exc), 2) from None
+    except OSError as exc:
+        raise _fail(f"cannot write the pack in {out_dir}: {exc.strerror or exc}") from None
+    except RuntimeError as exc:
+        if not missing_browser(exc):
+            raise
+        raise _fail(browser_help("The report pack's figures (PNG and SVG)")) from None
     audit.record(wh, "report", detail=f"SNA pack {year}", file=str(path))
     err.print(f"Wrote {path} and its figures and workbook in {time.perf_counter() - started:.0f} s.")
 
@@ -550,12 +610,10 @@ def users_list(
 
     users = [u.public() for u in load_users(warehouse_path(warehouse)).values()]
     if as_json:
-        out.print_json(json.dumps(users))
+        print_json(users)
         return
-    table = Table("User", "Role", "Districts")
-    for u in users:
-        table.add_row(u["name"], u["role"], ", ".join(u["districts"]) or "all")
-    out.print(table)
+    listing(out, ("User", "Role", "Districts"),
+             [(u["name"], u["role"], ", ".join(u["districts"]) or "all") for u in users])
 
 
 @users_app.command("remove")
@@ -595,17 +653,19 @@ def users_reset(
 @audit_app.command("list")
 def audit_list(
     last: Annotated[int, typer.Option(help="How many of the latest records.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """The latest audit records, newest last."""
     from svcore import audit
 
     rows = list(audit.entries(warehouse_path(warehouse)))[-last:]
-    table = Table("#", "When (UTC)", "User", "Action", "Outcome", "Detail", "Filters", "File")
-    for e in rows:
-        table.add_row(str(e["seq"]), e["at"], e["user"], e["action"], e["outcome"], e["detail"],
-                      e["filters"], e["file"])
-    out.print(table)
+    if as_json:
+        print_json(rows)
+        return
+    keys = ("seq", "at", "user", "action", "outcome", "detail", "filters", "file")
+    listing(out, ("#", "When (UTC)", "User", "Action", "Outcome", "Detail", "Filters", "File"),
+             [[e[k] for k in keys] for e in rows], right=("#",))
 
 
 @audit_app.command("export")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -304,3 +305,153 @@ def test_init_then_load_geography(tmp_path) -> None:
     assert svdash("init", "--districts", ",".join(DISTRICTS), "--warehouse", wh).exit_code == 0
     result = svdash("init", "--districts", "E08000035", "--warehouse", wh)
     assert result.exit_code == 2 and "already a warehouse" in result.stderr
+
+
+# ---- command-line conventions: plain text off a terminal, --json listings, no tracebacks ---
+
+BOX = set("┏┓┗┛┃━│─┌┐└┘┡┩╇╋┳┻")
+
+
+def plain_rows(text: str) -> list[list[str]]:
+    """Tab-separated lines, the header first; never a rich table's box drawing."""
+    assert not BOX & set(text), text
+    return [line.split("\t") for line in text.splitlines()]
+
+
+def test_listings_are_plain_text_off_a_terminal(export_warehouse) -> None:
+    from dashboard.charts.catalogue import CHARTS
+    from svcore.users import add_user
+
+    add_user(export_warehouse, "kim", "duty_holder", "a long enough password", ("E08000034",))
+    svdash("export", "table", "--by", "district", "--out", export_warehouse.parent / "t.csv",
+           "--warehouse", export_warehouse)
+
+    header, *rows = plain_rows(svdash("status", "--warehouse", export_warehouse).stdout)
+    assert header[:3] == ["feed", "rows", "periods"]
+    assert {r[0]: r[1] for r in rows}["police"] == f"{sum(COUNTS.values()):,}"
+    assert all(len(r) == len(header) for r in rows)
+
+    header, *rows = plain_rows(svdash("export", "chart", "--list").stdout)
+    assert header == ["Chart", "Page", "Title", "Options"]
+    assert [r[0] for r in rows] == list(CHARTS)
+
+    header, *rows = plain_rows(svdash("users", "list", "--warehouse", export_warehouse).stdout)
+    assert (header, rows) == (["User", "Role", "Districts"], [["kim", "duty_holder", "E08000034"]])
+
+    header, *rows = plain_rows(svdash("audit", "list", "--warehouse", export_warehouse).stdout)
+    assert header[:4] == ["#", "When (UTC)", "User", "Action"]
+    assert rows and all(len(r) == len(header) for r in rows)
+    assert rows[-1][3] == "export"
+
+
+def test_every_listing_has_json(export_warehouse) -> None:
+    from dashboard.charts.catalogue import CHARTS
+    from svcore.users import add_user
+
+    add_user(export_warehouse, "ann", "analyst", "a long enough password")
+    svdash("export", "table", "--by", "district", "--out", export_warehouse.parent / "t.csv",
+           "--warehouse", export_warehouse)
+
+    charts = json.loads(svdash("export", "chart", "--list", "--json").stdout)
+    assert [c["name"] for c in charts] == list(CHARTS)
+    for c in charts:
+        assert set(c) == {"name", "page", "title", "options"}
+        assert all(isinstance(v, list) for v in c["options"].values())
+
+    users = json.loads(svdash("users", "list", "--json", "--warehouse", export_warehouse).stdout)
+    assert [(u["name"], u["role"]) for u in users] == [("ann", "analyst")]
+    assert "a long enough password" not in json.dumps(users)
+
+    result = svdash("audit", "list", "--json", "--last", "2", "--warehouse", export_warehouse)
+    records = json.loads(result.stdout)
+    assert len(records) == 2 and records[-1]["action"] == "export"
+    assert {"seq", "at", "user", "action", "outcome", "detail", "filters", "file"} <= set(records[0])
+
+    status = json.loads(svdash("status", "--json", "--warehouse", export_warehouse).stdout)
+    assert status["feeds"]["police"]["rows"] == sum(COUNTS.values())
+
+
+def test_a_missing_browser_names_the_fix(export_warehouse, tmp_path) -> None:
+    """kaleido looks in its download folder, at $BROWSER_PATH, on PATH and at the usual install
+    paths (/usr/bin/chromium among them); $BROWSER_PATH naming no executable wins over all, so
+    this environment has no browser for kaleido without uninstalling Chromium."""
+    env = {**os.environ, "BROWSER_PATH": str(tmp_path / "no-chromium" / "chromium"),
+           "PATH": str(Path(sys.executable).parent), "XDG_DATA_HOME": str(tmp_path / "xdg")}
+
+    def run(*args: object) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", "from svdash.cli import main; main()",
+             *map(str, args), "--warehouse", str(export_warehouse)],
+            capture_output=True, text=True, env=env, timeout=600,
+        )
+
+    for fmt in ("png", "svg"):
+        out = tmp_path / f"chart.{fmt}"
+        proc = run("export", "chart", "how-weapon", "--format", fmt, "--out", out)
+        assert proc.returncode == 1, proc.stderr
+        assert "Traceback" not in proc.stdout + proc.stderr
+        message = " ".join(proc.stderr.split())
+        assert f"--format {fmt} needs Chrome or Chromium" in message
+        assert "apt-get install chromium" in message and "kaleido_get_chrome" in message
+        assert "--format csv|xlsx" in message and "svdash export table" in message
+        assert not out.exists()
+    proc = run("report", "--year", "2024", "--out", tmp_path / "pack")
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+    assert "figures (PNG and SVG) needs Chrome or Chromium" in " ".join(proc.stderr.split())
+    # What the message says still works, works.
+    proc = run("export", "chart", "how-weapon", "--format", "csv", "--out", tmp_path / "w.csv")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "w.csv").read_text(encoding="utf-8").startswith("weapon")
+
+
+def own_definition(path: Path, title: str) -> Path:
+    from importlib import resources
+
+    text = (resources.files("svcore.definitions") / "home_office.toml").read_text("utf-8")
+    text = text.replace('name = "home_office"', 'name = "ours"', 1)
+    text = text.replace('title = "Home Office Serious Violence Strategy (default)"',
+                        f'title = "{title}"', 1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_definition_file_anywhere(export_warehouse, tmp_path) -> None:
+    own = own_definition(tmp_path / "elsewhere" / "our-definition.toml", "Our own definition")
+    out = tmp_path / "by-lsoa.xlsx"
+    result = svdash("export", "table", "--by", "lsoa", "--format", "xlsx", "--out", out,
+                    "--definition", own, "--warehouse", export_warehouse)
+    assert result.exit_code == 0, result.output
+    notes = dict(load_workbook(out)["Notes"].iter_rows(values_only=True, min_row=2))
+    assert notes["Definition"] == "Our own definition"
+    out = tmp_path / "weapons.csv"
+    result = svdash("export", "chart", "how-weapon", "--format", "csv", "--out", out,
+                    "--definition", own, "--warehouse", export_warehouse)
+    assert result.exit_code == 0, result.output
+    # The report pack takes the configured definition only: it says where to set it.
+    result = svdash("report", "--year", "2024", "--out", tmp_path / "pack", "--definition", own,
+                    "--warehouse", export_warehouse)
+    assert result.exit_code == 2
+    assert f'definition = "{own}"' in result.stderr and "svdash.toml" in result.stderr
+
+
+def test_a_definition_that_cannot_be_read_says_why(export_warehouse, tmp_path) -> None:
+    (tmp_path / "broken.toml").write_text('name = "x"\n[groups\n', encoding="utf-8")
+    (tmp_path / "shape.toml").write_text('name = "x"\ngroups = 3\n', encoding="utf-8")
+    cases = {
+        tmp_path / "missing.toml": "no such definition file",
+        tmp_path: "is a folder",
+        tmp_path / "broken.toml": "not valid TOML",
+        tmp_path / "shape.toml": "groups must be a table",
+        "no_such_name": "not a built-in one",
+    }
+    out = tmp_path / "x.csv"
+    for definition, why in cases.items():
+        for args in (("export", "table", "--by", "lsoa"), ("export", "chart", "how-weapon",
+                                                           "--format", "csv")):
+            result = svdash(*args, "--out", out, "--definition", definition,
+                            "--warehouse", export_warehouse)
+            assert result.exit_code == 2, result.output
+            assert "--definition" in result.stderr and why in result.stderr, result.stderr
+            assert str(definition) in result.stderr
+    assert not out.exists()

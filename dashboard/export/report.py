@@ -57,7 +57,7 @@ def _year_filters(year: int, definition: str | None, districts: tuple[str, ...],
                                    "definition": [definition or default]}
     if districts:
         query["district"] = list(districts)
-    filters = parse_filters(query, default_definition=default)
+    filters = parse_filters(query, default_definition=definition or default)
     if filters.messages:
         raise ValueError(" ".join(filters.messages))
     return filters

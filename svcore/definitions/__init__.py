@@ -118,10 +118,19 @@ def _parse(data: dict, origin: str) -> Definition:
         groups_raw = data["groups"]
     except KeyError as exc:
         raise DefinitionError(f"{origin}: missing key {exc.args[0]!r}") from None
+    if not isinstance(groups_raw, dict):
+        raise DefinitionError(f"{origin}: groups must be a table of groups ([groups.NAME])")
     groups = []
     for key, g in groups_raw.items():
+        if not isinstance(g, dict):
+            raise DefinitionError(f"{origin}: group {key!r} must be a table ([groups.{key}])")
+        rules_raw = g.get("rules", [])
+        if not isinstance(rules_raw, list) or not all(isinstance(r, dict) for r in rules_raw):
+            raise DefinitionError(
+                f"{origin}: group {key!r}: rules must be a list of tables ([[groups.{key}.rules]])"
+            )
         rules = []
-        for i, r in enumerate(g.get("rules", [])):
+        for i, r in enumerate(rules_raw):
             r = dict(r)
             source = r.pop("source", None)
             if source not in CLASSIFIERS:
@@ -154,19 +163,52 @@ def builtin_names() -> list[str]:
     return sorted(p.name.removesuffix(".toml") for p in root.iterdir() if p.name.endswith(".toml"))
 
 
+def _looks_like_path(name_or_path: str) -> bool:
+    return (
+        "/" in name_or_path
+        or "\\" in name_or_path
+        or name_or_path.startswith("~")
+        or Path(name_or_path).suffix.lower() == ".toml"
+    )
+
+
+def _read_file(name_or_path: str) -> str:
+    """A definition file's text, or a DefinitionError saying why it cannot be read."""
+    path = Path(name_or_path).expanduser()
+    if not path.exists():
+        raise DefinitionError(f"{name_or_path}: no such definition file")
+    if path.is_dir():
+        raise DefinitionError(f"{name_or_path}: is a folder, not a definition file")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DefinitionError(f"{name_or_path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(
+            f"{name_or_path}: not UTF-8 text (byte {exc.start + 1}); save it as UTF-8"
+        ) from None
+
+
 @cache
 def load_definition(name_or_path: str = "home_office") -> Definition:
-    """A built-in definition by name, or a partnership's own TOML file by path."""
-    path = Path(name_or_path)
-    if path.suffix == ".toml" and path.exists():
-        text, origin = path.read_text(encoding="utf-8"), str(path)
-    else:
-        if name_or_path not in builtin_names():
-            raise DefinitionError(
-                f"no definition {name_or_path!r} (built in: {', '.join(builtin_names())})"
-            )
+    """A built-in definition by name, or a definition TOML file by path, wherever it is.
+
+    A built-in name wins over a file of that name in the working folder. A file that cannot
+    be used raises :class:`DefinitionError` naming it and saying why (missing, a folder,
+    unreadable, not UTF-8, not TOML, or not a definition).
+    """
+    if name_or_path in builtin_names():
         res = resources.files(__package__) / f"{name_or_path}.toml"
         text, origin = res.read_text(encoding="utf-8"), name_or_path
+    elif _looks_like_path(name_or_path) or Path(name_or_path).expanduser().exists():
+        text, origin = _read_file(name_or_path), name_or_path
+    else:
+        raise DefinitionError(
+            f"no definition {name_or_path!r}: not a built-in one ({', '.join(builtin_names())}) "
+            "and no such file"
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
