@@ -13,6 +13,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+LOAD_MODES = ("merge", "replace")
+
 
 class MappingError(ValueError):
     """A mapping file that cannot be used; the message names the file and the key."""
@@ -36,6 +38,7 @@ class Mapping:
     wide_keys: dict[str, str] = field(default_factory=dict)
     missing_markers: tuple[str, ...] = ()
     sha256: str | None = None
+    mode: str | None = None  # "replace": the partner sends full extracts of the periods
     origin: str = "(no mapping file)"
 
 
@@ -53,6 +56,7 @@ def read_mapping(path: Path | None) -> Mapping:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise MappingError(f"{path}: not a valid TOML mapping file: {exc}") from None
     known = {"partner", "feed", "columns", "values", "dates", "defaults", "wide", "missing"}
+    known.add("mode")  # how the partner's files apply: "merge" (by key) or "replace"
     unknown = set(data) - known
     if unknown:
         raise MappingError(
@@ -103,6 +107,9 @@ def read_mapping(path: Path | None) -> Mapping:
     for key, fmts in (("formats", date_formats), ("datetime_formats", datetime_formats)):
         for fmt in fmts:
             _check_format(path, key, fmt)
+    mode = optional_text("mode")
+    if mode is not None and mode not in LOAD_MODES:
+        raise fail("mode", f'one of {", ".join(repr(m) for m in LOAD_MODES)} (e.g. mode = "replace")')
     wide = table("wide")
     wide_columns = table("columns", wide, "[wide.columns]")
     return Mapping(
@@ -121,6 +128,7 @@ def read_mapping(path: Path | None) -> Mapping:
         wide_keys={k: text(v, f"[wide] {k!r}") for k, v in wide.items() if k != "columns"},
         missing_markers=texts(table("missing").get("markers", []), "[missing] markers"),
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
+        mode=mode,
         origin=str(path),
     )
 
