@@ -154,15 +154,18 @@ def _area_places(con: duckdb.DuckDBPyConnection, districts: tuple[str, ...]) -> 
 
 def _already_loaded(con, feed: str, partner: str, sha: str, mapping_sha: str | None,
                     mode: str) -> int | None:
-    """The same bytes through the same mapping, in the same mode, and every row that load
-    brought is still held as it brought it: nothing to do. (The same file re-sent with a
-    corrected mapping, or with --replace after a merge, is new work.)
+    """The same bytes through the same mapping, in the same mode, while any row that load
+    brought is still held: nothing to do. (The same file re-sent with a corrected mapping, or
+    with --replace after a merge, is new work; so is one whose rows have all been replaced
+    since.)
 
-    A later merge may have rewritten the load's parts yet carried its rows forward (each row
+    A merge rewrites the parts it touches but carries the rows it keeps forward (each row
     keeps the ``load_id`` of the load that brought it), so a superseded part alone does not
-    mean its rows are gone: they are counted in the live parts."""
+    mean a load's rows are gone: they are looked for in the live parts. A load some of whose
+    rows later files updated stays loaded: running a batch again must not put older values
+    back over newer ones."""
     row = con.execute(
-        "SELECT l.load_id, l.rows_loaded, EXISTS (SELECT 1 FROM parts "
+        "SELECT l.load_id, EXISTS (SELECT 1 FROM parts "
         "WHERE parts.load_id = l.load_id AND parts.superseded_by IS NOT NULL) FROM loads l "
         "WHERE l.feed = $f AND l.partner = $p AND "
         "l.file_sha256 = $s AND l.mapping_sha256 IS NOT DISTINCT FROM $m AND "
@@ -172,7 +175,7 @@ def _already_loaded(con, feed: str, partner: str, sha: str, mapping_sha: str | N
     ).fetchone()
     if row is None:
         return None
-    load_id, rows, superseded = row
+    load_id, superseded = row
     if not superseded:
         return load_id
     live = _held_parts(con, feed, partner)
@@ -182,7 +185,7 @@ def _already_loaded(con, feed: str, partner: str, sha: str, mapping_sha: str | N
         f"SELECT count(*) FROM read_parquet({_files_sql(live)}, union_by_name = true) "
         "WHERE load_id = $id", {"id": load_id},
     ).fetchone()
-    return load_id if held == rows else None
+    return load_id if held else None
 
 
 def _check_key(con, key: PseudonymKey) -> None:
