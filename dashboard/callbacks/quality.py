@@ -9,6 +9,7 @@ from dashboard.callbacks.common import figure_and_alt, request
 from dashboard.components import table
 from dashboard.data import WarehouseSource
 from dashboard.queries.quality import (
+    codes_not_in_definition,
     completeness,
     load_history,
     quarantine_reasons,
@@ -48,6 +49,16 @@ def quality_outputs(source: WarehouseSource, query: str | None) -> tuple:
         caption="Quarantined rows by reason (bad values are not shown: they may be personal data)",
         formats={"rows": ",", "files": ","},
     )
+    # Raw counts through the existing table helper (disclosure is being reworked separately).
+    unknown = req.q(codes_not_in_definition, req.filters.definition)
+    unknown["feed"] = unknown["feed"].map(lambda s: SOURCES.get(s, s))
+    unknown_codes = table(
+        unknown, [("feed", "Feed"), ("code", "Code"), ("rows", "Rows")],
+        caption=f"Live rows whose code the definition ({req.definition.title}) names nowhere: "
+                "they count in no serious-violence figure. Add the code to the definition, "
+                "or recode it in the partner's mapping file.",
+        formats={"rows": ","},
+    )
     hist = req.q(load_history, limit=50)
     hist["finished_at"] = hist["finished_at"].astype(str).str[:16]
     history = table(
@@ -55,12 +66,14 @@ def quality_outputs(source: WarehouseSource, query: str | None) -> tuple:
                ("partner", "Partner"), ("file_name", "File"), ("status", "Status"),
                ("rows_read", "Read"), ("rows_loaded", "Loaded"), ("rows_quarantined", "Quarantined"),
                ("rows_out_of_area", "Out of area"), ("rows_excluded", "Excluded"),
-               ("message", "Message")],
+               ("mode", "Mode"), ("rows_added", "Added"), ("rows_updated", "Updated"),
+               ("rows_removed", "Removed"), ("message", "Message")],
         caption="The latest 50 loads, newest first (svdash status lists them all)",
         formats={c: "," for c in ("rows_read", "rows_loaded", "rows_quarantined",
-                                  "rows_out_of_area", "rows_excluded")},
+                                  "rows_out_of_area", "rows_excluded", "rows_added",
+                                  "rows_updated", "rows_removed")},
     )
-    return fig, alt, completeness_table, timeliness_table, reasons, history
+    return fig, alt, completeness_table, timeliness_table, reasons, history, unknown_codes
 
 
 def register(app, source: WarehouseSource) -> None:
@@ -68,6 +81,7 @@ def register(app, source: WarehouseSource) -> None:
         Output(ids.QUALITY_COVERAGE, "figure"), Output(ids.alt(ids.QUALITY_COVERAGE), "children"),
         Output(ids.QUALITY_COMPLETENESS, "children"), Output(ids.QUALITY_TIMELINESS, "children"),
         Output(ids.QUALITY_REASONS, "children"), Output(ids.QUALITY_HISTORY, "children"),
+        Output(ids.QUALITY_UNKNOWN_CODES, "children"),
         Input(ids.FILTERS, "data"),
     )
     def update(query):

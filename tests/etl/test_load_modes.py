@@ -236,3 +236,30 @@ def test_an_older_catalog_gains_the_new_history_columns(held, load, tmp_path) ->
     assert history(held, r.load_id) == ("loaded", "merge", 2, 2, 0, 0)
     assert reader_rows(held, "SELECT count(*) FROM loads WHERE mode IS NULL") == [(2,)]
     assert check(held).problems == []
+
+
+def test_the_quality_page_lists_codes_not_in_the_definition(warehouse, load, tmp_path) -> None:
+    """Raw per-code counts of the live rows (the page renders them as a table), and the load
+    history with what each load did."""
+    from dashboard.callbacks.quality import quality_outputs  # noqa: F401 - the page's wiring imports
+    from dashboard.queries.quality import codes_not_in_definition, load_history
+
+    rows = march(7)
+    for row in rows[:4]:
+        row["ho_offence_code"] = "008/01"
+    rows[4]["ho_offence_code"] = "99Z"
+    load(warehouse, "police", write_feed(tmp_path / "m.csv", "police", rows))
+    uk = feed_rows("policeuk", 3, **{"Month": "2024-03", "Crime type": "Burglary"})
+    uk[0]["Crime type"] = "Knife crime (local)"
+    load(warehouse, "policeuk", write_feed(tmp_path / "uk.csv", "policeuk", uk))
+    con = connect_reader(warehouse)
+    try:
+        codes = codes_not_in_definition(con, "home_office")
+        assert list(codes.itertuples(index=False, name=None)) == [
+            ("police", "008/01", 4), ("police", "99Z", 1), ("policeuk", "Knife crime (local)", 1)]
+        hist = load_history(con, limit=2)
+        assert list(hist[["feed", "mode", "rows_added", "rows_updated", "rows_removed"]]
+                    .itertuples(index=False, name=None)) == [
+            ("policeuk", "replace", 3, 0, 0), ("police", "merge", 7, 0, 0)]
+    finally:
+        con.close()
