@@ -488,11 +488,12 @@ def _load_one(
         # One new part per affected period: the held rows it keeps, then the file's rows.
         names = ", ".join(col for col, _ in catalog.schema_of(feed))
         catalog.parts_dir(warehouse, feed)
+        sizes = dict(con.execute(
+            "SELECT period_key, count(*) FROM (SELECT period_key FROM held WHERE NOT _dropped "
+            "UNION ALL SELECT period_key FROM good) GROUP BY 1"
+        ).fetchall())
         for i, period in enumerate(plan.affected):
-            rows = con.execute(
-                "SELECT (SELECT count(*) FROM held WHERE NOT _dropped AND period_key = $pk) + "
-                "(SELECT count(*) FROM good WHERE period_key = $pk)", {"pk": period},
-            ).fetchone()[0]
+            rows = sizes.get(period, 0)
             if rows == 0:  # every row it held moved to another period: retired, not rewritten
                 continue
             rel = f"parts/{feed}/L{load_id:06d}-{token}-{i:04d}.parquet"
