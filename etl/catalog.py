@@ -392,7 +392,8 @@ def recover(warehouse: Path) -> Recovery:
         mark = committed_mark(con)
         referenced = {r[0] for r in con.execute("SELECT path FROM parts").fetchall()}
         cols = ("load_id", "feed", "partner", "file_name", "status", "rows_read", "rows_loaded",
-                "rows_quarantined", "rows_out_of_area", "rows_excluded")
+                "rows_quarantined", "rows_out_of_area", "rows_excluded", "mode", "rows_added",
+                "rows_updated", "rows_removed")
         unpublished = [dict(zip(cols, r, strict=True)) for r in con.execute(
             f"SELECT {', '.join(cols)} FROM loads WHERE load_id > $after ORDER BY load_id",
             {"after": seen[0] if seen else 0}).fetchall()] if seen != mark else []
@@ -439,7 +440,9 @@ def recover_and_audit(warehouse: Path, user: str = "") -> Recovery:
                         f"load_id={load['load_id']} read={load['rows_read']} "
                         f"loaded={load['rows_loaded']} quarantined={load['rows_quarantined']} "
                         f"out_of_area={load['rows_out_of_area']} "
-                        f"excluded={load['rows_excluded']} (recorded at recovery)"),
+                        f"excluded={load['rows_excluded']} mode={load['mode']} "
+                        f"added={load['rows_added']} updated={load['rows_updated']} "
+                        f"removed={load['rows_removed']} (recorded at recovery)"),
                 file=load["file_name"], outcome=load["status"],
             )
     return done
