@@ -263,3 +263,16 @@ def test_the_quality_page_lists_codes_not_in_the_definition(warehouse, load, tmp
             ("policeuk", "replace", 3, 0, 0), ("police", "merge", 7, 0, 0)]
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("feed", ["health", "youth_justice"])
+def test_other_record_feeds_merge_too(warehouse, load, tmp_path, feed: str) -> None:
+    """A&E attendances merge by attendance reference; youth-justice proven offences (no
+    offence reference) by young person, offence date and offence group."""
+    (r,) = load(warehouse, feed, write_feed(tmp_path / "a.csv", feed, feed_rows(feed, 10)))
+    assert (r.mode, r.rows_added) == ("merge", 10)
+    again = feed_rows(feed, 4, start=8)  # 8-10 held, 11 new
+    (r,) = load(warehouse, feed, write_feed(tmp_path / "b.csv", feed, again))
+    assert (r.rows_added, r.rows_updated, r.rows_removed) == (1, 3, 0)
+    assert reader_rows(warehouse, f"SELECT count(*) FROM {feed}") == [(11,)]
+    assert check(warehouse).problems == []
