@@ -11,7 +11,10 @@ to a CSV in a temp folder, then runs each pipeline in its own subprocess:
 (b) a plain-pandas pipeline doing the same work: ``read_csv(dtype=str)``, the same checks per
     column and across rows, ``hmac`` from the standard library for the references, the lookup
     joined for ward and district, good rows written to Parquet (one file per month) with
-    pyarrow, bad rows to a quarantine Parquet file.
+    pyarrow, bad rows to a quarantine Parquet file;
+(c) a merge load: the same warehouse as (a) after loading the extract (not timed), then a
+    second N-row extract overlapping it (90% of its references held, so updated, often in
+    another month; 10% new), merged by reference: every month is rewritten.
 
 Prints rows/s for both, the ratio, and the peak RSS of each process (``os.wait4`` rusage).
 """
@@ -65,8 +68,9 @@ def make_lookup(path: Path, lsoas_per_district: int = 800) -> tuple[np.ndarray, 
 
 
 def make_police_csv(path: Path, n: int, inside: np.ndarray, outside: np.ndarray,
-                    seed: int = 7, bad_share: float = 0.03) -> dict[str, int]:
-    """N police rows as a CSV; returns how many rows were made bad and put out of area."""
+                    seed: int = 7, bad_share: float = 0.03, first_ref: int = 0) -> dict[str, int]:
+    """N police rows as a CSV (references numbered from ``first_ref``); returns how many rows
+    were made bad and put out of area."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -75,7 +79,8 @@ def make_police_csv(path: Path, n: int, inside: np.ndarray, outside: np.ndarray,
     def pick(values, size=n, p=None):
         return np.asarray(values, dtype=object)[rng.choice(len(values), size=size, p=p)]
 
-    ref = np.char.add("BENCH", np.char.zfill(np.arange(n).astype(str), 9)).astype(object)
+    ref = np.char.add("BENCH", np.char.zfill(np.arange(first_ref, first_ref + n).astype(str),
+                                             9)).astype(object)
     start = np.datetime64("2023-01-01")
     recorded = start + rng.integers(0, 730, n).astype("timedelta64[D]")
     offence = recorded - rng.integers(0, 20, n).astype("timedelta64[D]")
@@ -147,6 +152,27 @@ def run_etl(csv_path: Path, lookup: Path, workdir: Path) -> dict:
     return {"seconds": seconds, "status": r.status, "rows_read": r.rows_read,
             "rows_loaded": r.rows_loaded, "rows_quarantined": r.rows_quarantined,
             "rows_out_of_area": r.rows_out_of_area, "message": r.message}
+
+
+def run_etl_merge(csv_path: Path, lookup: Path, workdir: Path, second: Path) -> dict:
+    from etl.load import init_warehouse, load_files
+    from svcore.config import Settings
+
+    wh = workdir / "warehouse"
+    key = workdir / "keys" / "bench.key"
+    init_warehouse(wh, Settings(districts=DISTRICTS))
+    (geo,) = load_files(wh, "geography", [lookup], key_path=key)
+    assert geo.status == "loaded", geo.message
+    (first,) = load_files(wh, "police", [csv_path], key_path=key)
+    assert first.status == "loaded", first.message
+    t0 = time.perf_counter()
+    (r,) = load_files(wh, "police", [second], key_path=key)
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "status": r.status, "rows_read": r.rows_read,
+            "rows_loaded": r.rows_loaded, "rows_quarantined": r.rows_quarantined,
+            "rows_out_of_area": r.rows_out_of_area, "message": r.message,
+            "rows_added": r.rows_added, "rows_updated": r.rows_updated,
+            "rows_removed": r.rows_removed, "held_before": first.rows_loaded}
 
 
 # ---- (b) plain pandas ----------------------------------------------------------------------
@@ -268,7 +294,10 @@ def run_pandas(csv_path: Path, lookup: Path, workdir: Path, threshold: float = 0
 
 
 def worker(kind: str, csv_path: Path, lookup: Path, workdir: Path) -> None:
-    result = (run_etl if kind == "etl" else run_pandas)(csv_path, lookup, workdir)
+    if kind == "etl-merge":
+        result = run_etl_merge(csv_path, lookup, workdir, csv_path.with_name("police-2.csv"))
+    else:
+        result = (run_etl if kind == "etl" else run_pandas)(csv_path, lookup, workdir)
     result["self_maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps(result))
 
@@ -298,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--keep", type=Path, help="keep the generated files and outputs here")
-    ap.add_argument("--worker", choices=("etl", "pandas"), help=argparse.SUPPRESS)
+    ap.add_argument("--worker", choices=("etl", "pandas", "etl-merge"), help=argparse.SUPPRESS)
+    ap.add_argument("--no-merge", action="store_true", help="skip the merge-load measurement")
     ap.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--lookup", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
@@ -330,6 +360,20 @@ def main(argv: list[str] | None = None) -> int:
         etl, pandas = results["etl"], results["pandas"]
         print(f"ratio (etl rows/s / pandas rows/s): {pandas['seconds'] / etl['seconds']:.2f}x; "
               f"peak RSS ratio (etl / pandas): {etl['peak_rss_mb'] / pandas['peak_rss_mb']:.2f}")
+        if not args.no_merge:
+            t0 = time.perf_counter()
+            make_police_csv(root / "police-2.csv", args.rows, inside, outside,
+                            seed=args.seed + 1, first_ref=args.rows // 10)
+            print(f"generated a second {args.rows:,}-row extract overlapping the first "
+                  f"in {time.perf_counter() - t0:.1f} s")
+            m = in_subprocess("etl-merge", csv_path, lookup, root / "etl-merge")
+            print(f"merge load (2nd)   : {m['seconds']:6.1f} s  {args.rows / m['seconds']:>10,.0f} "
+                  f"rows/s  peak RSS {m['peak_rss_mb']:,.0f} MB  [{m['status']}: onto "
+                  f"{m['held_before']:,} held; added {m['rows_added']:,}, updated "
+                  f"{m['rows_updated']:,}, removed {m['rows_removed']:,}; quarantined "
+                  f"{m['rows_quarantined']:,}]")
+            print(f"merge vs first load: {m['seconds'] / etl['seconds']:.2f}x the time; vs plain "
+                  f"pandas (a first load, no merge): {pandas['seconds'] / m['seconds']:.2f}x")
         same = all(etl[k] == pandas[k] for k in
                    ("status", "rows_loaded", "rows_quarantined", "rows_out_of_area"))
         print("both pipelines agree on the counts" if same else

@@ -61,6 +61,7 @@ QUALITY_COMPLETENESS = "quality-completeness"
 QUALITY_TIMELINESS = "quality-timeliness"
 QUALITY_REASONS = "quality-reasons"
 QUALITY_HISTORY = "quality-history"
+QUALITY_UNKNOWN_CODES = "quality-unknown-codes"
 
 
 def alt(graph_id: str) -> str:

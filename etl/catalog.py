@@ -43,7 +43,21 @@ CREATE TABLE IF NOT EXISTS parts (
 );
 ALTER TABLE parts ADD COLUMN IF NOT EXISTS bytes BIGINT;
 ALTER TABLE parts ADD COLUMN IF NOT EXISTS sha256 VARCHAR;
+ALTER TABLE loads ADD COLUMN IF NOT EXISTS mode VARCHAR;
+ALTER TABLE loads ADD COLUMN IF NOT EXISTS rows_added BIGINT;
+ALTER TABLE loads ADD COLUMN IF NOT EXISTS rows_updated BIGINT;
+ALTER TABLE loads ADD COLUMN IF NOT EXISTS rows_removed BIGINT;
+ALTER TABLE loads ADD COLUMN IF NOT EXISTS rows_kept BIGINT;
 """
+# Added after the first release (ALTER ... IF NOT EXISTS, so older catalogs gain them when a
+# writer opens them): how a load was applied (merge | replace), what it did to the rows held
+# (added, updated, removed), and ``rows_kept``, the held rows it carried unchanged into the
+# parts it rewrote, so that its parts hold ``rows_loaded + rows_kept`` rows.
+LOADS_COLUMNS = (
+    "load_id, feed, partner, file_name, file_sha256, mapping_sha256, status, rows_read, "
+    "rows_loaded, rows_quarantined, rows_out_of_area, rows_excluded, periods, message, "
+    "encoding, started_at, finished_at, mode, rows_added, rows_updated, rows_removed, rows_kept"
+)
 PARTS_COLUMNS = (
     "table_name, partner, period_key, path, rows, load_id, active, superseded_by, bytes, sha256"
 )
@@ -378,7 +392,8 @@ def recover(warehouse: Path) -> Recovery:
         mark = committed_mark(con)
         referenced = {r[0] for r in con.execute("SELECT path FROM parts").fetchall()}
         cols = ("load_id", "feed", "partner", "file_name", "status", "rows_read", "rows_loaded",
-                "rows_quarantined", "rows_out_of_area", "rows_excluded")
+                "rows_quarantined", "rows_out_of_area", "rows_excluded", "mode", "rows_added",
+                "rows_updated", "rows_removed")
         unpublished = [dict(zip(cols, r, strict=True)) for r in con.execute(
             f"SELECT {', '.join(cols)} FROM loads WHERE load_id > $after ORDER BY load_id",
             {"after": seen[0] if seen else 0}).fetchall()] if seen != mark else []
@@ -425,7 +440,9 @@ def recover_and_audit(warehouse: Path, user: str = "") -> Recovery:
                         f"load_id={load['load_id']} read={load['rows_read']} "
                         f"loaded={load['rows_loaded']} quarantined={load['rows_quarantined']} "
                         f"out_of_area={load['rows_out_of_area']} "
-                        f"excluded={load['rows_excluded']} (recorded at recovery)"),
+                        f"excluded={load['rows_excluded']} mode={load['mode']} "
+                        f"added={load['rows_added']} updated={load['rows_updated']} "
+                        f"removed={load['rows_removed']} (recorded at recovery)"),
                 file=load["file_name"], outcome=load["status"],
             )
     return done

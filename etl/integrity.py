@@ -221,12 +221,15 @@ def _check(report: CheckReport, warehouse: Path, catalog_copy: Path, listed: set
             _check_part(report, warehouse, rel, info, rel in live, con, checksums)
             if progress:
                 progress(i, len(every))
-        # Row counts against the load history, one loaded file at a time.
+        # Row counts against the load history, one loaded file at a time. A merge's parts
+        # also carry the held rows it kept (``rows_kept``, absent from older catalogs).
+        kept = ("coalesce(l.rows_kept, 0)" if "rows_kept" in
+                {r[0] for r in con.execute("DESCRIBE loads").fetchall()} else "0")
         mismatched = con.execute(
-            "SELECT l.load_id, l.feed, l.file_name, l.rows_loaded, "
+            f"SELECT l.load_id, l.feed, l.file_name, l.rows_loaded + {kept}, "
             "coalesce(sum(p.rows), 0) AS rows_in_parts "
             "FROM loads l LEFT JOIN parts p ON p.load_id = l.load_id AND p.table_name = l.feed "
-            "WHERE l.status = 'loaded' GROUP BY ALL HAVING rows_in_parts <> l.rows_loaded "
+            f"WHERE l.status = 'loaded' GROUP BY ALL HAVING rows_in_parts <> l.rows_loaded + {kept} "
             "ORDER BY l.load_id"
         ).fetchall()
         report.loads_checked = con.execute(

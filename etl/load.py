@@ -1,10 +1,37 @@
 """Loading partner files: validate, write parts, commit the catalog, publish a snapshot.
 
 Each file is its own all-or-nothing unit: it is refused whole (warehouse data unchanged) when
-it cannot be read or more than the threshold of its rows are bad; otherwise its good rows
-replace whatever the same partner sent before for the same periods, its bad rows go to
-quarantine with line, column and reason, and rows outside the area are counted and set aside.
-The same file twice is recognised by its SHA-256 and changes nothing.
+it cannot be read, more than the threshold of its rows are bad, or a replacement would remove
+more of a period than the settings allow; otherwise its good rows are applied to what the same
+partner sent before, its bad rows go to quarantine with line, column and reason, and rows
+outside the area are counted and set aside. The same file twice is recognised by its SHA-256
+and changes nothing. Every load, refused ones included, gets a row in the load history.
+
+How a file's rows are applied (``mode``):
+
+- **merge** (the default for record feeds with a reference: police ``crime_ref``, A&E
+  ``attendance_ref``, youth justice): a row whose key is already held replaces the held row,
+  wherever it is held (a crime whose recorded month changed between extracts moves, and is
+  counted once); new keys are added; nothing held is removed. Supplements, weekly deltas,
+  late-arriving and rolling re-extracts all merge safely.
+- **replace** (a partner that sends full extracts says so: mapping ``mode = "replace"`` or
+  ``--replace``; always for police.uk months, which are complete as published, probation
+  snapshots, indicators and reference data): the periods the file covers are replaced. A
+  replacement that would remove more than ``max_replace_removal`` of the rows held for any of
+  those periods is refused, naming the period and the counts, unless confirmed (``yes``).
+
+Keys are the stored (HMAC-pseudonymised) references, matched within one partner's rows. Every
+loaded police, A&E and youth-justice row has one (the reference is a required column, so a row
+with a blank one is quarantined, never loaded keyless); should a keyless row ever reach a merge
+it can match nothing, so it is only added, and counted as added.
+
+Why rewrite parts rather than keep tombstones: parts are immutable, so a merge writes, for each
+period it touches, a new part holding the held rows it keeps plus the file's rows for that
+period, and retires the old parts in the same catalog transaction that lists the new ones. The
+cost is paid once, at load time, in proportion to the periods touched (a 20-row supplement to a
+4,759-row month rewrites that month). Key-level tombstones would make every load cheap but
+every *read* dearer: each view would anti-join its parts against a tombstone list, forever, in
+every dashboard query. Readers stay as they are: one view over the live parts, nothing to mask.
 """
 
 from __future__ import annotations
@@ -21,15 +48,29 @@ import duckdb
 from etl import adapters, archive, catalog, vintage
 from etl.contracts import CONTRACTS, contract
 from etl.crashpoints import crashpoint
-from etl.mapping import Mapping, MappingError, read_mapping
+from etl.mapping import LOAD_MODES, Mapping, MappingError, read_mapping
 from etl.pseudonymise import PseudonymKey, load_key
 from etl.read import FileRefused, read_raw
 from etl.validate import counts, quarantine_rows, stored_select, validate
 from svcore import audit
 from svcore.config import Settings, read_settings, write_settings
+from svcore.definitions import CODE_COLUMNS, DefinitionError, load_definition
 from svcore.warehouse import CATALOG, CURRENT
 
 MAX_REPORTED_ERRORS = 1000
+
+# Record feeds: each row is one record with a reference, so a file merges by it, and a held
+# record is found in any period (its month may change between extracts). The SQL gives the key
+# over a stored row. Youth justice has no offence reference: a proven offence is the young
+# person, the offence date and the offence group.
+RECORD_KEYS: dict[str, str] = {
+    "police": "crime_key",
+    "health": "attendance_key",
+    "youth_justice": "person_key || '|' || offence_date || '|' || coalesce(offence_group, '')",
+}
+# Feeds whose files are whole periods (police.uk as published, caseload snapshots): they
+# replace their periods; these keys only tell updated rows from added ones within a period.
+PERIOD_KEYS: dict[str, str] = {"policeuk": "crime_key", "probation": "person_key"}
 
 
 @dataclass
@@ -46,6 +87,12 @@ class FileReport:
     message: str = ""
     load_id: int | None = None
     periods: list[str] = field(default_factory=list)
+    mode: str = ""  # merge | replace
+    rows_added: int = 0  # file rows whose key was not held
+    rows_updated: int = 0  # file rows that replaced a held row with the same key
+    rows_removed: int = 0  # held rows gone without a file row in their place
+    # Codes that passed validation but that the definition names nowhere: {code: rows}.
+    codes_not_in_definition: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -106,18 +153,40 @@ def _area_places(con: duckdb.DuckDBPyConnection, districts: tuple[str, ...]) -> 
     return con.execute("SELECT count(*) FROM area_places WHERE level = 'lsoa'").fetchone()[0] > 0
 
 
-def _already_loaded(con, feed: str, partner: str, sha: str, mapping_sha: str | None) -> int | None:
-    """The same bytes through the same mapping: nothing to do. (The same file re-sent with a
-    corrected mapping is new work: its rows come out differently.)"""
+def _already_loaded(con, feed: str, partner: str, sha: str, mapping_sha: str | None,
+                    mode: str) -> int | None:
+    """The same bytes through the same mapping, in the same mode, while any row that load
+    brought is still held: nothing to do. (The same file re-sent with a corrected mapping, or
+    with --replace after a merge, is new work; so is one whose rows have all been replaced
+    since.)
+
+    A merge rewrites the parts it touches but carries the rows it keeps forward (each row
+    keeps the ``load_id`` of the load that brought it), so a superseded part alone does not
+    mean a load's rows are gone: they are looked for in the live parts. A load some of whose
+    rows later files updated stays loaded: running a batch again must not put older values
+    back over newer ones."""
     row = con.execute(
-        "SELECT l.load_id FROM loads l WHERE l.feed = $f AND l.partner = $p AND "
+        "SELECT l.load_id, EXISTS (SELECT 1 FROM parts "
+        "WHERE parts.load_id = l.load_id AND parts.superseded_by IS NOT NULL) FROM loads l "
+        "WHERE l.feed = $f AND l.partner = $p AND "
         "l.file_sha256 = $s AND l.mapping_sha256 IS NOT DISTINCT FROM $m AND "
-        "l.status = 'loaded' AND NOT EXISTS (SELECT 1 FROM parts "
-        "WHERE parts.load_id = l.load_id AND parts.superseded_by IS NOT NULL) "
+        "coalesce(l.mode, $mode) = $mode AND l.status = 'loaded' "
         "ORDER BY l.load_id DESC LIMIT 1",
-        {"f": feed, "p": partner, "s": sha, "m": mapping_sha},
+        {"f": feed, "p": partner, "s": sha, "m": mapping_sha, "mode": mode},
     ).fetchone()
-    return row[0] if row else None
+    if row is None:
+        return None
+    load_id, superseded = row
+    if not superseded:
+        return load_id
+    live = _held_parts(con, feed, partner)
+    if not live:
+        return None
+    (held,) = con.execute(
+        f"SELECT count(*) FROM read_parquet({_files_sql(live)}, union_by_name = true) "
+        "WHERE load_id = $id", {"id": load_id},
+    ).fetchone()
+    return load_id if held else None
 
 
 def _check_key(con, key: PseudonymKey) -> None:
@@ -132,6 +201,187 @@ def _check_key(con, key: PseudonymKey) -> None:
         )
 
 
+def resolve_mode(feed: str, mode: str | None) -> str:
+    """The mode a feed's files load in: merge by default for record feeds, replace otherwise;
+    a feed without a record reference cannot merge."""
+    if mode is not None and mode not in LOAD_MODES:
+        raise ValueError(f"unknown load mode {mode!r} (modes: {', '.join(LOAD_MODES)})")
+    if feed in RECORD_KEYS:
+        return mode or "merge"
+    if mode == "merge":
+        raise ValueError(
+            f"{feed} files cannot merge: they carry no record reference, so each file "
+            "replaces the periods it covers"
+        )
+    return "replace"
+
+
+def _match_key(feed: str) -> str:
+    """SQL over a stored row: what a file row and a held row match on."""
+    if feed in RECORD_KEYS:
+        return f"({RECORD_KEYS[feed]})"
+    if feed in PERIOD_KEYS:
+        return f"(period_key || '|' || {PERIOD_KEYS[feed]})"
+    return "period_key"  # no key: a period's rows are counted against the period's rows
+
+
+def _files_sql(paths: list[str]) -> str:
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+
+
+def _held_parts(con, feed: str, partner: str, periods: list[str] | None = None) -> list[str]:
+    sql = "SELECT path FROM parts WHERE table_name = $t AND partner = $p AND active"
+    params: dict = {"t": feed, "p": partner}
+    if periods is not None:
+        sql += " AND list_contains($periods, period_key)"
+        params["periods"] = periods
+    return [r[0] for r in con.execute(sql + " ORDER BY path", params).fetchall()]
+
+
+@dataclass
+class _Plan:
+    """What applying the file in temp table ``good`` does to the partner's held rows."""
+
+    affected: list[str]  # periods whose live parts are retired and rewritten
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    kept: int = 0  # held rows carried unchanged into the rewritten parts
+    # Per period the file covers: (rows the load would remove, rows held).
+    by_period: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def _plan(con, feed: str, partner: str, mode: str, file_periods: list[str]) -> _Plan:
+    """Temp table ``held``: the held rows of every affected period, ``_dropped`` marking those
+    the file supersedes (same key; in replace mode, every row of the file's periods).
+
+    Counts per key: of d held rows dropped and f file rows with a key, min(d, f) are updates,
+    the rest of the file's rows additions and the rest of the dropped rows removals (with
+    unique keys: a held key is updated, a new key added, a held key the file lacks removed).
+    """
+    mk = _match_key(feed)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE file_keys AS SELECT {mk} AS _mk, count(*) AS n "
+        "FROM good GROUP BY 1 HAVING _mk IS NOT NULL"
+    )
+    affected = set(file_periods)
+    everything = _held_parts(con, feed, partner)
+    if feed in RECORD_KEYS and everything:
+        # A record whose period changed since it was sent: its held row is in another period.
+        affected |= {r[0] for r in con.execute(
+            f"SELECT DISTINCT h.period_key FROM (SELECT period_key, {mk} AS _mk FROM "
+            f"read_parquet({_files_sql(everything)}, union_by_name = true)) h "
+            "SEMI JOIN file_keys f ON h._mk = f._mk"
+        ).fetchall()}
+    plan = _Plan(sorted(affected))
+    paths = _held_parts(con, feed, partner, plan.affected)
+    cols = catalog.schema_of(feed)
+    if paths:
+        typed = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in cols)
+        source = f"SELECT {typed}, {mk} AS _mk FROM read_parquet({_files_sql(paths)}, union_by_name = true)"
+    else:
+        typed = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in cols)
+        source = f"SELECT {typed}, NULL::VARCHAR AS _mk WHERE FALSE"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE held AS SELECT *, coalesce("
+        f"{'list_contains($periods, period_key) OR ' if mode == 'replace' else ''}"
+        f"_mk IN (SELECT _mk FROM file_keys), FALSE) AS _dropped FROM ({source})",
+        {"periods": file_periods} if mode == "replace" else {},
+    )
+    per_period = con.execute(
+        "WITH d AS (SELECT period_key, _mk, row_number() OVER (PARTITION BY _mk) AS rn "
+        "FROM held WHERE _dropped), "
+        "r AS (SELECT d.period_key, count(*) AS dropped, "
+        "count(*) FILTER (d.rn > coalesce(f.n, 0)) AS removed "
+        "FROM d LEFT JOIN file_keys f ON d._mk = f._mk GROUP BY 1), "
+        "h AS (SELECT period_key, count(*) AS held, count(*) FILTER (NOT _dropped) AS kept "
+        "FROM held GROUP BY 1) "
+        "SELECT h.period_key, h.held, h.kept, coalesce(r.dropped, 0), coalesce(r.removed, 0) "
+        "FROM h LEFT JOIN r USING (period_key) ORDER BY 1"
+    ).fetchall()
+    rows = con.execute("SELECT count(*) FROM good").fetchone()[0]
+    dropped = 0
+    for period, held, kept, d, removed in per_period:
+        plan.kept += kept
+        plan.removed += removed
+        dropped += d
+        if period in file_periods:
+            plan.by_period[period] = (removed, held)
+    plan.updated = dropped - plan.removed
+    plan.added = rows - plan.updated
+    return plan
+
+
+def _too_much_removed(plan: _Plan, settings: Settings, feed: str, mode_from_option: bool) -> str:
+    """The refusal message when a replacement would empty periods beyond the limit, else ''."""
+    limit = settings.max_replace_removal
+    over = [
+        f"{period}: {removed:,} of the {held:,} rows held ({removed / held:.1%})"
+        for period, (removed, held) in sorted(plan.by_period.items())
+        if held and removed / held > limit
+    ]
+    if not over:
+        return ""
+    how = ""
+    if feed in RECORD_KEYS:
+        how = (" If it only adds or corrects records (a supplement, a delta), load it without "
+               + ("--replace" if mode_from_option else 'the mapping\'s mode = "replace"')
+               + " and it merges by reference, removing nothing.")
+    return (
+        f"refused: replacing the periods this file covers would remove {'; '.join(over)}, "
+        f"above the {limit:.0%} limit (max_replace_removal); nothing was changed. If the file "
+        "is the partner's full extract and those rows should go, load it again with --yes."
+        + how
+    )
+
+
+def _codes_not_in_definition(con, feed: str, settings: Settings) -> dict[str, int]:
+    """Codes of the loaded rows that the active definition names in no group (nor lists as
+    outside serious violence on purpose): they would drop out of every figure unseen."""
+    column = CODE_COLUMNS.get(feed)
+    if column is None:
+        return {}
+    try:
+        named = load_definition(settings.definition).named_codes(feed)
+    except DefinitionError:
+        return {}
+    if named is None:  # a rule takes every row of the feed
+        return {}
+    return dict(con.execute(
+        f"SELECT {column}, count(*) FROM good WHERE {column} IS NOT NULL AND NOT "
+        f"list_contains($named, {column}) GROUP BY 1 ORDER BY 2 DESC, 1",
+        {"named": sorted(named)},
+    ).fetchall())
+
+
+def _record_refusal(con, feed: str, partner: str, path: Path, mapping: Mapping, mode: str,
+                    exc: FileRefused, started: dt.datetime) -> int:
+    """A file refused before its rows were checked (unreadable, a column missing) still gets
+    its row in the load history; nothing else changes."""
+    sha = None
+    try:
+        if path.is_file():
+            sha = catalog.sha256_file(path)
+    except OSError:
+        pass
+    load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()[0]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            f"INSERT INTO loads ({catalog.LOADS_COLUMNS}) VALUES ($id, $feed, $partner, $file, "
+            "$sha, $msha, 'refused', 0, 0, 0, 0, 0, [], $msg, NULL, $start, $end, $mode, "
+            "0, 0, 0, 0)",
+            {"id": load_id, "feed": feed, "partner": partner, "file": path.name, "sha": sha,
+             "msha": mapping.sha256, "msg": str(exc), "start": started, "end": dt.datetime.now(),
+             "mode": mode},
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return load_id
+
+
 def _load_one(
     con: duckdb.DuckDBPyConnection,
     warehouse: Path,
@@ -141,14 +391,17 @@ def _load_one(
     mapping: Mapping,
     partner: str,
     key: PseudonymKey,
+    mode: str,
+    yes: bool = False,
+    mode_from_option: bool = False,
 ) -> FileReport:
     c = contract(feed)
-    report = FileReport(path=str(path), feed=feed, status="refused")
+    report = FileReport(path=str(path), feed=feed, status="refused", mode=mode)
     started = dt.datetime.now()
     if not path.is_file():
         raise FileRefused(path, "is a folder, not a file" if path.is_dir() else "no such file")
     sha = archive.digest(path)  # a shapefile's covers its .dbf, .shx and .prj too
-    if _already_loaded(con, feed, partner, sha, mapping.sha256) is not None:
+    if _already_loaded(con, feed, partner, sha, mapping.sha256, mode) is not None:
         report.status = "unchanged"
         report.message = "this file was loaded before; nothing changed"
         return report
@@ -211,6 +464,7 @@ def _load_one(
     report.load_id = load_id
     token = secrets.token_hex(4)
     new_parts: list[tuple[str, str, str, str, int, int, str]] = []
+    plan = _Plan([])
     if report.status == "loaded":
         key_params = key.params() if any(col.pseudonymise for col in c.columns) else {}
         period_expr = (
@@ -232,12 +486,33 @@ def _load_one(
         ).fetchall()
         periods = [r[0] for r in period_rows]
         report.periods = periods
+        report.codes_not_in_definition = _codes_not_in_definition(con, feed, settings)
+        plan = _plan(con, feed, partner, mode, periods)
+        report.rows_added, report.rows_updated = plan.added, plan.updated
+        report.rows_removed = plan.removed
+        refusal = _too_much_removed(plan, settings, feed, mode_from_option) if (
+            mode == "replace" and not yes) else ""
+        if refusal:
+            report.status, report.message = "refused", f"{path}: {refusal}"
+            report.rows_added = report.rows_updated = report.rows_removed = 0
+            plan = _Plan([])
+    if report.status == "loaded":
+        # One new part per affected period: the held rows it keeps, then the file's rows.
+        names = ", ".join(col for col, _ in catalog.schema_of(feed))
         catalog.parts_dir(warehouse, feed)
-        for i, (period, rows) in enumerate(period_rows):
+        sizes = dict(con.execute(
+            "SELECT period_key, count(*) FROM (SELECT period_key FROM held WHERE NOT _dropped "
+            "UNION ALL SELECT period_key FROM good) GROUP BY 1"
+        ).fetchall())
+        for i, period in enumerate(plan.affected):
+            rows = sizes.get(period, 0)
+            if rows == 0:  # every row it held moved to another period: retired, not rewritten
+                continue
             rel = f"parts/{feed}/L{load_id:06d}-{token}-{i:04d}.parquet"
             con.execute(
-                f"COPY (SELECT * FROM good WHERE period_key = $pk) TO '{_sql_text(warehouse.resolve() / rel)}' "
-                "(FORMAT parquet, COMPRESSION zstd)",
+                f"COPY (SELECT {names} FROM held WHERE NOT _dropped AND period_key = $pk "
+                f"UNION ALL SELECT {names} FROM good WHERE period_key = $pk) "
+                f"TO '{_sql_text(warehouse.resolve() / rel)}' (FORMAT parquet, COMPRESSION zstd)",
                 {"pk": period},
             )
             new_parts.append((feed, partner, period, rel, rows, *catalog.part_digest(warehouse / rel)))
@@ -268,22 +543,25 @@ def _load_one(
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
-            "INSERT INTO loads VALUES ($id, $feed, $partner, $file, $sha, $msha, $status, $read, "
-            "$loaded, $q, $out, $excl, $periods, $msg, $enc, $start, $end)",
+            f"INSERT INTO loads ({catalog.LOADS_COLUMNS}) VALUES ($id, $feed, $partner, $file, "
+            "$sha, $msha, $status, $read, $loaded, $q, $out, $excl, $periods, $msg, $enc, $start, "
+            "$end, $mode, $added, $updated, $removed, $kept)",
             {
                 "id": load_id, "feed": feed, "partner": partner, "file": path.name, "sha": sha,
                 "msha": mapping.sha256, "status": report.status, "read": n.rows_read,
                 "loaded": n.rows_loaded if report.status == "loaded" else 0,
                 "q": n.rows_quarantined, "out": n.rows_out_of_area, "excl": n.rows_excluded,
                 "periods": report.periods, "msg": report.message, "enc": encoding,
-                "start": started, "end": dt.datetime.now(),
+                "start": started, "end": dt.datetime.now(), "mode": mode,
+                "added": report.rows_added, "updated": report.rows_updated,
+                "removed": report.rows_removed, "kept": plan.kept,
             },
         )
         if report.status == "loaded":
             con.execute(
                 "UPDATE parts SET active = FALSE, superseded_by = $id WHERE table_name = $t AND "
                 "partner = $p AND active AND list_contains($periods, period_key)",
-                {"id": load_id, "t": feed, "p": partner, "periods": report.periods},
+                {"id": load_id, "t": feed, "p": partner, "periods": plan.affected},
             )
         for table, part_partner, period, rel, rows, size, digest in new_parts:
             con.execute(
@@ -321,10 +599,15 @@ def load_files(
     key_path: Path | None = None,
     progress: Callable[[Path, FileReport], None] | None = None,
     user: str = "",
+    replace: bool = False,
+    yes: bool = False,
 ) -> list[FileReport]:
     """Load each file in turn (each all-or-nothing), then publish one snapshot for readers.
 
-    Every file's outcome goes to the audit log, with ``user`` (the OS user when empty)."""
+    Record feeds merge by key unless ``replace`` (or the mapping's ``mode = "replace"``) says
+    the files are full extracts of their periods; ``yes`` confirms a replacement that removes
+    more of a period than ``max_replace_removal``. Every file's outcome goes to the audit log,
+    with ``user`` (the OS user when empty)."""
     warehouse = Path(warehouse)
     if feed not in CONTRACTS:
         raise ValueError(f"unknown feed {feed!r} (feeds: {', '.join(CONTRACTS)})")
@@ -333,6 +616,12 @@ def load_files(
     if mapping.feed and mapping.feed != feed:
         raise MappingError(f"{mapping_path}: this mapping is for feed {mapping.feed!r}, not {feed!r}")
     partner = partner or mapping.partner or feed
+    try:
+        mode = resolve_mode(feed, "replace" if replace else mapping.mode)
+    except ValueError as exc:
+        if mapping.mode == "merge":
+            raise MappingError(f"{mapping_path}: mode = \"merge\": {exc}") from None
+        raise
     key = load_key(key_path, warehouse)
     reports: list[FileReport] = []
     with catalog.write_lock(warehouse), tempfile.TemporaryDirectory(prefix="svdash-unpack-") as tmp:
@@ -343,15 +632,20 @@ def load_files(
             _check_key(con, key)
             for target, shown in _each_file(paths, feed, unpacked):
                 path = Path(shown)  # a file unpacked from an archive is named as in it
+                started = dt.datetime.now()
                 try:
                     if isinstance(target, FileRefused):
                         raise target
-                    report = _load_one(con, warehouse, settings, feed, target, mapping, partner, key)
+                    report = _load_one(con, warehouse, settings, feed, target, mapping, partner, key,
+                                       mode, yes=yes, mode_from_option=replace)
                 except FileRefused as exc:
                     report = FileReport(
                         path=str(path), feed=feed, status="refused", message=str(exc),
                         errors=[{"line": exc.line, "column": exc.column, "reason": exc.reason}],
+                        mode=mode,
                     )
+                    report.load_id = _record_refusal(con, feed, partner, path, mapping, mode,
+                                                     exc, started)
                 except (OSError, duckdb.IOException) as exc:
                     # Not the file's fault (a full disk, a folder that cannot be written): stop
                     # here, keep the files before it, and say which file to start again from.
@@ -370,7 +664,9 @@ def load_files(
                             f"read={report.rows_read} loaded={report.rows_loaded} "
                             f"quarantined={report.rows_quarantined} "
                             f"out_of_area={report.rows_out_of_area} "
-                            f"excluded={report.rows_excluded}"),
+                            f"excluded={report.rows_excluded} mode={report.mode} "
+                            f"added={report.rows_added} updated={report.rows_updated} "
+                            f"removed={report.rows_removed}"),
                     file=path.name, outcome=report.status,
                 )
                 if progress:

@@ -14,6 +14,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+LOAD_MODES = ("merge", "replace")
+
 
 class MappingError(ValueError):
     """A mapping file that cannot be used; the message names the file and the key."""
@@ -41,6 +43,7 @@ class Mapping:
     keep: dict[str, tuple[str, ...]] = field(default_factory=dict)
     sheet: str | None = None  # the workbook sheet to read (first sheet when None)
     sha256: str | None = None
+    mode: str | None = None  # "replace": the partner sends full extracts of the periods
     origin: str = "(no mapping file)"
 
 
@@ -59,6 +62,7 @@ def read_mapping(path: Path | None) -> Mapping:
         raise MappingError(f"{path}: not a valid TOML mapping file: {exc}") from None
     known = {"partner", "feed", "columns", "values", "dates", "defaults", "wide", "missing",
              "filter", "sheet"}
+    known.add("mode")  # how the partner's files apply: "merge" (by key) or "replace"
     unknown = set(data) - known
     if unknown:
         raise MappingError(
@@ -119,6 +123,9 @@ def read_mapping(path: Path | None) -> Mapping:
     sheet = data.get("sheet")
     if sheet is not None and (not isinstance(sheet, str) or not sheet.strip()):
         raise fail("sheet", 'the name of a worksheet in quotes (e.g. sheet = "Table 1")')
+    mode = optional_text("mode")
+    if mode is not None and mode not in LOAD_MODES:
+        raise fail("mode", f'one of {", ".join(repr(m) for m in LOAD_MODES)} (e.g. mode = "replace")')
     wide = table("wide")
     wide_columns = table("columns", wide, "[wide.columns]")
     return Mapping(
@@ -139,6 +146,7 @@ def read_mapping(path: Path | None) -> Mapping:
         keep=keep,
         sheet=sheet,
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
+        mode=mode,
         origin=str(path),
     )
 

@@ -43,6 +43,9 @@ class Settings:
     area_name: str = "Violence Reduction Partnership"
     definition: str = "home_office"
     bad_row_threshold: float = 0.05
+    # A replacing load (mode "replace", police.uk months, snapshots) that would remove more than
+    # this share of the rows held for any period it covers is refused unless confirmed.
+    max_replace_removal: float = 0.10
     suppress_below: int = 5
     suppress_below_by_source: dict[str, int] = field(default_factory=lambda: {"health": 8})
     min_events_for_rate: int = 10
@@ -67,6 +70,8 @@ class Settings:
             )
         if not 0 <= self.bad_row_threshold <= 1:
             raise ValueError("bad_row_threshold is a share between 0 and 1")
+        if not 0 <= self.max_replace_removal <= 1:
+            raise ValueError("max_replace_removal is a share between 0 and 1")
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)
@@ -97,6 +102,9 @@ def read_settings(warehouse: Path) -> Settings:
         definition=area.get("definition", Settings.definition),
         demo=bool(area.get("demo", False)),
         bad_row_threshold=float(load.get("bad_row_threshold", Settings.bad_row_threshold)),
+        max_replace_removal=float(
+            load.get("max_replace_removal", Settings.max_replace_removal)
+        ),
         suppress_below=int(disclosure.get("suppress_below", Settings.suppress_below)),
         suppress_below_by_source={
             str(k): int(v) for k, v in disclosure.get("suppress_below_by_source", {}).items()
@@ -119,7 +127,10 @@ def write_settings(warehouse: Path, settings: Settings) -> Path:
             "definition": data["definition"],
             "demo": data["demo"],
         },
-        "load": {"bad_row_threshold": data["bad_row_threshold"]},
+        "load": {
+            "bad_row_threshold": data["bad_row_threshold"],
+            "max_replace_removal": data["max_replace_removal"],
+        },
         "disclosure": {
             "suppress_below": data["suppress_below"],
             "suppress_below_by_source": data["suppress_below_by_source"],

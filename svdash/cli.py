@@ -119,11 +119,15 @@ def load(
     feed: Annotated[str, typer.Argument(help="Feed: police, policeuk, policeuk_outcomes, health, probation, youth_justice, indicators, geography, boundaries, population, imd, lsoa_lookup.")],
     paths: Annotated[list[Path], typer.Argument(help="Files to load (CSV, XLSX, .csv.gz, .zip, the police.uk archive; GeoJSON, shapefile, GeoPackage for boundaries).")],
     mapping: Annotated[Path | None, typer.Option(help="Partner mapping file (TOML).")] = None,
-    partner: Annotated[str | None, typer.Option(help="Who sent the files (a re-send from the same partner replaces its periods).")] = None,
+    partner: Annotated[str | None, typer.Option(help="Who sent the files (records from the same partner merge by reference).")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="The files are full extracts: replace the periods they cover (police, health, youth_justice merge by reference otherwise).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Go ahead with a replacement that removes more of a period than max_replace_removal.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     warehouse: WarehouseOpt = None,
 ) -> None:
-    """Validate and load partner files; bad rows are quarantined, bad files refused whole."""
+    """Validate and load partner files; bad rows are quarantined, bad files refused whole.
+
+    Each file reports the rows it added, updated and removed."""
     import duckdb
 
     from etl.contracts import FEEDS
@@ -144,7 +148,8 @@ def load(
             progress.advance(task)
 
         try:
-            reports = load_files(wh, feed, paths, mapping_path=mapping, partner=partner, progress=tick)
+            reports = load_files(wh, feed, paths, mapping_path=mapping, partner=partner,
+                                 progress=tick, replace=replace, yes=yes)
         except (MappingError, ValueError, TimeoutError) as exc:
             raise _fail(str(exc), 2) from None
         except LoadStopped as exc:
@@ -156,7 +161,8 @@ def load(
             ) from None
     if as_json:
         keys = ("path", "feed", "status", "rows_read", "rows_loaded", "rows_quarantined",
-                "rows_out_of_area", "rows_excluded", "errors", "message", "periods")
+                "rows_out_of_area", "rows_excluded", "errors", "message", "periods", "mode",
+                "rows_added", "rows_updated", "rows_removed", "codes_not_in_definition")
         print(json.dumps({"files": [{k: r.as_dict()[k] for k in keys} for r in reports]}, indent=2))
     else:
         for r in reports:
@@ -164,9 +170,16 @@ def load(
             out.print(
                 f"[{colour}]{r.status}[/] {r.path}: read {r.rows_read:,}, loaded {r.rows_loaded:,}, "
                 f"quarantined {r.rows_quarantined:,}, out of area {r.rows_out_of_area:,}"
-                + (f", not records {r.rows_excluded:,}" if r.rows_excluded else ""),
+                + (f", not records {r.rows_excluded:,}" if r.rows_excluded else "")
+                + (f"; {r.mode}: added {r.rows_added:,}, updated {r.rows_updated:,}, "
+                   f"removed {r.rows_removed:,}" if r.status == "loaded" else ""),
                 highlight=False,
             )
+            if r.codes_not_in_definition:
+                out.print("  codes not in the definition: " + ", ".join(
+                    f"{code} × {n:,}" for code, n in r.codes_not_in_definition.items())
+                    + " (add them to the definition, or recode them in the mapping)",
+                    highlight=False, markup=False)
             if r.message:
                 out.print(f"  {r.message}", highlight=False, markup=False)
             for e in r.errors[:10]:

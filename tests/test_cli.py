@@ -95,6 +95,33 @@ def test_load_unchanged_is_exit_0(warehouse, tmp_path) -> None:
     assert json.loads(result.stdout)["files"][0]["status"] == "unchanged"
 
 
+def test_load_says_what_it_added_updated_and_removed(warehouse, tmp_path) -> None:
+    assert svdash("load", "police", police_file(tmp_path / "jan.csv"),
+                  "--warehouse", warehouse).exit_code == 0
+    supplement = police_file(tmp_path / "supplement.csv", n=5, start=1001)
+    result = svdash("load", "police", supplement, "--warehouse", warehouse)
+    assert result.exit_code == 0
+    assert "merge: added 5, updated 0, removed 0" in result.stdout
+
+    short = police_file(tmp_path / "jan-short.csv", n=20, ho_offence_code="008/01")
+    result = svdash("load", "police", short, "--replace", "--json", "--warehouse", warehouse)
+    assert result.exit_code == 1
+    (f,) = json.loads(result.stdout)["files"]
+    assert f["status"] == "refused" and f["mode"] == "replace"
+    assert "2024-01: 15 of the 35 rows held" in f["message"] and "--yes" in f["message"]
+
+    result = svdash("load", "police", short, "--replace", "--yes", "--json",
+                    "--warehouse", warehouse)
+    assert result.exit_code == 0
+    (f,) = json.loads(result.stdout)["files"]
+    assert (f["rows_added"], f["rows_updated"], f["rows_removed"]) == (0, 20, 15)
+    assert f["codes_not_in_definition"] == {"008/01": 20}
+    text = svdash("load", "police", police_file(tmp_path / "x.csv", n=2, start=5000,
+                                                ho_offence_code="008/01"),
+                  "--warehouse", warehouse).stdout
+    assert "codes not in the definition: 008/01 × 2" in text
+
+
 def bad_file(kind: str, folder: Path) -> Path:
     """A file (or not) of the kinds people really send by mistake."""
     path = folder / {"folder": "folder", "broken-xlsx": "bad.xlsx"}.get(kind, f"{kind}.csv")

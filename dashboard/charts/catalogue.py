@@ -51,6 +51,7 @@ from dashboard.queries.people import (
     victim_pyramid,
 )
 from dashboard.queries.quality import (
+    codes_not_in_definition,
     completeness,
     coverage,
     load_history,
@@ -749,16 +750,31 @@ def _reasons(req: Request) -> Chart:
 def _history(req: Request) -> Chart:
     hist = req.q(load_history, limit=50)
     hist = hist.assign(finished_at=hist["finished_at"].astype(str).str[:16])
-    counts = ("rows_read", "rows_loaded", "rows_quarantined", "rows_out_of_area", "rows_excluded")
+    counts = ("rows_read", "rows_loaded", "rows_quarantined", "rows_out_of_area", "rows_excluded",
+              "rows_added", "rows_updated", "rows_removed")
     hist = _metadata(hist, req, counts)
     return Chart("quality-history", None, _readable(hist), table_meta(
         [("load_id", "Load"), ("finished_at", "Finished"), ("feed", "Feed"),
          ("partner", "Partner"), ("file_name", "File"), ("status", "Status"),
          ("rows_read", "Read"), ("rows_loaded", "Loaded"), ("rows_quarantined", "Quarantined"),
          ("rows_out_of_area", "Out of area"), ("rows_excluded", "Excluded"),
-         ("message", "Message")],
+         ("mode", "Mode"), ("rows_added", "Added"), ("rows_updated", "Updated"),
+         ("rows_removed", "Removed"), ("message", "Message")],
         "The latest 50 loads, newest first (svdash status lists them all)",
         {c: "," for c in counts}))
+
+
+@chart("quality-codes", "/quality", "Codes not in the definition", kind="table")
+def _codes(req: Request) -> Chart:
+    """Codes that passed validation but fall in no group: they count in no figure, so an
+    analyst can extend the definition or recode them in the partner's mapping."""
+    codes = _metadata(req.q(codes_not_in_definition, req.filters.definition), req, ("rows",))
+    codes = codes.assign(feed=codes["feed"].map(lambda s: SOURCES.get(s, s)))
+    return Chart("quality-codes", None, _readable(codes), table_meta(
+        [("feed", "Feed"), ("code", "Code"), ("rows", "Rows")],
+        f"Live rows whose code the definition ({req.definition.title}) names nowhere: they "
+        "count in no serious-violence figure. Add the code to the definition, or recode it in "
+        "the partner's mapping file.", {"rows": ","}))
 
 
 # Ad-hoc tables (svdash export table) -------------------------------------------------------------

@@ -24,6 +24,8 @@ def layout(**_query: str) -> html.Div:
             dcc.Loading(html.Div(id=ids.QUALITY_TIMELINESS), delay_show=300),
             html.H2("Why rows were quarantined"),
             dcc.Loading(html.Div(id=ids.QUALITY_REASONS), delay_show=300),
+            html.H2("Codes not in the definition"),
+            dcc.Loading(html.Div(id=ids.QUALITY_UNKNOWN_CODES), delay_show=300),
             html.H2("Load history"),
             dcc.Loading(html.Div(id=ids.QUALITY_HISTORY), delay_show=300),
             html.H2("LSOA 2011 and 2021"),

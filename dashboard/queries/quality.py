@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.queries import execute
+from svcore.definitions import CODE_COLUMNS, load_definition
 from svcore.vocab import SOURCES
 
 
@@ -53,13 +54,40 @@ def timeliness(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def load_history(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:
+    """The latest loads, with how each applied (mode) and the rows it added, updated and
+    removed (blank for loads made before those were kept, or a snapshot published before)."""
+    have = {r[0] for r in con.execute("DESCRIBE loads").fetchall()}
+    newer = ", ".join(
+        c if c in have else f"NULL AS {c}"
+        for c in ("mode", "rows_added", "rows_updated", "rows_removed")
+    )
     return execute(
         con,
         "SELECT load_id, finished_at, feed, partner, file_name, status, rows_read, rows_loaded, "
-        "rows_quarantined, rows_out_of_area, rows_excluded, message FROM loads "
+        f"rows_quarantined, rows_out_of_area, rows_excluded, {newer}, message FROM loads "
         "ORDER BY load_id DESC LIMIT $limit",
         {"limit": limit},
     )
+
+
+def codes_not_in_definition(con: duckdb.DuckDBPyConnection, definition: str) -> pd.DataFrame:
+    """feed, code, rows: live rows whose offence code (police) or crime type (police.uk) the
+    definition names in no group and not as outside serious violence, so they count in no
+    serious-violence figure. Raw counts: the caller decides what may be shown."""
+    d = load_definition(definition)
+    selects, params = [], {}
+    for source, column in CODE_COLUMNS.items():
+        named = d.named_codes(source)
+        if named is None:
+            continue
+        params[source] = sorted(named)
+        selects.append(
+            f"SELECT '{source}' AS feed, {column} AS code, count(*) AS rows FROM {source} "
+            f"WHERE {column} IS NOT NULL AND NOT list_contains(${source}, {column}) GROUP BY ALL"
+        )
+    if not selects:
+        return pd.DataFrame({"feed": [], "code": [], "rows": []})
+    return execute(con, " UNION ALL ".join(selects) + " ORDER BY rows DESC, feed, code", params)
 
 
 def quarantine_reasons(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

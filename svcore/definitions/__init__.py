@@ -24,6 +24,11 @@ CLASSIFIERS: dict[str, frozenset[str]] = {
     "youth_justice": frozenset({"offence_group", "first_time_entrant"}),
 }
 
+# The open-vocabulary code column of a source (the other classifiers are closed lists that the
+# contracts check): a code here that the definition names nowhere is reported, not dropped
+# unseen ("codes not in the definition" in the load report and on the quality page).
+CODE_COLUMNS: dict[str, str] = {"police": "ho_offence_code", "policeuk": "crime_type"}
+
 
 class DefinitionError(ValueError):
     """A definition file that cannot be used; the message names the file and the group."""
@@ -64,6 +69,22 @@ class Definition:
     title: str
     description: str
     groups: tuple[Group, ...]
+    # Codes the definition knows and leaves out of serious violence on purpose ([outside]).
+    outside: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def named_codes(self, source: str) -> frozenset[str] | None:
+        """Every value of the source's code column the definition names, in a group or in
+        [outside]; None when a rule takes every row of the source (nothing can fall out)."""
+        column = CODE_COLUMNS.get(source)
+        codes = {str(v) for s, values in self.outside if s == source for v in values}
+        for g in self.groups:
+            for rule in g.rules:
+                if rule.source != source:
+                    continue
+                if not rule.conditions:
+                    return None
+                codes |= {str(v) for c, values in rule.conditions if c == column for v in values}
+        return frozenset(codes)
 
     def group(self, key: str) -> Group:
         for g in self.groups:
@@ -153,8 +174,19 @@ def _parse(data: dict, origin: str) -> Definition:
         if not rules:
             raise DefinitionError(f"{origin}: group {key!r} has no rules")
         groups.append(Group(key, str(g.get("label", key)), tuple(rules)))
+    outside = data.get("outside", {})
+    if not isinstance(outside, dict):
+        raise DefinitionError(f"{origin}: [outside] must be a table of source = [codes]")
+    for source, values in outside.items():
+        if source not in CODE_COLUMNS:
+            raise DefinitionError(
+                f"{origin}: [outside] {source!r}: only {', '.join(CODE_COLUMNS)} have codes"
+            )
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise DefinitionError(f"{origin}: [outside] {source} needs a list of codes as text")
     return Definition(
-        name, str(data.get("title", name)), str(data.get("description", "")), tuple(groups)
+        name, str(data.get("title", name)), str(data.get("description", "")), tuple(groups),
+        tuple((source, tuple(values)) for source, values in outside.items()),
     )
 
 

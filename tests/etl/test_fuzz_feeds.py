@@ -549,8 +549,10 @@ def check_report(report: FileReport, feed: str) -> None:
 def fuzz_load(make_warehouse: Callable[..., Path], tmp_path: Path,
               key_file: Path) -> Callable[..., list[FileReport] | None]:
     """``fuzz_load(feed, [(name, bytes), ...], mapping=None)``: one warehouse per test, shared
-    by its examples (refusals change nothing; loads of a feed replace that feed's periods)."""
-    wh = make_warehouse()
+    by its examples (refusals change nothing; loads of a feed merge or replace that feed's
+    periods). The replace guard is off: these examples test what files hold, and one file
+    after another replaces most of a tiny period (tests/etl/test_load_modes.py tests it)."""
+    wh = make_warehouse(max_replace_removal=1.0)
     folder = tmp_path / "in"
     counts = data_counts(wh)
 

@@ -109,10 +109,19 @@ def test_unreadable_file_changes_nothing_at_all(warehouse, load, tmp_path) -> No
     before, cat_before = state(warehouse), catalog_state(warehouse)
     rows = feed_rows("police", 10, start=50)
     rows[2]["outcome"] = "RÃ©sultat"
-    (r,) = load(warehouse, "police", write_feed(tmp_path / "bad.csv", "police", rows))
+    bad = write_feed(tmp_path / "bad.csv", "police", rows)
+    (r,) = load(warehouse, "police", bad)
     assert r.status == "refused"
     assert state(warehouse) == before
-    assert catalog_state(warehouse) == cat_before
+    # The data and its parts are as they were; the refusal is in the load history.
+    parts, loads = catalog_state(warehouse)
+    assert parts == cat_before[0]
+    assert loads == [*cat_before[1], (r.load_id, "refused")]
+    assert reader_rows(
+        warehouse, "SELECT file_name, file_sha256, status, rows_read, rows_loaded, "
+        "position('RÃ©sultat' IN message) = 0 AND message LIKE '%bad.csv%' FROM loads "
+        "WHERE load_id = $i", {"i": r.load_id},
+    ) == [("bad.csv", hashlib.sha256(bad.read_bytes()).hexdigest(), "refused", 0, 0, True)]
 
 
 def test_failure_inside_the_commit_rolls_back(warehouse, load, tmp_path, monkeypatch) -> None:
@@ -132,7 +141,7 @@ def test_failure_inside_the_commit_rolls_back(warehouse, load, tmp_path, monkeyp
     # The warehouse is still usable, and the same file now loads.
     (r,) = load(warehouse, "police", resend)
     assert r.status == "loaded"
-    assert count(warehouse, "police") == 4
+    assert count(warehouse, "police") == 14  # four new crimes merged in; nothing removed
 
 
 def test_each_file_of_a_batch_stands_alone(warehouse, load, tmp_path) -> None:
@@ -179,13 +188,14 @@ def test_corrected_resend_replaces_that_partners_period(warehouse, load, tmp_pat
     (r1,) = load(warehouse, "police", original, partner="force")
     assert r1.periods == ["2024-01", "2024-02"]
 
-    corrected = write_feed(tmp_path / "force-jan-fixed.csv", "police",
-                           feed_rows("police", 15, start=500))
-    (r2,) = load(warehouse, "police", corrected, partner="force")
-    assert r2.status == "loaded" and r2.periods == ["2024-01"]
+    # A full re-send of January without one crime (5%, inside the 10% limit).
+    corrected = write_feed(tmp_path / "force-jan-fixed.csv", "police", feed_rows("police", 19))
+    (r2,) = load(warehouse, "police", corrected, partner="force", replace=True)
+    assert r2.status == "loaded" and r2.periods == ["2024-01"] and r2.mode == "replace"
+    assert (r2.rows_added, r2.rows_updated, r2.rows_removed) == (0, 19, 1)
     assert reader_rows(
         warehouse, "SELECT strftime(period, '%Y-%m'), count(*) FROM police GROUP BY 1 ORDER BY 1"
-    ) == [("2024-01", 15), ("2024-02", 10)]
+    ) == [("2024-01", 19), ("2024-02", 10)]
     # January's first part is superseded by the correction; February's is untouched.
     parts = reader_rows(
         warehouse,
@@ -205,7 +215,7 @@ def test_corrected_resend_replaces_that_partners_period(warehouse, load, tmp_pat
     assert reader_rows(
         warehouse, "SELECT partner, count(*) FROM police WHERE strftime(period, '%Y-%m') = "
         "'2024-01' GROUP BY 1 ORDER BY 1"
-    ) == [("force", 15), ("transport_police", 5)]
+    ) == [("force", 19), ("transport_police", 5)]
 
 
 def test_partner_from_mapping_file(warehouse, load, tmp_path) -> None:
