@@ -33,7 +33,7 @@ SECTIONS: tuple[tuple[str, str, tuple[tuple[str, dict], ...]], ...] = (
     ("Where", "Where serious violence happens: rates by area, hotspots and the hospital gap.",
      (("where-map", {"level": "ward"}), ("where-hotspots", {}), ("where-gap", {"level": "district"}))),
     ("When", "Time of day and week, months, seasons, and police beside A&E.",
-     (("when-heatmap", {}), ("when-monthly", {}), ("when-police-ae", {}))),
+     (("when-heatmap", {}), ("when-seasonality", {}), ("when-police-ae", {}))),
     ("How", "Offence groups, weapons, places and domestic abuse.",
      (("how-offence-group", {}), ("how-weapon", {}), ("how-location", {}),
       ("how-domestic-abuse", {}), ("how-relationship", {}))),
@@ -111,7 +111,8 @@ def build_report(
         n = counters["table"]
         caption = doc.add_paragraph(f"Table {n}: {title}", style="Caption")
         caption.alignment = WD_ALIGN_PARAGRAPH.LEFT
-        safe = formula_safe(frame.reset_index(drop=True))
+        # Word shows values as they are; the formula guard belongs to the workbook only.
+        safe = frame.reset_index(drop=True)
         table = doc.add_table(rows=1, cols=len(safe.columns))
         table.style = "Table Grid"
         header = table.rows[0]
@@ -172,7 +173,7 @@ def build_report(
                               "per_100": "A&E per 100 police records"}))
         if theme == "Influential factors":
             add_table("Area factors ranked by correlation with the violence rate",
-                      build("factors-ranked", req).data)
+                      _headed(build("factors-ranked", req)))
 
     say("data quality")
     n = len(SECTIONS) + 2
@@ -180,7 +181,7 @@ def build_report(
     if viewer.may_open("/quality"):
         add_chart(build("quality-coverage", req))
         add_table("Completeness of key fields, all rows held",
-                  build("quality-completeness", req).data)
+                  _headed(build("quality-completeness", req)))
     else:
         doc.add_paragraph("The partnership-wide data-quality figures are not part of a pack "
                           "for one district's duty holder; the partnership's analysts hold them.")
@@ -211,6 +212,12 @@ def build_report(
         for name, frame in pack.tables:
             formula_safe(frame).to_excel(xl, sheet_name=_sheet(name), index=False)
     return doc_path
+
+
+def _headed(view: Chart) -> pd.DataFrame:
+    """A table view's data under its readable column headings (as on screen)."""
+    columns = view.meta["table"]["columns"]
+    return view.data[[c for c, _ in columns]].rename(columns=dict(columns))
 
 
 def _cell(value: object) -> str:
