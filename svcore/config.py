@@ -68,6 +68,13 @@ class Settings:
                 f"[disclosure.tiers]: {unknown} (tiers {', '.join(TIER_NAMES)}; methods "
                 f"{', '.join(METHODS)})"
             )
+        loose = [t for t in ("duty_holder", "viewer", "publication") if self.tiers.get(t) == "exact"]
+        if loose:
+            raise ValueError(
+                f"[disclosure.tiers]: {', '.join(loose)} cannot be \"exact\": exact counts can be "
+                "differenced across requests (Jan-Oct minus Jan-Sep); use \"cell_key\" (or "
+                "\"ons_10_5\"), or give the person the analyst role"
+            )
         if not 0 <= self.bad_row_threshold <= 1:
             raise ValueError("bad_row_threshold is a share between 0 and 1")
         if not 0 <= self.max_replace_removal <= 1:

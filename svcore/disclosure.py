@@ -21,7 +21,9 @@ Three methods, chosen per role (``[disclosure.tiers]`` in ``svdash.toml``):
     are shown as ``[c]``. Zero stays zero. Nothing needs secondary suppression: the difference
     of two published values (Jan-Oct minus Jan-Sep) is the hidden cell *plus the difference of
     two independent adjustments*, which is zero only about 16% of the time, so two routes to the
-    same hidden cell agree on the truth for about 1 cell in 40. The adjustment has mean 0 (no
+    same hidden cell agree on the truth for about 1 cell in 40. Averaging many routes would
+    beat it, so the views layer lets these tiers ask only for one area and fixed periods
+    (``dashboard.charts.request.restrict``). The adjustment has mean 0 (no
     bias) and variance 740/256 = 2.89 (standard deviation 1.70) for every count at or above the
     threshold, and never exceeds ``MAX_ADJUSTMENT`` in size.
 
@@ -163,6 +165,14 @@ def tier_for(settings: object, role: str) -> str:
     if method == "exact" and getattr(settings, "rounding", "none") == "ons_10_5":
         return "ons_10_5"
     return method
+
+
+STRICTNESS = {"exact": 0, "ons_10_5": 1, "cell_key": 2}
+
+
+def stricter(a: str, b: str) -> str:
+    """The more protective of two methods (a duty holder's pack: theirs or publication's)."""
+    return a if STRICTNESS[a] >= STRICTNESS[b] else b
 
 
 def rule_for(settings: object, source: str | None, method: str = "exact") -> Rule:

@@ -251,3 +251,29 @@ def fuzz(n: int, *checks: HealthCheck) -> settings:
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, *checks],
     )
+
+
+def route_posterior(routes: Sequence[tuple[float, int]], values: Sequence[int] = range(1, 8)):
+    """An attacker's posterior over a hidden cell's count from differencing routes.
+
+    Each route is (d, k): a published total minus ``k`` published parts, so d = x + the sum of
+    ``k + 1`` independent cell-key adjustments (the published table's distribution). Returns
+    (values, posterior) under a flat prior over ``values`` (a hidden count is under 5, or under
+    8 once perturbed)."""
+    import numpy as np
+
+    from svcore.disclosure import ADJUSTMENTS, KEY_SPACE, KEYS_PER_ADJUSTMENT
+
+    base = np.array(KEYS_PER_ADJUSTMENT, dtype=float) / KEY_SPACE
+    reach = max(ADJUSTMENTS)
+    xs = np.array(list(values))
+    log_post = np.zeros(len(xs))
+    for d, k in routes:
+        pmf = base
+        for _ in range(k):
+            pmf = np.convolve(pmf, base)
+        idx = np.rint(d - xs).astype(int) + reach * (k + 1)
+        like = np.where((idx >= 0) & (idx < len(pmf)), pmf[np.clip(idx, 0, len(pmf) - 1)], 0.0)
+        log_post += np.log(like + 1e-300)
+    post = np.exp(log_post - log_post.max())
+    return xs, post / post.sum()

@@ -199,9 +199,14 @@ def _change(now: int | str, before: int | str, rule: Rule) -> float | None:
     return a / b - 1
 
 
+def _months(a: str, b: str) -> int:
+    return (pd.Period(b, "M") - pd.Period(a, "M")).n + 1
+
+
 def source_figures(req: Request, source: str) -> dict:
     """One source's headline: published count, annual rate per 1,000 from it, and the change
-    of the 12 months to the period's end on the 12 before (each window a published cell)."""
+    on the same period a year earlier (each window a published cell of its own). Without a
+    period, the 12 months to the latest month held against the 12 before."""
     f = req.filters.with_(source=source)
     rule = req.rule_for(source)
     count = _cell(req, f, rule)
@@ -211,9 +216,15 @@ def source_figures(req: Request, source: str) -> dict:
     n = _number(count)
     rate = (n / (people * months / 12) * 1000
             if n is not None and n >= rule.min_events_for_rate and people and months else None)
-    end = f.date_to or req.q(latest_month, f)
     last12 = change = None
-    if end:
+    end = f.date_to or req.q(latest_month, f)
+    if f.date_from or f.date_to:
+        start = f.date_from  # "from the first month held" has no year before it to compare
+        if start and end:
+            before_f = f.with_(date_from=_shift(start, -12), date_to=_shift(end, -12))
+            if req.q(months_covered, before_f) == _months(start, end):
+                change = _change(count, _cell(req, before_f, rule), rule)
+    elif end:
         recent_f = f.with_(date_from=_shift(end, -11), date_to=end)
         before_f = f.with_(date_from=_shift(end, -23), date_to=_shift(end, -12))
         last12 = _cell(req, recent_f, rule)
@@ -239,9 +250,11 @@ def _headline(req: Request) -> Chart:
             parts.append(_fmt_count(r["count"]))
         if r["rate"] is not None:
             parts.append(f"{r['rate']:,.1f} per 1,000 residents a year")
-        if r["change"] is not None:
+        if r["change"] is not None and r["last12"] is not None:
             parts.append(f"{r['change']:+.0%} on the previous 12 months ({_fmt_count(r['last12'])} "
                          f"in the 12 months to {r['last_month']})")
+        elif r["change"] is not None:
+            parts.append(f"{r['change']:+.0%} on the same period a year earlier")
         if parts:
             facts.append(label + "; ".join(parts))
     if req.filters.scope is not None:

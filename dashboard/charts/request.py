@@ -69,19 +69,67 @@ class Request:
         return rule_for(self.settings, source, self.tier)
 
     def memo(self, key: tuple, compute: Callable[[], T]) -> T:
-        """Memoise a view-level result per snapshot: keyed by the tier too, since what a
-        statistic may be computed from depends on it."""
-        return self.source.memo((*key, self.tier), compute)
+        """Memoise a view-level result per snapshot: keyed by the tier and the disclosure
+        settings too, since what a statistic may be computed from depends on them."""
+        rule = (self.settings.suppress_below, tuple(sorted(self.settings.suppress_below_by_source.items())),
+                self.settings.min_events_for_rate, self.settings.rounding)
+        return self.source.memo((*key, self.tier, rule), compute)
+
+
+RESTRICTED_NOTE = ("On this disclosure tier a view covers one area (a district or a ward) and a "
+                   "month, a calendar quarter, a financial year or whole calendar years.")
+
+
+def _window(date_from: str | None, date_to: str | None) -> tuple[str | None, str | None]:
+    """The nearest window a perturbed tier may show: a month, a calendar quarter, a financial
+    year (April to March), whole calendar years, or every month held. Anything else widens
+    to the whole calendar years it touches.
+
+    Why: a hidden cell differenced along many routes (Jan..Oct minus Jan..Sep, Feb..Oct minus
+    Feb..Sep, ...) lets an attacker average the perturbation away. With fixed windows the
+    routes to a month are few (its quarter, its year, its financial year, less the other
+    months, each adding their own noise), and none pins it."""
+    if not date_from and not date_to:
+        return None, None
+    if not date_from or not date_to:
+        year = (date_from or date_to)[:4]
+        return (f"{year}-01", None) if date_from else (None, f"{year}-12")
+    fy, fm, ty, tm = int(date_from[:4]), int(date_from[5:]), int(date_to[:4]), int(date_to[5:])
+    if (fy, fm) == (ty, tm):
+        return date_from, date_to
+    if fy == ty and fm in (1, 4, 7, 10) and tm == fm + 2:
+        return date_from, date_to
+    if fm == 4 and tm == 3 and ty == fy + 1:
+        return date_from, date_to
+    return f"{min(fy, ty)}-01", f"{max(fy, ty)}-12"
+
+
+def restrict(filters: Filters) -> Filters:
+    """Filters a perturbed tier may ask for: one district or one ward, a fixed window (see
+    ``_window``). Unions of areas are refused the same way: each added area is another
+    independent route to the same hidden cell."""
+    date_from, date_to = _window(filters.date_from, filters.date_to)
+    return filters.with_(districts=filters.districts[:1], wards=filters.wards[:1],
+                         date_from=date_from, date_to=date_to)
 
 
 def make_request(source: WarehouseSource, filters: Filters, viewer: Viewer,
-                 tier: str | None = None) -> Request:
+                 tier: str | None = None, restricted: bool | None = None) -> Request:
     """The viewer's scope goes into the filters, so every query is limited by it; the tier is
     the viewer's role's (``[disclosure.tiers]``) unless a caller names one (the report pack
-    uses ``publication``; the command line's ``--tier``)."""
+    uses ``publication``; the command line's ``--tier``).
+
+    On any tier but ``exact`` the filters are ``restrict``-ed (one area, a fixed window) unless
+    the caller says otherwise (the report pack: calendar years, the districts it was asked for).
+    """
     settings = source.settings()
     filters = filters.with_(scope=viewer.scope)
     tier = tier or tier_for(settings, viewer.role)
+    note = ""
+    if (tier != "exact" if restricted is None else restricted):
+        narrowed = restrict(filters)
+        if narrowed != filters:
+            filters, note = narrowed, RESTRICTED_NOTE
     return Request(
         settings=settings,
         filters=filters,
@@ -92,4 +140,5 @@ def make_request(source: WarehouseSource, filters: Filters, viewer: Viewer,
         source=source,
         viewer=viewer,
         tier=tier,
+        note=note,
     )

@@ -25,7 +25,7 @@ from dashboard.export.charts import ASSETS, HEIGHT, WIDTH
 from dashboard.export.tables import formula_safe
 from dashboard.filters import parse_filters
 from etl.vintage import METHOD as VINTAGE_METHOD
-from svcore.disclosure import SUPPRESSED, rule_for, tier_for
+from svcore.disclosure import SUPPRESSED, rule_for, stricter, tier_for
 from svcore.vocab import SOURCES
 
 # (section title, intro, [(chart name, options)])
@@ -83,8 +83,10 @@ def build_report(
     settings = source.settings()
     viewer = viewer or Viewer(getpass.getuser(), "admin")  # the command line runs as admin
     tier = tier or tier_for(settings, "publication")
+    if viewer.role not in ("admin", "analyst"):  # never looser than the viewer's own tier
+        tier = stricter(tier, tier_for(settings, viewer.role))
     req = make_request(source, _year_filters(year, definition, districts, settings.definition),
-                       viewer, tier=tier)
+                       viewer, tier=tier, restricted=False)  # calendar years, chosen districts
     out_dir = Path(out_dir)
     (out_dir / "figures").mkdir(parents=True, exist_ok=True)
     pack = Pack(out_dir)

@@ -72,3 +72,24 @@ def test_random_overlapping_requests_do_not_pin_hidden_cells(demo_warehouse: Pat
     assert tried >= 30, tried
     assert one / tried < 0.35, (one, tried)
     assert pinned / tried < 1 / 20, (pinned, tried)
+
+
+def test_perturbed_tiers_see_one_area_and_fixed_windows(demo_warehouse: Path) -> None:
+    from dashboard.charts.request import _window
+
+    assert _window("2021-03", "2021-03") == ("2021-03", "2021-03")  # a month
+    assert _window("2021-04", "2021-06") == ("2021-04", "2021-06")  # a quarter
+    assert _window("2021-04", "2022-03") == ("2021-04", "2022-03")  # a financial year
+    assert _window("2020-01", "2021-12") == ("2020-01", "2021-12")  # whole years
+    assert _window("2021-01", "2021-10") == ("2021-01", "2021-12")  # widened to its year
+    assert _window("2021-02", "2021-04") == ("2021-01", "2021-12")
+    assert _window("2021-05", None) == ("2021-01", None)
+    assert _window(None, None) == (None, None)
+    source = WarehouseSource(demo_warehouse)
+    query = "ward=E05900001,E05900002&district=E08000032,E08000033&from=2021-01&to=2021-10"
+    viewer = make_request(source, parse_filters(query), Viewer("vic", "viewer"))
+    assert viewer.filters.wards == ("E05900001",) and len(viewer.filters.districts) == 1
+    assert (viewer.filters.date_from, viewer.filters.date_to) == ("2021-01", "2021-12")
+    assert "one area" in viewer.context("x").note
+    analyst = make_request(source, parse_filters(query), Viewer("ann", "analyst"))
+    assert len(analyst.filters.wards) == 2 and analyst.filters.date_to == "2021-10"
