@@ -245,7 +245,7 @@ def test_the_attack_works_where_nothing_stops_it(server) -> None:
     wh, url = server
     result = differencing(Attacker(url, "ann"), wh, kirklees_wards(wh), cells=6)
     REPORT["differencing/ann (exact, control)"] = result
-    assert result["tried"] and result["hit_by_one_route"] / result["tried"] > 0.5, result
+    assert result["tried"] and result["hit_by_one_route"] >= result["tried"] / 2, result
 
 
 @pytest.mark.parametrize("user", ["vic", "kim"])
