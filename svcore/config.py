@@ -46,6 +46,10 @@ class Settings:
     min_events_for_rate: int = 10
     rounding: str = "none"  # "none", or "ons_10_5": suppress under 10, round the rest to 5
     demo: bool = False
+    # Signed-in sessions end after this long without a request, and this long after sign-in
+    # whatever happens ([sessions] in svdash.toml).
+    session_idle_minutes: int = 30
+    session_hours: float = 8.0
 
     def __post_init__(self) -> None:
         bad = [d for d in self.districts if not DISTRICT_CODE.match(d)]
@@ -57,6 +61,8 @@ class Settings:
             raise ValueError(f"rounding must be one of {', '.join(ROUNDING_MODES)}")
         if not 0 <= self.bad_row_threshold <= 1:
             raise ValueError("bad_row_threshold is a share between 0 and 1")
+        if self.session_idle_minutes <= 0 or self.session_hours <= 0:
+            raise ValueError("[sessions] idle_minutes and lifetime_hours must be above 0")
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)
@@ -81,6 +87,7 @@ def read_settings(warehouse: Path) -> Settings:
     area = raw.get("area", {})
     load = raw.get("load", {})
     disclosure = raw.get("disclosure", {})
+    sessions = raw.get("sessions", {})
     return Settings(
         districts=tuple(area.get("districts", ())),
         area_name=area.get("name", Settings.area_name),
@@ -96,6 +103,8 @@ def read_settings(warehouse: Path) -> Settings:
             disclosure.get("min_events_for_rate", Settings.min_events_for_rate)
         ),
         rounding=str(disclosure.get("rounding", Settings.rounding)),
+        session_idle_minutes=int(sessions.get("idle_minutes", Settings.session_idle_minutes)),
+        session_hours=float(sessions.get("lifetime_hours", Settings.session_hours)),
     )
 
 
@@ -114,6 +123,10 @@ def write_settings(warehouse: Path, settings: Settings) -> Path:
             "suppress_below_by_source": data["suppress_below_by_source"],
             "min_events_for_rate": data["min_events_for_rate"],
             "rounding": data["rounding"],
+        },
+        "sessions": {
+            "idle_minutes": data["session_idle_minutes"],
+            "lifetime_hours": data["session_hours"],
         },
     }
     warehouse.mkdir(parents=True, exist_ok=True)
