@@ -14,7 +14,7 @@ from dashboard.data import WarehouseSource
 def factors_outputs(source: WarehouseSource, query: str | None, choice: str | None) -> tuple:
     req = request(source, query)
     options = factor_options(req)
-    if choice not in {o["value"] for o in options}:
+    if not isinstance(choice, str) or choice not in {o["value"] for o in options}:
         choice = "imd:imd"
     ranked_table = table(
         ranked_factors(req),
