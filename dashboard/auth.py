@@ -276,6 +276,9 @@ def install(server: flask.Flask, warehouse: Path, demo: bool, secure: bool | Non
         REMEMBER_COOKIE_SAMESITE="Strict",
         REMEMBER_COOKIE_SECURE=secure,
         PERMANENT_SESSION_LIFETIME=int(settings_of().session_hours * 3600),
+        # A cookie is sent only when the session changes (sign-in, the minute's "last used"):
+        # not by every callback, where parallel responses would overwrite each other's.
+        SESSION_REFRESH_EACH_REQUEST=False,
         # CSRF is checked where a form posts (sign-in, sign-out), not on Dash's JSON callbacks:
         # those need the SameSite=Strict session cookie, which no other site's page can send.
         WTF_CSRF_CHECK_DEFAULT=False,
@@ -372,6 +375,9 @@ def install(server: flask.Flask, warehouse: Path, demo: bool, secure: bool | Non
         login_user(_SessionUser(user))
         now = time.time()
         flask.session.update(ep=user.epoch, t0=now, seen=now, ua=_ua_hash())
+        # The sign-out form's token, in the session from the start: made later, by the page
+        # layout, it could be lost to a callback's response racing it with the older cookie.
+        generate_csrf()
         log.add("login", now=True, user=user.name, role=user.role, detail=f"from {address}",
                 origin=address)
         return flask.redirect(next_path)

@@ -449,7 +449,7 @@ def test_every_data_response_is_audited(secured) -> None:
         no_trace(r)
         if r.status_code == 200:
             answered.append(dep["output"])
-    assert len(answered) >= 10
+    assert len(answered) >= 8  # every page's callbacks (quality: admins and analysts)
     flush_server_audit(url)
     views = [e for e in audit.entries(wh) if e["action"] == "view" and e["user"] == "ann"]
     for output in answered:
