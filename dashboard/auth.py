@@ -108,9 +108,9 @@ class SignInThrottle:
         self._lock = threading.Lock()
 
     @staticmethod
-    def _keys(name: str, address: str) -> tuple[tuple[str, int], ...]:
-        return (f"ip:{address}", MAX_FAILURES_PER_ADDRESS), (f"pair:{name.lower()}|{address}",
-                                                              MAX_FAILURES)
+    def _keys(name: str, address: str) -> tuple[str, str]:
+        """The address's count, then the (name, address) pair's."""
+        return f"ip:{address}", f"pair:{name.lower()}|{address}"
 
     @staticmethod
     def _name(key: str) -> str:
@@ -125,7 +125,7 @@ class SignInThrottle:
     def retry_after(self, name: str, address: str) -> int:
         """Seconds until this name may be tried from this address again (0: now)."""
         now, wait = time.time(), 0.0
-        for key, _ in self._keys(name, address):
+        for key in self._keys(name, address):
             times, limit = self._recent(key, now), self._limit(key)
             if len(times) >= limit:
                 lock = min(self.lock_seconds * 2 ** (len(times) // limit - 1), MAX_LOCK_SECONDS)
@@ -135,12 +135,12 @@ class SignInThrottle:
     def fail(self, name: str, address: str) -> None:
         now = time.time()
         with self._lock:
-            for key, _ in self._keys(name, address):
+            for key in self._keys(name, address):
                 self.store.set(self._name(key), [*self._recent(key, now)[-500:], now],
                                timeout=MAX_LOCK_SECONDS + 1)
 
     def succeeded(self, name: str, address: str) -> None:
-        self.store.delete(self._name(self._keys(name, address)[1][0]))
+        self.store.delete(self._name(self._keys(name, address)[1]))
 
 
 def secret_key() -> str:
