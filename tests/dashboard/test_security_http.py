@@ -568,3 +568,16 @@ def test_security_headers_on_every_response(secured) -> None:
         assert r.headers["X-Content-Type-Options"] == "nosniff"
         assert "Strict-Transport-Security" not in r.headers  # plain HTTP here
     assert all(r.status_code < 500 for r in responses)
+
+
+def test_hsts_is_sent_when_cookies_are_secure(demo_warehouse: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Flask's test client on the real app: HTTPS deployments get HSTS and Secure cookies."""
+    from dashboard.app import create_app
+
+    monkeypatch.setenv("SVDASH_SECURE_COOKIES", "1")
+    app = create_app(demo_warehouse)
+    r = app.server.test_client().get("/assets/style.css")
+    assert r.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    assert app.server.config["SESSION_COOKIE_SECURE"] is True
