@@ -9,9 +9,10 @@ from pathlib import Path
 import dash
 from dash import dcc, html, set_props
 from flask_caching import Cache
+from flask_wtf.csrf import generate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dashboard import auth, ids
+from dashboard import auth, ids, security
 from dashboard.cache import cache_config
 from dashboard.components import dropdown_field
 from dashboard.data import WarehouseSource
@@ -109,7 +110,7 @@ def create_app(warehouse: Path) -> dash.Dash:
     source.cache = app.server.extensions["cache"][cache]  # the backend, usable off-request
     signins = Cache(app.server, config=cache_config(purpose="signins"))
     auth.install(app.server, warehouse, settings.demo,
-                 store=app.server.extensions["cache"][signins])
+                 store=app.server.extensions["cache"][signins], settings=source.settings)
     app.layout = lambda: shell(source)
     _serve_boundaries(app, source)
     from dashboard.callbacks import (
@@ -126,6 +127,10 @@ def create_app(warehouse: Path) -> dash.Dash:
 
     for module in (filters, overview, where, when, how, who, factors, quality, downloads):
         module.register(app, source)
+    # The hashes of Dash's inline scripts (clientside callbacks, the renderer's start).
+    security.install_headers(app.server, app.csp_hashes,
+                             secure=bool(app.server.config.get("SESSION_COOKIE_SECURE")))
+    security.install_request_checks(app)
     return app
 
 
@@ -172,7 +177,11 @@ def shell(source: WarehouseSource) -> html.Div:
             [html.Span(f"{viewer.name} ({viewer.role.replace('_', ' ')})"),
              html.A("Audit log", href="/admin/audit", className="nav-link")
              if viewer.role == "admin" else None,
-             html.A("Sign out", href="/logout", className="nav-link")],
+             # Sign-out is a POST with the CSRF token: a link (or an image on another site)
+             # pointing at /logout signs no one out.
+             html.Form([dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+                        html.Button("Sign out", type="submit", className="nav-link")],
+                       method="post", action="/logout", className="signout-form")],
             className="account",
         )
     nav = html.Nav(html.Ul(links), className="nav", **{"aria-label": "Pages"})

@@ -69,7 +69,7 @@ PART_PATH = re.compile(r"^parts/(?P<table>[a-z_]+)/[A-Za-z0-9_.-]+\.parquet$")
 # Files that change without the write lock (sign-ins, exports): read once, then hashed and
 # stored from those same bytes, so the manifest always matches what the backup holds.
 LIVE_FILES = (SETTINGS_FILE, USERS_FILE, AUDIT_LOG)
-MODES = {USERS_FILE: 0o600, AUDIT_LOG: 0o640, SETTINGS_FILE: 0o640}
+MODES = {USERS_FILE: 0o600, AUDIT_LOG: 0o600, SETTINGS_FILE: 0o600}  # and parts: 0o600
 
 
 def backup(warehouse: Path, out: Path, user: str = "",
@@ -188,7 +188,7 @@ def _extract(source: Path, staging: Path) -> dict:
                     shutil.copyfileobj(src, dst, 1 << 20)
                     dst.flush()
                     os.fsync(dst.fileno())  # durable before any rename makes it live
-                os.chmod(target, MODES.get(m.name, 0o644))
+                os.chmod(target, MODES.get(m.name, 0o600))
                 if catalog.sha256_file(target) != files[m.name]["sha256"]:
                     raise BackupError(
                         f"{source}: {m.name} does not match its checksum; the backup is "
@@ -253,6 +253,8 @@ def restore(source: Path, warehouse: Path, user: str = "") -> BackupSummary:
                 if name in files and name not in keep:
                     (warehouse / name).parent.mkdir(parents=True, exist_ok=True)
                     os.replace(staging / name, warehouse / name)
+                    if name == AUDIT_LOG:
+                        audit.seal(warehouse)  # the checked log gets its head
             (warehouse / f"{CATALOG}.wal").unlink(missing_ok=True)
             os.replace(staging / CATALOG, warehouse / CATALOG)
             catalog.publish(warehouse)

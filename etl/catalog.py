@@ -26,6 +26,7 @@ import duckdb
 from etl.contracts import CONTRACTS, EVENT_FEEDS
 from etl.crashpoints import crashpoint
 from etl.validate import stored_schema
+from svcore.files import private_dir, tighten_warehouse
 from svcore.warehouse import CATALOG, CURRENT, LOCK, PARTS, SNAPSHOTS, search_path
 
 SCHEMA = """
@@ -198,10 +199,15 @@ def rebuild_views(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = TABL
 
 @contextmanager
 def write_lock(warehouse: Path, timeout: float = 600.0) -> Iterator[None]:
-    """One writer at a time; a second load waits for the first rather than racing it."""
-    warehouse.mkdir(parents=True, exist_ok=True)
+    """One writer at a time; a second load waits for the first rather than racing it.
+
+    Whatever the writer makes while it holds the lock (parts, the catalog and its WAL,
+    snapshots, restored files) is private: the umask is 077 for the block, and folders and
+    files an older version left readable are tightened to 0700 and 0600 first."""
+    private_dir(warehouse)
     fh = open(warehouse / LOCK, "a+")  # noqa: SIM115 - held for the block's duration
     deadline = time.monotonic() + timeout
+    old_umask = os.umask(0o077)
     try:
         while True:
             try:
@@ -213,8 +219,10 @@ def write_lock(warehouse: Path, timeout: float = 600.0) -> Iterator[None]:
                         f"another load is still writing to {warehouse}; try again later"
                     ) from None
                 time.sleep(0.2)
+        tighten_warehouse(warehouse)
         yield
     finally:
+        os.umask(old_umask)
         fcntl.flock(fh, fcntl.LOCK_UN)
         fh.close()
 

@@ -7,11 +7,14 @@ the key's inner and outer pads, so a million references take about a second, vec
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+from svcore.files import refuse_if_shared
 
 KEY_ENV = "SVDASH_KEY_FILE"
 
@@ -42,8 +45,27 @@ class PseudonymKey:
         return {"hmac_i": self.ipad, "hmac_o": self.opad}
 
 
+def _create_key(path: Path) -> None:
+    """A new key under a name only this call uses (``O_EXCL``: never through a file someone
+    planted or another process is writing), linked into place: if two loads race, one key wins
+    and both use it; an existing key is never replaced."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(32))
+            fh.flush()
+            os.fsync(fh.fileno())
+        with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
+            os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def load_key(path: Path | None = None, warehouse: Path | None = None) -> PseudonymKey:
-    """The partnership's key, created (0600) on first use; never inside the warehouse."""
+    """The partnership's key, created (0600) on first use; never inside the warehouse, and
+    refused when other users could read it (``SharedKeyError`` says how to fix it)."""
     path = Path(path or default_key_path()).expanduser()
     if warehouse is not None:
         wh = Path(warehouse).resolve()
@@ -52,12 +74,8 @@ def load_key(path: Path | None = None, warehouse: Path | None = None) -> Pseudon
                 f"the pseudonymisation key {path} must not live inside the warehouse {warehouse}"
             )
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(secrets.token_bytes(32))
-        os.replace(tmp, path)
+        _create_key(path)
+    refuse_if_shared(path, "pseudonymisation key")
     key = path.read_bytes()
     if len(key) < 32:
         raise ValueError(f"the pseudonymisation key {path} is too short (need 32 bytes)")

@@ -53,6 +53,10 @@ class Settings:
     # Disclosure method per role and for publication (svcore.disclosure.DEFAULT_TIERS).
     tiers: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TIERS))
     demo: bool = False
+    # Signed-in sessions end after this long without a request, and this long after sign-in
+    # whatever happens ([sessions] in svdash.toml).
+    session_idle_minutes: int = 30
+    session_hours: float = 8.0
 
     def __post_init__(self) -> None:
         bad = [d for d in self.districts if not DISTRICT_CODE.match(d)]
@@ -79,6 +83,8 @@ class Settings:
             raise ValueError("bad_row_threshold is a share between 0 and 1")
         if not 0 <= self.max_replace_removal <= 1:
             raise ValueError("max_replace_removal is a share between 0 and 1")
+        if self.session_idle_minutes <= 0 or self.session_hours <= 0:
+            raise ValueError("[sessions] idle_minutes and lifetime_hours must be above 0")
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)
@@ -103,6 +109,7 @@ def read_settings(warehouse: Path) -> Settings:
     area = raw.get("area", {})
     load = raw.get("load", {})
     disclosure = raw.get("disclosure", {})
+    sessions = raw.get("sessions", {})
     return Settings(
         districts=tuple(area.get("districts", ())),
         area_name=area.get("name", Settings.area_name),
@@ -122,6 +129,8 @@ def read_settings(warehouse: Path) -> Settings:
         ),
         rounding=str(disclosure.get("rounding", Settings.rounding)),
         tiers={**DEFAULT_TIERS, **{str(k): str(v) for k, v in disclosure.get("tiers", {}).items()}},
+        session_idle_minutes=int(sessions.get("idle_minutes", Settings.session_idle_minutes)),
+        session_hours=float(sessions.get("lifetime_hours", Settings.session_hours)),
     )
 
 
@@ -144,6 +153,10 @@ def write_settings(warehouse: Path, settings: Settings) -> Path:
             "min_events_for_rate": data["min_events_for_rate"],
             "rounding": data["rounding"],
             "tiers": data["tiers"],
+        },
+        "sessions": {
+            "idle_minutes": data["session_idle_minutes"],
+            "lifetime_hours": data["session_hours"],
         },
     }
     warehouse.mkdir(parents=True, exist_ok=True)

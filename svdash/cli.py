@@ -580,8 +580,12 @@ def serve(
         err.print(f"No warehouse at {wh}: building the demo warehouse first (about 30 s).")
         demo(seed=42, years=5, geography=None, lsoa_boundaries=None, warehouse=wh)
     from dashboard.app import create_app
+    from svcore.files import SharedKeyError
 
-    application = create_app(wh)
+    try:
+        application = create_app(wh)
+    except SharedKeyError as exc:
+        raise _fail(str(exc), 2) from None
     err.print(f"Serving {wh} at http://{host}:{port}/  (Ctrl+C to stop)")
     application.run(host=host, port=port, debug=debug)
 
@@ -644,13 +648,48 @@ def users_remove(name: str, warehouse: WarehouseOpt = None) -> None:
     err.print(f"Removed {name}.")
 
 
+@users_app.command("signout")
+def users_signout(name: str, warehouse: WarehouseOpt = None) -> None:
+    """Sign a user out on every device: their open sessions stop working at once."""
+    from svcore import audit
+    from svcore.users import UserError, sign_out_everywhere
+
+    wh = warehouse_path(warehouse)
+    try:
+        sign_out_everywhere(wh, name)
+    except UserError as exc:
+        raise _fail(str(exc), 2) from None
+    audit.record(wh, "signout", detail=f"signed {name} out everywhere")
+    err.print(f"Signed {name} out of every session.")
+
+
+@users_app.command("role")
+def users_role(
+    name: str,
+    role: Annotated[str, typer.Option(help="admin, analyst, duty_holder or viewer.")],
+    district: Annotated[list[str] | None, typer.Option(help="District GSS code a duty holder may see (repeatable).")] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Change a user's role (and districts); their open sessions end."""
+    from svcore import audit
+    from svcore.users import UserError, set_role
+
+    wh = warehouse_path(warehouse)
+    try:
+        user = set_role(wh, name, role, tuple(district or ()))
+    except UserError as exc:
+        raise _fail(str(exc), 2) from None
+    audit.record(wh, "users", detail=f"made {user.name} {user.role} {','.join(user.districts)}")
+    err.print(f"{user.name} is now {user.role}; their sessions have ended.")
+
+
 @users_app.command("reset")
 def users_reset(
     name: str,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the new password from standard input.")] = False,
     warehouse: WarehouseOpt = None,
 ) -> None:
-    """Set a new password for a user."""
+    """Set a new password for a user; their open sessions end."""
     from svcore import audit
     from svcore.users import UserError, reset_password
 

@@ -199,6 +199,7 @@ def test_key_problems_exit_2(warehouse, tmp_path, monkeypatch) -> None:
 
     other = tmp_path / "other.key"
     other.write_bytes(b"x" * 32)
+    other.chmod(0o600)  # private, so it is judged as the wrong key (a shared one is refused)
     monkeypatch.setenv("SVDASH_KEY_FILE", str(other))
     result = svdash("load", "police", path, "--warehouse", warehouse)
     assert result.exit_code == 2 and "not the one the warehouse was built with" in result.stderr

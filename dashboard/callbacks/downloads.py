@@ -5,26 +5,34 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import flask
 from dash import ALL, Input, Output, State, ctx, dcc, no_update
 
 from dashboard import ids
-from dashboard.callbacks.common import request
+from dashboard.callbacks.common import note_for_audit, request
 from dashboard.charts.catalogue import CHARTS
 from dashboard.data import WarehouseSource
 from dashboard.export.charts import DATA_FORMATS, IMAGE_FORMATS, export_chart
 from svcore import audit
 
 
+def _record(source: WarehouseSource, action: str, req, **fields: str) -> None:
+    """A file leaving the server is recorded at once (not buffered), with who and from where."""
+    audit.buffer(source.warehouse).add(
+        action, now=True, user=req.viewer.name, role=req.viewer.role,
+        filters=req.filters.to_query(), origin=flask.request.remote_addr or "unknown",
+        tier=audit.tier(source.settings(), req.viewer.role), **fields)
+
+
 def download(source: WarehouseSource, query: str | None, name: str, fmt: str) -> dict:
     if name not in CHARTS or fmt not in IMAGE_FORMATS + DATA_FORMATS:
+        note_for_audit(refused=f"no chart {name[:80]!r} as {fmt[:20]!r}")
         return no_update
     req = request(source, query, page=CHARTS[name].page)
     with tempfile.TemporaryDirectory() as tmp:
         path = export_chart(name, req, fmt, Path(tmp) / f"{name}.{fmt}")
         data = path.read_bytes()
-    audit.record(source.warehouse, "export", user=req.viewer.name, role=req.viewer.role,
-                 detail=f"chart {name} as {fmt} (screen)", filters=req.filters.to_query(),
-                 file=f"{name}.{fmt}")
+    _record(source, "export", req, detail=f"chart {name} as {fmt} (screen)", file=f"{name}.{fmt}")
     return dcc.send_bytes(data, f"{name}.{fmt}")
 
 
@@ -38,6 +46,7 @@ def report_pack(source: WarehouseSource, query: str | None) -> tuple:
 
     req = request(source, query)
     if req.viewer.role == "viewer":
+        note_for_audit(refused="the report pack is not open to viewers")
         return no_update, "The report pack is for analysts and duty holders."
     end = req.filters.date_to or latest_month(req.con, req.filters.with_(source="police"))
     if not end:
@@ -51,9 +60,7 @@ def report_pack(source: WarehouseSource, query: str | None) -> tuple:
             for path in sorted(Path(tmp).rglob("*")):
                 if path.is_file():
                     zf.write(path, path.relative_to(tmp))
-    audit.record(source.warehouse, "report", user=req.viewer.name, role=req.viewer.role,
-                 detail=f"SNA pack {year} (screen)", filters=req.filters.to_query(),
-                 file=doc.name)
+    _record(source, "report", req, detail=f"SNA pack {year} (screen)", file=doc.name)
     return dcc.send_bytes(buffer.getvalue(), f"sna-{year}.zip"), f"Built the {year} pack."
 
 

@@ -73,7 +73,10 @@ def _axe_path() -> Path:
 
 
 def _open_settled(browser, url: str):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    # The test injects axe-core as an inline script, which the app's CSP rightly blocks: the
+    # page is opened with CSP bypassed for the test's own script (tests/browser/test_csp.py
+    # checks the pages under the real policy).
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page.goto(url)
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
     page.wait_for_function(_SETTLED, timeout=30_000)

@@ -9,7 +9,7 @@ import pytest
 from cachelib import FileSystemCache
 from helpers import feed_rows, write_feed
 
-from dashboard.auth import FailedSignIns
+from dashboard.auth import SignInThrottle
 from dashboard.cache import CacheConfigError, cache_config
 from dashboard.data import WarehouseSource
 from dashboard.filters import parse_filters
@@ -65,13 +65,28 @@ def test_workers_share_results_and_a_load_invalidates_them(make_warehouse, tmp_p
 
 
 def test_sign_in_failures_are_counted_across_workers(tmp_path: Path) -> None:
-    one = FailedSignIns(FileSystemCache(str(tmp_path)), limit=3)
-    two = FailedSignIns(FileSystemCache(str(tmp_path)), limit=3)
-    one.fail("user:ann", "ip:10.0.0.1")
-    two.fail("user:ann", "ip:10.0.0.1")
-    assert not one.blocked("user:ann")
-    one.fail("user:ann")
-    assert two.blocked("user:ann") and one.blocked("user:ann")
-    assert not two.blocked("user:bob", "ip:10.0.0.1")
-    two.clear("user:ann")
-    assert not one.blocked("user:ann")
+    one = SignInThrottle(FileSystemCache(str(tmp_path)), limit=3, address_limit=5)
+    two = SignInThrottle(FileSystemCache(str(tmp_path)), limit=3, address_limit=5)
+    one.fail("ann", "10.0.0.1")
+    two.fail("ann", "10.0.0.1")
+    assert not one.retry_after("ann", "10.0.0.1")
+    one.fail("ANN", "10.0.0.1")  # names count case-blind
+    assert two.retry_after("ann", "10.0.0.1") > 0 and one.retry_after("ann", "10.0.0.1") > 0
+    assert not two.retry_after("ann", "10.0.0.2")  # the owner, elsewhere, is not locked out
+    assert not two.retry_after("bob", "10.0.0.1")  # the address has 3 of its 5
+    two.fail("bob", "10.0.0.1")
+    two.succeeded("bob", "10.0.0.1")  # clears bob's pair only, not the address's count
+    one.fail("cat", "10.0.0.1")
+    assert one.retry_after("dan", "10.0.0.1") > 0  # 5 from the address: all names wait
+    one.succeeded("ann", "10.0.0.1")
+    assert one.retry_after("ann", "10.0.0.1") > 0  # the address lock stands
+
+
+def test_sign_in_locks_double_with_each_round_of_failures() -> None:
+    t = SignInThrottle(limit=2, address_limit=1000, lock_seconds=60)
+    waits = []
+    for _ in range(3):
+        t.fail("ann", "10.0.0.1")
+        t.fail("ann", "10.0.0.1")
+        waits.append(t.retry_after("ann", "10.0.0.1"))
+    assert [round(w / 60) for w in waits] == [1, 2, 4]
