@@ -18,6 +18,7 @@ def overview_outputs(source: WarehouseSource, query: str | None) -> tuple:
         html.Div([html.Span(head["number"], className="headline-number"),
                   html.Span(head["label"], className="headline-label")]),
         html.Ul([html.Li(x) for x in head["facts"]]),
+        html.P(head["note"], className="table-note"),
     ])
     return (headline_block, fig, alt, table_of("overview-sources", req),
             table_of("overview-feeds", req))

@@ -145,6 +145,11 @@ def build(name: str, req: Request, **options: str) -> Chart:
         run = req.with_filters(req.filters.with_(source="police"), note=ALL_SOURCES_NOTE)
     built = spec.build(run, **options)
     built.kind = spec.kind
+    table = built.meta.get("table")
+    if table is not None and "shown as [c]" not in table["note"] and "perturbed" not in table["note"]:
+        # Every table says which rule published it, in the rule's own words.
+        rule_note = run.rule.note() if run.tier != "exact" or spec.page != "/quality" else ""
+        table["note"] = " ".join(x for x in (table["note"], run.note, rule_note) if x)
     req.views[cache_key] = built
     return built
 
