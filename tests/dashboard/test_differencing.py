@@ -67,9 +67,9 @@ def test_random_overlapping_requests_do_not_pin_hidden_cells(demo_warehouse: Pat
         tried += 1
         one += routes[0] == truth
         pinned += len(routes) == 2 and all(r == truth for r in routes)
-        if tried >= 60:
+        if tried >= 40:
             break
-    assert tried >= 30, tried
+    assert tried >= 25, tried
     assert one / tried < 0.35, (one, tried)
     assert pinned / tried < 1 / 20, (pinned, tried)
 
