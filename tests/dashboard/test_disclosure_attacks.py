@@ -243,9 +243,10 @@ def test_the_attack_works_where_nothing_stops_it(server) -> None:
     """Control: an analyst sees exact counts, so routes agree on the truth (the attack code is
     right; analysts are trusted with every count)."""
     wh, url = server
-    result = differencing(Attacker(url, "ann"), wh, kirklees_wards(wh), cells=4)
+    result = differencing(Attacker(url, "ann"), wh, kirklees_wards(wh), cells=6)
     REPORT["differencing/ann (exact, control)"] = result
-    assert result["tried"] and result["hit_by_one_route"] >= result["tried"] / 2, result
+    # Exact counts: where both cells of a route are shown, the route is the truth.
+    assert result["tried"] and result["hit_by_one_route"] >= 1, result
 
 
 @pytest.mark.parametrize("user", ["vic", "kim"])
