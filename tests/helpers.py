@@ -6,6 +6,7 @@ Imported by ``conftest.py`` and by test modules (``from helpers import ...``: py
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -277,3 +278,28 @@ def route_posterior(routes: Sequence[tuple[float, int]], values: Sequence[int] =
         log_post += np.log(like + 1e-300)
     post = np.exp(log_post - log_post.max())
     return xs, post / post.sum()
+
+
+TEST_PASSWORD = "a long test password"
+
+
+@contextlib.contextmanager
+def secured_server(demo_warehouse: Path, root: Path,
+                   users: Sequence[tuple[str, str, tuple[str, ...]]]):
+    """A copy of the demo switched out of demo mode, with ``users`` (name, role, districts),
+    served by ``svdash serve`` in a subprocess: yields (warehouse, base URL)."""
+    import shutil
+
+    from svcore.config import read_settings, write_settings
+    from svcore.users import add_user
+
+    wh = Path(shutil.copytree(demo_warehouse, root / "warehouse"))
+    write_settings(wh, read_settings(wh).with_(demo=False))
+    for name, role, districts in users:
+        add_user(wh, name, role, TEST_PASSWORD, districts)
+    proc, url = start_server(wh, env={"XDG_CONFIG_HOME": str(root / "config")})
+    try:
+        yield wh, url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -4,17 +4,13 @@ CSRF token)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from helpers import start_server
-
-from svcore.config import read_settings, write_settings
-from svcore.users import add_user
+from helpers import TEST_PASSWORD as PW
+from helpers import secured_server
 
 pytestmark = pytest.mark.browser
-PW = "a long test password"
 
 
 def _watch(page) -> list[str]:
@@ -41,13 +37,8 @@ def test_pages_render_under_the_csp(browser, server, path: str) -> None:
 @pytest.fixture(scope="module")
 def signed_in_server(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("csp-secured")
-    wh = Path(shutil.copytree(demo_warehouse, root / "warehouse"))
-    write_settings(wh, read_settings(wh).with_(demo=False))
-    add_user(wh, "ann", "analyst", PW)
-    proc, url = start_server(wh, env={"XDG_CONFIG_HOME": str(root / "config")})
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with secured_server(demo_warehouse, root, [("ann", "analyst", ())]) as (_wh, url):
+        yield url
 
 
 def test_sign_in_and_sign_out_in_a_browser(browser, signed_in_server: str) -> None:

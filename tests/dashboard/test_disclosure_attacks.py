@@ -20,25 +20,22 @@ import io
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import requests
-from helpers import dependencies, route_posterior, start_server
+from helpers import TEST_PASSWORD as PW
+from helpers import dependencies, route_posterior, secured_server
 
 from dashboard.charts.catalogue import CHARTS
 from dashboard.filters import parse_filters
 from dashboard.queries.areas import area_table
 from dashboard.queries.counts import count_table
-from svcore.config import read_settings, write_settings
 from svcore.disclosure import SUPPRESSED
-from svcore.users import add_user
 from svcore.warehouse import connect_reader
 
-PW = "a long test password"
 KIRKLEES = "E08000034"
 YEAR = 2021
 GROUPS = ("knife_sharp", "robbery", "sexual_violence", "possession_weapons")
@@ -48,16 +45,9 @@ REPORT: dict[str, dict] = {}
 
 @pytest.fixture(scope="module")
 def server(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("attacks")
-    wh = Path(shutil.copytree(demo_warehouse, root / "warehouse"))
-    write_settings(wh, read_settings(wh).with_(demo=False))
-    add_user(wh, "ann", "analyst", PW)
-    add_user(wh, "kim", "duty_holder", PW, (KIRKLEES,))
-    add_user(wh, "vic", "viewer", PW)
-    proc, url = start_server(wh, env={"XDG_CONFIG_HOME": str(root / "config")})
-    yield wh, url
-    proc.terminate()
-    proc.wait(timeout=10)
+    users = [("ann", "analyst", ()), ("kim", "duty_holder", (KIRKLEES,)), ("vic", "viewer", ())]
+    with secured_server(demo_warehouse, tmp_path_factory.mktemp("attacks"), users) as served:
+        yield served
     if os.environ.get("SVDASH_ATTACK_REPORT") and REPORT:
         Path(os.environ["SVDASH_ATTACK_REPORT"]).write_text(json.dumps(REPORT, indent=2))
 

@@ -10,7 +10,6 @@ import hashlib
 import html
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -18,13 +17,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from helpers import callback, dependencies, start_server
+from helpers import TEST_PASSWORD as PW
+from helpers import callback, dependencies, secured_server
 
 from svcore import audit
-from svcore.config import read_settings, write_settings
 from svcore.users import add_user
 
-PW = "a long test password"
 ADMIN_DESK = "127.0.0.250"  # the admin's own address: never used by an "attacker" below
 KIRKLEES, LEEDS = "E08000034", "E08000035"
 INJECTIONS = (
@@ -41,17 +39,10 @@ INJECTIONS = (
 
 @pytest.fixture(scope="module")
 def secured(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("secured")
-    wh = Path(shutil.copytree(demo_warehouse, root / "warehouse"))
-    write_settings(wh, read_settings(wh).with_(demo=False))
-    add_user(wh, "ada", "admin", PW)
-    add_user(wh, "ann", "analyst", PW)
-    add_user(wh, "kim", "duty_holder", PW, (KIRKLEES,))
-    add_user(wh, "vic", "viewer", PW)
-    proc, url = start_server(wh, env={"XDG_CONFIG_HOME": str(root / "config")})
-    yield wh, url
-    proc.terminate()
-    proc.wait(timeout=10)
+    users = [("ada", "admin", ()), ("ann", "analyst", ()), ("kim", "duty_holder", (KIRKLEES,)),
+             ("vic", "viewer", ())]
+    with secured_server(demo_warehouse, tmp_path_factory.mktemp("secured"), users) as served:
+        yield served
 
 
 def csrf_token(s: requests.Session, url: str) -> str:
