@@ -39,7 +39,7 @@ from svcore.warehouse import connect_reader
 KIRKLEES = "E08000034"
 YEAR = 2021
 GROUPS = ("knife_sharp", "robbery", "sexual_violence", "possession_weapons")
-CELLS_PER_ROLE = 15
+CELLS_PER_ROLE = 12
 REPORT: dict[str, dict] = {}
 
 
