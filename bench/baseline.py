@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dashboard.queries.factors import IMD_DOMAINS
+from svcore.vocab import ENGLAND_LSOAS_2019
+
 # The page callbacks measured, each a method of PandasBaseline (and a callback of the app).
 PAGES = ("overview", "where_map", "where_hotspots", "where_gap", "when", "how", "who",
          "factors", "quality")
@@ -33,17 +36,6 @@ HOW_CHARTS = (  # dimension, title, source override
 QUALITY_FIELDS = (("lsoa", "LSOA"), ("time_of_day", "Time of day"), ("age", "Age"),
                   ("sex", "Sex"))
 GAP_POLICE_GROUP = "violence_with_injury"
-IMD_DOMAINS = {
-    "imd": "Index of Multiple Deprivation (overall)",
-    "income": "Income deprivation",
-    "employment": "Employment deprivation",
-    "education": "Education, skills and training",
-    "health": "Health deprivation and disability",
-    "crime": "Crime",
-    "barriers": "Barriers to housing and services",
-    "living_environment": "Living environment",
-}
-ENGLAND_LSOAS_2019 = 32_844
 
 
 def drill_level(filters) -> str:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import duckdb
 
 from etl.contracts import Contract
+from svcore.vocab import ENGLAND_LSOAS_2019
 
 METHOD = (
     "LSOA 2011 and 2021 codes: files coded on the other LSOA vintage are carried to the "
@@ -42,7 +43,6 @@ METHOD = (
     "are the latest loaded population of each area, or equal where none is loaded."
 )
 
-ENGLAND_LSOAS_2019 = 32_844  # LSOAs ranked in the IoD 2019: ranks -> deciles
 VALUE_FEEDS = {"imd": "lsoa_code", "indicators": "area_code"}
 RECORD_FEEDS = ("policeuk_outcomes",)  # records that are not events in the events view
 

@@ -176,3 +176,6 @@ def label(dimension: str, value: object) -> str:
     if vocab is not None and value in vocab:
         return str(vocab[value])
     return str(value)
+
+# LSOAs ranked in the English Indices of Deprivation 2019 (ranks -> national percentiles, deciles).
+ENGLAND_LSOAS_2019 = 32_844

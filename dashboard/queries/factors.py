@@ -13,6 +13,7 @@ from dashboard.filters import Filters
 from dashboard.queries import execute
 from dashboard.queries.scope import area_conditions
 from svcore.definitions import Params
+from svcore.vocab import ENGLAND_LSOAS_2019
 
 IMD_DOMAINS = {
     "imd": "Index of Multiple Deprivation (overall)",
@@ -26,7 +27,6 @@ IMD_DOMAINS = {
 }
 
 
-ENGLAND_LSOAS_2019 = 32_844  # LSOAs ranked in the IoD 2019
 
 
 def imd_scores(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
