@@ -19,8 +19,17 @@ from dashboard.queries.factors import IMD_DOMAINS
 from svcore.vocab import ENGLAND_LSOAS_2019
 
 # The page callbacks measured, each a method of PandasBaseline (and a callback of the app).
-PAGES = ("overview", "where_map", "where_hotspots", "where_gap", "when", "how", "who",
-         "factors", "quality")
+PAGES = (
+    "overview",
+    "where_map",
+    "where_hotspots",
+    "where_gap",
+    "when",
+    "how",
+    "who",
+    "factors",
+    "quality",
+)
 
 
 # The pages' own constants, copied so the baseline does not break when the app's callbacks are
@@ -33,8 +42,7 @@ HOW_CHARTS = (  # dimension, title, source override
     ("domestic_abuse", "Domestic-abuse related", None),
     ("relationship", "A&E: relationship to the assailant", "health"),
 )
-QUALITY_FIELDS = (("lsoa", "LSOA"), ("time_of_day", "Time of day"), ("age", "Age"),
-                  ("sex", "Sex"))
+QUALITY_FIELDS = (("lsoa", "LSOA"), ("time_of_day", "Time of day"), ("age", "Age"), ("sex", "Sex"))
 GAP_POLICE_GROUP = "violence_with_injury"
 
 
@@ -87,10 +95,12 @@ class PageRequest:
         line = SOURCES.get(src, "all partner feeds") if src else "all partner feeds"
         group = self.definition.group(self.filters.group).label if self.filters.group else None
         return Context(
-            title=title, period=self.filters.with_(source=src).describe(self.names),
+            title=title,
+            period=self.filters.with_(source=src).describe(self.names),
             definition=self.definition.title + (f": {group}" if group else ""),
             source_line=line,
-            note=" ".join(x for x in (note, rule_for(self.settings, src).note()) if x))
+            note=" ".join(x for x in (note, rule_for(self.settings, src).note()) if x),
+        )
 
     def rule_for(self, source: str | None):
         from svcore.disclosure import rule_for
@@ -121,13 +131,18 @@ class PandasBaseline:
             events = frame("SELECT * FROM events")
             self.geography = frame(
                 "SELECT lsoa_code, lsoa_name, ward_code, ward_name, district_code, district_name "
-                "FROM geography")
+                "FROM geography"
+            )
             self.population = frame("SELECT area_code, year, sex, population FROM population")
             self.imd = frame("SELECT lsoa_code, domain, score, rank, decile FROM imd")
-            self.indicators = frame("SELECT indicator_code, indicator_name, area_code, period, "
-                                    "value, unit FROM indicators")
-            bounds = frame("SELECT level, area_code, geometry, centroid_lon AS lon, "
-                           "centroid_lat AS lat FROM boundaries")
+            self.indicators = frame(
+                "SELECT indicator_code, indicator_name, area_code, period, "
+                "value, unit FROM indicators"
+            )
+            bounds = frame(
+                "SELECT level, area_code, geometry, centroid_lon AS lon, "
+                "centroid_lat AS lat FROM boundaries"
+            )
             self.parts = frame("SELECT * FROM parts")
             self.loads = frame("SELECT * FROM loads")
             self.quarantine = frame("SELECT * FROM quarantine")
@@ -138,11 +153,14 @@ class PandasBaseline:
         src = events["source"].to_numpy()
         if int((src[1:] != src[:-1]).sum()) + 1 > len(set(src)):
             order = {s: i for i, s in enumerate(SOURCES)}
-            events = events.iloc[np.argsort(events["source"].map(order).to_numpy(),
-                                            kind="stable")].reset_index(drop=True)
+            events = events.iloc[
+                np.argsort(events["source"].map(order).to_numpy(), kind="stable")
+            ].reset_index(drop=True)
             src = events["source"].to_numpy()
-        events["month"] = pd.array(np.datetime_as_string(
-            events["period"].to_numpy().astype("datetime64[M]"), unit="M"), dtype="str")
+        events["month"] = pd.array(
+            np.datetime_as_string(events["period"].to_numpy().astype("datetime64[M]"), unit="M"),
+            dtype="str",
+        )
         events["weekday"] = events["event_date"].dt.day_name()
         events["age_band"] = _age_band(events["age"])
         events["suspect_age_band"] = _age_band(events["suspect_age"])
@@ -153,23 +171,29 @@ class PandasBaseline:
             lo, hi = (int(idx[0]), int(idx[-1]) + 1) if len(idx) else (0, 0)
             self.by_source[s] = events.iloc[lo:hi]
         self.boundaries = {
-            level: {"type": "FeatureCollection", "features": [
-                {"type": "Feature", "id": c, "properties": {}, "geometry": json.loads(g)}
-                for c, g in zip(part["area_code"], part["geometry"], strict=True)]}
+            level: {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "id": c, "properties": {}, "geometry": json.loads(g)}
+                    for c, g in zip(part["area_code"], part["geometry"], strict=True)
+                ],
+            }
             for level, part in bounds.groupby("level")
         }
         self.centroids = bounds[["level", "area_code", "lon", "lat"]]
         self.names = {
-            **dict(zip(self.geography["district_code"], self.geography["district_name"],
-                       strict=True)),
+            **dict(
+                zip(self.geography["district_code"], self.geography["district_name"], strict=True)
+            ),
             **dict(zip(self.geography["ward_code"], self.geography["ward_name"], strict=True)),
         }
         self.population_years = sorted(int(y) for y in self.population["year"].unique())
 
     # -- the query layer, in pandas ----------------------------------------------------------
 
-    def definition_mask(self, d: pd.DataFrame, source: str, group: str | None,
-                        definition_name: str) -> np.ndarray:
+    def definition_mask(
+        self, d: pd.DataFrame, source: str, group: str | None, definition_name: str
+    ) -> np.ndarray:
         """Serious violence (or one group) for a source; one ``isin`` per column where rules
         test a single column, as anyone writing it by hand would."""
         from svcore.definitions import load_definition
@@ -246,8 +270,7 @@ class PandasBaseline:
 
         by = list(by)
         if f.source is None:  # every source: add up each source's table
-            parts = [self.count(f.with_(source=s), by, people).assign(source=s)
-                     for s in SOURCES]
+            parts = [self.count(f.with_(source=s), by, people).assign(source=s) for s in SOURCES]
             out = pd.concat(parts, ignore_index=True)
             if not by:
                 return pd.DataFrame({"count": [int(out["count"].sum())]})
@@ -264,7 +287,8 @@ class PandasBaseline:
                 if n:
                     rows.append((g.key, n))
             return pd.DataFrame(rows, columns=["offence_group", "count"]).sort_values(
-                "offence_group", ignore_index=True)
+                "offence_group", ignore_index=True
+            )
         people = people or f.source == "probation"
         if not by:
             n = d.loc[m, "person_key"].nunique() if people else int(m.sum())
@@ -298,9 +322,15 @@ class PandasBaseline:
 
     def areas_in_scope(self, f, level: str) -> pd.DataFrame:
         code, name = self.LEVEL_COL[level], self.LEVEL_NAME[level]
-        g = self.scope(f).groupby(code, sort=True).agg(
-            area_name=(name, "first"), district_code=("district_code", "first"),
-            ward_code=("ward_code", "first"))
+        g = (
+            self.scope(f)
+            .groupby(code, sort=True)
+            .agg(
+                area_name=(name, "first"),
+                district_code=("district_code", "first"),
+                ward_code=("ward_code", "first"),
+            )
+        )
         return g.rename_axis("area_code").reset_index()
 
     def population_year(self, f) -> int | None:
@@ -324,8 +354,7 @@ class PandasBaseline:
         areas = self.areas_in_scope(f, level)
         counts = self.count(f, [level])[[level, "count"]].rename(columns={level: "area_code"})
         pop = self.population_by_area(f, level, self.population_year(f))
-        out = areas.merge(counts, on="area_code", how="left").merge(pop, on="area_code",
-                                                                     how="left")
+        out = areas.merge(counts, on="area_code", how="left").merge(pop, on="area_code", how="left")
         out["count"] = out["count"].fillna(0).astype("int64")
         denom = out["population"].astype("float64") * self.months_covered(f) / 12
         out["rate"] = (out["count"] / denom * 1000).where(denom > 0)
@@ -339,27 +368,44 @@ class PandasBaseline:
         pop = self.population_by_area(f, "district", self.population_year(f))
         people = float(pop["population"].sum()) if len(pop) else 0.0
         months = self.months_covered(f)
-        rate = (raw / people / months * 12 * 1000
-                if people and months and raw >= rule.min_events_for_rate else None)
+        rate = (
+            raw / people / months * 12 * 1000
+            if people and months and raw >= rule.min_events_for_rate
+            else None
+        )
         monthly = self.count(f, ["month"]) if f.source else pd.DataFrame()
         recent, before, last = _last_two_years(monthly)
         change = None
         if before is not None and min(recent, before) >= rule.min_events_for_rate:
             change = recent / before - 1
-        return {"count": shown, "rate": rate, "change": change, "last12": recent,
-                "last_month": last}
+        return {
+            "count": shown,
+            "rate": rate,
+            "change": change,
+            "last12": recent,
+            "last_month": last,
+        }
 
     def indicator_catalogue(self) -> pd.DataFrame:
         ind = self.indicators
         wards, districts = set(self.geography["ward_code"]), set(self.geography["district_code"])
-        out = ind.assign(is_ward=ind["area_code"].isin(wards),
-                         is_district=ind["area_code"].isin(districts)).groupby(
-            "indicator_code", sort=True).agg(
-            indicator_name=("indicator_name", "first"), unit=("unit", "first"),
-            is_ward=("is_ward", "any"), is_district=("is_district", "any"),
-            latest_period=("period", "max")).reset_index()
-        out["level"] = np.where(out["is_ward"], "ward",
-                                np.where(out["is_district"], "district", "lsoa"))
+        out = (
+            ind.assign(
+                is_ward=ind["area_code"].isin(wards), is_district=ind["area_code"].isin(districts)
+            )
+            .groupby("indicator_code", sort=True)
+            .agg(
+                indicator_name=("indicator_name", "first"),
+                unit=("unit", "first"),
+                is_ward=("is_ward", "any"),
+                is_district=("is_district", "any"),
+                latest_period=("period", "max"),
+            )
+            .reset_index()
+        )
+        out["level"] = np.where(
+            out["is_ward"], "ward", np.where(out["is_district"], "district", "lsoa")
+        )
         return out.drop(columns=["is_ward", "is_district"])
 
     def indicator_values(self, f, code: str) -> pd.DataFrame:
@@ -374,14 +420,21 @@ class PandasBaseline:
 
         i = self.imd.merge(self.scope(f)[["lsoa_code"]], on="lsoa_code")
         score = i["score"].fillna(100.0 * (1 - (i["rank"] - 1) / ENGLAND_LSOAS_2019))
-        out = pd.DataFrame({"area_code": i["lsoa_code"], "domain": i["domain"],
-                            "score": score.astype("float64"), "is_score": i["score"].notna(),
-                            "decile": i["decile"]})
+        out = pd.DataFrame(
+            {
+                "area_code": i["lsoa_code"],
+                "domain": i["domain"],
+                "score": score.astype("float64"),
+                "is_score": i["score"].notna(),
+                "decile": i["decile"],
+            }
+        )
         return out.sort_values(["area_code", "domain"], ignore_index=True)
 
     def decile_profile(self, f) -> pd.DataFrame:
         dec = self.imd[self.imd["domain"] == "imd"].merge(
-            self.scope(f)[["lsoa_code"]], on="lsoa_code")[["lsoa_code", "decile"]]
+            self.scope(f)[["lsoa_code"]], on="lsoa_code"
+        )[["lsoa_code", "decile"]]
         d = self.by_source[f.source] if f.source else self.events
         m = self.mask(d, f)
         decile_of = dict(zip(dec["lsoa_code"], dec["decile"], strict=True))
@@ -394,10 +447,10 @@ class PandasBaseline:
             counts = ev.groupby("decile").size()
         year = self.population_year(f) or 0
         p = self.population[self.population["year"] == year].merge(
-            dec, left_on="area_code", right_on="lsoa_code")
+            dec, left_on="area_code", right_on="lsoa_code"
+        )
         pop = p.groupby("decile")["population"].sum().rename("population")
-        out = pop.reset_index().merge(counts.rename("count").reset_index(), on="decile",
-                                      how="left")
+        out = pop.reset_index().merge(counts.rename("count").reset_index(), on="decile", how="left")
         out["count"] = out["count"].fillna(0).astype("int64")
         out = out[["decile", "count", "population"]].sort_values("decile", ignore_index=True)
         denom = out["population"].astype("float64") * self.months_covered(f) / 12
@@ -417,9 +470,13 @@ class PandasBaseline:
         from svcore.disclosure import rule_for
 
         filters = parse_filters(query, default_definition=self.settings.definition)
-        return PageRequest(settings=self.settings, filters=filters,
-                           rule=rule_for(self.settings, filters.source),
-                           definition=load_definition(filters.definition), names=self.names)
+        return PageRequest(
+            settings=self.settings,
+            filters=filters,
+            rule=rule_for(self.settings, filters.source),
+            definition=load_definition(filters.definition),
+            names=self.names,
+        )
 
     def overview(self, query: str, **_) -> tuple:
         from dash import html
@@ -433,47 +490,85 @@ class PandasBaseline:
         f = req.filters
         head = self.headline(f, req.rule)
         monthly = self.count(f, ["month"] if f.source else ["source", "month"])
-        fig, alt = with_alt(trend_figure(suppress_counts(monthly, req.rule),
-                                         req.context("Serious violence by month")))
+        fig, alt = with_alt(
+            trend_figure(
+                suppress_counts(monthly, req.rule), req.context("Serious violence by month")
+            )
+        )
         number = head["count"]
         facts = []
         if head["rate"] is not None:
             facts.append(f"{head['rate']:,.1f} per 1,000 residents a year")
         if head["change"] is not None:
-            facts.append(f"{head['change']:+.0%} on the previous 12 months ({head['last12']:,} "
-                         f"in the 12 months to {head['last_month']})")
-        block = html.Div([html.Div([
-            html.Span(f"{number:,}" if number != SUPPRESSED else SUPPRESSED,
-                      className="headline-number"),
-            html.Span(" serious-violence events, " + f.describe(req.names),
-                      className="headline-label")]),
-            html.Ul([html.Li(x) for x in facts])])
+            facts.append(
+                f"{head['change']:+.0%} on the previous 12 months ({head['last12']:,} "
+                f"in the 12 months to {head['last_month']})"
+            )
+        block = html.Div(
+            [
+                html.Div(
+                    [
+                        html.Span(
+                            f"{number:,}" if number != SUPPRESSED else SUPPRESSED,
+                            className="headline-number",
+                        ),
+                        html.Span(
+                            " serious-violence events, " + f.describe(req.names),
+                            className="headline-label",
+                        ),
+                    ]
+                ),
+                html.Ul([html.Li(x) for x in facts]),
+            ]
+        )
         rows = []
         for source in SOURCES:
             rule = rule_for(self.settings, source)
             m = self.count(f.with_(source=source), ["month"])
             raw = int(m["count"].sum()) if len(m) else 0
             recent, before, _ = _last_two_years(m)
-            change = (recent / before - 1 if before is not None
-                      and min(recent, before) >= rule.min_events_for_rate else None)
+            change = (
+                recent / before - 1
+                if before is not None and min(recent, before) >= rule.min_events_for_rate
+                else None
+            )
             shown = suppress_counts(pd.DataFrame({"count": [raw]}), rule)["count"].iloc[0]
             rows.append({"source": SOURCES.get(source, source), "count": shown, "change": change})
         sources = table(
             pd.DataFrame(rows),
-            [("source", "Source"), ("count", "Events in period"),
-             ("change", "Change on previous year")],
-            caption="Serious violence by partner source for the filters (sources are not "
-                    "additive)", formats={"count": ",", "change": "+.0%"})
+            [
+                ("source", "Source"),
+                ("count", "Events in period"),
+                ("change", "Change on previous year"),
+            ],
+            caption="Serious violence by partner source for the filters (sources are not additive)",
+            formats={"count": ",", "change": "+.0%"},
+        )
         p = self.parts[self.parts["active"] & (self.parts["table_name"] != "quarantine")]
-        feeds = p.merge(self.loads[["load_id", "finished_at"]], on="load_id").groupby(
-            "table_name").agg(rows=("rows", "sum"), first_period=("period_key", "min"),
-                              last_period=("period_key", "max"),
-                              last_load=("finished_at", "max")).rename_axis("feed").reset_index()
+        feeds = (
+            p.merge(self.loads[["load_id", "finished_at"]], on="load_id")
+            .groupby("table_name")
+            .agg(
+                rows=("rows", "sum"),
+                first_period=("period_key", "min"),
+                last_period=("period_key", "max"),
+                last_load=("finished_at", "max"),
+            )
+            .rename_axis("feed")
+            .reset_index()
+        )
         loaded = table(
             feeds.assign(last_load=feeds["last_load"].astype(str).str[:16]),
-            [("feed", "Feed"), ("rows", "Rows"), ("first_period", "From"),
-             ("last_period", "To"), ("last_load", "Last load")],
-            caption="Feeds loaded in the warehouse", formats={"rows": ","})
+            [
+                ("feed", "Feed"),
+                ("rows", "Rows"),
+                ("first_period", "From"),
+                ("last_period", "To"),
+                ("last_load", "Last load"),
+            ],
+            caption="Feeds loaded in the warehouse",
+            formats={"rows": ","},
+        )
         return block, fig, alt, sources, loaded
 
     def where_map(self, query: str, level: str = "auto", measure: str = "rate", **_) -> tuple:
@@ -483,20 +578,29 @@ class PandasBaseline:
 
         req = self.request(query)
         lvl = drill_level(req.filters) if level == "auto" else level
-        areas = suppress_rates(suppress_counts(self.area_table(req.filters, lvl), req.rule),
-                               req.rule)
+        areas = suppress_rates(
+            suppress_counts(self.area_table(req.filters, lvl), req.rule), req.rule
+        )
         title = f"Serious violence by {LEVEL_WORDS[lvl]}" + (
-            ", rate per 1,000 residents a year" if measure == "rate" else ", events")
-        fig, alt = with_alt(choropleth_figure(areas, self.geojson(lvl), req.context(title),
-                                              measure))
+            ", rate per 1,000 residents a year" if measure == "rate" else ", events"
+        )
+        fig, alt = with_alt(
+            choropleth_figure(areas, self.geojson(lvl), req.context(title), measure)
+        )
         ranked = areas.dropna(subset=["rate"]).sort_values("rate", ascending=False).head(10)
         top = table(
-            ranked, [("area_name", LEVEL_WORDS[lvl].capitalize()), ("area_code", "GSS code"),
-                     ("count", "Events"), ("population", "Residents"),
-                     ("rate", "Rate per 1,000 a year")],
+            ranked,
+            [
+                ("area_name", LEVEL_WORDS[lvl].capitalize()),
+                ("area_code", "GSS code"),
+                ("count", "Events"),
+                ("population", "Residents"),
+                ("rate", "Rate per 1,000 a year"),
+            ],
             caption=f"Top 10 {LEVEL_WORDS[lvl]}s by rate, {req.filters.describe(req.names)}",
             formats={"count": ",", "population": ",.0f", "rate": ",.1f"},
-            note="Areas with fewer than 10 events have no rate and are not ranked.")
+            note="Areas with fewer than 10 events have no rate and are not ranked.",
+        )
         return fig, alt, top
 
     def where_hotspots(self, query: str, **_) -> tuple:
@@ -511,16 +615,29 @@ class PandasBaseline:
         cents = c[(c["level"] == "lsoa") & c["area_code"].isin(areas["area_code"])]
         cents = cents[["area_code", "lon", "lat"]].sort_values("area_code")
         stats = getis_ord(areas.merge(cents, on="area_code"), value="rate")
-        fig, alt = with_alt(hotspot_figure(stats, self.geojson("lsoa"),
-                                           req.context("Hotspots of serious violence (Gi*)")))
-        hot = stats[stats["hotspot"].str.startswith("Hot")].sort_values(
-            "gi_z", ascending=False).head(15)
+        fig, alt = with_alt(
+            hotspot_figure(
+                stats, self.geojson("lsoa"), req.context("Hotspots of serious violence (Gi*)")
+            )
+        )
+        hot = (
+            stats[stats["hotspot"].str.startswith("Hot")]
+            .sort_values("gi_z", ascending=False)
+            .head(15)
+        )
         listing = table(
             suppress_counts(hot, req.rule),
-            [("area_name", "LSOA"), ("area_code", "GSS code"), ("hotspot", "Class"),
-             ("gi_z", "Gi* z-score"), ("gi_p", "p (999 permutations)"), ("count", "Events")],
+            [
+                ("area_name", "LSOA"),
+                ("area_code", "GSS code"),
+                ("hotspot", "Class"),
+                ("gi_z", "Gi* z-score"),
+                ("gi_p", "p (999 permutations)"),
+                ("count", "Events"),
+            ],
             caption="The strongest hot spots",
-            formats={"gi_z": ".2f", "gi_p": ".3f", "count": ","})
+            formats={"gi_z": ".2f", "gi_p": ".3f", "count": ","},
+        )
         return fig, alt, listing
 
     def where_gap(self, query: str, level: str = "auto", **_) -> tuple:
@@ -538,9 +655,13 @@ class PandasBaseline:
         police = self.count(f.with_(source="police", group=group), [lvl])
         gap = areas.merge(
             health[[lvl, "count"]].rename(columns={lvl: "area_code", "count": "health"}),
-            on="area_code", how="left").merge(
+            on="area_code",
+            how="left",
+        ).merge(
             police[[lvl, "count"]].rename(columns={lvl: "area_code", "count": "police"}),
-            on="area_code", how="left")
+            on="area_code",
+            how="left",
+        )
         gap[["health", "police"]] = gap[["health", "police"]].fillna(0).astype("int64")
         rule_health, rule_police = req.rule_for("health"), req.rule_for("police")
         gap = suppress_counts(gap, rule_health, column="health")
@@ -550,20 +671,30 @@ class PandasBaseline:
         p = gap["police"].where(ok).astype("float64")
         enough = (h >= rule_health.min_events_for_rate) & (p >= rule_police.min_events_for_rate)
         gap["per_100"] = (h / p * 100).where(enough)
-        long = gap.melt(id_vars=["area_code", "area_name"], value_vars=["police", "health"],
-                        var_name="source", value_name="count").rename(
-            columns={"area_name": "area"})
+        long = gap.melt(
+            id_vars=["area_code", "area_name"],
+            value_vars=["police", "health"],
+            var_name="source",
+            value_name="count",
+        ).rename(columns={"area_name": "area"})
         ctx = req.context(
             "A&E assault attendances and police-recorded violence with injury, by "
-            f"{LEVEL_WORDS[lvl]}", source=None,
-            note="A&E: all assault attendances; police: violence with injury.")
+            f"{LEVEL_WORDS[lvl]}",
+            source=None,
+            note="A&E: all assault attendances; police: violence with injury.",
+        )
         fig, alt = with_alt(grouped_bars_figure(long, "area", "source", ctx))
         listing = table(
             gap.sort_values("per_100", ascending=False, na_position="last"),
-            [("area_name", LEVEL_WORDS[lvl].capitalize()), ("health", "A&E assault attendances"),
-             ("police", "Police violence with injury"), ("per_100", "A&E per 100 police records")],
+            [
+                ("area_name", LEVEL_WORDS[lvl].capitalize()),
+                ("health", "A&E assault attendances"),
+                ("police", "Police violence with injury"),
+                ("per_100", "A&E per 100 police records"),
+            ],
             caption="Where violence reaches hospitals but not police records",
-            formats={"per_100": ",.0f", "health": ",", "police": ","})
+            formats={"per_100": ",.0f", "health": ",", "police": ","},
+        )
         return fig, alt, listing
 
     def when(self, query: str, **_) -> tuple:
@@ -577,28 +708,44 @@ class PandasBaseline:
         hw = hw.reset_index(drop=True)
         share, total = nte_share(hw)
         if total >= req.rule.min_events_for_rate:
-            nte = (f"{share:.0%} of the {total:,} events with a recorded time happened in the "
-                   "night-time economy window (Friday and Saturday, 20:00 to 03:59), which is "
-                   f"{16 / 168:.0%} of the week's hours.")
+            nte = (
+                f"{share:.0%} of the {total:,} events with a recorded time happened in the "
+                "night-time economy window (Friday and Saturday, 20:00 to 03:59), which is "
+                f"{16 / 168:.0%} of the week's hours."
+            )
         else:
             nte = "Too few events with a recorded time to give the night-time economy share."
-        heat, heat_alt = with_alt(hour_weekday_figure(
-            suppress_counts(hw, req.rule), req.context("Serious violence by hour and day of week")))
+        heat, heat_alt = with_alt(
+            hour_weekday_figure(
+                suppress_counts(hw, req.rule),
+                req.context("Serious violence by hour and day of week"),
+            )
+        )
         trend_frame = suppress_counts(
-            self.count(f, ["month"] if f.source else ["source", "month"]), req.rule)
-        trend, trend_alt = with_alt(trend_figure(trend_frame,
-                                                 req.context("Serious violence by month")))
-        season, season_alt = with_alt(seasonality_figure(
-            trend_frame if f.source else trend_frame.iloc[0:0],
-            req.context("Seasonality: average events in each calendar month")))
+            self.count(f, ["month"] if f.source else ["source", "month"]), req.rule
+        )
+        trend, trend_alt = with_alt(
+            trend_figure(trend_frame, req.context("Serious violence by month"))
+        )
+        season, season_alt = with_alt(
+            seasonality_figure(
+                trend_frame if f.source else trend_frame.iloc[0:0],
+                req.context("Seasonality: average events in each calendar month"),
+            )
+        )
         parts = []
         for source in ("police", "health"):
             part = self.count(f.with_(source=source), ["month"])
             parts.append(suppress_counts(part, req.rule_for(source)).assign(source=source))
-        compare, compare_alt = with_alt(trend_figure(
-            pd.concat(parts, ignore_index=True)[["source", "month", "count"]],
-            req.context("Police-recorded and A&E-recorded serious violence by month",
-                        source=None), rolling=False))
+        compare, compare_alt = with_alt(
+            trend_figure(
+                pd.concat(parts, ignore_index=True)[["source", "month", "count"]],
+                req.context(
+                    "Police-recorded and A&E-recorded serious violence by month", source=None
+                ),
+                rolling=False,
+            )
+        )
         return heat, heat_alt, nte, trend, trend_alt, season, season_alt, compare, compare_alt
 
     def how(self, query: str, **_) -> tuple:
@@ -613,10 +760,20 @@ class PandasBaseline:
             frame = suppress_counts(self.count(f, [dimension]), rule)
             is_group = dimension == "offence_group"
             labels = {g.key: g.label for g in req.definition.groups} if is_group else None
-            ctx = req.context(title, source=f.source,
-                              note="An event can fall in several groups." if is_group else "")
-            out += with_alt(breakdown_figure(frame, dimension, ctx, labels=labels,
-                                             min_events_for_share=rule.min_events_for_rate))
+            ctx = req.context(
+                title,
+                source=f.source,
+                note="An event can fall in several groups." if is_group else "",
+            )
+            out += with_alt(
+                breakdown_figure(
+                    frame,
+                    dimension,
+                    ctx,
+                    labels=labels,
+                    min_events_for_share=rule.min_events_for_rate,
+                )
+            )
         return tuple(out)
 
     def who(self, query: str, **_) -> tuple:
@@ -631,17 +788,27 @@ class PandasBaseline:
         suspects = self.count(f.with_(source="police"), ["suspect_sex", "suspect_age_band"])
         suspects = suspects.dropna(subset=["suspect_age_band"]).reset_index(drop=True)
         figs = [
-            pyramid_figure(suppress_counts(victims, req.rule),
-                           req.context(f"{people} by age and sex")),
-            pyramid_figure(suppress_counts(suspects, req.rule_for("police")),
-                           req.context("Police-recorded suspects by age and sex",
-                                       source="police"),
-                           sex="suspect_sex", band="suspect_age_band"),
-            breakdown_figure(suppress_counts(self.count(f, ["ethnicity"]), req.rule),
-                             "ethnicity", req.context(f"{people} by ethnicity", note=(
-                                 "Population by ethnicity is not loaded, so shares are of people "
-                                 "with a record, not rates.")),
-                             min_events_for_share=req.rule.min_events_for_rate),
+            pyramid_figure(
+                suppress_counts(victims, req.rule), req.context(f"{people} by age and sex")
+            ),
+            pyramid_figure(
+                suppress_counts(suspects, req.rule_for("police")),
+                req.context("Police-recorded suspects by age and sex", source="police"),
+                sex="suspect_sex",
+                band="suspect_age_band",
+            ),
+            breakdown_figure(
+                suppress_counts(self.count(f, ["ethnicity"]), req.rule),
+                "ethnicity",
+                req.context(
+                    f"{people} by ethnicity",
+                    note=(
+                        "Population by ethnicity is not loaded, so shares are of people "
+                        "with a record, not rates."
+                    ),
+                ),
+                min_events_for_share=req.rule.min_events_for_rate,
+            ),
         ]
         for src, by, title in (
             ("probation", "rosh_level", "Probation caseload by risk of serious harm"),
@@ -649,11 +816,16 @@ class PandasBaseline:
             ("youth_justice", "age", "Youth justice: children with proven offences by age"),
         ):
             rule = req.rule_for(src)
-            figs.append(breakdown_figure(
-                suppress_counts(self.count(f.with_(source=src), [by], people=True), rule), by,
-                req.context(title, source=src, note="People counted once."),
-                min_events_for_share=rule.min_events_for_rate, unit="People",
-                ordered=by in ("rosh_level", "age")))
+            figs.append(
+                breakdown_figure(
+                    suppress_counts(self.count(f.with_(source=src), [by], people=True), rule),
+                    by,
+                    req.context(title, source=src, note="People counted once."),
+                    min_events_for_share=rule.min_events_for_rate,
+                    unit="People",
+                    ordered=by in ("rosh_level", "age"),
+                )
+            )
         yj = f.with_(source="youth_justice")
         d = self.by_source["youth_justice"]
         keys = d.loc[self.mask(d, yj), "person_key"].dropna()
@@ -662,12 +834,19 @@ class PandasBaseline:
         repeat = pd.Series(bucket).value_counts().rename_axis("times").rename("count")
         repeat = repeat.reset_index().sort_values("times", ignore_index=True)
         rule = req.rule_for("youth_justice")
-        figs.append(breakdown_figure(
-            suppress_counts(repeat, rule), "times",
-            req.context("Youth justice: proven offences per child in the period",
-                        source="youth_justice"),
-            labels={"1": "1 offence", "2": "2 offences", "3 or more": "3 or more offences"},
-            min_events_for_share=rule.min_events_for_rate, unit="Children", ordered=True))
+        figs.append(
+            breakdown_figure(
+                suppress_counts(repeat, rule),
+                "times",
+                req.context(
+                    "Youth justice: proven offences per child in the period", source="youth_justice"
+                ),
+                labels={"1": "1 offence", "2": "2 offences", "3 or more": "3 or more offences"},
+                min_events_for_share=rule.min_events_for_rate,
+                unit="Children",
+                ordered=True,
+            )
+        )
         out: list = []
         for fig in figs:
             out += with_alt(fig)
@@ -688,8 +867,9 @@ class PandasBaseline:
             if "imd" not in cache:
                 cache["imd"] = self.imd_scores(req.filters)
             scores = cache["imd"][cache["imd"]["domain"] == key]
-            kind_word = ("score" if scores["is_score"].all()
-                         else "national percentile, 100 = most deprived")
+            kind_word = (
+                "score" if scores["is_score"].all() else "national percentile, 100 = most deprived"
+            )
             level, label = "lsoa", f"IMD 2019 {IMD_DOMAINS[key].lower()} ({kind_word})"
             values = scores[["area_code", "score"]].rename(columns={"score": "factor"})
         if level not in cache:
@@ -705,42 +885,76 @@ class PandasBaseline:
         from svcore.disclosure import suppress_counts, suppress_rates
 
         req = self.request(query)
-        options = [{"label": f"IMD 2019: {name}", "value": f"imd:{key}"}
-                   for key, name in IMD_DOMAINS.items()]
+        options = [
+            {"label": f"IMD 2019: {name}", "value": f"imd:{key}"}
+            for key, name in IMD_DOMAINS.items()
+        ]
         for r in self.indicator_catalogue().itertuples():
-            options.append({"label": f"{r.indicator_name} ({r.level})",
-                            "value": f"ind:{r.indicator_code}"})
+            options.append(
+                {"label": f"{r.indicator_name} ({r.level})", "value": f"ind:{r.indicator_code}"}
+            )
         cache: dict = {}
         frame, label, level = self._factor_frame(req, choice or "imd:imd", cache)
         corr = correlate(frame["factor"], frame["rate"])
         shown = suppress_rates(suppress_counts(frame, req.rule), req.rule)
-        ctx = req.context(f"Violence rate against {label}", note=(
-            f"Each point is an area ({level}); areas with fewer than "
-            f"{req.rule.min_events_for_rate} events are not drawn but are in the correlation."))
-        scatter, scatter_alt = with_alt(factor_scatter_figure(
-            shown, corr, ctx, x_title=label, y_title="Rate per 1,000 residents a year"))
+        ctx = req.context(
+            f"Violence rate against {label}",
+            note=(
+                f"Each point is an area ({level}); areas with fewer than "
+                f"{req.rule.min_events_for_rate} events are not drawn but are in the correlation."
+            ),
+        )
+        scatter, scatter_alt = with_alt(
+            factor_scatter_figure(
+                shown, corr, ctx, x_title=label, y_title="Rate per 1,000 residents a year"
+            )
+        )
         rows = []
         for opt in options:
             f2, lab, lvl = self._factor_frame(req, opt["value"], cache)
             c = correlate(f2["factor"], f2["rate"])
-            rows.append({"factor": lab, "level": lvl, "n": c.n, "r": c.r, "low": c.r_low,
-                         "high": c.r_high, "rho": c.rho})
+            rows.append(
+                {
+                    "factor": lab,
+                    "level": lvl,
+                    "n": c.n,
+                    "r": c.r,
+                    "low": c.r_low,
+                    "high": c.r_high,
+                    "rho": c.rho,
+                }
+            )
         ranked = pd.DataFrame(rows)
         ranked = ranked.reindex(ranked["r"].abs().sort_values(ascending=False).index)
         ranked_table = table(
-            ranked, [("factor", "Factor"), ("level", "Areas"), ("n", "n"), ("r", "Pearson r"),
-                     ("low", "95% CI low"), ("high", "95% CI high"), ("rho", "Spearman rho")],
+            ranked,
+            [
+                ("factor", "Factor"),
+                ("level", "Areas"),
+                ("n", "n"),
+                ("r", "Pearson r"),
+                ("low", "95% CI low"),
+                ("high", "95% CI high"),
+                ("rho", "Spearman rho"),
+            ],
             caption="Area factors ranked by the strength of their correlation with the violence "
-                    "rate", formats={"r": ".2f", "low": ".2f", "high": ".2f", "rho": ".2f"},
+            "rate",
+            formats={"r": ".2f", "low": ".2f", "high": ".2f", "rho": ".2f"},
             note="Correlations across areas (ecological): they describe places, not "
-                 "individuals. District-level indicators rest on very few areas; read their "
-                 "intervals.")
-        deciles = suppress_rates(suppress_counts(self.decile_profile(req.filters), req.rule),
-                                 req.rule)
-        decile_fig, decile_alt = with_alt(rate_bars_figure(
-            deciles, "decile",
-            req.context("Violence rate by deprivation decile (IMD 2019, 1 = most deprived)"),
-            x_title="Decile"))
+            "individuals. District-level indicators rest on very few areas; read their "
+            "intervals.",
+        )
+        deciles = suppress_rates(
+            suppress_counts(self.decile_profile(req.filters), req.rule), req.rule
+        )
+        decile_fig, decile_alt = with_alt(
+            rate_bars_figure(
+                deciles,
+                "decile",
+                req.context("Violence rate by deprivation decile (IMD 2019, 1 = most deprived)"),
+                x_title="Decile",
+            )
+        )
         return options, scatter, scatter_alt, ranked_table, decile_fig, decile_alt
 
     def quality(self, query: str, **_) -> tuple:
@@ -755,63 +969,118 @@ class PandasBaseline:
         cov = live.groupby(["table_name", "period_key"], sort=True)["rows"].sum().reset_index()
         cov = cov.rename(columns={"table_name": "feed", "period_key": "month"})
         cov = suppress_counts(cov, req.rule_for(None), column="rows")
-        fig, alt = with_alt(coverage_figure(
-            cov, req.context("Rows loaded per feed and month", source=None)))
+        fig, alt = with_alt(
+            coverage_figure(cov, req.context("Rows loaded per feed and month", source=None))
+        )
         rows = []
         for source in SOURCES:
             d = self.by_source[source]
             sex = d["sex"]
-            rows.append({"feed": source, "rows": len(d), "lsoa": int(d["lsoa_code"].notna().sum()),
-                         "time_of_day": int(d["hour"].notna().sum()),
-                         "age": int(d["age"].notna().sum()),
-                         "sex": int((sex.notna() & (sex != "unknown")).sum())})
+            rows.append(
+                {
+                    "feed": source,
+                    "rows": len(d),
+                    "lsoa": int(d["lsoa_code"].notna().sum()),
+                    "time_of_day": int(d["hour"].notna().sum()),
+                    "age": int(d["age"].notna().sum()),
+                    "sex": int((sex.notna() & (sex != "unknown")).sum()),
+                }
+            )
         comp = pd.DataFrame(rows)
         for field, _ in QUALITY_FIELDS:
             share = comp[field] / comp["rows"].where(comp["rows"] > 0)
-            comp[field] = ["not in this feed" if n == 0 else f"{s:.1%}"
-                           for n, s in zip(comp[field], share, strict=True)]
+            comp[field] = [
+                "not in this feed" if n == 0 else f"{s:.1%}"
+                for n, s in zip(comp[field], share, strict=True)
+            ]
         comp["feed"] = comp["feed"].map(lambda s: SOURCES.get(s, s))
         completeness_table = table(
-            comp, [("feed", "Feed"), ("rows", "Rows"), *QUALITY_FIELDS],
-            caption="Share of live rows with each key field recorded", formats={"rows": ","})
-        per = parts[parts["table_name"].isin(list(SOURCES))].merge(
-            self.loads[["load_id", "finished_at"]], on="load_id").groupby(
-            ["table_name", "period_key"])["finished_at"].min().reset_index()
+            comp,
+            [("feed", "Feed"), ("rows", "Rows"), *QUALITY_FIELDS],
+            caption="Share of live rows with each key field recorded",
+            formats={"rows": ","},
+        )
+        per = (
+            parts[parts["table_name"].isin(list(SOURCES))]
+            .merge(self.loads[["load_id", "finished_at"]], on="load_id")
+            .groupby(["table_name", "period_key"])["finished_at"]
+            .min()
+            .reset_index()
+        )
         month_end = pd.to_datetime(per["period_key"], format="%Y-%m") + pd.offsets.MonthEnd(0)
         per["days"] = (per["finished_at"].dt.normalize() - month_end).dt.days
-        tl = per.groupby("table_name").agg(latest_month=("period_key", "max"),
-                                           last_load=("finished_at", "max"),
-                                           median_days_to_load=("days", "median"))
+        tl = per.groupby("table_name").agg(
+            latest_month=("period_key", "max"),
+            last_load=("finished_at", "max"),
+            median_days_to_load=("days", "median"),
+        )
         tl = tl.rename_axis("feed").reset_index()
         tl["feed"] = tl["feed"].map(lambda s: SOURCES.get(s, s))
         tl["last_load"] = tl["last_load"].astype(str).str[:16]
         timeliness_table = table(
-            tl, [("feed", "Feed"), ("latest_month", "Latest month held"),
-                 ("last_load", "Last load"),
-                 ("median_days_to_load", "Median days from month end to load")],
-            caption="How fresh each feed is", formats={"median_days_to_load": ",.0f"})
+            tl,
+            [
+                ("feed", "Feed"),
+                ("latest_month", "Latest month held"),
+                ("last_load", "Last load"),
+                ("median_days_to_load", "Median days from month end to load"),
+            ],
+            caption="How fresh each feed is",
+            formats={"median_days_to_load": ",.0f"},
+        )
         q = self.quarantine.assign(reason=self.quarantine["reason"].str.split(": ").str[0])
         reasons = q.groupby(["feed", "column_name", "reason"]).agg(
-            rows=("line", "size"), files=("file_name", "nunique"),
-            example_file=("file_name", "min"), example_line=("line", "min"))
+            rows=("line", "size"),
+            files=("file_name", "nunique"),
+            example_file=("file_name", "min"),
+            example_line=("line", "min"),
+        )
         reasons = reasons.reset_index().sort_values("rows", ascending=False)
         reasons_table = table(
             reasons,
-            [("feed", "Feed"), ("column_name", "Column"), ("reason", "Reason"), ("rows", "Rows"),
-             ("files", "Files"), ("example_file", "Example file"), ("example_line", "Line")],
+            [
+                ("feed", "Feed"),
+                ("column_name", "Column"),
+                ("reason", "Reason"),
+                ("rows", "Rows"),
+                ("files", "Files"),
+                ("example_file", "Example file"),
+                ("example_line", "Line"),
+            ],
             caption="Quarantined rows by reason (bad values are not shown: they may be personal "
-                    "data)", formats={"rows": ",", "files": ","})
+            "data)",
+            formats={"rows": ",", "files": ","},
+        )
         hist = self.loads.sort_values("load_id", ascending=False).head(50).copy()
         hist["finished_at"] = hist["finished_at"].astype(str).str[:16]
         history = table(
-            hist, [("load_id", "Load"), ("finished_at", "Finished"), ("feed", "Feed"),
-                   ("partner", "Partner"), ("file_name", "File"), ("status", "Status"),
-                   ("rows_read", "Read"), ("rows_loaded", "Loaded"),
-                   ("rows_quarantined", "Quarantined"), ("rows_out_of_area", "Out of area"),
-                   ("rows_excluded", "Excluded"), ("message", "Message")],
+            hist,
+            [
+                ("load_id", "Load"),
+                ("finished_at", "Finished"),
+                ("feed", "Feed"),
+                ("partner", "Partner"),
+                ("file_name", "File"),
+                ("status", "Status"),
+                ("rows_read", "Read"),
+                ("rows_loaded", "Loaded"),
+                ("rows_quarantined", "Quarantined"),
+                ("rows_out_of_area", "Out of area"),
+                ("rows_excluded", "Excluded"),
+                ("message", "Message"),
+            ],
             caption="The latest 50 loads, newest first (svdash status lists them all)",
-            formats={c: "," for c in ("rows_read", "rows_loaded", "rows_quarantined",
-                                      "rows_out_of_area", "rows_excluded")})
+            formats={
+                c: ","
+                for c in (
+                    "rows_read",
+                    "rows_loaded",
+                    "rows_quarantined",
+                    "rows_out_of_area",
+                    "rows_excluded",
+                )
+            },
+        )
         return fig, alt, completeness_table, timeliness_table, reasons_table, history
 
 
@@ -840,7 +1109,6 @@ def pandas_wsgi(warehouse: str):
         return Response(to_json_plotly({"response": list(out)}), mimetype="application/json")
 
     return app
-
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,7 +37,6 @@ with ``--server dev`` the development servers (``svdash serve``, Flask threaded)
 ``bench/results/callbacks-<events>.json``. No assertions on timings: this is a measurement.
 """
 
-
 from __future__ import annotations
 
 import argparse
@@ -69,20 +68,33 @@ from bench.harness import (  # noqa: E402
 from bench.synthetic import build_warehouse  # noqa: E402
 
 
-def run_server(kind: str, args: argparse.Namespace, warehouse: Path, plan: list[Item],
-               warmup: list[Item], checks: list[Item], say: Callable[[str], None]) -> dict:
+def run_server(
+    kind: str,
+    args: argparse.Namespace,
+    warehouse: Path,
+    plan: list[Item],
+    warmup: list[Item],
+    checks: list[Item],
+    say: Callable[[str], None],
+) -> dict:
     logdir = args.workdir / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
     say(f"{kind}: starting ({args.server}) ...")
     server = start_server(kind, args.server, warehouse, args.workers, args.threads, logdir)
     try:
-        say(f"{kind}: up in {server.startup_seconds:.1f} s ({server.description}); "
-            f"RSS {server.sampler.last_rss / MB:,.0f} MB")
+        say(
+            f"{kind}: up in {server.startup_seconds:.1f} s ({server.description}); "
+            f"RSS {server.sampler.last_rss / MB:,.0f} MB"
+        )
         payloads = Payloads(server)
         checked = verify(payloads, checks)
-        say(f"{kind}: every page answered 200 with a response; first-call times: "
-            + ", ".join(f"{p} {c['seconds'] * 1000:,.0f} ms/{c['bytes'] / 1024:,.0f} KiB"
-                        for p, c in checked.items()))
+        say(
+            f"{kind}: every page answered 200 with a response; first-call times: "
+            + ", ".join(
+                f"{p} {c['seconds'] * 1000:,.0f} ms/{c['bytes'] / 1024:,.0f} KiB"
+                for p, c in checked.items()
+            )
+        )
         drive(payloads, warmup, args.clients, None)
         server.sampler.mark()
         idle_rss, idle_pss = server.sampler.last_rss, server.sampler.last_pss
@@ -90,20 +102,27 @@ def run_server(kind: str, args: argparse.Namespace, warehouse: Path, plan: list[
         results, wall, skipped = drive(payloads, plan, args.clients, args.time_limit)
         server.sampler.sample()
         summary = summarise(results, wall)
-        summary.update({
-            "server": server.description, "startup_seconds": server.startup_seconds,
-            "skipped_for_time_limit": skipped,
-            "rss_mb_after_warmup": idle_rss / MB, "pss_mb_after_warmup": idle_pss / MB,
-            "rss_mb_peak_during_run": server.sampler.window_rss / MB,
-            "pss_mb_peak_during_run": server.sampler.window_pss / MB,
-            "rss_mb_peak_lifetime": server.sampler.peak_rss / MB,
-            "pss_mb_peak_lifetime": server.sampler.peak_pss / MB,
-            "verification": {p: {k: v for k, v in c.items() if k != "texts"}
-                             for p, c in checked.items()},
-        })
-        say(f"{kind}: {len(results)} requests in {wall:.0f} s "
+        summary.update(
+            {
+                "server": server.description,
+                "startup_seconds": server.startup_seconds,
+                "skipped_for_time_limit": skipped,
+                "rss_mb_after_warmup": idle_rss / MB,
+                "pss_mb_after_warmup": idle_pss / MB,
+                "rss_mb_peak_during_run": server.sampler.window_rss / MB,
+                "pss_mb_peak_during_run": server.sampler.window_pss / MB,
+                "rss_mb_peak_lifetime": server.sampler.peak_rss / MB,
+                "pss_mb_peak_lifetime": server.sampler.peak_pss / MB,
+                "verification": {
+                    p: {k: v for k, v in c.items() if k != "texts"} for p, c in checked.items()
+                },
+            }
+        )
+        say(
+            f"{kind}: {len(results)} requests in {wall:.0f} s "
             f"({summary['requests_per_second']:.2f}/s), errors {summary['overall']['errors']}, "
-            f"peak RSS {summary['rss_mb_peak_during_run']:,.0f} MB")
+            f"peak RSS {summary['rss_mb_peak_during_run']:,.0f} MB"
+        )
         return {"summary": summary, "texts": {p: c["texts"] for p, c in checked.items()}}
     finally:
         server.stop()
@@ -132,12 +151,18 @@ def ratio(a: float | None, b: float | None) -> float | None:
 
 def ratios(servers: dict) -> dict:
     """pandas / svdash for p50 and p95, per page and overall (above 1: svdash is faster)."""
+
     def pick(kind: str, page: str) -> dict:
         x = servers[kind]
         return x["overall"] if page == "overall" else x["pages"][page]
 
-    return {page: {q: ratio(pick("pandas", page)[f"{q}_ms"], pick("svdash", page)[f"{q}_ms"])
-                   for q in ("p50", "p95")} for page in (*PAGES, "overall")}
+    return {
+        page: {
+            q: ratio(pick("pandas", page)[f"{q}_ms"], pick("svdash", page)[f"{q}_ms"])
+            for q in ("p50", "p95")
+        }
+        for page in (*PAGES, "overall")
+    }
 
 
 def print_report(result: dict, console) -> None:
@@ -145,32 +170,64 @@ def print_report(result: dict, console) -> None:
 
     sv, pd_ = result["servers"]["svdash"], result["servers"]["pandas"]
     cfg = result["config"]
-    t = Table(title=f"{result['events']:,} police events · {cfg['clients']} clients · "
-                    f"{cfg['requests_per_page']} requests per page · {sv['server']}",
-              title_justify="left")
+    t = Table(
+        title=f"{result['events']:,} police events · {cfg['clients']} clients · "
+        f"{cfg['requests_per_page']} requests per page · {sv['server']}",
+        title_justify="left",
+    )
     t.add_column("page")
-    for col in ("n", "svdash p50 ms", "svdash p95 ms", "pandas p50 ms", "pandas p95 ms",
-                "p50 ratio", "p95 ratio"):
+    for col in (
+        "n",
+        "svdash p50 ms",
+        "svdash p95 ms",
+        "pandas p50 ms",
+        "pandas p95 ms",
+        "p50 ratio",
+        "p95 ratio",
+    ):
         t.add_column(col, justify="right")
     rows = [(p, sv["pages"][p], pd_["pages"][p]) for p in PAGES]
     rows.append(("all pages", sv["overall"], pd_["overall"]))
     for name, a, b in rows:
         r50, r95 = ratio(b["p50_ms"], a["p50_ms"]), ratio(b["p95_ms"], a["p95_ms"])
-        t.add_row(name, f"{a['n']}/{b['n']}", fmt_ms(a["p50_ms"]), fmt_ms(a["p95_ms"]),
-                  fmt_ms(b["p50_ms"]), fmt_ms(b["p95_ms"]),
-                  "–" if r50 is None else f"{r50:.2f}x", "–" if r95 is None else f"{r95:.2f}x",
-                  end_section=name == PAGES[-1])
+        t.add_row(
+            name,
+            f"{a['n']}/{b['n']}",
+            fmt_ms(a["p50_ms"]),
+            fmt_ms(a["p95_ms"]),
+            fmt_ms(b["p50_ms"]),
+            fmt_ms(b["p95_ms"]),
+            "–" if r50 is None else f"{r50:.2f}x",
+            "–" if r95 is None else f"{r95:.2f}x",
+            end_section=name == PAGES[-1],
+        )
     console.print(t)
-    s = Table(title="servers (ratio = pandas / svdash: above 1 means svdash is faster)",
-              title_justify="left")
-    for col in ("server", "req/s", "errors", "wall s", "start s", "RSS idle MB",
-                "RSS peak MB", "PSS peak MB"):
+    s = Table(
+        title="servers (ratio = pandas / svdash: above 1 means svdash is faster)",
+        title_justify="left",
+    )
+    for col in (
+        "server",
+        "req/s",
+        "errors",
+        "wall s",
+        "start s",
+        "RSS idle MB",
+        "RSS peak MB",
+        "PSS peak MB",
+    ):
         s.add_column(col, justify="right" if col != "server" else "left")
     for name, x in (("svdash", sv), ("pandas", pd_)):
-        s.add_row(name, f"{x['requests_per_second']:.2f}", str(x["overall"]["errors"]),
-                  f"{x['wall_seconds']:.0f}", f"{x['startup_seconds']:.1f}",
-                  f"{x['rss_mb_after_warmup']:,.0f}", f"{x['rss_mb_peak_during_run']:,.0f}",
-                  f"{x['pss_mb_peak_during_run']:,.0f}")
+        s.add_row(
+            name,
+            f"{x['requests_per_second']:.2f}",
+            str(x["overall"]["errors"]),
+            f"{x['wall_seconds']:.0f}",
+            f"{x['startup_seconds']:.1f}",
+            f"{x['rss_mb_after_warmup']:,.0f}",
+            f"{x['rss_mb_peak_during_run']:,.0f}",
+            f"{x['pss_mb_peak_during_run']:,.0f}",
+        )
     console.print(s)
     b = result["build"]
     console.print(
@@ -178,33 +235,52 @@ def print_report(result: dict, console) -> None:
         f"({sum(b['events_by_source'].values()):,} events in all) in {b['police_parts']} police "
         f"parts, {b['size_mb']:,.0f} MB; built in {b['build_seconds']:.0f} s (demo "
         f"{b['demo_seconds']:.0f} s, generate {b['generate_seconds']:.0f} s, load "
-        f"{b['load_seconds']:.0f} s){' [cached: not rebuilt this run]' if b['cached'] else ''}")
+        f"{b['load_seconds']:.0f} s){' [cached: not rebuilt this run]' if b['cached'] else ''}"
+    )
     agree = result["equivalence"]
-    console.print(f"baseline check: {agree['same']} of {agree['total']} chart descriptions "
-                  "identical between svdash and pandas for the verification requests")
+    console.print(
+        f"baseline check: {agree['same']} of {agree['total']} chart descriptions "
+        "identical between svdash and pandas for the verification requests"
+    )
     for d in agree["differences"][:5]:
-        console.print(f"  differs on {d['page']}: svdash {d['svdash'][:140]!r}\n"
-                      f"{'':>14} pandas {d['pandas'][:140]!r}", highlight=False, markup=False)
+        console.print(
+            f"  differs on {d['page']}: svdash {d['svdash'][:140]!r}\n"
+            f"{'':>14} pandas {d['pandas'][:140]!r}",
+            highlight=False,
+            markup=False,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--events", type=int, action="append",
-                    help="police events in the warehouse (repeatable; default 1M and 10M)")
-    ap.add_argument("--requests-per-page", type=int,
-                    help="requests per page callback (default 100; 50 above 2M events)")
+    ap.add_argument(
+        "--events",
+        type=int,
+        action="append",
+        help="police events in the warehouse (repeatable; default 1M and 10M)",
+    )
+    ap.add_argument(
+        "--requests-per-page",
+        type=int,
+        help="requests per page callback (default 100; 50 above 2M events)",
+    )
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--server", choices=("gunicorn", "dev"), default="gunicorn")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4)
-    ap.add_argument("--time-limit", type=float, default=None,
-                    help="stop sending after this many seconds per server (default: none)")
+    ap.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        help="stop sending after this many seconds per server (default: none)",
+    )
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/svdash-bench"))
     ap.add_argument("--only", choices=("svdash", "pandas"), help="run one server only")
     ap.add_argument("--build-only", action="store_true", help="build (or reuse) the warehouses")
-    ap.add_argument("--quick", action="store_true",
-                    help="smoke run: 200k events, 5 requests per page")
+    ap.add_argument(
+        "--quick", action="store_true", help="smoke run: 200k events, 5 requests per page"
+    )
     args = ap.parse_args(argv)
 
     from rich.console import Console
@@ -236,13 +312,27 @@ def main(argv: list[str] | None = None) -> int:
         plan = make_plan(args.seed, per_page, wards, factors)
         warmup = make_plan(args.seed + 1, 2, wards, factors)
         checks = [next(i for i in plan if i.page == page) for page in PAGES]
-        config = {"clients": args.clients, "requests_per_page": per_page,
-                  "distinct_requests": len(set(plan)), "requests": len(plan),
-                  "server": args.server, "workers": args.workers, "threads": args.threads,
-                  "seed": args.seed, "time_limit": args.time_limit, "pages": list(PAGES)}
+        config = {
+            "clients": args.clients,
+            "requests_per_page": per_page,
+            "distinct_requests": len(set(plan)),
+            "requests": len(plan),
+            "server": args.server,
+            "workers": args.workers,
+            "threads": args.threads,
+            "seed": args.seed,
+            "time_limit": args.time_limit,
+            "pages": list(PAGES),
+        }
         out = results_dir / f"callbacks-{events}.json"
-        result = {"events": events, "build": build, "servers": {}, "texts": {},
-                  "config": config, "machine": machine()}
+        result = {
+            "events": events,
+            "build": build,
+            "servers": {},
+            "texts": {},
+            "config": config,
+            "machine": machine(),
+        }
         if args.only and out.exists():  # keep the other server's run of the same plan
             old = json.loads(out.read_text())
             if old.get("config") == config:
@@ -265,8 +355,9 @@ def main(argv: list[str] | None = None) -> int:
             out.write_text(json.dumps(result, indent=2, default=str))
         servers = result["servers"]
         if {"svdash", "pandas"} <= set(servers):
-            result["equivalence"] = compare_texts(result["texts"]["svdash"],
-                                                  result["texts"]["pandas"])
+            result["equivalence"] = compare_texts(
+                result["texts"]["svdash"], result["texts"]["pandas"]
+            )
             result["ratios"] = ratios(servers)
             print_report(result, console)
         out.write_text(json.dumps(result, indent=2, default=str))

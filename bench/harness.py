@@ -26,9 +26,14 @@ from dashboard import ids
 
 # The first output of each page's callback identifies it in /_dash-dependencies.
 FIRST_OUTPUT = {
-    "overview": ids.OVERVIEW_HEADLINE, "where_map": ids.WHERE_MAP,
-    "where_hotspots": ids.WHERE_HOTSPOTS, "where_gap": ids.WHERE_GAP, "when": ids.WHEN_HEATMAP,
-    "how": ids.HOW_GROUP, "who": ids.WHO_VICTIMS, "factors": ids.FACTORS_CHOICE,
+    "overview": ids.OVERVIEW_HEADLINE,
+    "where_map": ids.WHERE_MAP,
+    "where_hotspots": ids.WHERE_HOTSPOTS,
+    "where_gap": ids.WHERE_GAP,
+    "when": ids.WHEN_HEATMAP,
+    "how": ids.HOW_GROUP,
+    "who": ids.WHO_VICTIMS,
+    "factors": ids.FACTORS_CHOICE,
     "quality": ids.QUALITY_COVERAGE,
 }
 DISTRICTS = ("E08000032", "E08000033", "E08000034", "E08000035", "E08000036")
@@ -117,24 +122,48 @@ class Server:
             self.proc.wait(timeout=30)
 
 
-def start_server(kind: str, how: str, warehouse: Path, workers: int, threads: int,
-                 logdir: Path) -> Server:
+def start_server(
+    kind: str, how: str, warehouse: Path, workers: int, threads: int, logdir: Path
+) -> Server:
     import requests
 
     port = free_port()
-    env = {**os.environ, "SVDASH_WAREHOUSE": str(warehouse),
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "SVDASH_WAREHOUSE": str(warehouse),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     if how == "gunicorn":
-        cmd = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads",
-               str(threads), "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}",
-               "--timeout", "900", "--graceful-timeout", "10", "--backlog", "256",
-               "--log-level", "warning", "--chdir", str(ROOT)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "900",
+            "--graceful-timeout",
+            "10",
+            "--backlog",
+            "256",
+            "--log-level",
+            "warning",
+            "--chdir",
+            str(ROOT),
+        ]
         if kind == "pandas":
             cmd.append("--preload")  # load the frame once; workers share its pages
         module = "bench.harness" if kind == "svdash" else "bench.baseline"
         cmd.append(f"{module}:{kind}_wsgi({str(warehouse)!r})")
-        description = (f"gunicorn gthread, {workers} workers x {threads} threads"
-                       + (", --preload" if kind == "pandas" else ""))
+        description = f"gunicorn gthread, {workers} workers x {threads} threads" + (
+            ", --preload" if kind == "pandas" else ""
+        )
     elif kind == "svdash":
         cmd = [sys.executable, "-m", "svdash.cli", "serve", "--port", str(port), "--no-demo"]
         description = "svdash serve (Dash/Flask development server, threaded, 1 process)"
@@ -176,8 +205,13 @@ class Item:
 def random_query(rng: np.random.Generator, wards: dict[str, list[str]]) -> str:
     pairs: list[tuple[str, str]] = []
     u = rng.random()
-    districts = ([str(rng.choice(DISTRICTS))] if u < 0.5 else
-                 [str(d) for d in rng.choice(DISTRICTS, 2, replace=False)] if u < 0.6 else [])
+    districts = (
+        [str(rng.choice(DISTRICTS))]
+        if u < 0.5
+        else [str(d) for d in rng.choice(DISTRICTS, 2, replace=False)]
+        if u < 0.6
+        else []
+    )
     pairs += [("district", d) for d in districts]
     if districts and wards.get(districts[0]) and rng.random() < 0.15:
         pairs.append(("ward", str(rng.choice(wards[districts[0]]))))
@@ -200,8 +234,9 @@ def random_query(rng: np.random.Generator, wards: dict[str, list[str]]) -> str:
     return urllib.parse.urlencode(pairs)
 
 
-def make_plan(seed: int, per_page: int, wards: dict[str, list[str]],
-              factors: list[str]) -> list[Item]:
+def make_plan(
+    seed: int, per_page: int, wards: dict[str, list[str]], factors: list[str]
+) -> list[Item]:
     """``per_page`` requests for every page with seeded filters, shuffled into one stream."""
     rng = np.random.default_rng(seed)
     plan = []
@@ -210,8 +245,9 @@ def make_plan(seed: int, per_page: int, wards: dict[str, list[str]],
             q = random_query(rng, wards)
             if page == "where_map":
                 level = str(rng.choice(["auto"] * 5 + ["district", "ward", "lsoa"]))
-                plan.append(Item(page, q, level=level,
-                                 measure=str(rng.choice(["rate", "rate", "count"]))))
+                plan.append(
+                    Item(page, q, level=level, measure=str(rng.choice(["rate", "rate", "count"])))
+                )
             elif page == "where_gap":
                 plan.append(Item(page, q, level=str(rng.choice(["auto"] * 3 + ["district"]))))
             elif page == "factors":
@@ -228,10 +264,13 @@ def reference_choices(warehouse: Path) -> tuple[dict[str, list[str]], list[str]]
 
     con = connect_reader(warehouse)
     try:
-        rows = con.sql("SELECT DISTINCT district_code, ward_code FROM geography ORDER BY 1, 2"
-                       ).fetchall()
-        codes = [r[0] for r in con.sql(
-            "SELECT DISTINCT indicator_code FROM indicators ORDER BY 1").fetchall()]
+        rows = con.sql(
+            "SELECT DISTINCT district_code, ward_code FROM geography ORDER BY 1, 2"
+        ).fetchall()
+        codes = [
+            r[0]
+            for r in con.sql("SELECT DISTINCT indicator_code FROM indicators ORDER BY 1").fetchall()
+        ]
     finally:
         con.close()
     wards: dict[str, list[str]] = {}
@@ -273,21 +312,37 @@ class Payloads:
 
     def request(self, item: Item) -> tuple[str, bytes]:
         if self.server.kind == "pandas":
-            body = {"query": item.query, "level": item.level, "measure": item.measure,
-                    "choice": item.choice}
+            body = {
+                "query": item.query,
+                "level": item.level,
+                "measure": item.measure,
+                "choice": item.choice,
+            }
             return f"{self.server.url}/page/{item.page}", json.dumps(body).encode()
         cb = self.callbacks[item.page]
-        values = {(ids.FILTERS, "data"): item.query, (ids.WHERE_LEVEL, "value"): item.level,
-                  (ids.WHERE_MEASURE, "value"): item.measure,
-                  (ids.FACTORS_CHOICE, "value"): item.choice}
+        values = {
+            (ids.FILTERS, "data"): item.query,
+            (ids.WHERE_LEVEL, "value"): item.level,
+            (ids.WHERE_MEASURE, "value"): item.measure,
+            (ids.FACTORS_CHOICE, "value"): item.choice,
+        }
 
         def filled(deps: list[dict]) -> list[dict]:
-            return [{"id": d["id"], "property": d["property"],
-                     "value": values.get((d["id"], d["property"]))} for d in deps]
+            return [
+                {
+                    "id": d["id"],
+                    "property": d["property"],
+                    "value": values.get((d["id"], d["property"])),
+                }
+                for d in deps
+            ]
 
         body = {
-            "output": cb["output"], "outputs": cb["outputs"], "inputs": filled(cb["inputs"]),
-            "changedPropIds": [f"{ids.FILTERS}.data"], "state": filled(cb.get("state", [])),
+            "output": cb["output"],
+            "outputs": cb["outputs"],
+            "inputs": filled(cb["inputs"]),
+            "changedPropIds": [f"{ids.FILTERS}.data"],
+            "state": filled(cb.get("state", [])),
         }
         return f"{self.server.url}/_dash-update-component", json.dumps(body).encode()
 
@@ -296,8 +351,9 @@ class Payloads:
         if self.server.kind == "pandas":
             return payload["response"]
         resp = payload["response"]
-        return [resp.get(o["id"], {}).get(o["property"]) for o in
-                self.callbacks[item.page]["outputs"]]
+        return [
+            resp.get(o["id"], {}).get(o["property"]) for o in self.callbacks[item.page]["outputs"]
+        ]
 
 
 HEADERS = {"Content-Type": "application/json"}
@@ -316,22 +372,29 @@ def verify(payloads: Payloads, items: list[Item]) -> dict[str, dict]:
             r = s.post(url, data=body, headers=HEADERS, timeout=900)
             seconds = time.perf_counter() - t0
             if r.status_code != 200:
-                raise SystemExit(f"{payloads.server.kind} {item.page}: HTTP {r.status_code}\n"
-                                 f"{r.text[:2000]}\n(see {payloads.server.log})")
+                raise SystemExit(
+                    f"{payloads.server.kind} {item.page}: HTTP {r.status_code}\n"
+                    f"{r.text[:2000]}\n(see {payloads.server.log})"
+                )
             payload = r.json()
             if "response" not in payload:
-                raise SystemExit(f"{payloads.server.kind} {item.page}: no response in "
-                                 f"{r.text[:500]}")
+                raise SystemExit(
+                    f"{payloads.server.kind} {item.page}: no response in {r.text[:500]}"
+                )
             values = payloads.ordered_outputs(item, payload)
             if any(v is None for v in values):
                 raise SystemExit(f"{payloads.server.kind} {item.page}: missing outputs")
-            out[item.page] = {"bytes": len(r.content), "seconds": seconds,
-                              "texts": [v for v in values if isinstance(v, str)]}
+            out[item.page] = {
+                "bytes": len(r.content),
+                "seconds": seconds,
+                "texts": [v for v in values if isinstance(v, str)],
+            }
     return out
 
 
-def drive(payloads: Payloads, plan: list[Item], clients: int,
-          time_limit: float | None) -> tuple[list[tuple[str, float, bool]], float, int]:
+def drive(
+    payloads: Payloads, plan: list[Item], clients: int, time_limit: float | None
+) -> tuple[list[tuple[str, float, bool]], float, int]:
     """``clients`` threads, each with its own session, pull the next item until none is left.
 
     Returns (page, seconds, ok) per request, the wall time and how many were not sent because
@@ -373,9 +436,13 @@ def summarise(results: list[tuple[str, float, bool]], wall: float) -> dict:
         if not times:
             return {"n": 0, "p50_ms": None, "p95_ms": None, "mean_ms": None, "max_ms": None}
         a = np.array(times) * 1000
-        return {"n": len(a), "p50_ms": float(np.percentile(a, 50)),
-                "p95_ms": float(np.percentile(a, 95)), "mean_ms": float(a.mean()),
-                "max_ms": float(a.max())}
+        return {
+            "n": len(a),
+            "p50_ms": float(np.percentile(a, 50)),
+            "p95_ms": float(np.percentile(a, 95)),
+            "mean_ms": float(a.mean()),
+            "max_ms": float(a.max()),
+        }
 
     pages = {p: stats([t for page, t, ok in results if page == p and ok]) for p in PAGES}
     errors = {p: sum(1 for page, _, ok in results if page == p and not ok) for p in PAGES}
@@ -383,22 +450,26 @@ def summarise(results: list[tuple[str, float, bool]], wall: float) -> dict:
         pages[p]["errors"] = errors[p]
     overall = stats([t for _, t, ok in results if ok])
     overall["errors"] = sum(errors.values())
-    return {"pages": pages, "overall": overall, "wall_seconds": wall,
-            "requests_per_second": len(results) / wall if wall else None}
-
+    return {
+        "pages": pages,
+        "overall": overall,
+        "wall_seconds": wall,
+        "requests_per_second": len(results) / wall if wall else None,
+    }
 
 
 def fmt_ms(v: float | None) -> str:
     return "–" if v is None else f"{v:,.0f}"
 
 
-
 def code_state() -> dict:
     """The commit measured, and whether the app's code had uncommitted changes."""
+
     def git(*cmd: str) -> str:
         try:
-            return subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True,
-                                  timeout=30).stdout.strip()
+            return subprocess.run(
+                ["git", *cmd], cwd=ROOT, capture_output=True, text=True, timeout=30
+            ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return ""
 
@@ -412,8 +483,13 @@ def machine() -> dict:
     import plotly
     import psutil
 
-    return {"cpus": os.cpu_count(), "memory_gb": psutil.virtual_memory().total / 1024 ** 3,
-            "python": platform.python_version(), "platform": platform.platform(),
-            "dash": dash.__version__, "duckdb": duckdb.__version__, "pandas": pd.__version__,
-            "plotly": plotly.__version__}
-
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": psutil.virtual_memory().total / 1024**3,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "dash": dash.__version__,
+        "duckdb": duckdb.__version__,
+        "pandas": pd.__version__,
+        "plotly": plotly.__version__,
+    }

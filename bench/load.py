@@ -43,8 +43,13 @@ from bench.synthetic import OUTCOMES, POLICE_COLUMNS  # noqa: E402
 DISTRICTS = ("E08000901", "E08000902")
 NEIGHBOUR = "E08000909"
 HO_CODES = ("1", "4/1", "5D", "5E", "8N", "8P", "34A", "34B", "10A", "10D", "17A", "19C", "105A")
-DESCRIPTIONS = ("Assault with injury", "Robbery of personal property", "Possession of article",
-                "Assault without injury", "Threats to kill")
+DESCRIPTIONS = (
+    "Assault with injury",
+    "Robbery of personal property",
+    "Possession of article",
+    "Assault without injury",
+    "Threats to kill",
+)
 
 
 # ---- synthetic data ------------------------------------------------------------------------
@@ -60,15 +65,24 @@ def make_lookup(path: Path, lsoas_per_district: int = 800) -> tuple[np.ndarray, 
             n += 1
             lsoa = f"E01{900000 + n:06d}"
             ward = f"E05{900000 + d_i * 100 + i // 40:06d}"
-            rows.append(f"{lsoa},Bench {d_i}{i:03d}X,{ward},Bench ward {ward[-3:]},{district},"
-                        f"Bench district {d_i}")
+            rows.append(
+                f"{lsoa},Bench {d_i}{i:03d}X,{ward},Bench ward {ward[-3:]},{district},"
+                f"Bench district {d_i}"
+            )
             (outside if district == NEIGHBOUR else inside).append(lsoa)
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return np.array(inside), np.array(outside)
 
 
-def make_police_csv(path: Path, n: int, inside: np.ndarray, outside: np.ndarray,
-                    seed: int = 7, bad_share: float = 0.03, first_ref: int = 0) -> dict[str, int]:
+def make_police_csv(
+    path: Path,
+    n: int,
+    inside: np.ndarray,
+    outside: np.ndarray,
+    seed: int = 7,
+    bad_share: float = 0.03,
+    first_ref: int = 0,
+) -> dict[str, int]:
     """N police rows as a CSV (references numbered from ``first_ref``); returns how many rows
     were made bad and put out of area."""
     import pyarrow as pa
@@ -79,14 +93,16 @@ def make_police_csv(path: Path, n: int, inside: np.ndarray, outside: np.ndarray,
     def pick(values, size=n, p=None):
         return np.asarray(values, dtype=object)[rng.choice(len(values), size=size, p=p)]
 
-    ref = np.char.add("BENCH", np.char.zfill(np.arange(first_ref, first_ref + n).astype(str),
-                                             9)).astype(object)
+    ref = np.char.add(
+        "BENCH", np.char.zfill(np.arange(first_ref, first_ref + n).astype(str), 9)
+    ).astype(object)
     start = np.datetime64("2023-01-01")
     recorded = start + rng.integers(0, 730, n).astype("timedelta64[D]")
     offence = recorded - rng.integers(0, 20, n).astype("timedelta64[D]")
     hours, minutes = rng.integers(0, 24, n), rng.integers(0, 60, n)
-    time_txt = np.char.add(np.char.add(np.char.zfill(hours.astype(str), 2), ":"),
-                           np.char.zfill(minutes.astype(str), 2)).astype(object)
+    time_txt = np.char.add(
+        np.char.add(np.char.zfill(hours.astype(str), 2), ":"), np.char.zfill(minutes.astype(str), 2)
+    ).astype(object)
     time_txt[rng.random(n) < 0.1] = ""
     where = rng.random(n)
     lsoa = pick(inside)
@@ -102,8 +118,9 @@ def make_police_csv(path: Path, n: int, inside: np.ndarray, outside: np.ndarray,
         "offence_description": pick(DESCRIPTIONS),
         "lsoa_code": lsoa,
         "location_type": pick(("street", "dwelling", "licensed_premises", "retail", "other")),
-        "weapon": pick(("knife_sharp", "firearm", "blunt", "none", "unknown"),
-                       p=(0.1, 0.01, 0.09, 0.6, 0.2)),
+        "weapon": pick(
+            ("knife_sharp", "firearm", "blunt", "none", "unknown"), p=(0.1, 0.01, 0.09, 0.6, 0.2)
+        ),
         "domestic_abuse": pick(("Y", "N", "")),
         "victim_age": rng.integers(0, 95, n).astype(str).astype(object),
         "suspect_age": rng.integers(10, 80, n).astype(str).astype(object),
@@ -149,9 +166,15 @@ def run_etl(csv_path: Path, lookup: Path, workdir: Path) -> dict:
     t0 = time.perf_counter()
     (r,) = load_files(wh, "police", [csv_path], key_path=key)
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "status": r.status, "rows_read": r.rows_read,
-            "rows_loaded": r.rows_loaded, "rows_quarantined": r.rows_quarantined,
-            "rows_out_of_area": r.rows_out_of_area, "message": r.message}
+    return {
+        "seconds": seconds,
+        "status": r.status,
+        "rows_read": r.rows_read,
+        "rows_loaded": r.rows_loaded,
+        "rows_quarantined": r.rows_quarantined,
+        "rows_out_of_area": r.rows_out_of_area,
+        "message": r.message,
+    }
 
 
 def run_etl_merge(csv_path: Path, lookup: Path, workdir: Path, second: Path) -> dict:
@@ -168,11 +191,19 @@ def run_etl_merge(csv_path: Path, lookup: Path, workdir: Path, second: Path) -> 
     t0 = time.perf_counter()
     (r,) = load_files(wh, "police", [second], key_path=key)
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "status": r.status, "rows_read": r.rows_read,
-            "rows_loaded": r.rows_loaded, "rows_quarantined": r.rows_quarantined,
-            "rows_out_of_area": r.rows_out_of_area, "message": r.message,
-            "rows_added": r.rows_added, "rows_updated": r.rows_updated,
-            "rows_removed": r.rows_removed, "held_before": first.rows_loaded}
+    return {
+        "seconds": seconds,
+        "status": r.status,
+        "rows_read": r.rows_read,
+        "rows_loaded": r.rows_loaded,
+        "rows_quarantined": r.rows_quarantined,
+        "rows_out_of_area": r.rows_out_of_area,
+        "message": r.message,
+        "rows_added": r.rows_added,
+        "rows_updated": r.rows_updated,
+        "rows_removed": r.rows_removed,
+        "held_before": first.rows_loaded,
+    }
 
 
 # ---- (b) plain pandas ----------------------------------------------------------------------
@@ -212,25 +243,46 @@ def run_pandas(csv_path: Path, lookup: Path, workdir: Path, threshold: float = 0
     hms = df["offence_time"].str.extract(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$").astype(float)
     seconds = hms[0] * 3600 + hms[1] * 60 + hms[2].fillna(0)
     seconds = seconds.where((hms[0] < 24) & (hms[1] < 60) & (hms[2].fillna(0) < 60))
-    fail(df["offence_time"].notna() & seconds.isna(), "offence_time",
-         "not a time (expected HH:MM)")
-    fail(df["ho_offence_code"].notna() & ~df["ho_offence_code"].str.fullmatch(HO_CODE),
-         "ho_offence_code", "not in the expected form")
-    fail(df["lsoa_code"].notna() & ~df["lsoa_code"].str.upper().str.fullmatch(r"[EW]01\d{6}"),
-         "lsoa_code", "not an LSOA GSS code (E01...)")
+    fail(df["offence_time"].notna() & seconds.isna(), "offence_time", "not a time (expected HH:MM)")
+    fail(
+        df["ho_offence_code"].notna() & ~df["ho_offence_code"].str.fullmatch(HO_CODE),
+        "ho_offence_code",
+        "not in the expected form",
+    )
+    fail(
+        df["lsoa_code"].notna() & ~df["lsoa_code"].str.upper().str.fullmatch(r"[EW]01\d{6}"),
+        "lsoa_code",
+        "not an LSOA GSS code (E01...)",
+    )
     enums = {
-        "location_type": vocab.LOCATION_TYPES, "weapon": vocab.WEAPONS,
-        "victim_sex": vocab.SEXES, "suspect_sex": vocab.SEXES,
-        "victim_ethnicity": vocab.ETHNICITIES, "suspect_ethnicity": vocab.ETHNICITIES,
+        "location_type": vocab.LOCATION_TYPES,
+        "weapon": vocab.WEAPONS,
+        "victim_sex": vocab.SEXES,
+        "suspect_sex": vocab.SEXES,
+        "victim_ethnicity": vocab.ETHNICITIES,
+        "suspect_ethnicity": vocab.ETHNICITIES,
     }
     for col, values in enums.items():
         canon = {v.lower(): v for v in values}
         mapped = df[col].str.lower().map(canon)
         fail(df[col].notna() & mapped.isna(), col, "not one of " + ", ".join(values))
         df[col] = mapped
-    da = df["domestic_abuse"].str.lower().map(
-        {"y": True, "yes": True, "true": True, "1": True,
-         "n": False, "no": False, "false": False, "0": False})
+    da = (
+        df["domestic_abuse"]
+        .str.lower()
+        .map(
+            {
+                "y": True,
+                "yes": True,
+                "true": True,
+                "1": True,
+                "n": False,
+                "no": False,
+                "false": False,
+                "0": False,
+            }
+        )
+    )
     fail(df["domestic_abuse"].notna() & da.isna(), "domestic_abuse", "not Y or N")
     df["domestic_abuse"] = da.astype("boolean")
     for col in ("victim_age", "suspect_age"):
@@ -242,20 +294,28 @@ def run_pandas(csv_path: Path, lookup: Path, workdir: Path, threshold: float = 0
         df[col] = num.astype("Int32")
     dup = df["crime_ref"].notna() & df["crime_ref"].duplicated(keep="first")
     fail(dup, "crime_ref", "duplicate crime_ref", show=False)
-    fail(dates["offence_date"] > dates["recorded_date"], "offence_date",
-         "offence_date is after recorded_date", show=False)
+    fail(
+        dates["offence_date"] > dates["recorded_date"],
+        "offence_date",
+        "offence_date is after recorded_date",
+        show=False,
+    )
     tomorrow = pd.Timestamp(dt.date.today() + dt.timedelta(days=1))
     for col in ("offence_date", "recorded_date"):
         fail(dates[col] > tomorrow, col, "is in the future", show=False)
 
-    quarantine = (pd.concat(errors, ignore_index=True) if errors
-                  else pd.DataFrame(columns=["line", "column", "reason"]))
+    quarantine = (
+        pd.concat(errors, ignore_index=True)
+        if errors
+        else pd.DataFrame(columns=["line", "column", "reason"])
+    )
     bad = pd.Series(False, index=df.index)
     bad[quarantine["line"].to_numpy() - 2] = True
 
     geo = pd.read_csv(lookup, dtype=str)
-    geo = geo[geo["LAD23CD"].isin(DISTRICTS)].rename(columns={
-        "LSOA21CD": "lsoa_code", "WD23CD": "ward_code", "LAD23CD": "district_code"})
+    geo = geo[geo["LAD23CD"].isin(DISTRICTS)].rename(
+        columns={"LSOA21CD": "lsoa_code", "WD23CD": "ward_code", "LAD23CD": "district_code"}
+    )
     df["lsoa_code"] = df["lsoa_code"].str.upper()
     df = df.merge(geo[["lsoa_code", "ward_code", "district_code"]], on="lsoa_code", how="left")
     out = df["lsoa_code"].notna() & df["district_code"].isna() & ~bad.to_numpy()
@@ -265,14 +325,18 @@ def run_pandas(csv_path: Path, lookup: Path, workdir: Path, threshold: float = 0
 
     key = secrets.token_bytes(32)
     good = df[~bad.to_numpy() & ~out.to_numpy()].copy()
-    good.insert(0, "crime_key", [hmac.digest(key, r.encode(), "sha256").hex()
-                                 for r in good.pop("crime_ref")])
+    good.insert(
+        0,
+        "crime_key",
+        [hmac.digest(key, r.encode(), "sha256").hex() for r in good.pop("crime_ref")],
+    )
     as_date = pd.ArrowDtype(pa.date32())
     good["recorded_date"] = dates["recorded_date"][good.index].astype(as_date)
     good["offence_date"] = dates["offence_date"][good.index].astype(as_date)
     micros = pa.array(seconds[good.index].to_numpy() * 1e6, from_pandas=True)
     good["offence_time"] = pd.arrays.ArrowExtensionArray(
-        micros.cast(pa.int64()).cast(pa.time64("us")))
+        micros.cast(pa.int64()).cast(pa.time64("us"))
+    )
     month = dates["recorded_date"][good.index].to_numpy().astype("datetime64[M]")
     good["period"] = pd.Series(month.astype("datetime64[D]"), index=good.index).astype(as_date)
     good["period_key"] = np.datetime_as_string(month)
@@ -280,14 +344,26 @@ def run_pandas(csv_path: Path, lookup: Path, workdir: Path, threshold: float = 0
     parts.mkdir(parents=True, exist_ok=True)
     if status == "loaded":
         for period, frame in good.groupby("period_key", sort=True):
-            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False),
-                           parts / f"police-{period}.parquet", compression="zstd")
-    pq.write_table(pa.Table.from_pandas(quarantine, preserve_index=False),
-                   parts / "quarantine.parquet", compression="zstd")
+            pq.write_table(
+                pa.Table.from_pandas(frame, preserve_index=False),
+                parts / f"police-{period}.parquet",
+                compression="zstd",
+            )
+    pq.write_table(
+        pa.Table.from_pandas(quarantine, preserve_index=False),
+        parts / "quarantine.parquet",
+        compression="zstd",
+    )
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "status": status, "rows_read": n,
-            "rows_loaded": len(good) if status == "loaded" else 0,
-            "rows_quarantined": n_bad, "rows_out_of_area": int(out.sum()), "message": ""}
+    return {
+        "seconds": seconds,
+        "status": status,
+        "rows_read": n,
+        "rows_loaded": len(good) if status == "loaded" else 0,
+        "rows_quarantined": n_bad,
+        "rows_out_of_area": int(out.sum()),
+        "message": "",
+    }
 
 
 # ---- driver --------------------------------------------------------------------------------
@@ -308,8 +384,18 @@ def in_subprocess(kind: str, csv_path: Path, lookup: Path, workdir: Path) -> dic
     out_path = workdir / "result.json"
     with open(out_path, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, __file__, "--worker", kind, "--csv", str(csv_path),
-             "--lookup", str(lookup), "--workdir", str(workdir)],
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                kind,
+                "--csv",
+                str(csv_path),
+                "--lookup",
+                str(lookup),
+                "--workdir",
+                str(workdir),
+            ],
             stdout=out,
             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
         )
@@ -346,38 +432,61 @@ def main(argv: list[str] | None = None) -> int:
         csv_path = root / "police.csv"
         made = make_police_csv(csv_path, args.rows, inside, outside, seed=args.seed)
         size_mb = csv_path.stat().st_size / 1e6
-        print(f"generated {args.rows:,} police rows ({size_mb:,.0f} MB; {made['bad']:,} bad, "
-              f"{made['out_of_area']:,} out of area) in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"generated {args.rows:,} police rows ({size_mb:,.0f} MB; {made['bad']:,} bad, "
+            f"{made['out_of_area']:,} out of area) in {time.perf_counter() - t0:.1f} s"
+        )
         results = {}
         for kind in ("etl", "pandas"):
             results[kind] = r = in_subprocess(kind, csv_path, lookup, root / kind)
             rate = args.rows / r["seconds"]
             label = "etl.load.load_files" if kind == "etl" else "plain pandas       "
-            print(f"{label}: {r['seconds']:6.1f} s  {rate:>10,.0f} rows/s  peak RSS "
-                  f"{r['peak_rss_mb']:,.0f} MB  [{r['status']}: loaded {r['rows_loaded']:,}, "
-                  f"quarantined {r['rows_quarantined']:,}, out of area "
-                  f"{r['rows_out_of_area']:,}]")
+            print(
+                f"{label}: {r['seconds']:6.1f} s  {rate:>10,.0f} rows/s  peak RSS "
+                f"{r['peak_rss_mb']:,.0f} MB  [{r['status']}: loaded {r['rows_loaded']:,}, "
+                f"quarantined {r['rows_quarantined']:,}, out of area "
+                f"{r['rows_out_of_area']:,}]"
+            )
         etl, pandas = results["etl"], results["pandas"]
-        print(f"ratio (etl rows/s / pandas rows/s): {pandas['seconds'] / etl['seconds']:.2f}x; "
-              f"peak RSS ratio (etl / pandas): {etl['peak_rss_mb'] / pandas['peak_rss_mb']:.2f}")
+        print(
+            f"ratio (etl rows/s / pandas rows/s): {pandas['seconds'] / etl['seconds']:.2f}x; "
+            f"peak RSS ratio (etl / pandas): {etl['peak_rss_mb'] / pandas['peak_rss_mb']:.2f}"
+        )
         if not args.no_merge:
             t0 = time.perf_counter()
-            make_police_csv(root / "police-2.csv", args.rows, inside, outside,
-                            seed=args.seed + 1, first_ref=args.rows // 10)
-            print(f"generated a second {args.rows:,}-row extract overlapping the first "
-                  f"in {time.perf_counter() - t0:.1f} s")
+            make_police_csv(
+                root / "police-2.csv",
+                args.rows,
+                inside,
+                outside,
+                seed=args.seed + 1,
+                first_ref=args.rows // 10,
+            )
+            print(
+                f"generated a second {args.rows:,}-row extract overlapping the first "
+                f"in {time.perf_counter() - t0:.1f} s"
+            )
             m = in_subprocess("etl-merge", csv_path, lookup, root / "etl-merge")
-            print(f"merge load (2nd)   : {m['seconds']:6.1f} s  {args.rows / m['seconds']:>10,.0f} "
-                  f"rows/s  peak RSS {m['peak_rss_mb']:,.0f} MB  [{m['status']}: onto "
-                  f"{m['held_before']:,} held; added {m['rows_added']:,}, updated "
-                  f"{m['rows_updated']:,}, removed {m['rows_removed']:,}; quarantined "
-                  f"{m['rows_quarantined']:,}]")
-            print(f"merge vs first load: {m['seconds'] / etl['seconds']:.2f}x the time; vs plain "
-                  f"pandas (a first load, no merge): {pandas['seconds'] / m['seconds']:.2f}x")
-        same = all(etl[k] == pandas[k] for k in
-                   ("status", "rows_loaded", "rows_quarantined", "rows_out_of_area"))
-        print("both pipelines agree on the counts" if same else
-              "WARNING: the pipelines disagree on the counts (see above)")
+            print(
+                f"merge load (2nd)   : {m['seconds']:6.1f} s  {args.rows / m['seconds']:>10,.0f} "
+                f"rows/s  peak RSS {m['peak_rss_mb']:,.0f} MB  [{m['status']}: onto "
+                f"{m['held_before']:,} held; added {m['rows_added']:,}, updated "
+                f"{m['rows_updated']:,}, removed {m['rows_removed']:,}; quarantined "
+                f"{m['rows_quarantined']:,}]"
+            )
+            print(
+                f"merge vs first load: {m['seconds'] / etl['seconds']:.2f}x the time; vs plain "
+                f"pandas (a first load, no merge): {pandas['seconds'] / m['seconds']:.2f}x"
+            )
+        same = all(
+            etl[k] == pandas[k]
+            for k in ("status", "rows_loaded", "rows_quarantined", "rows_out_of_area")
+        )
+        print(
+            "both pipelines agree on the counts"
+            if same
+            else "WARNING: the pipelines disagree on the counts (see above)"
+        )
         return 0 if same else 1
     finally:
         if not args.keep:

@@ -31,8 +31,10 @@ def main() -> None:
             seconds = time.perf_counter() - started
             figures = list((Path(tmp) / "figures").glob("*.png"))
             size = sum(f.stat().st_size for f in Path(tmp).rglob("*") if f.is_file())
-            print(f"run {run}: {seconds:5.1f} s  {len(figures)} figures (PNG+SVG), "
-                  f"{doc.stat().st_size / 1e6:.1f} MB docx, {size / 1e6:.1f} MB in all")
+            print(
+                f"run {run}: {seconds:5.1f} s  {len(figures)} figures (PNG+SVG), "
+                f"{doc.stat().st_size / 1e6:.1f} MB docx, {size / 1e6:.1f} MB in all"
+            )
 
 
 if __name__ == "__main__":

@@ -125,8 +125,14 @@ SHELL_CALLBACKS = {
     "wards": (ids.F_WARD, "options"),
     "groups": (ids.F_GROUP, "options"),
 }
-KINDS = ("page", "layout", "dependencies", *(f"cb {k}" for k in SHELL_CALLBACKS),
-         *(f"cb {p}" for _, cbs in PAGE_CALLBACKS.values() for p in cbs), "geojson")
+KINDS = (
+    "page",
+    "layout",
+    "dependencies",
+    *(f"cb {k}" for k in SHELL_CALLBACKS),
+    *(f"cb {p}" for _, cbs in PAGE_CALLBACKS.values() for p in cbs),
+    "geojson",
+)
 OTHER_SOURCES = ("policeuk", "probation", "youth_justice", "all")
 BAD_QUERIES = (
     "district=LEEDS&from=2021-13",
@@ -138,8 +144,10 @@ BAD_QUERIES = (
 )
 # A map figure names its boundaries by URL (plotly's JSON escapes "/" as \u002f).
 GEOJSON_URL = re.compile(rb'"geojson":\s*("(?:/|\\u002f)geojson[^"]*")')
-LOG_PROBLEM = re.compile(r"Exception|\[ERROR\]|\[CRITICAL\]|WORKER TIMEOUT|was sent SIG|"
-                         r"Error\b|Warning\b|\[WARNING\]")
+LOG_PROBLEM = re.compile(
+    r"Exception|\[ERROR\]|\[CRITICAL\]|WORKER TIMEOUT|was sent SIG|"
+    r"Error\b|Warning\b|\[WARNING\]"
+)
 DEMO_SEED, DEMO_YEARS = 42, 5
 
 
@@ -158,8 +166,9 @@ class Visit:
     choice: str = "imd:imd"
 
 
-def random_visit(rng: np.random.Generator, wards: dict[str, list[str]],
-                 factors: list[str]) -> Visit:
+def random_visit(
+    rng: np.random.Generator, wards: dict[str, list[str]], factors: list[str]
+) -> Visit:
     page = str(rng.choice(list(PAGE_CALLBACKS)))
     if rng.random() < 0.05:
         return Visit(page, str(rng.choice(BAD_QUERIES)), bad=True)
@@ -169,12 +178,18 @@ def random_visit(rng: np.random.Generator, wards: dict[str, list[str]],
         pairs.append(("source", str(rng.choice(OTHER_SOURCES))))
     query = urllib.parse.urlencode(pairs)
     level = str(rng.choice(["auto"] * 5 + ["district", "ward", "lsoa"]))
-    return Visit(page, query, level=level, measure=str(rng.choice(["rate", "rate", "count"])),
-                 choice=str(rng.choice(factors)))
+    return Visit(
+        page,
+        query,
+        level=level,
+        measure=str(rng.choice(["rate", "rate", "count"])),
+        choice=str(rng.choice(factors)),
+    )
 
 
-def http_choices(url: str, deps: list[dict], payloads: Payloads,
-                 timeout: float) -> tuple[dict[str, list[str]], list[str]]:
+def http_choices(
+    url: str, deps: list[dict], payloads: Payloads, timeout: float
+) -> tuple[dict[str, list[str]], list[str]]:
     """Wards per district and factor choices asked of the server (``--url`` with no warehouse)."""
     import requests
 
@@ -182,8 +197,12 @@ def http_choices(url: str, deps: list[dict], payloads: Payloads,
     wards: dict[str, list[str]] = {}
     with requests.Session() as s:
         for d in DISTRICTS:
-            r = s.post(url + "/_dash-update-component", headers=HEADERS, timeout=timeout,
-                       data=callback_body(spec, {(ids.F_DISTRICT, "value"): [d]}, [], []))
+            r = s.post(
+                url + "/_dash-update-component",
+                headers=HEADERS,
+                timeout=timeout,
+                data=callback_body(spec, {(ids.F_DISTRICT, "value"): [d]}, [], []),
+            )
             if r.status_code == 200:
                 options = r.json()["response"][ids.F_WARD]["options"]
                 wards[d] = [o["value"] for o in options]
@@ -206,8 +225,9 @@ def find_callback(deps: list[dict], first: tuple[str, str]) -> dict:
     raise SystemExit(f"no callback with output {first[0]}.{first[1]} in /_dash-dependencies")
 
 
-def callback_body(spec: dict, values: dict[tuple[str, str], Any], changed: list[str],
-                  nav_ids: list[dict]) -> bytes:
+def callback_body(
+    spec: dict, values: dict[tuple[str, str], Any], changed: list[str], nav_ids: list[dict]
+) -> bytes:
     """The body Dash's renderer posts for ``spec``: single outputs as one object, several as a
     list, the nav links' ``ALL`` pattern expanded to the ids the layout holds."""
     output = spec["output"]
@@ -225,14 +245,27 @@ def callback_body(spec: dict, values: dict[tuple[str, str], Any], changed: list[
 
     def fill(dep: dict) -> Any:
         if dep["id"].startswith("{"):
-            return [{"id": i, "property": dep["property"],
-                     "value": i if dep["property"] == "id" else None} for i in nav_ids]
-        return {"id": dep["id"], "property": dep["property"],
-                "value": values.get((dep["id"], dep["property"]))}
+            return [
+                {
+                    "id": i,
+                    "property": dep["property"],
+                    "value": i if dep["property"] == "id" else None,
+                }
+                for i in nav_ids
+            ]
+        return {
+            "id": dep["id"],
+            "property": dep["property"],
+            "value": values.get((dep["id"], dep["property"])),
+        }
 
-    body = {"output": output, "outputs": outputs,
-            "inputs": [fill(d) for d in spec["inputs"]], "changedPropIds": changed,
-            "state": [fill(d) for d in spec.get("state", [])]}
+    body = {
+        "output": output,
+        "outputs": outputs,
+        "inputs": [fill(d) for d in spec["inputs"]],
+        "changedPropIds": changed,
+        "state": [fill(d) for d in spec.get("state", [])],
+    }
     return json.dumps(body).encode()
 
 
@@ -256,6 +289,7 @@ def nav_link_ids(layout: Any) -> list[dict]:
 
 def headline_number(payload: dict) -> int | None:
     """The overview callback's headline count (``headline-number``), None if suppressed."""
+
     def walk(node: Any) -> Iterator[Any]:
         if isinstance(node, list):
             for x in node:
@@ -323,8 +357,14 @@ class Context:
 class Client:
     """One browser: a session, a seeded stream of visits, a geojson cache."""
 
-    def __init__(self, ctx: Context, rec: Recorder, number: int, deadline: float | None,
-                 rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        rec: Recorder,
+        number: int,
+        deadline: float | None,
+        rng: np.random.Generator,
+    ) -> None:
         import requests
 
         self.ctx, self.rec, self.number, self.deadline, self.rng = ctx, rec, number, deadline, rng
@@ -332,8 +372,14 @@ class Client:
         self.geojson_seen: set[str] = set()
         self.visits: list[Visit] = []
 
-    def call(self, kind: str, method: str, path: str, body: bytes | None = None,
-             check: Callable[[Any], str | None] | None = None) -> Any:
+    def call(
+        self,
+        kind: str,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        check: Callable[[Any], str | None] | None = None,
+    ) -> Any:
         """One request, timed and judged; returns the response (None on a connection error)."""
         import requests
 
@@ -342,9 +388,14 @@ class Client:
         t0 = time.perf_counter()
         resp, problem, status = None, None, None
         try:
-            resp = self.session.request(method, self.ctx.url + path, data=body,
-                                        headers=HEADERS if body is not None else None,
-                                        timeout=self.ctx.timeout, allow_redirects=False)
+            resp = self.session.request(
+                method,
+                self.ctx.url + path,
+                data=body,
+                headers=HEADERS if body is not None else None,
+                timeout=self.ctx.timeout,
+                allow_redirects=False,
+            )
             status = resp.status_code
             seconds = time.perf_counter() - t0
             is_callback = kind.startswith("cb ")
@@ -364,14 +415,26 @@ class Client:
             problem = f"{type(exc).__name__}: {str(exc)[:300]}"
         error = None
         if problem is not None:
-            error = {"kind": kind, "method": method, "path": path[:300], "status": status,
-                     "problem": problem, "at_s": round(t0 - self.rec.origin, 2),
-                     "seconds": round(seconds, 3), "client": self.number}
+            error = {
+                "kind": kind,
+                "method": method,
+                "path": path[:300],
+                "status": status,
+                "problem": problem,
+                "at_s": round(t0 - self.rec.origin, 2),
+                "seconds": round(seconds, 3),
+                "client": self.number,
+            }
         self.rec.add(Sample(kind, t0 - self.rec.origin, seconds, problem is None, status), error)
         return resp
 
-    def post_callback(self, name: str, values: dict[tuple[str, str], Any], changed: list[str],
-                      check: Callable[[Any], str | None] | None = None) -> Any:
+    def post_callback(
+        self,
+        name: str,
+        values: dict[tuple[str, str], Any],
+        changed: list[str],
+        check: Callable[[Any], str | None] | None = None,
+    ) -> Any:
         body = callback_body(self.ctx.shell(name), values, changed, self.ctx.nav_ids)
         return self.call(f"cb {name}", "POST", "/_dash-update-component", body, check)
 
@@ -381,9 +444,11 @@ class Client:
         self.call("page", "GET", path + search)
         self.call("layout", "GET", "/_dash-layout")
         self.call("dependencies", "GET", "/_dash-dependencies")
-        self.post_callback("pages", {("_pages_location", "pathname"): path,
-                                     ("_pages_location", "search"): search},
-                           ["_pages_location.pathname", "_pages_location.search"])
+        self.post_callback(
+            "pages",
+            {("_pages_location", "pathname"): path, ("_pages_location", "search"): search},
+            ["_pages_location.pathname", "_pages_location.search"],
+        )
 
         def messages_shown(resp: Any) -> str | None:
             if resp.status_code != 200:
@@ -393,9 +458,14 @@ class Client:
 
         resp = self.post_callback(
             "filters",
-            {(ids.URL, "search"): search, (ids.F_SOURCE, "value"): "police",
-             (ids.F_RESET, "n_clicks"): 0},
-            [f"{ids.URL}.search"], check=messages_shown if v.bad else None)
+            {
+                (ids.URL, "search"): search,
+                (ids.F_SOURCE, "value"): "police",
+                (ids.F_RESET, "n_clicks"): 0,
+            },
+            [f"{ids.URL}.search"],
+            check=messages_shown if v.bad else None,
+        )
         query = v.query
         if resp is not None and resp.status_code == 200 and b'"response"' in resp.content[:64]:
             got = resp.json()["response"].get(ids.FILTERS, {})
@@ -403,14 +473,20 @@ class Client:
         params = urllib.parse.parse_qs(query)
         self.post_callback("months", {(ids.URL, "pathname"): path}, [f"{ids.URL}.pathname"])
         self.post_callback("nav", {(ids.FILTERS, "data"): query}, [f"{ids.FILTERS}.data"])
-        self.post_callback("wards", {(ids.F_DISTRICT, "value"): params.get("district", [])},
-                           [f"{ids.F_DISTRICT}.value"])
-        self.post_callback("groups", {(ids.F_DEFINITION, "value"):
-                                      params.get("definition", ["home_office"])[0]},
-                           [f"{ids.F_DEFINITION}.value"])
+        self.post_callback(
+            "wards",
+            {(ids.F_DISTRICT, "value"): params.get("district", [])},
+            [f"{ids.F_DISTRICT}.value"],
+        )
+        self.post_callback(
+            "groups",
+            {(ids.F_DEFINITION, "value"): params.get("definition", ["home_office"])[0]},
+            [f"{ids.F_DEFINITION}.value"],
+        )
         for page in callbacks:
             target, body = self.ctx.payloads.request(
-                Item(page, query, level=v.level, measure=v.measure, choice=v.choice))
+                Item(page, query, level=v.level, measure=v.measure, choice=v.choice)
+            )
             resp = self.call(f"cb {page}", "POST", target.removeprefix(self.ctx.url), body)
             if page in ("where_map", "where_hotspots") and resp is not None and resp.ok:
                 for raw in GEOJSON_URL.findall(resp.content):
@@ -460,12 +536,23 @@ class Probe:
         except (requests.RequestException, ValueError, KeyError) as exc:
             problem = f"{type(exc).__name__}: {str(exc)[:300]}"
         t1 = time.perf_counter()
-        error = None if problem is None else {
-            "kind": "probe headline", "method": "POST", "path": "/_dash-update-component",
-            "status": status, "problem": problem, "at_s": round(t0 - self.rec.origin, 2),
-            "seconds": round(t1 - t0, 3), "client": "probe"}
-        self.rec.add(Sample("probe headline", t0 - self.rec.origin, t1 - t0, problem is None,
-                            status), error)
+        error = (
+            None
+            if problem is None
+            else {
+                "kind": "probe headline",
+                "method": "POST",
+                "path": "/_dash-update-component",
+                "status": status,
+                "problem": problem,
+                "at_s": round(t0 - self.rec.origin, 2),
+                "seconds": round(t1 - t0, 3),
+                "client": "probe",
+            }
+        )
+        self.rec.add(
+            Sample("probe headline", t0 - self.rec.origin, t1 - t0, problem is None, status), error
+        )
         if problem is None:
             self.seen.append((t0 - self.rec.origin, t1 - self.rec.origin, value))
         return value
@@ -494,7 +581,8 @@ def police_total(warehouse: Path) -> tuple[int, str | None, int]:
         last, rows = con.sql(
             "SELECT strftime(max(period), '%Y-%m'), count(*) FILTER (WHERE period = "
             "(SELECT max(period) FROM events WHERE source = 'police')) FROM events "
-            "WHERE source = 'police'").fetchall()[0]
+            "WHERE source = 'police'"
+        ).fetchall()[0]
     finally:
         con.close()
     return total, last, int(rows)
@@ -509,9 +597,15 @@ def synthetic_month(warehouse: Path, workdir: Path, seed: int) -> tuple[Path, st
     out = workdir / "soak-load-input"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"force_extract_{month}.csv"
-    n = write_police_csv(path, pd.period_range(month, periods=1, freq="M"),
-                         np.array([max(rows, 1000)]), lsoas, weights, rng,
-                         ref_prefix=f"SOAK{month}-")
+    n = write_police_csv(
+        path,
+        pd.period_range(month, periods=1, freq="M"),
+        np.array([max(rows, 1000)]),
+        lsoas,
+        weights,
+        rng,
+        ref_prefix=f"SOAK{month}-",
+    )
     return path, str(month), n
 
 
@@ -536,13 +630,21 @@ class LoadRun:
         env = dict(os.environ)
         if self.key_file is not None:
             env["SVDASH_KEY_FILE"] = str(self.key_file)
-        cmd = [sys.executable, "-m", "svdash.cli", "load", "police", str(self.file),
-               "--warehouse", str(self.warehouse), "--json"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "svdash.cli",
+            "load",
+            "police",
+            str(self.file),
+            "--warehouse",
+            str(self.warehouse),
+            "--json",
+        ]
         t0 = time.perf_counter()
         self.result["started_at_s"] = t0 - self.origin
         try:
-            p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                               timeout=1800)
+            p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
             self.result.update(returncode=p.returncode, stderr=p.stderr[-2000:])
             try:
                 self.result["report"] = json.loads(p.stdout)["files"][0]
@@ -559,8 +661,13 @@ class LoadRun:
             self.thread.join()
 
 
-def judge_headline(seen: list[tuple[float, float, int | None]], before: int, after: int,
-                   load: dict, final: list[int | None]) -> dict:
+def judge_headline(
+    seen: list[tuple[float, float, int | None]],
+    before: int,
+    after: int,
+    load: dict,
+    final: list[int | None],
+) -> dict:
     """Old total until the load publishes, then the new total; nothing else, never back."""
     values = [v for _, _, v in seen]
     runs: list[int | None] = []
@@ -585,12 +692,18 @@ def judge_headline(seen: list[tuple[float, float, int | None]], before: int, aft
     if not final or any(v != after for v in final):
         problems.append(f"after the load the headline is {final}, not {after}")
     return {
-        "old_total": before, "new_total": after, "probes": len(seen),
-        "sequence": runs, "values_seen": {str(k): values.count(k) for k in dict.fromkeys(values)},
-        "final_probes": final, "first_new_at_s": first_new,
-        "new_visible_after_load_start_s": (first_new - start) if first_new is not None
-        and start != float("inf") else None,
-        "consistent": not problems, "problems": problems,
+        "old_total": before,
+        "new_total": after,
+        "probes": len(seen),
+        "sequence": runs,
+        "values_seen": {str(k): values.count(k) for k in dict.fromkeys(values)},
+        "final_probes": final,
+        "first_new_at_s": first_new,
+        "new_visible_after_load_start_s": (first_new - start)
+        if first_new is not None and start != float("inf")
+        else None,
+        "consistent": not problems,
+        "problems": problems,
     }
 
 
@@ -599,12 +712,24 @@ def judge_headline(seen: list[tuple[float, float, int | None]], before: int, aft
 
 def stats(times: list[float]) -> dict:
     if not times:
-        return {"n": 0, "p50_ms": None, "p95_ms": None, "p99_ms": None, "mean_ms": None,
-                "max_ms": None}
+        return {
+            "n": 0,
+            "p50_ms": None,
+            "p95_ms": None,
+            "p99_ms": None,
+            "mean_ms": None,
+            "max_ms": None,
+        }
     a = np.array(times) * 1000
     p50, p95, p99 = np.percentile(a, [50, 95, 99])
-    return {"n": len(a), "p50_ms": float(p50), "p95_ms": float(p95), "p99_ms": float(p99),
-            "mean_ms": float(a.mean()), "max_ms": float(a.max())}
+    return {
+        "n": len(a),
+        "p50_ms": float(p50),
+        "p95_ms": float(p95),
+        "p99_ms": float(p99),
+        "mean_ms": float(a.mean()),
+        "max_ms": float(a.max()),
+    }
 
 
 def summarise(samples: list[Sample], wall: float) -> dict:
@@ -612,14 +737,26 @@ def summarise(samples: list[Sample], wall: float) -> dict:
     for kind in (*KINDS, *sorted({s.kind for s in samples} - set(KINDS))):
         mine = [s for s in samples if s.kind == kind]
         if mine:
-            kinds[kind] = {**stats([s.seconds for s in mine if s.ok]),
-                           "requests": len(mine), "errors": sum(not s.ok for s in mine)}
-    overall = {**stats([s.seconds for s in samples if s.ok]), "requests": len(samples),
-               "errors": sum(not s.ok for s in samples)}
-    return {"kinds": kinds, "overall": overall, "wall_seconds": wall,
-            "requests_per_second": len(samples) / wall if wall else None,
-            "statuses": {str(k): sum(1 for s in samples if s.status == k)
-                         for k in sorted({s.status for s in samples}, key=str)}}
+            kinds[kind] = {
+                **stats([s.seconds for s in mine if s.ok]),
+                "requests": len(mine),
+                "errors": sum(not s.ok for s in mine),
+            }
+    overall = {
+        **stats([s.seconds for s in samples if s.ok]),
+        "requests": len(samples),
+        "errors": sum(not s.ok for s in samples),
+    }
+    return {
+        "kinds": kinds,
+        "overall": overall,
+        "wall_seconds": wall,
+        "requests_per_second": len(samples) / wall if wall else None,
+        "statuses": {
+            str(k): sum(1 for s in samples if s.status == k)
+            for k in sorted({s.status for s in samples}, key=str)
+        },
+    }
 
 
 def phases(samples: list[Sample], load: dict, wall: float) -> dict:
@@ -628,8 +765,13 @@ def phases(samples: list[Sample], load: dict, wall: float) -> dict:
     out = {}
     for name, lo, hi in (("before_load", 0.0, a), ("during_load", a, b), ("after_load", b, wall)):
         mine = [s for s in samples if lo <= s.start < hi]
-        out[name] = {**stats([s.seconds for s in mine if s.ok]), "requests": len(mine),
-                     "errors": sum(not s.ok for s in mine), "from_s": lo, "to_s": hi}
+        out[name] = {
+            **stats([s.seconds for s in mine if s.ok]),
+            "requests": len(mine),
+            "errors": sum(not s.ok for s in mine),
+            "from_s": lo,
+            "to_s": hi,
+        }
     return out
 
 
@@ -645,10 +787,12 @@ def server_log_problems(log: Path | None, offset: int = 0) -> dict | None:
     while i < len(lines):
         if lines[i].startswith("Traceback"):
             j = i + 1
-            while j < len(lines) and (lines[j][:1] in (" ", "\t", "") or lines[j].startswith(
-                    ("Traceback", "During handling", "The above exception"))):
+            while j < len(lines) and (
+                lines[j][:1] in (" ", "\t", "")
+                or lines[j].startswith(("Traceback", "During handling", "The above exception"))
+            ):
                 j += 1
-            tracebacks.append(lines[i:j + 1])
+            tracebacks.append(lines[i : j + 1])
             i = j + 1
             continue
         if LOG_PROBLEM.search(lines[i]):
@@ -657,27 +801,50 @@ def server_log_problems(log: Path | None, offset: int = 0) -> dict | None:
     finals: dict[str, int] = {}
     for tb in tracebacks:
         finals[tb[-1][:300]] = finals.get(tb[-1][:300], 0) + 1
-    return {"path": str(log), "lines": len(lines), "tracebacks": len(tracebacks),
-            "exceptions": finals, "other_problem_lines": len(other), "other": other[:30],
-            "first_tracebacks": [tb[:60] for tb in tracebacks[:3]]}
+    return {
+        "path": str(log),
+        "lines": len(lines),
+        "tracebacks": len(tracebacks),
+        "exceptions": finals,
+        "other_problem_lines": len(other),
+        "other": other[:30],
+        "first_tracebacks": [tb[:60] for tb in tracebacks[:3]],
+    }
 
 
 def print_report(result: dict, console: Any) -> None:
     from rich.table import Table
 
     cfg, s = result["config"], result["soak"]
-    t = Table(title=f"soak · {cfg['clients']} clients · {cfg['seconds']:.0f} s · "
-                    f"{result['server']['description']}", title_justify="left")
+    t = Table(
+        title=f"soak · {cfg['clients']} clients · {cfg['seconds']:.0f} s · "
+        f"{result['server']['description']}",
+        title_justify="left",
+    )
     t.add_column("request kind")
     for col in ("requests", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms"):
         t.add_column(col, justify="right")
     for kind, k in s["kinds"].items():
-        t.add_row(kind, f"{k['requests']:,}", str(k["errors"]), fmt_ms(k["p50_ms"]),
-                  fmt_ms(k["p95_ms"]), fmt_ms(k["p99_ms"]), fmt_ms(k["max_ms"]))
+        t.add_row(
+            kind,
+            f"{k['requests']:,}",
+            str(k["errors"]),
+            fmt_ms(k["p50_ms"]),
+            fmt_ms(k["p95_ms"]),
+            fmt_ms(k["p99_ms"]),
+            fmt_ms(k["max_ms"]),
+        )
     o = s["overall"]
     t.add_section()
-    t.add_row("all requests", f"{o['requests']:,}", str(o["errors"]), fmt_ms(o["p50_ms"]),
-              fmt_ms(o["p95_ms"]), fmt_ms(o["p99_ms"]), fmt_ms(o["max_ms"]))
+    t.add_row(
+        "all requests",
+        f"{o['requests']:,}",
+        str(o["errors"]),
+        fmt_ms(o["p50_ms"]),
+        fmt_ms(o["p95_ms"]),
+        fmt_ms(o["p99_ms"]),
+        fmt_ms(o["max_ms"]),
+    )
     console.print(t)
     mem = result["server"].get("memory")
     console.print(
@@ -686,16 +853,23 @@ def print_report(result: dict, console: Any) -> None:
         f"({s['visits']:,} page visits, {s['bad_url_visits']} with a bad URL); "
         f"errors: {result['errors']['total']} (warm-up {result['warmup']['overall']['errors']}"
         f"{', probe ' + str(result['load_during']['probe_errors']) if result.get('load_during') else ''})",
-        highlight=False)
+        highlight=False,
+    )
     if mem:
-        console.print(f"server memory (process tree): RSS {mem['rss_mb_after_warmup']:,.0f} MB "
-                      f"after warm-up, peak {mem['rss_mb_peak_during_soak']:,.0f} MB during the "
-                      f"soak; PSS peak {mem['pss_mb_peak_during_soak']:,.0f} MB", highlight=False)
+        console.print(
+            f"server memory (process tree): RSS {mem['rss_mb_after_warmup']:,.0f} MB "
+            f"after warm-up, peak {mem['rss_mb_peak_during_soak']:,.0f} MB during the "
+            f"soak; PSS peak {mem['pss_mb_peak_during_soak']:,.0f} MB",
+            highlight=False,
+        )
     log = result["server"].get("log_problems")
     if log:
-        console.print(f"server log {log['path']}: {log['tracebacks']} tracebacks, "
-                      f"{log['other_problem_lines']} other error or warning lines",
-                      highlight=False, markup=False)
+        console.print(
+            f"server log {log['path']}: {log['tracebacks']} tracebacks, "
+            f"{log['other_problem_lines']} other error or warning lines",
+            highlight=False,
+            markup=False,
+        )
         for line, n in list(log["exceptions"].items())[:10]:
             console.print(f"  {n} x {line}", highlight=False, markup=False)
         for line in log["other"][:10]:
@@ -712,14 +886,23 @@ def print_report(result: dict, console: Any) -> None:
             f"{h['probes']} probes, new total visible "
             f"{h['new_visible_after_load_start_s'] or 0:.1f} s after the load started: "
             + ("consistent" if h["consistent"] else "INCONSISTENT: " + "; ".join(h["problems"])),
-            highlight=False, markup=False)
+            highlight=False,
+            markup=False,
+        )
         for name, p in ld["phases"].items():
-            console.print(f"  {name:<12} {p['requests']:>6,} requests, errors {p['errors']}, "
-                          f"p50 {fmt_ms(p['p50_ms'])} ms, p95 {fmt_ms(p['p95_ms'])} ms, "
-                          f"p99 {fmt_ms(p['p99_ms'])} ms", highlight=False)
+            console.print(
+                f"  {name:<12} {p['requests']:>6,} requests, errors {p['errors']}, "
+                f"p50 {fmt_ms(p['p50_ms'])} ms, p95 {fmt_ms(p['p95_ms'])} ms, "
+                f"p99 {fmt_ms(p['p99_ms'])} ms",
+                highlight=False,
+            )
     for e in result["errors"]["first"]:
-        console.print(f"  error at {e['at_s']} s, {e['kind']} {e['method']} {e['path'][:100]}: "
-                      f"{e['problem'][:200]}", highlight=False, markup=False)
+        console.print(
+            f"  error at {e['at_s']} s, {e['kind']} {e['method']} {e['path'][:100]}: "
+            f"{e['problem'][:200]}",
+            highlight=False,
+            markup=False,
+        )
 
 
 # ---- warehouse and server ----------------------------------------------------------------------
@@ -739,15 +922,31 @@ def demo_warehouse(workdir: Path, say: Callable[[str], None]) -> Path:
     key.unlink(missing_ok=True)
     say(f"building the demo warehouse {wh} (svdash demo, {DEMO_YEARS} years, about a minute)")
     t0 = time.perf_counter()
-    cmd = [sys.executable, "-m", "svdash.cli", "demo", "--seed", str(DEMO_SEED), "--years",
-           str(DEMO_YEARS), "--warehouse", str(wh)]
-    p = subprocess.run(cmd, cwd=ROOT, env={**os.environ, "SVDASH_KEY_FILE": str(key)},
-                       capture_output=True, text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "svdash.cli",
+        "demo",
+        "--seed",
+        str(DEMO_SEED),
+        "--years",
+        str(DEMO_YEARS),
+        "--warehouse",
+        str(wh),
+    ]
+    p = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, "SVDASH_KEY_FILE": str(key)},
+        capture_output=True,
+        text=True,
+    )
     if p.returncode != 0:
         raise SystemExit(f"svdash demo failed:\n{p.stdout[-2000:]}\n{p.stderr[-2000:]}")
     shutil.rmtree(wh.parent / f"{wh.name}-demo-inputs", ignore_errors=True)
-    marker.write_text(json.dumps({"command": " ".join(cmd),
-                                  "build_seconds": time.perf_counter() - t0}))
+    marker.write_text(
+        json.dumps({"command": " ".join(cmd), "build_seconds": time.perf_counter() - t0})
+    )
     say(f"built in {time.perf_counter() - t0:.0f} s")
     return wh
 
@@ -770,9 +969,16 @@ def sampler_for(url: str) -> MemorySampler | None:
     if parsed.hostname not in ("127.0.0.1", "localhost") or parsed.port is None:
         return None
     try:
-        pids = sorted({c.pid for c in psutil.net_connections("tcp")
-                       if c.status == psutil.CONN_LISTEN and c.laddr
-                       and c.laddr.port == parsed.port and c.pid})
+        pids = sorted(
+            {
+                c.pid
+                for c in psutil.net_connections("tcp")
+                if c.status == psutil.CONN_LISTEN
+                and c.laddr
+                and c.laddr.port == parsed.port
+                and c.pid
+            }
+        )
         if not pids:
             return None
         proc = psutil.Process(pids[0])
@@ -790,24 +996,31 @@ def sampler_for(url: str) -> MemorySampler | None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="The warehouse named by --warehouse is only read, except with --url and\n"
-               "--load-during together: then the load goes into --warehouse itself (the\n"
-               "warehouse that server serves). Without --url, --load-during serves and loads a\n"
-               "copy made by this script, so the warehouse you name is never changed.")
+        "--load-during together: then the load goes into --warehouse itself (the\n"
+        "warehouse that server serves). Without --url, --load-during serves and loads a\n"
+        "copy made by this script, so the warehouse you name is never changed.",
+    )
     ap.add_argument("--seconds", type=float, default=60.0, help="how long the clients run")
     ap.add_argument("--clients", type=int, default=20)
-    ap.add_argument("--warehouse", type=Path,
-                    help="soak this warehouse (read only; default: the demo, built and cached "
-                         "under --workdir)")
+    ap.add_argument(
+        "--warehouse",
+        type=Path,
+        help="soak this warehouse (read only; default: the demo, built and cached under --workdir)",
+    )
     ap.add_argument("--url", help="soak a running server at this address (none is started)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--timeout", type=float, default=60.0, help="per request, seconds")
-    ap.add_argument("--load-during", metavar="auto|FILE",
-                    help="while the soak runs, load a police extract (FILE, or 'auto': a "
-                         "synthetic month after the last held) into a copy of the warehouse "
-                         "that the server serves (into --warehouse itself only with --url)")
+    ap.add_argument(
+        "--load-during",
+        metavar="auto|FILE",
+        help="while the soak runs, load a police extract (FILE, or 'auto': a "
+        "synthetic month after the last held) into a copy of the warehouse "
+        "that the server serves (into --warehouse itself only with --url)",
+    )
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--keep-errors", type=int, default=10, help="errors kept in full")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/svdash-bench"))
@@ -838,8 +1051,11 @@ def main(argv: list[str] | None = None) -> int:
     source_warehouse = warehouse
     # The cached demo was built with its own key; any other warehouse with the user's.
     demo_dir = (args.workdir / "soak-demo").resolve()
-    key_file = (args.workdir / "keys" / "soak-demo.key" if source_warehouse is not None
-                and source_warehouse.resolve() == demo_dir else None)
+    key_file = (
+        args.workdir / "keys" / "soak-demo.key"
+        if source_warehouse is not None and source_warehouse.resolve() == demo_dir
+        else None
+    )
     if args.load_during and not args.url:
         assert warehouse is not None
         copy = args.workdir / "soak-load-warehouse"
@@ -890,11 +1106,18 @@ def main(argv: list[str] | None = None) -> int:
                 file, month, rows = synthetic_month(warehouse, args.workdir, args.seed)
             else:
                 file, month, rows = Path(args.load_during).resolve(), "(from file)", -1
-            load_info = {"file": str(file), "month": month, "rows_in_file": rows,
-                         "last_month_before": last, "warehouse_loaded": str(warehouse),
-                         "in_place": bool(args.url)}
-            say(f"load during the soak: {file} ({rows:,} rows for {month}) into {warehouse}; "
-                f"headline now {before:,}")
+            load_info = {
+                "file": str(file),
+                "month": month,
+                "rows_in_file": rows,
+                "last_month_before": last,
+                "warehouse_loaded": str(warehouse),
+                "in_place": bool(args.url),
+            }
+            say(
+                f"load during the soak: {file} ({rows:,} rows for {month}) into {warehouse}; "
+                f"headline now {before:,}"
+            )
 
         # Warm-up and check: one visit per page and a bad URL, one after another.
         warm = Recorder(time.perf_counter(), args.keep_errors)
@@ -902,8 +1125,15 @@ def main(argv: list[str] | None = None) -> int:
         wrng = np.random.default_rng([args.seed, 998])
         for page in PAGE_CALLBACKS:
             v = random_visit(wrng, wards, factors)
-            client.visit(Visit(page, "" if page == "overview" else v.query, level=v.level,
-                               measure=v.measure, choice=v.choice))
+            client.visit(
+                Visit(
+                    page,
+                    "" if page == "overview" else v.query,
+                    level=v.level,
+                    measure=v.measure,
+                    choice=v.choice,
+                )
+            )
         client.visit(Visit("where", BAD_QUERIES[0], bad=True))
         client.session.close()
         warmup = summarise(warm.samples, time.perf_counter() - warm.origin)
@@ -913,15 +1143,20 @@ def main(argv: list[str] | None = None) -> int:
         idle = (sampler.last_rss, sampler.last_pss) if sampler is not None else None
 
         # The soak.
-        say(f"soak: {args.clients} clients for {args.seconds:.0f} s"
-            + (" with a load at 30%" if args.load_during else ""))
+        say(
+            f"soak: {args.clients} clients for {args.seconds:.0f} s"
+            + (" with a load at 30%" if args.load_during else "")
+        )
         origin = time.perf_counter()
         rec = Recorder(origin, args.keep_errors)
         deadline = origin + args.seconds
-        clients = [Client(ctx, rec, i, deadline, np.random.default_rng([args.seed, i]))
-                   for i in range(args.clients)]
-        threads = [threading.Thread(target=c.run, args=(wards, factors), daemon=True)
-                   for c in clients]
+        clients = [
+            Client(ctx, rec, i, deadline, np.random.default_rng([args.seed, i]))
+            for i in range(args.clients)
+        ]
+        threads = [
+            threading.Thread(target=c.run, args=(wards, factors), daemon=True) for c in clients
+        ]
         probe = Probe(ctx, Recorder(origin, args.keep_errors)) if args.load_during else None
         probe_thread = threading.Thread(target=probe.run, daemon=True) if probe else None
         if args.load_during:
@@ -949,9 +1184,11 @@ def main(argv: list[str] | None = None) -> int:
             with requests.Session() as s:
                 final = [probe.ask(s) for _ in range(4)]
             headline = judge_headline(probe.seen, before or 0, after, load.result, final)
-            say(f"load: {load.result.get('report', {}).get('status', 'failed')} in "
+            say(
+                f"load: {load.result.get('report', {}).get('status', 'failed')} in "
                 f"{load.result.get('seconds', 0):.1f} s; headline {before:,} -> {after:,}: "
-                + ("consistent" if headline["consistent"] else "; ".join(headline["problems"])))
+                + ("consistent" if headline["consistent"] else "; ".join(headline["problems"]))
+            )
         log_problems = server_log_problems(server.log if server else None, log_offset)
         if server is not None:
             server.sampler.sample()
@@ -970,39 +1207,66 @@ def main(argv: list[str] | None = None) -> int:
     total_errors = rec.error_count + warm.error_count + probe_errors
     memory = None
     if sampler is not None and idle is not None:
-        memory = {"rss_mb_after_warmup": idle[0] / MB, "pss_mb_after_warmup": idle[1] / MB,
-                  "rss_mb_peak_during_soak": sampler.window_rss / MB,
-                  "pss_mb_peak_during_soak": sampler.window_pss / MB,
-                  "rss_mb_peak_lifetime": sampler.peak_rss / MB,
-                  "pss_mb_peak_lifetime": sampler.peak_pss / MB}
+        memory = {
+            "rss_mb_after_warmup": idle[0] / MB,
+            "pss_mb_after_warmup": idle[1] / MB,
+            "rss_mb_peak_during_soak": sampler.window_rss / MB,
+            "pss_mb_peak_during_soak": sampler.window_pss / MB,
+            "rss_mb_peak_lifetime": sampler.peak_rss / MB,
+            "pss_mb_peak_lifetime": sampler.peak_pss / MB,
+        }
     result: dict = {
-        "config": {"clients": args.clients, "seconds": args.seconds, "timeout": args.timeout,
-                   "seed": args.seed, "workers": None if args.url else args.workers,
-                   "threads": None if args.url else args.threads,
-                   "warehouse": str(source_warehouse) if source_warehouse else None,
-                   "served_warehouse": str(warehouse) if warehouse else None,
-                   "url": args.url, "load_during": args.load_during, "quick": args.quick},
-        "server": {"description": description, "memory": memory, "log_problems": log_problems,
-                   "startup_seconds": server.startup_seconds if server else None},
+        "config": {
+            "clients": args.clients,
+            "seconds": args.seconds,
+            "timeout": args.timeout,
+            "seed": args.seed,
+            "workers": None if args.url else args.workers,
+            "threads": None if args.url else args.threads,
+            "warehouse": str(source_warehouse) if source_warehouse else None,
+            "served_warehouse": str(warehouse) if warehouse else None,
+            "url": args.url,
+            "load_during": args.load_during,
+            "quick": args.quick,
+        },
+        "server": {
+            "description": description,
+            "memory": memory,
+            "log_problems": log_problems,
+            "startup_seconds": server.startup_seconds if server else None,
+        },
         "soak": soak,
         "warmup": warmup,
-        "errors": {"total": total_errors, "soak": rec.error_count, "warmup": warm.error_count,
-                   "probe": probe_errors,
-                   "first": (warm.errors + rec.errors + (probe.rec.errors if probe else []))
-                   [:args.keep_errors]},
+        "errors": {
+            "total": total_errors,
+            "soak": rec.error_count,
+            "warmup": warm.error_count,
+            "probe": probe_errors,
+            "first": (warm.errors + rec.errors + (probe.rec.errors if probe else []))[
+                : args.keep_errors
+            ],
+        },
         "machine": machine(),
         "code": code,
         "finished_at": dt.datetime.now().isoformat(timespec="seconds"),
     }
     if load is not None and probe is not None and headline is not None:
         result["load_during"] = {
-            **load_info, "load": load.result, "headline": headline,
+            **load_info,
+            "load": load.result,
+            "headline": headline,
             "probe": summarise(probe.rec.samples, wall)["overall"],
-            "probe_errors": probe_errors, "phases": phases(rec.samples, load.result, wall)}
+            "probe_errors": probe_errors,
+            "phases": phases(rec.samples, load.result, wall),
+        }
     print_report(result, console)
     out = args.out or BENCH / "results" / (
-        "soak-quick.json" if args.quick else
-        "soak-load-during.json" if args.load_during else "soak.json")
+        "soak-quick.json"
+        if args.quick
+        else "soak-load-during.json"
+        if args.load_during
+        else "soak.json"
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str))
     say(f"results written to {out}")

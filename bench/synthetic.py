@@ -25,10 +25,23 @@ if TYPE_CHECKING:
 
 # The ``police`` contract's columns, in order, and the outcomes a synthetic row may carry.
 POLICE_COLUMNS = (
-    "crime_ref", "recorded_date", "offence_date", "offence_time", "ho_offence_code",
-    "offence_description", "lsoa_code", "location_type", "weapon", "domestic_abuse",
-    "victim_age", "suspect_age", "victim_sex", "suspect_sex", "victim_ethnicity",
-    "suspect_ethnicity", "outcome",
+    "crime_ref",
+    "recorded_date",
+    "offence_date",
+    "offence_time",
+    "ho_offence_code",
+    "offence_description",
+    "lsoa_code",
+    "location_type",
+    "weapon",
+    "domestic_abuse",
+    "victim_age",
+    "suspect_age",
+    "victim_sex",
+    "suspect_sex",
+    "victim_ethnicity",
+    "suspect_ethnicity",
+    "outcome",
 )
 OUTCOMES = ("Investigation complete", "Under investigation", "Charged", "Caution", "")
 FIRST_MONTH, LAST_MONTH = "2021-01", "2025-12"
@@ -37,8 +50,17 @@ ROWS_PER_FILE = 1_000_000
 # The offence mix (Home Office code, description, weight, knife, firearm, domestic-abuse and
 # female-victim shares) and the monthly seasonality are the demo's own, calibrated to West
 # Yorkshire: one definition, in etl/demo/events.py.
-LOCATIONS = ("street", "dwelling", "licensed_premises", "retail", "transport", "education",
-             "open_space", "other", "unknown")
+LOCATIONS = (
+    "street",
+    "dwelling",
+    "licensed_premises",
+    "retail",
+    "transport",
+    "education",
+    "open_space",
+    "other",
+    "unknown",
+)
 LOCATION_P = (0.38, 0.35, 0.07, 0.06, 0.03, 0.02, 0.04, 0.04, 0.01)
 ETHNICITIES = ("white", "asian", "black", "mixed", "other", "not_stated")
 ETHNICITY_P = (0.70, 0.17, 0.03, 0.03, 0.01, 0.06)
@@ -92,8 +114,15 @@ def month_counts(events: int, rng: np.random.Generator) -> tuple[pd.PeriodIndex,
     return months, rng.multinomial(events, vol / vol.sum())
 
 
-def write_police_csv(path: Path, months: pd.PeriodIndex, counts: np.ndarray, lsoas: np.ndarray,
-                     weights: np.ndarray, rng: np.random.Generator, ref_prefix: str) -> int:
+def write_police_csv(
+    path: Path,
+    months: pd.PeriodIndex,
+    counts: np.ndarray,
+    lsoas: np.ndarray,
+    weights: np.ndarray,
+    rng: np.random.Generator,
+    ref_prefix: str,
+) -> int:
     """One force extract (the ``police`` contract's columns) covering ``months``; returns rows.
 
     Vectorised numpy written through Arrow, as ``bench/load.py`` does; every row is valid and in
@@ -108,7 +137,8 @@ def write_police_csv(path: Path, months: pd.PeriodIndex, counts: np.ndarray, lso
     start = months.to_timestamp().to_numpy().astype("datetime64[D]")
     days = months.days_in_month.to_numpy()
     recorded = np.repeat(start, counts) + (rng.random(n) * np.repeat(days, counts)).astype(
-        "timedelta64[D]")
+        "timedelta64[D]"
+    )
     offence = recorded - np.minimum(rng.geometric(0.45, n) - 1, 30).astype("timedelta64[D]")
     weekday = (offence.astype("int64") + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
     hw = hour_weekday_weights()
@@ -124,7 +154,8 @@ def write_police_csv(path: Path, months: pd.PeriodIndex, counts: np.ndarray, lso
     knife, gun, da, female = (np.array([o[i] for o in OFFENCES])[k] for i in (3, 4, 5, 6))
     u = rng.random(n)
     other = np.array(("blunt", "other", "none", "unknown"))[
-        rng.choice(4, size=n, p=(0.08, 0.04, 0.68, 0.20))]
+        rng.choice(4, size=n, p=(0.08, 0.04, 0.68, 0.20))
+    ]
     weapon = np.where(u < knife, "knife_sharp", np.where(u < knife + gun, "firearm", other))
     lsoa = lsoas[rng.choice(len(lsoas), size=n, p=weights)].astype(object)
     lsoa[rng.random(n) < 0.02] = ""
@@ -198,8 +229,9 @@ def build_warehouse(workdir: Path, events: int, seed: int, say: Callable[[str], 
         first, last = months[block[0]], months[block[-1]]
         path = csv_dir / f"force_extract_{first}_{last}.csv"
         t = time.perf_counter()
-        rows = write_police_csv(path, months[block], per_month[block], lsoas, weights, rng,
-                                ref_prefix=f"BENCH{i:03d}-")
+        rows = write_police_csv(
+            path, months[block], per_month[block], lsoas, weights, rng, ref_prefix=f"BENCH{i:03d}-"
+        )
         gen_s += time.perf_counter() - t
         size = path.stat().st_size / MB
         t = time.perf_counter()
@@ -209,28 +241,38 @@ def build_warehouse(workdir: Path, events: int, seed: int, say: Callable[[str], 
         if report.status != "loaded":
             raise SystemExit(f"{path.name} was {report.status}: {report.message}")
         loaded += report.rows_loaded
-        say(f"  file {i + 1}/{n_files} {first}..{last}: {rows:,} rows ({size:,.0f} MB), "
+        say(
+            f"  file {i + 1}/{n_files} {first}..{last}: {rows:,} rows ({size:,.0f} MB), "
             f"loaded {report.rows_loaded:,}, quarantined {report.rows_quarantined:,} "
-            f"[{time.perf_counter() - t0:.0f} s]")
+            f"[{time.perf_counter() - t0:.0f} s]"
+        )
     shutil.rmtree(csv_dir, ignore_errors=True)
     con = connect_reader(wh)
     try:
         held = dict(con.sql("SELECT source, count(*) FROM events GROUP BY 1").fetchall())
-        parts = con.sql("SELECT count(*) FROM parts WHERE active AND table_name = 'police'"
-                        ).fetchall()[0][0]
+        parts = con.sql(
+            "SELECT count(*) FROM parts WHERE active AND table_name = 'police'"
+        ).fetchall()[0][0]
     finally:
         con.close()
     info = {
-        "warehouse": str(wh), "events_requested": events, "events_by_source": held,
-        "police_parts": int(parts), "files": n_files, "build_seconds": time.perf_counter() - t0,
-        "demo_seconds": demo_s, "generate_seconds": gen_s, "load_seconds": load_s,
+        "warehouse": str(wh),
+        "events_requested": events,
+        "events_by_source": held,
+        "police_parts": int(parts),
+        "files": n_files,
+        "build_seconds": time.perf_counter() - t0,
+        "demo_seconds": demo_s,
+        "generate_seconds": gen_s,
+        "load_seconds": load_s,
         "load_rows_per_second": loaded / load_s if load_s else None,
         "size_mb": sum(p.stat().st_size for p in wh.rglob("*") if p.is_file()) / MB,
         "built_at": dt.datetime.now().isoformat(timespec="seconds"),
     }
     marker.write_text(json.dumps(info, indent=2))
-    say(f"built in {info['build_seconds']:.0f} s (demo {demo_s:.0f} s, generate {gen_s:.0f} s, "
+    say(
+        f"built in {info['build_seconds']:.0f} s (demo {demo_s:.0f} s, generate {gen_s:.0f} s, "
         f"load {load_s:.0f} s = {info['load_rows_per_second']:,.0f} rows/s); "
-        f"police events {held.get('police', 0):,} in {parts} parts, {info['size_mb']:,.0f} MB")
+        f"police events {held.get('police', 0):,} in {parts} parts, {info['size_mb']:,.0f} MB"
+    )
     return {**info, "cached": False}
-

@@ -48,30 +48,67 @@ def filter_bar(
     return html.Section(
         [
             html.H2("Filters", className="visually-hidden"),
-            _field("District", ids.F_DISTRICT, dcc.Dropdown(
-                id=ids.F_DISTRICT, multi=True, placeholder="All districts",
-                options=[{"label": n, "value": c} for c, n in districts],
-            )),
-            _field("Ward", ids.F_WARD, dcc.Dropdown(
-                id=ids.F_WARD, multi=True, placeholder="All wards",
-                options=[{"label": n, "value": c} for c, n in wards],
-            )),
-            _field("From", ids.F_FROM, dcc.Dropdown(
-                id=ids.F_FROM, placeholder="First month", options=month_options)),
-            _field("To", ids.F_TO, dcc.Dropdown(
-                id=ids.F_TO, placeholder="Latest month", options=month_options)),
-            _field("Offence group", ids.F_GROUP, dcc.Dropdown(
-                id=ids.F_GROUP, placeholder="All serious violence",
-                options=[{"label": label, "value": key} for key, label in groups])),
-            _field("Source", ids.F_SOURCE, dcc.Dropdown(
-                id=ids.F_SOURCE, clearable=False, value="police",
-                options=[{"label": v, "value": k} for k, v in SOURCES.items()]
-                + [{"label": "All sources", "value": "all"}],
-            )),
-            _field("Definition", ids.F_DEFINITION, dcc.Dropdown(
-                id=ids.F_DEFINITION, clearable=False,
-                options=[{"label": d.replace("_", " ").title(), "value": d} for d in definitions],
-            )),
+            _field(
+                "District",
+                ids.F_DISTRICT,
+                dcc.Dropdown(
+                    id=ids.F_DISTRICT,
+                    multi=True,
+                    placeholder="All districts",
+                    options=[{"label": n, "value": c} for c, n in districts],
+                ),
+            ),
+            _field(
+                "Ward",
+                ids.F_WARD,
+                dcc.Dropdown(
+                    id=ids.F_WARD,
+                    multi=True,
+                    placeholder="All wards",
+                    options=[{"label": n, "value": c} for c, n in wards],
+                ),
+            ),
+            _field(
+                "From",
+                ids.F_FROM,
+                dcc.Dropdown(id=ids.F_FROM, placeholder="First month", options=month_options),
+            ),
+            _field(
+                "To",
+                ids.F_TO,
+                dcc.Dropdown(id=ids.F_TO, placeholder="Latest month", options=month_options),
+            ),
+            _field(
+                "Offence group",
+                ids.F_GROUP,
+                dcc.Dropdown(
+                    id=ids.F_GROUP,
+                    placeholder="All serious violence",
+                    options=[{"label": label, "value": key} for key, label in groups],
+                ),
+            ),
+            _field(
+                "Source",
+                ids.F_SOURCE,
+                dcc.Dropdown(
+                    id=ids.F_SOURCE,
+                    clearable=False,
+                    value="police",
+                    options=[{"label": v, "value": k} for k, v in SOURCES.items()]
+                    + [{"label": "All sources", "value": "all"}],
+                ),
+            ),
+            _field(
+                "Definition",
+                ids.F_DEFINITION,
+                dcc.Dropdown(
+                    id=ids.F_DEFINITION,
+                    clearable=False,
+                    options=[
+                        {"label": d.replace("_", " ").title(), "value": d} for d in definitions
+                    ],
+                ),
+            ),
             html.Button("Reset filters", id=ids.F_RESET, className="button-secondary", n_clicks=0),
             html.Div(id=ids.FILTER_MESSAGES, role="status", className="filter-messages"),
         ],
@@ -109,8 +146,13 @@ def create_app(warehouse: Path) -> dash.Dash:
     cache = Cache(app.server, config=cache_config())
     source.cache = app.server.extensions["cache"][cache]  # the backend, usable off-request
     signins = Cache(app.server, config=cache_config(purpose="signins"))
-    auth.install(app.server, warehouse, settings.demo,
-                 store=app.server.extensions["cache"][signins], settings=source.settings)
+    auth.install(
+        app.server,
+        warehouse,
+        settings.demo,
+        store=app.server.extensions["cache"][signins],
+        settings=source.settings,
+    )
     app.layout = lambda: shell(source)
     _serve_boundaries(app, source)
     from dashboard.callbacks import (
@@ -128,8 +170,9 @@ def create_app(warehouse: Path) -> dash.Dash:
     for module in (filters, overview, where, when, how, who, factors, quality, downloads):
         module.register(app, source)
     # The hashes of Dash's inline scripts (clientside callbacks, the renderer's start).
-    security.install_headers(app.server, app.csp_hashes,
-                             secure=bool(app.server.config.get("SESSION_COOKIE_SECURE")))
+    security.install_headers(
+        app.server, app.csp_hashes, secure=bool(app.server.config.get("SESSION_COOKIE_SECURE"))
+    )
     security.install_request_checks(app)
     return app
 
@@ -145,8 +188,13 @@ def _on_callback_error(exc: Exception) -> None:
 
 
 def _alert(message: str | None) -> html.Div:
-    return html.Div(message, id=ids.WAREHOUSE_ALERT, role="alert", className="warehouse-alert",
-                    hidden=message is None)
+    return html.Div(
+        message,
+        id=ids.WAREHOUSE_ALERT,
+        role="alert",
+        className="warehouse-alert",
+        hidden=message is None,
+    )
 
 
 def shell(source: WarehouseSource) -> html.Div:
@@ -166,22 +214,37 @@ def shell(source: WarehouseSource) -> html.Div:
         else None
     )
     links = [
-        html.Li(dcc.Link(page["name"], href=page["relative_path"], className="nav-link",
-                         id={"type": ids.NAV_LINK, "path": page["relative_path"]}))
+        html.Li(
+            dcc.Link(
+                page["name"],
+                href=page["relative_path"],
+                className="nav-link",
+                id={"type": ids.NAV_LINK, "path": page["relative_path"]},
+            )
+        )
         for page in dash.page_registry.values()
         if viewer.may_open(page["path"])
     ]
     account = None
     if not settings.demo:
         account = html.Div(
-            [html.Span(f"{viewer.name} ({viewer.role.replace('_', ' ')})"),
-             html.A("Audit log", href="/admin/audit", className="nav-link")
-             if viewer.role == "admin" else None,
-             # Sign-out is a POST with the CSRF token: a link (or an image on another site)
-             # pointing at /logout signs no one out.
-             html.Form([dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
-                        html.Button("Sign out", type="submit", className="nav-link")],
-                       method="post", action="/logout", className="signout-form")],
+            [
+                html.Span(f"{viewer.name} ({viewer.role.replace('_', ' ')})"),
+                html.A("Audit log", href="/admin/audit", className="nav-link")
+                if viewer.role == "admin"
+                else None,
+                # Sign-out is a POST with the CSRF token: a link (or an image on another site)
+                # pointing at /logout signs no one out.
+                html.Form(
+                    [
+                        dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+                        html.Button("Sign out", type="submit", className="nav-link"),
+                    ],
+                    method="post",
+                    action="/logout",
+                    className="signout-form",
+                ),
+            ],
             className="account",
         )
     nav = html.Nav(html.Ul(links), className="nav", **{"aria-label": "Pages"})
@@ -197,12 +260,20 @@ def shell(source: WarehouseSource) -> html.Div:
         if damage is None:
             raise
         log.error("%s", damage)
-        return html.Div([
-            html.Header([html.Div(settings.area_name, className="service-name"), nav, account],
-                        className="header"),
-            html.Main([html.H1("Figures withheld"), _alert(str(damage))], id="main",
-                      className="main", tabIndex=-1),
-        ])
+        return html.Div(
+            [
+                html.Header(
+                    [html.Div(settings.area_name, className="service-name"), nav, account],
+                    className="header",
+                ),
+                html.Main(
+                    [html.H1("Figures withheld"), _alert(str(damage))],
+                    id="main",
+                    className="main",
+                    tabIndex=-1,
+                ),
+            ]
+        )
     codes = viewer.scope if viewer.scope is not None else settings.districts
     districts = sorted(((c, names.get(c, c)) for c in codes), key=lambda kv: kv[1])
     definitions = sorted({*builtin_names(), settings.definition})
@@ -248,8 +319,9 @@ def _serve_boundaries(app: dash.Dash, source: WarehouseSource) -> None:
         try:
             body = source.memo(
                 ("geojson-text", level),
-                lambda: json.dumps(boundaries(source.connection(), level, None),
-                                   separators=(",", ":")),
+                lambda: json.dumps(
+                    boundaries(source.connection(), level, None), separators=(",", ":")
+                ),
                 shared=False,
             )
         except Exception as exc:

@@ -100,9 +100,13 @@ class SignInThrottle:
     account cannot sign in with it to reset their guesses at others. Nothing is counted per
     name alone, so an attack on a name from elsewhere does not lock its owner out."""
 
-    def __init__(self, store: BaseCache | None = None, limit: int = MAX_FAILURES,
-                 address_limit: int = MAX_FAILURES_PER_ADDRESS,
-                 lock_seconds: float = LOCK_SECONDS) -> None:
+    def __init__(
+        self,
+        store: BaseCache | None = None,
+        limit: int = MAX_FAILURES,
+        address_limit: int = MAX_FAILURES_PER_ADDRESS,
+        lock_seconds: float = LOCK_SECONDS,
+    ) -> None:
         self.limit, self.address_limit, self.lock_seconds = limit, address_limit, lock_seconds
         self.store: BaseCache = store if store is not None else SimpleCache(threshold=10_000)
         self._lock = threading.Lock()
@@ -136,8 +140,11 @@ class SignInThrottle:
         now = time.time()
         with self._lock:
             for key in self._keys(name, address):
-                self.store.set(self._name(key), [*self._recent(key, now)[-500:], now],
-                               timeout=MAX_LOCK_SECONDS + 1)
+                self.store.set(
+                    self._name(key),
+                    [*self._recent(key, now)[-500:], now],
+                    timeout=MAX_LOCK_SECONDS + 1,
+                )
 
     def succeeded(self, name: str, address: str) -> None:
         self.store.delete(self._name(self._keys(name, address)[1]))
@@ -190,7 +197,7 @@ def _login_page(message: str = "", next_path: str = "/", status: int = 200) -> f
 <link rel="stylesheet" href="/assets/style.css"></head>
 <body><header class="header"><div class="service-name">Serious violence partnership dashboard</div></header>
 <main class="main" id="main"><h1>Sign in</h1>
-{f'<p class="filter-message" role="alert">{html.escape(message)}</p>' if message else ''}
+{f'<p class="filter-message" role="alert">{html.escape(message)}</p>' if message else ""}
 <form method="post" action="/login" class="login-form">
 <input type="hidden" name="csrf_token" value="{html.escape(generate_csrf(), quote=True)}">
 <input type="hidden" name="next" value="{html.escape(next_path, quote=True)}">
@@ -249,15 +256,23 @@ def _callback_filters(body: object) -> str:
     parsed filters exist)."""
     if isinstance(body, dict) and isinstance(body.get("inputs"), list):
         for item in body["inputs"]:
-            if isinstance(item, dict) and (item.get("id"), item.get("property")) == ("filters", "data"):
+            if isinstance(item, dict) and (item.get("id"), item.get("property")) == (
+                "filters",
+                "data",
+            ):
                 value = item.get("value")
                 return value if isinstance(value, str) else repr(value)[:200]
     return ""
 
 
-def install(server: flask.Flask, warehouse: Path, demo: bool, secure: bool | None = None,
-            store: BaseCache | None = None,
-            settings: Callable[[], Settings] | None = None) -> None:
+def install(
+    server: flask.Flask,
+    warehouse: Path,
+    demo: bool,
+    secure: bool | None = None,
+    store: BaseCache | None = None,
+    settings: Callable[[], Settings] | None = None,
+) -> None:
     """Wire sign-in, cookies, CSRF, the request guard and the data-response audit onto the
     Flask server. ``settings`` gives the warehouse's settings as they are now (session limits
     and disclosure tiers are read per request, so an edit takes effect without a restart)."""
@@ -289,11 +304,18 @@ def install(server: flask.Flask, warehouse: Path, demo: bool, secure: bool | Non
 
     @server.errorhandler(CSRFError)
     def csrf_failed(exc: CSRFError) -> flask.Response:
-        log.add("denied", detail=f"{flask.request.path}: {exc.description}", outcome="refused",
-                origin=client_address())
+        log.add(
+            "denied",
+            detail=f"{flask.request.path}: {exc.description}",
+            outcome="refused",
+            origin=client_address(),
+        )
         if flask.request.path == "/login":
-            return _login_page("The sign-in form had expired or did not come from this site. "
-                               "Please sign in again.", status=400)
+            return _login_page(
+                "The sign-in form had expired or did not come from this site. "
+                "Please sign in again.",
+                status=400,
+            )
         return flask.Response(f"Refused: {exc.description}", status=400, mimetype="text/plain")
 
     @server.after_request
@@ -311,8 +333,13 @@ def install(server: flask.Flask, warehouse: Path, demo: bool, secure: bool | Non
         status = response.status_code
         if status == 204 and not info.get("refused"):
             return response
-        outcome = ("refused" if info.get("refused") or 400 <= status < 500
-                   else "error" if status >= 500 else "ok")
+        outcome = (
+            "refused"
+            if info.get("refused") or 400 <= status < 500
+            else "error"
+            if status >= 500
+            else "ok"
+        )
         if path.startswith("/geojson/"):
             what, page = f"map file {path.removeprefix('/geojson/')}", ""
         else:
@@ -327,8 +354,16 @@ def install(server: flask.Flask, warehouse: Path, demo: bool, secure: bool | Non
             tier = audit.tier(settings_of(), viewer.role)
         except Exception:  # noqa: BLE001 - a record must not fail because a tier cannot be named
             tier = None
-        log.add("view", user=viewer.name, role=viewer.role, detail=detail, filters=filters,
-                outcome=outcome, origin=client_address(), tier=tier)
+        log.add(
+            "view",
+            user=viewer.name,
+            role=viewer.role,
+            detail=detail,
+            filters=filters,
+            outcome=outcome,
+            origin=client_address(),
+            tier=tier,
+        )
         return response
 
     if demo:
@@ -360,8 +395,12 @@ def install(server: flask.Flask, warehouse: Path, demo: bool, secure: bool | Non
         if wait:
             log.failed_sign_in(address, name, account, blocked=True)
             minutes = max(1, (wait + 59) // 60)
-            page = _login_page(f"Too many failed attempts. Wait {minutes} minute"
-                               f"{'s' if minutes > 1 else ''} and try again.", next_path, 429)
+            page = _login_page(
+                f"Too many failed attempts. Wait {minutes} minute"
+                f"{'s' if minutes > 1 else ''} and try again.",
+                next_path,
+                429,
+            )
             page.headers["Retry-After"] = str(wait)
             return page
         user = authenticate(warehouse, name, password)
@@ -378,15 +417,25 @@ def install(server: flask.Flask, warehouse: Path, demo: bool, secure: bool | Non
         # The sign-out form's token, in the session from the start: made later, by the page
         # layout, it could be lost to a callback's response racing it with the older cookie.
         generate_csrf()
-        log.add("login", now=True, user=user.name, role=user.role, detail=f"from {address}",
-                origin=address)
+        log.add(
+            "login",
+            now=True,
+            user=user.name,
+            role=user.role,
+            detail=f"from {address}",
+            origin=address,
+        )
         return flask.redirect(next_path)
 
     @server.route("/logout", methods=["GET"])
     def logout_get() -> flask.Response:
         """Said plainly, rather than falling through to Dash's page for unknown paths."""
-        return flask.Response("Sign out with the Sign out button (a POST).", status=405,
-                              headers={"Allow": "POST"}, mimetype="text/plain")
+        return flask.Response(
+            "Sign out with the Sign out button (a POST).",
+            status=405,
+            headers={"Allow": "POST"},
+            mimetype="text/plain",
+        )
 
     @server.route("/logout", methods=["POST"])
     def logout() -> flask.Response:
@@ -411,7 +460,8 @@ def install(server: flask.Flask, warehouse: Path, demo: bool, secure: bool | Non
         verdict = audit.verify(warehouse)
         shown = audit.FIELDS[:-1]
         rows = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(str(e.get(k, '') or ''))}</td>" for k in shown)
+            "<tr>"
+            + "".join(f"<td>{html.escape(str(e.get(k, '') or ''))}</td>" for k in shown)
             + "</tr>"
             for e in entries
         )
@@ -430,10 +480,20 @@ aria-label="Audit log"><table class="table"><caption>Sign-ins, views, loads and 
     @server.route("/admin/audit.csv")
     def audit_csv() -> flask.Response:
         viewer = current_viewer(demo=False)
-        log.add("export", now=True, user=viewer.name if viewer else "", role="admin",
-                detail="audit log as csv", file="audit.csv", origin=client_address())
-        return flask.Response(audit.to_csv(warehouse), mimetype="text/csv",
-                              headers={"Content-Disposition": "attachment; filename=audit.csv"})
+        log.add(
+            "export",
+            now=True,
+            user=viewer.name if viewer else "",
+            role="admin",
+            detail="audit log as csv",
+            file="audit.csv",
+            origin=client_address(),
+        )
+        return flask.Response(
+            audit.to_csv(warehouse),
+            mimetype="text/csv",
+            headers={"Content-Disposition": "attachment; filename=audit.csv"},
+        )
 
     @server.before_request
     def guard() -> flask.Response | None:
@@ -443,8 +503,9 @@ aria-label="Audit log"><table class="table"><caption>Sign-ins, views, loads and 
         if not current_user.is_authenticated:
             if path.startswith("/_dash") or path.startswith("/geojson"):
                 log.failed_sign_in(client_address(), "", None, blocked=True, kind="request")
-                return flask.Response('{"message": "sign in first"}', status=401,
-                                      mimetype="application/json")
+                return flask.Response(
+                    '{"message": "sign in first"}', status=401, mimetype="application/json"
+                )
             # The whole path and query, percent-encoded as one value: the filters survive
             # sign-in, and nothing in them can break out of the parameter.
             here = flask.request.full_path.rstrip("?")
@@ -453,7 +514,13 @@ aria-label="Audit log"><table class="table"><caption>Sign-ins, views, loads and 
             flask.session["seen"] = time.time()
         viewer = current_viewer(demo=False)
         if viewer is not None and not viewer.may_open(path):
-            log.add("denied", user=viewer.name, role=viewer.role, detail=path, outcome="refused",
-                    origin=client_address())
+            log.add(
+                "denied",
+                user=viewer.name,
+                role=viewer.role,
+                detail=path,
+                outcome="refused",
+                origin=client_address(),
+            )
             return flask.Response("This page is not available to your role.", status=403)
         return None

@@ -27,7 +27,9 @@ class CacheConfigError(ValueError):
     """A ``SVDASH_CACHE`` value the server cannot use; raised at start-up, not mid-request."""
 
 
-def cache_config(env: Mapping[str, str] = os.environ, purpose: str = "results") -> dict[str, object]:
+def cache_config(
+    env: Mapping[str, str] = os.environ, purpose: str = "results"
+) -> dict[str, object]:
     """Flask-Caching settings for query ``results`` or for ``signins`` (failed sign-in counts,
     kept apart so that a busy results cache can never evict them)."""
     spec = env.get(ENV, "simple").strip() or "simple"
@@ -35,8 +37,11 @@ def cache_config(env: Mapping[str, str] = os.environ, purpose: str = "results") 
     if purpose == "signins" and spec == "none":
         spec = "simple"  # the limits hold even with result caching off
     if spec == "simple":
-        return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": THRESHOLDS[purpose][0],
-                "CACHE_DEFAULT_TIMEOUT": timeout}
+        return {
+            "CACHE_TYPE": "SimpleCache",
+            "CACHE_THRESHOLD": THRESHOLDS[purpose][0],
+            "CACHE_DEFAULT_TIMEOUT": timeout,
+        }
     if spec == "none":
         return {"CACHE_TYPE": "NullCache"}
     if spec.startswith("filesystem:"):
@@ -54,12 +59,20 @@ def cache_config(env: Mapping[str, str] = os.environ, purpose: str = "results") 
                     "results are counts before suppression, so give a folder only the "
                     "server's user can read (chmod 700), or a new path"
                 )
-        return {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(folder),
-                "CACHE_THRESHOLD": THRESHOLDS[purpose][1], "CACHE_DEFAULT_TIMEOUT": timeout,
-                "CACHE_OPTIONS": {"mode": 0o600}}
+        return {
+            "CACHE_TYPE": "FileSystemCache",
+            "CACHE_DIR": str(folder),
+            "CACHE_THRESHOLD": THRESHOLDS[purpose][1],
+            "CACHE_DEFAULT_TIMEOUT": timeout,
+            "CACHE_OPTIONS": {"mode": 0o600},
+        }
     if spec.startswith(("redis://", "rediss://", "unix://")):
-        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": spec,
-                "CACHE_KEY_PREFIX": f"svdash-{purpose}:", "CACHE_DEFAULT_TIMEOUT": timeout}
+        return {
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": spec,
+            "CACHE_KEY_PREFIX": f"svdash-{purpose}:",
+            "CACHE_DEFAULT_TIMEOUT": timeout,
+        }
     raise CacheConfigError(
         f"{ENV}={spec!r}: use simple, none, filesystem:/private/folder or redis://host:port/db"
     )

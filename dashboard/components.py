@@ -33,9 +33,11 @@ def chart(graph_id: str, height: int = 460, caption: str = "") -> html.Figure:
                 delay_show=300,
             ),
             html.Figcaption(
-                [html.Span(caption, className="chart-caption"),
-                 html.Span(id=ids.alt(graph_id), className="visually-hidden"),
-                 _downloads(ids.CHART_OF.get(graph_id))]
+                [
+                    html.Span(caption, className="chart-caption"),
+                    html.Span(id=ids.alt(graph_id), className="visually-hidden"),
+                    _downloads(ids.CHART_OF.get(graph_id)),
+                ]
             ),
         ],
         className="chart",
@@ -52,8 +54,10 @@ def _downloads(name: str | None) -> html.Div | None:
         [html.Span("Download:", className="download-label")]
         + [
             html.Button(
-                fmt.upper(), id={"type": ids.DOWNLOAD, "chart": name, "fmt": fmt},
-                className="download-button", n_clicks=0,
+                fmt.upper(),
+                id={"type": ids.DOWNLOAD, "chart": name, "fmt": fmt},
+                className="download-button",
+                n_clicks=0,
                 **{"aria-label": f"Download {words} as {fmt.upper()}"},
             )
             for fmt in ("png", "svg", "csv", "xlsx")
@@ -110,19 +114,24 @@ def table(
 
     numeric = {c for c, _ in columns if c in formats}
     head = html.Thead(
-        html.Tr([html.Th(h, scope="col", className="num" if c in numeric else None) for c, h in columns])
+        html.Tr(
+            [html.Th(h, scope="col", className="num" if c in numeric else None) for c, h in columns]
+        )
     )
     body = html.Tbody(
         [
-            html.Tr([
-                html.Td(cell(c, getattr(row, c)), className="num" if c in numeric else None)
-                for c, _ in columns
-            ])
+            html.Tr(
+                [
+                    html.Td(cell(c, getattr(row, c)), className="num" if c in numeric else None)
+                    for c, _ in columns
+                ]
+            )
             for row in frame.itertuples(index=False)
         ]
     )
     parts: list = [html.Table([html.Caption(caption), head, body], className="table")]
     if note:
         parts.append(html.P(note, className="table-note"))
-    return html.Div(parts, className="table-wrap", tabIndex=0, role="region",
-                    **{"aria-label": caption})
+    return html.Div(
+        parts, className="table-wrap", tabIndex=0, role="region", **{"aria-label": caption}
+    )

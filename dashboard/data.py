@@ -24,8 +24,13 @@ T = TypeVar("T")
 
 
 class WarehouseSource:
-    def __init__(self, warehouse: Path, memo_size: int = 512, cache: BaseCache | None = None,
-                 pinned: bool = False) -> None:
+    def __init__(
+        self,
+        warehouse: Path,
+        memo_size: int = 512,
+        cache: BaseCache | None = None,
+        pinned: bool = False,
+    ) -> None:
         """``pinned``: read one snapshot for this object's whole life (a report pack or an
         export from the command line: every figure from the same state, even if a load
         publishes meanwhile). A web server leaves it off; each request pins its own."""

@@ -4,7 +4,9 @@ URL = "url"
 FILTERS = "filters"  # dcc.Store holding the canonical query string (never rows)
 URL_SYNC = "url-sync"
 FILTER_MESSAGES = "filter-messages"
-WAREHOUSE_ALERT = "warehouse-alert"  # damage to the warehouse, named (never figures from what is left)
+WAREHOUSE_ALERT = (
+    "warehouse-alert"  # damage to the warehouse, named (never figures from what is left)
+)
 NAV_LINK = "nav-link"  # pattern-matching: {"type": NAV_LINK, "path": "/where"}
 
 F_DISTRICT = "filter-district"
@@ -68,21 +70,34 @@ def alt(graph_id: str) -> str:
     """The id of a chart's text alternative."""
     return f"{graph_id}-alt"
 
+
 DOWNLOAD = "chart-download"  # pattern-matching: {"type": DOWNLOAD, "chart": name, "fmt": fmt}
 DOWNLOAD_TARGET = "download-target"
 
 # Which catalogue chart each graph shows (downloads build the same chart by name).
 CHART_OF = {
     OVERVIEW_TREND: "overview-trend",
-    WHERE_MAP: "where-map", WHERE_HOTSPOTS: "where-hotspots", WHERE_GAP: "where-gap",
-    WHEN_HEATMAP: "when-heatmap", WHEN_TREND: "when-monthly", WHEN_SEASON: "when-seasonality",
+    WHERE_MAP: "where-map",
+    WHERE_HOTSPOTS: "where-hotspots",
+    WHERE_GAP: "where-gap",
+    WHEN_HEATMAP: "when-heatmap",
+    WHEN_TREND: "when-monthly",
+    WHEN_SEASON: "when-seasonality",
     WHEN_COMPARE: "when-police-ae",
-    HOW_GROUP: "how-offence-group", HOW_WEAPON: "how-weapon", HOW_LOCATION: "how-location",
-    HOW_DOMESTIC: "how-domestic-abuse", HOW_RELATIONSHIP: "how-relationship",
-    WHO_VICTIMS: "who-victims", WHO_SUSPECTS: "who-suspects", WHO_ETHNICITY: "who-ethnicity",
-    WHO_PROBATION: "who-probation-risk", WHO_PROBATION_OFFENCE: "who-probation-offence",
-    WHO_YOUTH: "who-youth-age", WHO_REPEAT: "who-youth-repeat",
-    FACTORS_SCATTER: "factors-scatter", FACTORS_DECILES: "factors-deciles",
+    HOW_GROUP: "how-offence-group",
+    HOW_WEAPON: "how-weapon",
+    HOW_LOCATION: "how-location",
+    HOW_DOMESTIC: "how-domestic-abuse",
+    HOW_RELATIONSHIP: "how-relationship",
+    WHO_VICTIMS: "who-victims",
+    WHO_SUSPECTS: "who-suspects",
+    WHO_ETHNICITY: "who-ethnicity",
+    WHO_PROBATION: "who-probation-risk",
+    WHO_PROBATION_OFFENCE: "who-probation-offence",
+    WHO_YOUTH: "who-youth-age",
+    WHO_REPEAT: "who-youth-repeat",
+    FACTORS_SCATTER: "factors-scatter",
+    FACTORS_DECILES: "factors-deciles",
     QUALITY_COVERAGE: "quality-coverage",
 }
 

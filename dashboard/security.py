@@ -33,8 +33,10 @@ def malformed_callback(body: object) -> str | None:
     for key in ("inputs", "state"):
         for item in body.get(key) or []:
             items = item if isinstance(item, list) else [item]
-            if not all(isinstance(i, dict) and "id" in i and isinstance(i.get("property"), str)
-                       for i in items):
+            if not all(
+                isinstance(i, dict) and "id" in i and isinstance(i.get("property"), str)
+                for i in items
+            ):
                 return f"every item of '{key}' needs an 'id' and a 'property'"
     return None
 
@@ -47,8 +49,11 @@ def install_request_checks(app) -> None:
     from dash.exceptions import CallbackException
 
     def bad(problem: str) -> flask.Response:
-        return flask.Response(json.dumps({"message": f"bad callback request: {problem}"}),
-                              status=400, mimetype="application/json")
+        return flask.Response(
+            json.dumps({"message": f"bad callback request: {problem}"}),
+            status=400,
+            mimetype="application/json",
+        )
 
     @app.server.before_request
     def well_formed() -> flask.Response | None:
@@ -74,8 +79,9 @@ def install_request_checks(app) -> None:
 
     @app.server.errorhandler(400)
     def bad_request(exc) -> flask.Response:
-        return flask.Response(f"Bad request: {getattr(exc, 'description', exc)}", status=400,
-                              mimetype="text/plain")
+        return flask.Response(
+            f"Bad request: {getattr(exc, 'description', exc)}", status=400, mimetype="text/plain"
+        )
 
 
 def content_security_policy(script_hashes: Sequence[str]) -> str:
@@ -95,8 +101,9 @@ def content_security_policy(script_hashes: Sequence[str]) -> str:
     return "; ".join(f"{k} {' '.join(v)}" for k, v in directives.items())
 
 
-def install_headers(server: flask.Flask, script_hashes: Callable[[], Sequence[str]],
-                    secure: bool) -> None:
+def install_headers(
+    server: flask.Flask, script_hashes: Callable[[], Sequence[str]], secure: bool
+) -> None:
     """Add the headers to every response the server sends (pages, callbacks, files, errors).
 
     ``script_hashes`` is asked per response (a few SHA-256s of short strings): Dash adds

@@ -98,9 +98,7 @@ def _geography(con, path: Path, contract: Contract, mapping: Mapping) -> None:
     if "lsoa_year" in cols:
         found["lsoa_year"] = "lsoa_year"
     if year and "lsoa_year" not in found:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE raw AS SELECT *, '{year}' AS lsoa_year FROM raw"
-        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT *, '{year}' AS lsoa_year FROM raw")
         found["lsoa_year"] = "lsoa_year"
     renames = {v: k for k, v in found.items()}
     con.execute(
@@ -239,8 +237,12 @@ def _lsoa_lookup(con, path: Path, contract: Contract, mapping: Mapping) -> None:
     _standard(con, path, contract, mapping)
 
 
-ADAPTERS = {"geography": _geography, "imd": _imd, "population": _population,
-            "lsoa_lookup": _lsoa_lookup}
+ADAPTERS = {
+    "geography": _geography,
+    "imd": _imd,
+    "population": _population,
+    "lsoa_lookup": _lsoa_lookup,
+}
 
 
 def to_canonical(con, path: Path, contract: Contract, mapping: Mapping) -> int:
@@ -259,8 +261,10 @@ def to_canonical(con, path: Path, contract: Contract, mapping: Mapping) -> int:
     n = con.execute(
         "SELECT count(*) FROM canon WHERE _line IN (SELECT _line FROM filtered_out)"
     ).fetchone()[0]
-    con.execute("CREATE OR REPLACE TEMP TABLE canon_kept AS SELECT * FROM canon "
-                "WHERE _line NOT IN (SELECT _line FROM filtered_out)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE canon_kept AS SELECT * FROM canon "
+        "WHERE _line NOT IN (SELECT _line FROM filtered_out)"
+    )
     _drop_canon(con)
     con.execute("ALTER TABLE canon_kept RENAME TO canon")
     con.execute("DROP TABLE filtered_out")
@@ -280,7 +284,8 @@ def _filter_lines(con, path: Path, mapping: Mapping) -> bool | None:
                 path,
                 f"the mapping's [filter] names column {col!r}, which this file does not have "
                 f"(found: {', '.join(sorted(cols - {'_line'})) or 'none'})",
-                line=1, column=col,
+                line=1,
+                column=col,
             )
         params[f"k{i}"] = list(values)
         conds.append(f"coalesce(lower(trim({_q(name)})) = ANY($k{i}), FALSE)")

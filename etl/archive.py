@@ -77,9 +77,15 @@ def members(path: Path, feed: str, workdir: Path) -> Iterator[Member]:
     if path.is_dir() and feed == "boundaries":
         found = sorted(p for p in path.iterdir() if p.suffix.lower() in BOUNDARY_SUFFIXES)
         if not found:
-            yield Member(None, str(path), FileRefused(
-                path, "the folder holds no boundary file (.shp with its .dbf, .shx and .prj; "
-                ".gpkg; or .geojson)"))
+            yield Member(
+                None,
+                str(path),
+                FileRefused(
+                    path,
+                    "the folder holds no boundary file (.shp with its .dbf, .shx and .prj; "
+                    ".gpkg; or .geojson)",
+                ),
+            )
         for p in found:
             yield Member(p, str(p))
         return
@@ -107,8 +113,11 @@ def _gunzip(path: Path, workdir: Path) -> Member:
     except (OSError, EOFError, zlib.error) as exc:
         if isinstance(exc, OSError) and not isinstance(exc, gzip.BadGzipFile) and exc.errno:
             raise  # the disk, not the file (e.g. no space left): the load stops and says so
-        return Member(None, str(path), FileRefused(
-            path, f"is not a readable gzip file ({exc}); is the download complete?"))
+        return Member(
+            None,
+            str(path),
+            FileRefused(path, f"is not a readable gzip file ({exc}); is the download complete?"),
+        )
     return Member(out, str(path))
 
 
@@ -135,25 +144,36 @@ def _zip_members(path: Path, feed: str, workdir: Path) -> Iterator[Member]:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile) and exc.errno:
             raise
-        yield Member(None, str(path), FileRefused(
-            path, f"is not a readable zip archive ({exc}); is the download complete?"))
+        yield Member(
+            None,
+            str(path),
+            FileRefused(path, f"is not a readable zip archive ({exc}); is the download complete?"),
+        )
         return
     with zf:
         infos = [i for i in zf.infolist() if _wanted(i.filename, feed)]
         uk = [i for i in infos if POLICEUK_MEMBER.search(PurePosixPath(i.filename).name)]
         if uk:  # a police.uk archive: the files of this feed's kind only
             kind = POLICEUK_KIND.get(feed)
-            infos = [i for i in uk if kind and POLICEUK_MEMBER.search(
-                PurePosixPath(i.filename).name).group(2).lower() == kind]
+            infos = [
+                i
+                for i in uk
+                if kind
+                and POLICEUK_MEMBER.search(PurePosixPath(i.filename).name).group(2).lower() == kind
+            ]
         infos.sort(key=lambda i: i.filename)
         if not infos:
             found = ", ".join(i.filename for i in zf.infolist()[:10]) or "nothing"
-            what = {"policeuk": "police.uk street file (YYYY-MM-<force>-street.csv)",
-                    "policeuk_outcomes": "police.uk outcomes file (YYYY-MM-<force>-outcomes.csv)",
-                    "boundaries": "boundary file (.geojson, .gpkg or a shapefile)"}.get(
-                        feed, "CSV or Excel file")
-            yield Member(None, str(path), FileRefused(
-                path, f"the zip archive holds no {what} (found: {found})"))
+            what = {
+                "policeuk": "police.uk street file (YYYY-MM-<force>-street.csv)",
+                "policeuk_outcomes": "police.uk outcomes file (YYYY-MM-<force>-outcomes.csv)",
+                "boundaries": "boundary file (.geojson, .gpkg or a shapefile)",
+            }.get(feed, "CSV or Excel file")
+            yield Member(
+                None,
+                str(path),
+                FileRefused(path, f"the zip archive holds no {what} (found: {found})"),
+            )
             return
         for info in infos:
             shown = f"{path}/{info.filename}"
@@ -165,12 +185,20 @@ def _zip_members(path: Path, feed: str, workdir: Path) -> Iterator[Member]:
             except FileRefused as exc:
                 yield Member(None, shown, exc)
                 continue
-            except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError,
-                    NotImplementedError, ValueError) as exc:
+            except (
+                zipfile.BadZipFile,
+                OSError,
+                EOFError,
+                zlib.error,
+                RuntimeError,
+                NotImplementedError,
+                ValueError,
+            ) as exc:
                 if isinstance(exc, OSError) and exc.errno:
                     raise
-                yield Member(None, shown, FileRefused(
-                    shown, f"cannot be unpacked from the archive ({exc})"))
+                yield Member(
+                    None, shown, FileRefused(shown, f"cannot be unpacked from the archive ({exc})")
+                )
                 continue
             try:
                 yield Member(out, shown)
@@ -188,6 +216,9 @@ def _copy_limited(src, dst, shown: Path) -> None:
     while chunk := src.read(1 << 20):
         total += len(chunk)
         if total > MAX_MEMBER_BYTES:
-            raise FileRefused(shown, f"unpacks to more than {MAX_MEMBER_BYTES // 1024**3} GiB; "
-                              "unpack it by hand and load its files")
+            raise FileRefused(
+                shown,
+                f"unpacks to more than {MAX_MEMBER_BYTES // 1024**3} GiB; "
+                "unpack it by hand and load its files",
+            )
         dst.write(chunk)

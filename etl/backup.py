@@ -59,8 +59,12 @@ def _listed_parts(catalog_file: Path) -> list[tuple[str, str | None]]:
     try:
         cols = {r[0] for r in con.execute("DESCRIBE parts").fetchall()}
         digest = "sha256" if "sha256" in cols else "NULL"
-        return [tuple(r) for r in con.execute(
-            f"SELECT DISTINCT path, {digest} FROM parts ORDER BY path").fetchall()]
+        return [
+            tuple(r)
+            for r in con.execute(
+                f"SELECT DISTINCT path, {digest} FROM parts ORDER BY path"
+            ).fetchall()
+        ]
     finally:
         con.close()
 
@@ -72,8 +76,9 @@ LIVE_FILES = (SETTINGS_FILE, USERS_FILE, AUDIT_LOG)
 MODES = {USERS_FILE: 0o600, AUDIT_LOG: 0o600, SETTINGS_FILE: 0o600}  # and parts: 0o600
 
 
-def backup(warehouse: Path, out: Path, user: str = "",
-           progress: Callable[[int, int], None] | None = None) -> BackupSummary:
+def backup(
+    warehouse: Path, out: Path, user: str = "", progress: Callable[[int, int], None] | None = None
+) -> BackupSummary:
     warehouse = Path(warehouse).resolve()
     out = Path(out)
     if out.is_dir() or not out.suffix:  # a folder: a dated name inside it
@@ -89,8 +94,11 @@ def backup(warehouse: Path, out: Path, user: str = "",
         catalog.recover_and_audit(warehouse, user)  # a clean, checkpointed, published catalog
         parts = _listed_parts(warehouse / CATALOG)
         recorded = dict(parts)
-        live = {name: (warehouse / name).read_bytes() for name in LIVE_FILES
-                if (warehouse / name).is_file()}
+        live = {
+            name: (warehouse / name).read_bytes()
+            for name in LIVE_FILES
+            if (warehouse / name).is_file()
+        }
         members = [CATALOG, *(p for p, _ in parts)]
         files: dict[str, dict] = {
             name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
@@ -115,8 +123,12 @@ def backup(warehouse: Path, out: Path, user: str = "",
         finally:
             con.close()
         manifest = {
-            "format": FORMAT, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "warehouse": str(warehouse), "last_load": mark[0], "loads": mark[1], "files": files,
+            "format": FORMAT,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "warehouse": str(warehouse),
+            "last_load": mark[0],
+            "loads": mark[1],
+            "files": files,
         }
         now = int(dt.datetime.now().timestamp())
 
@@ -140,8 +152,13 @@ def backup(warehouse: Path, out: Path, user: str = "",
             os.replace(tmp, out)
         finally:
             tmp.unlink(missing_ok=True)
-        audit.record(warehouse, "backup", user=user, file=out.name,
-                     detail=f"loads={mark[1]} parts={len(parts)} files={len(files)}")
+        audit.record(
+            warehouse,
+            "backup",
+            user=user,
+            file=out.name,
+            detail=f"loads={mark[1]} parts={len(parts)} files={len(files)}",
+        )
     return BackupSummary(str(out), len(files), out.stat().st_size, mark[1], len(parts))
 
 
@@ -195,7 +212,9 @@ def _extract(source: Path, staging: Path) -> dict:
                         "damaged and nothing was restored"
                     )
     except (OSError, tarfile.TarError, EOFError) as exc:
-        raise BackupError(f"{source}: cannot read the backup ({exc}); nothing was restored") from None
+        raise BackupError(
+            f"{source}: cannot read the backup ({exc}); nothing was restored"
+        ) from None
     return manifest
 
 
@@ -225,8 +244,10 @@ def restore(source: Path, warehouse: Path, user: str = "") -> BackupSummary:
                 parts = [p for p, _ in _listed_parts(staging / CATALOG)]
                 for rel in parts:
                     if rel not in files or not PART_PATH.match(rel):
-                        raise BackupError(f"{source}: the catalog lists {rel}, which the backup "
-                                          "does not hold as a part; not restored")
+                        raise BackupError(
+                            f"{source}: the catalog lists {rel}, which the backup "
+                            "does not hold as a part; not restored"
+                        )
                 # The views are rebuilt from the parts table, never taken on trust.
                 con = catalog.connect_writer(staging)
                 try:
@@ -240,8 +261,10 @@ def restore(source: Path, warehouse: Path, user: str = "") -> BackupSummary:
                 dest = warehouse / rel
                 if dest.exists():
                     if catalog.sha256_file(dest) != files[rel]["sha256"]:
-                        raise BackupError(f"{rel}: a different file of that name is in the "
-                                          "warehouse; nothing was restored")
+                        raise BackupError(
+                            f"{rel}: a different file of that name is in the "
+                            "warehouse; nothing was restored"
+                        )
                     continue
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staging / rel, dest)
@@ -258,10 +281,16 @@ def restore(source: Path, warehouse: Path, user: str = "") -> BackupSummary:
             (warehouse / f"{CATALOG}.wal").unlink(missing_ok=True)
             os.replace(staging / CATALOG, warehouse / CATALOG)
             catalog.publish(warehouse)
-            audit.record(warehouse, "restore", user=user, file=source.name,
-                         detail=f"loads={manifest['loads']} parts={len(parts)} "
-                                f"backup_created={manifest['created']}")
+            audit.record(
+                warehouse,
+                "restore",
+                user=user,
+                file=source.name,
+                detail=f"loads={manifest['loads']} parts={len(parts)} "
+                f"backup_created={manifest['created']}",
+            )
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    return BackupSummary(str(source), len(files), source.stat().st_size, manifest["loads"],
-                         len(parts))
+    return BackupSummary(
+        str(source), len(files), source.stat().st_size, manifest["loads"], len(parts)
+    )

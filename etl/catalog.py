@@ -100,51 +100,104 @@ def view_sql(table: str, paths: list[str]) -> str:
 
 # One row shape for every event source, so pages and exports can ask across sources.
 EVENTS_COLUMNS = (
-    "source", "partner", "period", "event_date", "hour", "lsoa_code", "ward_code",
-    "district_code", "record_key", "person_key", "age", "sex", "ethnicity", "location_type",
-    "weapon", "domestic_abuse", "ho_offence_code", "crime_type", "assault_method",
-    "relationship_to_assailant", "assault_location_type", "admitted", "index_offence_group",
-    "rosh_level", "supervision_type", "offence_group", "first_time_entrant",
-    "suspect_age", "suspect_sex", "suspect_ethnicity", "site_code",
+    "source",
+    "partner",
+    "period",
+    "event_date",
+    "hour",
+    "lsoa_code",
+    "ward_code",
+    "district_code",
+    "record_key",
+    "person_key",
+    "age",
+    "sex",
+    "ethnicity",
+    "location_type",
+    "weapon",
+    "domestic_abuse",
+    "ho_offence_code",
+    "crime_type",
+    "assault_method",
+    "relationship_to_assailant",
+    "assault_location_type",
+    "admitted",
+    "index_offence_group",
+    "rosh_level",
+    "supervision_type",
+    "offence_group",
+    "first_time_entrant",
+    "suspect_age",
+    "suspect_sex",
+    "suspect_ethnicity",
+    "site_code",
 )
 
 _EVENT_SOURCES: dict[str, dict[str, str]] = {
     "police": {
-        "event_date": "offence_date", "hour": "hour(offence_time)", "lsoa_code": "lsoa_code",
-        "record_key": "crime_key", "age": "victim_age", "sex": "victim_sex",
-        "ethnicity": "victim_ethnicity", "location_type": "location_type", "weapon": "weapon",
-        "domestic_abuse": "domestic_abuse", "ho_offence_code": "ho_offence_code",
-        "suspect_age": "suspect_age", "suspect_sex": "suspect_sex",
+        "event_date": "offence_date",
+        "hour": "hour(offence_time)",
+        "lsoa_code": "lsoa_code",
+        "record_key": "crime_key",
+        "age": "victim_age",
+        "sex": "victim_sex",
+        "ethnicity": "victim_ethnicity",
+        "location_type": "location_type",
+        "weapon": "weapon",
+        "domestic_abuse": "domestic_abuse",
+        "ho_offence_code": "ho_offence_code",
+        "suspect_age": "suspect_age",
+        "suspect_sex": "suspect_sex",
         "suspect_ethnicity": "suspect_ethnicity",
     },
     "policeuk": {"lsoa_code": "lsoa_code", "record_key": "crime_key", "crime_type": "crime_type"},
     "health": {
         "event_date": "CAST(coalesce(assault_datetime, arrival_datetime) AS DATE)",
         "hour": "hour(coalesce(assault_datetime, arrival_datetime))",
-        "lsoa_code": "assault_lsoa_code", "record_key": "attendance_key", "age": "patient_age",
-        "sex": "patient_sex", "location_type": "assault_location_type",
-        "weapon": "assault_method", "assault_method": "assault_method",
+        "lsoa_code": "assault_lsoa_code",
+        "record_key": "attendance_key",
+        "age": "patient_age",
+        "sex": "patient_sex",
+        "location_type": "assault_location_type",
+        "weapon": "assault_method",
+        "assault_method": "assault_method",
         "domestic_abuse": "relationship_to_assailant IN ('partner_ex', 'family')",
         "relationship_to_assailant": "relationship_to_assailant",
-        "assault_location_type": "assault_location_type", "admitted": "admitted",
+        "assault_location_type": "assault_location_type",
+        "admitted": "admitted",
         "site_code": "site_code",
     },
     "probation": {
-        "event_date": "snapshot_date", "lsoa_code": "home_lsoa_code", "person_key": "person_key",
-        "age": "age", "sex": "sex", "ethnicity": "ethnicity",
-        "index_offence_group": "index_offence_group", "rosh_level": "rosh_level",
+        "event_date": "snapshot_date",
+        "lsoa_code": "home_lsoa_code",
+        "person_key": "person_key",
+        "age": "age",
+        "sex": "sex",
+        "ethnicity": "ethnicity",
+        "index_offence_group": "index_offence_group",
+        "rosh_level": "rosh_level",
         "supervision_type": "supervision_type",
     },
     "youth_justice": {
-        "event_date": "offence_date", "lsoa_code": "home_lsoa_code", "person_key": "person_key",
-        "age": "age", "sex": "sex", "ethnicity": "ethnicity", "offence_group": "offence_group",
+        "event_date": "offence_date",
+        "lsoa_code": "home_lsoa_code",
+        "person_key": "person_key",
+        "age": "age",
+        "sex": "sex",
+        "ethnicity": "ethnicity",
+        "offence_group": "offence_group",
         "first_time_entrant": "first_time_entrant",
     },
 }
 
 _EVENT_TYPES = {
-    "period": "DATE", "event_date": "DATE", "hour": "INTEGER", "age": "INTEGER",
-    "suspect_age": "INTEGER", "domestic_abuse": "BOOLEAN", "admitted": "BOOLEAN",
+    "period": "DATE",
+    "event_date": "DATE",
+    "hour": "INTEGER",
+    "age": "INTEGER",
+    "suspect_age": "INTEGER",
+    "domestic_abuse": "BOOLEAN",
+    "admitted": "BOOLEAN",
     "first_time_entrant": "BOOLEAN",
 }
 
@@ -240,8 +293,11 @@ SNAPSHOT_NAME = re.compile(r"^catalog-(\d{6,})(?:-[0-9a-f]{8})?\.duckdb$")
 
 def snapshots(warehouse: Path) -> list[Path]:
     """Published snapshots, oldest first (by number; stray files are not snapshots)."""
-    found = [(int(m.group(1)), p) for p in (warehouse / SNAPSHOTS).glob("catalog-*.duckdb")
-             if (m := SNAPSHOT_NAME.match(p.name))]
+    found = [
+        (int(m.group(1)), p)
+        for p in (warehouse / SNAPSHOTS).glob("catalog-*.duckdb")
+        if (m := SNAPSHOT_NAME.match(p.name))
+    ]
     return [p for _, p in sorted(found)]
 
 
@@ -355,7 +411,8 @@ def unfinished_files(warehouse: Path, referenced: set[str]) -> list[Path]:
     """Files an interrupted writer left: parts no catalog or snapshot lists, temp copies, and
     the staging folder of an interrupted restore."""
     found = [
-        p for p in sorted((warehouse / PARTS).glob("*/*.parquet"))
+        p
+        for p in sorted((warehouse / PARTS).glob("*/*.parquet"))
         if p.relative_to(warehouse).as_posix() not in referenced
     ]
     found += sorted((warehouse / SNAPSHOTS).glob(".*.tmp"))
@@ -399,12 +456,33 @@ def recover(warehouse: Path) -> Recovery:
         con.execute("CHECKPOINT")
         mark = committed_mark(con)
         referenced = {r[0] for r in con.execute("SELECT path FROM parts").fetchall()}
-        cols = ("load_id", "feed", "partner", "file_name", "status", "rows_read", "rows_loaded",
-                "rows_quarantined", "rows_out_of_area", "rows_excluded", "mode", "rows_added",
-                "rows_updated", "rows_removed")
-        unpublished = [dict(zip(cols, r, strict=True)) for r in con.execute(
-            f"SELECT {', '.join(cols)} FROM loads WHERE load_id > $after ORDER BY load_id",
-            {"after": seen[0] if seen else 0}).fetchall()] if seen != mark else []
+        cols = (
+            "load_id",
+            "feed",
+            "partner",
+            "file_name",
+            "status",
+            "rows_read",
+            "rows_loaded",
+            "rows_quarantined",
+            "rows_out_of_area",
+            "rows_excluded",
+            "mode",
+            "rows_added",
+            "rows_updated",
+            "rows_removed",
+        )
+        unpublished = (
+            [
+                dict(zip(cols, r, strict=True))
+                for r in con.execute(
+                    f"SELECT {', '.join(cols)} FROM loads WHERE load_id > $after ORDER BY load_id",
+                    {"after": seen[0] if seen else 0},
+                ).fetchall()
+            ]
+            if seen != mark
+            else []
+        )
     finally:
         con.close()
     result = Recovery()
@@ -414,8 +492,10 @@ def recover(warehouse: Path) -> Recovery:
         result.published = ((seen[0] if seen else 0) + 1, mark[0])
         result.loads = unpublished
     current = (warehouse / CURRENT).read_text(encoding="utf-8").strip()
-    for p in [*unfinished_files(warehouse, referenced | listed),
-              *(u for u in unreadable if u.name != current)]:
+    for p in [
+        *unfinished_files(warehouse, referenced | listed),
+        *(u for u in unreadable if u.name != current),
+    ]:
         if p.is_dir():
             shutil.rmtree(p, ignore_errors=True)
         else:
@@ -436,22 +516,29 @@ def recover_and_audit(warehouse: Path, user: str = "") -> Recovery:
     if done.loads:
         recorded = {
             word.removeprefix("load_id=")
-            for e in audit.entries(warehouse) if e.get("action") == "load"
-            for word in e.get("detail", "").split() if word.startswith("load_id=")
+            for e in audit.entries(warehouse)
+            if e.get("action") == "load"
+            for word in e.get("detail", "").split()
+            if word.startswith("load_id=")
         }
         for load in done.loads:
             if str(load["load_id"]) in recorded:
                 continue
             audit.record(
-                warehouse, "load", user=user,
-                detail=(f"feed={load['feed']} partner={load['partner']} "
-                        f"load_id={load['load_id']} read={load['rows_read']} "
-                        f"loaded={load['rows_loaded']} quarantined={load['rows_quarantined']} "
-                        f"out_of_area={load['rows_out_of_area']} "
-                        f"excluded={load['rows_excluded']} mode={load['mode']} "
-                        f"added={load['rows_added']} updated={load['rows_updated']} "
-                        f"removed={load['rows_removed']} (recorded at recovery)"),
-                file=load["file_name"], outcome=load["status"],
+                warehouse,
+                "load",
+                user=user,
+                detail=(
+                    f"feed={load['feed']} partner={load['partner']} "
+                    f"load_id={load['load_id']} read={load['rows_read']} "
+                    f"loaded={load['rows_loaded']} quarantined={load['rows_quarantined']} "
+                    f"out_of_area={load['rows_out_of_area']} "
+                    f"excluded={load['rows_excluded']} mode={load['mode']} "
+                    f"added={load['rows_added']} updated={load['rows_updated']} "
+                    f"removed={load['rows_removed']} (recorded at recovery)"
+                ),
+                file=load["file_name"],
+                outcome=load["status"],
             )
     return done
 

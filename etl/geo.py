@@ -25,8 +25,17 @@ from etl.read import FileRefused
 
 GDAL_SUFFIXES = (".shp", ".gpkg", ".zip")
 SIMPLIFY_DEGREES = 0.00005  # about 5 m: invisible on screen, a fraction of the file size
-ROW_COLUMNS = ("_line", "level", "area_code", "area_name", "vintage", "geometry",
-               "centroid_lon", "centroid_lat", "area_km2")
+ROW_COLUMNS = (
+    "_line",
+    "level",
+    "area_code",
+    "area_name",
+    "vintage",
+    "geometry",
+    "centroid_lon",
+    "centroid_lat",
+    "area_km2",
+)
 
 
 @dataclass
@@ -59,15 +68,21 @@ def _crs(path: Path, declared: object):
         props = declared.get("properties")
         name = props.get("name") if isinstance(props, dict) else None
         if not isinstance(name, str):
-            raise FileRefused(path, f"its 'crs' member is not understood ({json.dumps(declared)[:80]}); "
-                              "save it as GeoJSON in WGS84 (EPSG:4326) or name the CRS "
-                              "(urn:ogc:def:crs:EPSG::27700)")
+            raise FileRefused(
+                path,
+                f"its 'crs' member is not understood ({json.dumps(declared)[:80]}); "
+                "save it as GeoJSON in WGS84 (EPSG:4326) or name the CRS "
+                "(urn:ogc:def:crs:EPSG::27700)",
+            )
         declared = name
     try:
         return CRS.from_user_input(declared)
     except (CRSError, TypeError, ValueError, OverflowError) as exc:
-        raise FileRefused(path, f"its coordinate reference system {str(declared)[:80]!r} is not "
-                          f"known ({str(exc).splitlines()[0][:120]})") from None
+        raise FileRefused(
+            path,
+            f"its coordinate reference system {str(declared)[:80]!r} is not "
+            f"known ({str(exc).splitlines()[0][:120]})",
+        ) from None
 
 
 def _geojson_document(path: Path) -> object:
@@ -76,8 +91,9 @@ def _geojson_document(path: Path) -> object:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FileRefused(
-            path, f"is not UTF-8 text (byte {exc.start + 1}); GeoJSON must be saved as UTF-8 "
-            "(a shapefile is loaded as its .shp, its folder or a .zip; a GeoPackage as .gpkg)"
+            path,
+            f"is not UTF-8 text (byte {exc.start + 1}); GeoJSON must be saved as UTF-8 "
+            "(a shapefile is loaded as its .shp, its folder or a .zip; a GeoPackage as .gpkg)",
         ) from None
     try:
         return json.loads(text)
@@ -126,8 +142,11 @@ def _gdal_sources(path: Path) -> list[str]:
         return [str(path)]
     try:
         with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if not any(
-                p.startswith((".", "__MACOSX")) for p in PurePosixPath(n).parts)]
+            names = [
+                n
+                for n in zf.namelist()
+                if not any(p.startswith((".", "__MACOSX")) for p in PurePosixPath(n).parts)
+            ]
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise FileRefused(path, f"is not a readable zip archive ({exc})") from None
     inside = [n for n in names if n.lower().endswith((".shp", ".gpkg"))]
@@ -147,27 +166,39 @@ def _gdal_features(path: Path) -> Features:
         try:
             layers = [(str(name), kind) for name, kind in pyogrio.list_layers(source)]
         except Exception as exc:  # pyogrio raises DataSourceError and kin (RuntimeError)
-            raise FileRefused(path, f"is not a readable shapefile or GeoPackage "
-                              f"({str(exc).split(';')[0][-160:]})") from None
+            raise FileRefused(
+                path, f"is not a readable shapefile or GeoPackage ({str(exc).split(';')[0][-160:]})"
+            ) from None
         polygonal = [name for name, kind in layers if kind and "polygon" in str(kind).lower()]
         for layer in polygonal or [name for name, _ in layers[:1]]:
             try:
                 meta, _fids, wkb, data = pyogrio.raw.read(source, layer=layer)
             except Exception as exc:
-                raise FileRefused(path, f"layer {layer!r} cannot be read "
-                                  f"({str(exc).split(';')[0][-160:]})") from None
-            if path.suffix.lower() == ".shp" and not Path(path).with_suffix(".prj").exists() \
-                    and not Path(path).with_suffix(".PRJ").exists():
+                raise FileRefused(
+                    path, f"layer {layer!r} cannot be read ({str(exc).split(';')[0][-160:]})"
+                ) from None
+            if (
+                path.suffix.lower() == ".shp"
+                and not Path(path).with_suffix(".prj").exists()
+                and not Path(path).with_suffix(".PRJ").exists()
+            ):
                 meta["crs"] = None
             layer_crs = _crs(path, meta.get("crs"))
             if crs is not None and layer_crs is not None and layer_crs != crs:
-                raise FileRefused(path, f"its layers are in different coordinate systems "
-                                  f"({crs.to_string()}, {layer_crs.to_string()}); send one")
+                raise FileRefused(
+                    path,
+                    f"its layers are in different coordinate systems "
+                    f"({crs.to_string()}, {layer_crs.to_string()}); send one",
+                )
             crs = crs or layer_crs
             names = [str(n) for n in meta["fields"]]
             for i in range(len(wkb) if wkb is not None else 0):
-                props.append({n: (None if col[i] is None else col[i])
-                              for n, col in zip(names, data, strict=True)})
+                props.append(
+                    {
+                        n: (None if col[i] is None else col[i])
+                        for n, col in zip(names, data, strict=True)
+                    }
+                )
                 try:
                     geoms.append(None if wkb[i] is None else shapely.from_wkb(wkb[i]))
                 except Exception:
@@ -205,12 +236,20 @@ def _to_wgs84(path: Path, feats: Features):
             b = shapely.bounds(np.array(good, dtype=object))
             lonlat = (b[:, 0] >= -180) & (b[:, 2] <= 180) & (b[:, 1] >= -90) & (b[:, 3] <= 90)
             if lonlat.mean() < 0.5:  # a stray feature is quarantined; a whole file is refused
-                bng = (b[:, 0] >= 0) & (b[:, 2] <= 700_000) & (b[:, 1] >= 0) & (b[:, 3] <= 1_300_000)
-                hint = (" (they look like British National Grid metres: declare EPSG:27700)"
-                        if bng.mean() >= 0.5 else "")
-                raise FileRefused(path, "declares no coordinate reference system and its "
-                                  f"coordinates are not longitude and latitude{hint}; send the "
-                                  "shapefile's .prj, or save the file in WGS84")
+                bng = (
+                    (b[:, 0] >= 0) & (b[:, 2] <= 700_000) & (b[:, 1] >= 0) & (b[:, 3] <= 1_300_000)
+                )
+                hint = (
+                    " (they look like British National Grid metres: declare EPSG:27700)"
+                    if bng.mean() >= 0.5
+                    else ""
+                )
+                raise FileRefused(
+                    path,
+                    "declares no coordinate reference system and its "
+                    f"coordinates are not longitude and latitude{hint}; send the "
+                    "shapefile's .prj, or save the file in WGS84",
+                )
         return None
     wgs = CRS.from_epsg(4326)
     if feats.crs.equals(wgs, ignore_axis_order=True):
@@ -218,7 +257,9 @@ def _to_wgs84(path: Path, feats: Features):
     try:
         transformer = Transformer.from_crs(feats.crs, wgs, always_xy=True)
     except Exception as exc:
-        raise FileRefused(path, f"cannot reproject from {feats.crs.name} to WGS84 ({exc})") from None
+        raise FileRefused(
+            path, f"cannot reproject from {feats.crs.name} to WGS84 ({exc})"
+        ) from None
     feats.notes.append(f"reprojected from {feats.crs.name} to WGS84")
     return transformer
 
@@ -239,12 +280,20 @@ def boundary_rows(path: Path) -> tuple[pa.Table, list[str]]:
         props = {normalise_name(str(k)): v for k, v in raw_props.items()}
         code_key = next(
             (k for k in props if re.fullmatch(r"(lsoa|wd|lad)\d\dcd", k)), None
-        ) or next((k for k in ("lsoa_code", "ward_code", "district_code", "area_code") if k in props), None)
+        ) or next(
+            (k for k in ("lsoa_code", "ward_code", "district_code", "area_code") if k in props),
+            None,
+        )
         level = vintage = None
         if code_key:
             prefix = re.match(r"[a-z]+", code_key).group(0)
-            level = {"lsoa": "lsoa", "wd": "ward", "lad": "district", "ward": "ward",
-                     "district": "district"}.get(prefix)
+            level = {
+                "lsoa": "lsoa",
+                "wd": "ward",
+                "lad": "district",
+                "ward": "ward",
+                "district": "district",
+            }.get(prefix)
             m = re.search(r"\d\d", code_key)
             vintage = str(2000 + int(m.group(0))) if m else None
         name_key = code_key[:-2] + "nm" if code_key and code_key.endswith("cd") else None
@@ -269,7 +318,9 @@ def boundary_rows(path: Path) -> tuple[pa.Table, list[str]]:
         rows["_line"].append(i)
         rows["level"].append(level)
         rows["area_code"].append(code)
-        rows["area_name"].append(str(props.get(name_key)) if name_key and props.get(name_key) else None)
+        rows["area_name"].append(
+            str(props.get(name_key)) if name_key and props.get(name_key) else None
+        )
         rows["vintage"].append(vintage)
         rows["geometry"].append(geom_text)
         rows["centroid_lon"].append(None if cx is None else str(cx))
@@ -277,9 +328,14 @@ def boundary_rows(path: Path) -> tuple[pa.Table, list[str]]:
         rows["area_km2"].append(None if km2 is None else str(km2))
     notes = list(feats.notes)
     if repaired:
-        shown = ", ".join(repaired[:10]) + (f" and {len(repaired) - 10} more" if len(repaired) > 10 else "")
-        notes.append(f"{len(repaired)} invalid polygon(s) (e.g. self-intersecting) repaired with "
-                     f"shapely.make_valid: {shown}")
-    table = pa.table({k: pa.array(v, pa.int64() if k == "_line" else pa.string())
-                      for k, v in rows.items()})
+        shown = ", ".join(repaired[:10]) + (
+            f" and {len(repaired) - 10} more" if len(repaired) > 10 else ""
+        )
+        notes.append(
+            f"{len(repaired)} invalid polygon(s) (e.g. self-intersecting) repaired with "
+            f"shapely.make_valid: {shown}"
+        )
+    table = pa.table(
+        {k: pa.array(v, pa.int64() if k == "_line" else pa.string()) for k, v in rows.items()}
+    )
     return table, notes

@@ -77,8 +77,15 @@ def _parts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
     return {r[0]: r[1:] for r in rows}
 
 
-def _check_part(report: CheckReport, warehouse: Path, rel: str, info: tuple, live: bool,
-                con: duckdb.DuckDBPyConnection, checksums: bool) -> bool:
+def _check_part(
+    report: CheckReport,
+    warehouse: Path,
+    rel: str,
+    info: tuple,
+    live: bool,
+    con: duckdb.DuckDBPyConnection,
+    checksums: bool,
+) -> bool:
     table, rows, load_id, _active, size, digest = info
     path = warehouse / rel
     level = ERROR if live else WARNING
@@ -86,8 +93,12 @@ def _check_part(report: CheckReport, warehouse: Path, rel: str, info: tuple, liv
     if not live:
         refetch = "only older snapshots read it; nothing current is affected"
     if not path.is_file():
-        report.add(level, rel, f"missing: the {table} part of load {load_id} "
-                   f"({rows:,} rows) is not on disk", refetch)
+        report.add(
+            level,
+            rel,
+            f"missing: the {table} part of load {load_id} ({rows:,} rows) is not on disk",
+            refetch,
+        )
         return False
     actual = path.stat().st_size
     if size is not None and actual != size:
@@ -96,8 +107,9 @@ def _check_part(report: CheckReport, warehouse: Path, rel: str, info: tuple, liv
     if checksums and digest:
         report.bytes_hashed += actual
         if catalog.sha256_file(path) != digest:
-            report.add(level, rel, "checksum mismatch: the file changed after it was written",
-                       refetch)
+            report.add(
+                level, rel, "checksum mismatch: the file changed after it was written", refetch
+            )
             return False
     elif checksums:
         # Written before checksums were recorded: decode every page instead, which catches
@@ -115,8 +127,7 @@ def _check_part(report: CheckReport, warehouse: Path, rel: str, info: tuple, liv
             {"p": str(path)},
         ).fetchall()[0]
     except duckdb.Error as exc:
-        report.add(level, rel, f"not a readable Parquet file ({str(exc).splitlines()[0]})",
-                   refetch)
+        report.add(level, rel, f"not a readable Parquet file ({str(exc).splitlines()[0]})", refetch)
         return False
     if n != rows:
         report.add(level, rel, f"holds {n:,} rows, but the catalog lists {rows:,}", refetch)
@@ -125,15 +136,20 @@ def _check_part(report: CheckReport, warehouse: Path, rel: str, info: tuple, liv
     return True
 
 
-def check(warehouse: Path, checksums: bool = True,
-          progress: Callable[[int, int], None] | None = None) -> CheckReport:
+def check(
+    warehouse: Path, checksums: bool = True, progress: Callable[[int, int], None] | None = None
+) -> CheckReport:
     """Every check above, problems in the report rather than raised: a damaged warehouse is
     exactly when a plain list of what is wrong matters most."""
     warehouse = Path(warehouse).resolve()
     report = CheckReport(warehouse=str(warehouse))
     if not (warehouse / CATALOG).exists():
-        report.add(ERROR, CATALOG, "no catalog: this is not a warehouse, or it lost its catalog",
-                   "restore a backup with `svdash restore`")
+        report.add(
+            ERROR,
+            CATALOG,
+            "no catalog: this is not a warehouse, or it lost its catalog",
+            "restore a backup with `svdash restore`",
+        )
         return report
     with tempfile.TemporaryDirectory(prefix="svdash-check-") as work:
         # The catalog and the file listing are taken together under the write lock, for a
@@ -145,8 +161,10 @@ def check(warehouse: Path, checksums: bool = True,
             if (warehouse / f"{CATALOG}.wal").exists():
                 shutil.copyfile(warehouse / f"{CATALOG}.wal", Path(work) / f"{CATALOG}.wal")
             listed, unreadable = catalog.snapshot_parts(warehouse)
-            on_disk = [p.relative_to(warehouse).as_posix()
-                       for p in catalog.unfinished_files(warehouse, listed)]
+            on_disk = [
+                p.relative_to(warehouse).as_posix()
+                for p in catalog.unfinished_files(warehouse, listed)
+            ]
         return _check(report, warehouse, copy, listed, unreadable, on_disk, checksums, progress)
 
 
@@ -158,28 +176,45 @@ def _readable(con: duckdb.DuckDBPyConnection, report: CheckReport, where: str) -
             con.sql(f"SELECT * FROM {table}").to_arrow_table()
         return True
     except duckdb.Error as exc:
-        report.add(ERROR, where, f"damaged: {str(exc).splitlines()[0]}",
-                   "run `svdash check --repair`" if where != CATALOG else
-                   "restore a backup with `svdash restore`")
+        report.add(
+            ERROR,
+            where,
+            f"damaged: {str(exc).splitlines()[0]}",
+            "run `svdash check --repair`"
+            if where != CATALOG
+            else "restore a backup with `svdash restore`",
+        )
         return False
 
 
-def _check(report: CheckReport, warehouse: Path, catalog_copy: Path, listed: set[str],
-           unreadable: list[Path], unlisted: list[str], checksums: bool,
-           progress: Callable[[int, int], None] | None) -> CheckReport:
+def _check(
+    report: CheckReport,
+    warehouse: Path,
+    catalog_copy: Path,
+    listed: set[str],
+    unreadable: list[Path],
+    unlisted: list[str],
+    checksums: bool,
+    progress: Callable[[int, int], None] | None,
+) -> CheckReport:
     try:
         snap = current_snapshot(warehouse)
     except WarehouseMissing:
-        report.add(ERROR, CURRENT, "nothing is published for readers",
-                   "run `svdash check --repair`")
+        report.add(
+            ERROR, CURRENT, "nothing is published for readers", "run `svdash check --repair`"
+        )
         snap = None
     snap_parts: dict[str, tuple] = {}
     snap_mark = None
     if snap is not None:
         report.snapshot = snap.name
         if not snap.is_file():
-            report.add(ERROR, f"{SNAPSHOTS}/{snap.name}", "CURRENT names a snapshot that is missing",
-                       "run `svdash check --repair` to publish the catalog again")
+            report.add(
+                ERROR,
+                f"{SNAPSHOTS}/{snap.name}",
+                "CURRENT names a snapshot that is missing",
+                "run `svdash check --repair` to publish the catalog again",
+            )
         else:
             try:
                 scon = _open(snap)
@@ -190,18 +225,29 @@ def _check(report: CheckReport, warehouse: Path, catalog_copy: Path, listed: set
                 finally:
                     scon.close()
             except duckdb.Error as exc:
-                report.add(ERROR, f"{SNAPSHOTS}/{snap.name}",
-                           f"the published snapshot does not open ({str(exc).splitlines()[0]})",
-                           "run `svdash check --repair` to publish the catalog again")
+                report.add(
+                    ERROR,
+                    f"{SNAPSHOTS}/{snap.name}",
+                    f"the published snapshot does not open ({str(exc).splitlines()[0]})",
+                    "run `svdash check --repair` to publish the catalog again",
+                )
     for u in unreadable:
         if snap is None or u.name != snap.name:
-            report.add(WARNING, f"{SNAPSHOTS}/{u.name}", "an older snapshot no longer opens; "
-                       "readers do not use it", "run `svdash check --repair` to remove it")
+            report.add(
+                WARNING,
+                f"{SNAPSHOTS}/{u.name}",
+                "an older snapshot no longer opens; readers do not use it",
+                "run `svdash check --repair` to remove it",
+            )
     try:
         con = _open(catalog_copy)
     except duckdb.Error as exc:
-        report.add(ERROR, CATALOG, f"the catalog does not open ({str(exc).splitlines()[0]})",
-                   "restore a backup with `svdash restore`")
+        report.add(
+            ERROR,
+            CATALOG,
+            f"the catalog does not open ({str(exc).splitlines()[0]})",
+            "restore a backup with `svdash restore`",
+        )
         return report
     try:
         if not _readable(con, report, CATALOG):
@@ -209,10 +255,13 @@ def _check(report: CheckReport, warehouse: Path, catalog_copy: Path, listed: set
         parts = _parts(con)
         mark = catalog.committed_mark(con)
         if snap_mark is not None and snap_mark != mark:
-            report.add(WARNING, CURRENT,
-                       f"loads {snap_mark[0] + 1}-{mark[0]} are committed but not yet published "
-                       "(a load was interrupted); readers see the state before them",
-                       "the next load publishes them, or run `svdash check --repair`")
+            report.add(
+                WARNING,
+                CURRENT,
+                f"loads {snap_mark[0] + 1}-{mark[0]} are committed but not yet published "
+                "(a load was interrupted); readers see the state before them",
+                "the next load publishes them, or run `svdash check --repair`",
+            )
         live = {p for p, i in parts.items() if i[3]} | set(snap_parts)
         every = sorted(set(parts) | set(snap_parts))
         for i, rel in enumerate(every, start=1):
@@ -223,8 +272,11 @@ def _check(report: CheckReport, warehouse: Path, catalog_copy: Path, listed: set
                 progress(i, len(every))
         # Row counts against the load history, one loaded file at a time. A merge's parts
         # also carry the held rows it kept (``rows_kept``, absent from older catalogs).
-        kept = ("coalesce(l.rows_kept, 0)" if "rows_kept" in
-                {r[0] for r in con.execute("DESCRIBE loads").fetchall()} else "0")
+        kept = (
+            "coalesce(l.rows_kept, 0)"
+            if "rows_kept" in {r[0] for r in con.execute("DESCRIBE loads").fetchall()}
+            else "0"
+        )
         mismatched = con.execute(
             f"SELECT l.load_id, l.feed, l.file_name, l.rows_loaded + {kept}, "
             "coalesce(sum(p.rows), 0) AS rows_in_parts "
@@ -236,9 +288,13 @@ def _check(report: CheckReport, warehouse: Path, catalog_copy: Path, listed: set
             "SELECT count(*) FROM loads WHERE status = 'loaded'"
         ).fetchall()[0][0]
         for load_id, feed, name, loaded, in_parts in mismatched:
-            report.add(ERROR, f"loads/{load_id}",
-                       f"{feed} file {name}: the load recorded {loaded:,} rows, its parts hold "
-                       f"{in_parts:,}", "re-load the file")
+            report.add(
+                ERROR,
+                f"loads/{load_id}",
+                f"{feed} file {name}: the load recorded {loaded:,} rows, its parts hold "
+                f"{in_parts:,}",
+                "re-load the file",
+            )
         con.execute("SET file_search_path = $p", {"p": search_path(warehouse)})
         for table in catalog.TABLES:
             listed = sum(i[1] for p, i in parts.items() if i[0] == table and i[3])
@@ -247,27 +303,46 @@ def _check(report: CheckReport, warehouse: Path, catalog_copy: Path, listed: set
             try:
                 (n,) = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0]
             except duckdb.Error as exc:
-                report.add(ERROR, table, f"the {table} view cannot be read "
-                           f"({str(exc).splitlines()[0]})", "see the part problems above")
+                report.add(
+                    ERROR,
+                    table,
+                    f"the {table} view cannot be read ({str(exc).splitlines()[0]})",
+                    "see the part problems above",
+                )
                 continue
             if n != listed:
-                report.add(ERROR, table, f"the {table} view counts {n:,} rows; its live parts "
-                           f"list {listed:,}")
+                report.add(
+                    ERROR,
+                    table,
+                    f"the {table} view counts {n:,} rows; its live parts list {listed:,}",
+                )
     finally:
         con.close()
     if report.unchecksummed:
-        report.add(WARNING, "parts", f"{report.unchecksummed:,} parts were written before "
-                   "checksums were recorded, so they were decoded in full instead",
-                   "re-loading their files records checksums")
+        report.add(
+            WARNING,
+            "parts",
+            f"{report.unchecksummed:,} parts were written before "
+            "checksums were recorded, so they were decoded in full instead",
+            "re-loading their files records checksums",
+        )
     for rel in unlisted:
         if rel in parts:  # listed by the catalog, just not yet by a snapshot
             continue
-        report.add(WARNING, rel, "left by an interrupted load or restore; nothing reads it",
-                   "the next load removes it, or run `svdash check --repair`")
+        report.add(
+            WARNING,
+            rel,
+            "left by an interrupted load or restore; nothing reads it",
+            "the next load removes it, or run `svdash check --repair`",
+        )
     verdict = audit.verify(warehouse)
     if not verdict.ok:
-        report.add(ERROR, "audit/audit.jsonl", f"audit chain broken: {verdict.message}",
-                   "keep the file as evidence; see `svdash audit verify`")
+        report.add(
+            ERROR,
+            "audit/audit.jsonl",
+            f"audit chain broken: {verdict.message}",
+            "keep the file as evidence; see `svdash audit verify`",
+        )
     return report
 
 

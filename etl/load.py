@@ -102,14 +102,19 @@ class LoadStopped(Exception):
     """A batch stopped at a file by something outside the file (disk full, permissions). The
     files before it are loaded and published; running the same batch again finishes it."""
 
-    def __init__(self, path: Path, loaded: list[FileReport], cause: BaseException,
-                 message: str = "") -> None:
+    def __init__(
+        self, path: Path, loaded: list[FileReport], cause: BaseException, message: str = ""
+    ) -> None:
         self.path, self.loaded = str(path), loaded
-        super().__init__(message and f"{path}: the load could not publish ({cause}); {message}" or (
-            f"{path}: the load stopped at this file ({cause}). {len(loaded)} file(s) before it "
-            "are loaded and published; nothing of this file was kept. Fix the cause and run the "
-            "same command again: files already loaded report unchanged."
-        ))
+        super().__init__(
+            message
+            and f"{path}: the load could not publish ({cause}); {message}"
+            or (
+                f"{path}: the load stopped at this file ({cause}). {len(loaded)} file(s) before it "
+                "are loaded and published; nothing of this file was kept. Fix the cause and run the "
+                "same command again: files already loaded report unchanged."
+            )
+        )
 
 
 def init_warehouse(warehouse: Path, settings: Settings) -> Path:
@@ -153,8 +158,9 @@ def _area_places(con: duckdb.DuckDBPyConnection, districts: tuple[str, ...]) -> 
     return con.execute("SELECT count(*) FROM area_places WHERE level = 'lsoa'").fetchone()[0] > 0
 
 
-def _already_loaded(con, feed: str, partner: str, sha: str, mapping_sha: str | None,
-                    mode: str) -> int | None:
+def _already_loaded(
+    con, feed: str, partner: str, sha: str, mapping_sha: str | None, mode: str
+) -> int | None:
     """The same bytes through the same mapping, in the same mode, while any row that load
     brought is still held: nothing to do. (The same file re-sent with a corrected mapping, or
     with --replace after a merge, is new work; so is one whose rows have all been replaced
@@ -184,7 +190,8 @@ def _already_loaded(con, feed: str, partner: str, sha: str, mapping_sha: str | N
         return None
     (held,) = con.execute(
         f"SELECT count(*) FROM read_parquet({_files_sql(live)}, union_by_name = true) "
-        "WHERE load_id = $id", {"id": load_id},
+        "WHERE load_id = $id",
+        {"id": load_id},
     ).fetchone()
     return load_id if held else None
 
@@ -268,11 +275,14 @@ def _plan(con, feed: str, partner: str, mode: str, file_periods: list[str]) -> _
     everything = _held_parts(con, feed, partner)
     if feed in RECORD_KEYS and everything:
         # A record whose period changed since it was sent: its held row is in another period.
-        affected |= {r[0] for r in con.execute(
-            f"SELECT DISTINCT h.period_key FROM (SELECT period_key, {mk} AS _mk FROM "
-            f"read_parquet({_files_sql(everything)}, union_by_name = true)) h "
-            "SEMI JOIN file_keys f ON h._mk = f._mk"
-        ).fetchall()}
+        affected |= {
+            r[0]
+            for r in con.execute(
+                f"SELECT DISTINCT h.period_key FROM (SELECT period_key, {mk} AS _mk FROM "
+                f"read_parquet({_files_sql(everything)}, union_by_name = true)) h "
+                "SEMI JOIN file_keys f ON h._mk = f._mk"
+            ).fetchall()
+        }
     plan = _Plan(sorted(affected))
     paths = _held_parts(con, feed, partner, plan.affected)
     cols = catalog.schema_of(feed)
@@ -324,14 +334,15 @@ def _too_much_removed(plan: _Plan, settings: Settings, feed: str, mode_from_opti
         return ""
     how = ""
     if feed in RECORD_KEYS:
-        how = (" If it only adds or corrects records (a supplement, a delta), load it without "
-               + ("--replace" if mode_from_option else 'the mapping\'s mode = "replace"')
-               + " and it merges by reference, removing nothing.")
+        how = (
+            " If it only adds or corrects records (a supplement, a delta), load it without "
+            + ("--replace" if mode_from_option else 'the mapping\'s mode = "replace"')
+            + " and it merges by reference, removing nothing."
+        )
     return (
         f"refused: replacing the periods this file covers would remove {'; '.join(over)}, "
         f"above the {limit:.0%} limit (max_replace_removal); nothing was changed. If the file "
-        "is the partner's full extract and those rows should go, load it again with --yes."
-        + how
+        "is the partner's full extract and those rows should go, load it again with --yes." + how
     )
 
 
@@ -347,15 +358,25 @@ def _codes_not_in_definition(con, feed: str, settings: Settings) -> dict[str, in
         return {}
     if named is None:  # a rule takes every row of the feed
         return {}
-    return dict(con.execute(
-        f"SELECT {column}, count(*) FROM good WHERE {column} IS NOT NULL AND NOT "
-        f"list_contains($named, {column}) GROUP BY 1 ORDER BY 2 DESC, 1",
-        {"named": sorted(named)},
-    ).fetchall())
+    return dict(
+        con.execute(
+            f"SELECT {column}, count(*) FROM good WHERE {column} IS NOT NULL AND NOT "
+            f"list_contains($named, {column}) GROUP BY 1 ORDER BY 2 DESC, 1",
+            {"named": sorted(named)},
+        ).fetchall()
+    )
 
 
-def _record_refusal(con, feed: str, partner: str, path: Path, mapping: Mapping, mode: str,
-                    exc: FileRefused, started: dt.datetime) -> int:
+def _record_refusal(
+    con,
+    feed: str,
+    partner: str,
+    path: Path,
+    mapping: Mapping,
+    mode: str,
+    exc: FileRefused,
+    started: dt.datetime,
+) -> int:
     """A file refused before its rows were checked (unreadable, a column missing) still gets
     its row in the load history; nothing else changes."""
     sha = None
@@ -371,9 +392,18 @@ def _record_refusal(con, feed: str, partner: str, path: Path, mapping: Mapping, 
             f"INSERT INTO loads ({catalog.LOADS_COLUMNS}) VALUES ($id, $feed, $partner, $file, "
             "$sha, $msha, 'refused', 0, 0, 0, 0, 0, [], $msg, NULL, $start, $end, $mode, "
             "0, 0, 0, 0)",
-            {"id": load_id, "feed": feed, "partner": partner, "file": path.name, "sha": sha,
-             "msha": mapping.sha256, "msg": str(exc), "start": started, "end": dt.datetime.now(),
-             "mode": mode},
+            {
+                "id": load_id,
+                "feed": feed,
+                "partner": partner,
+                "file": path.name,
+                "sha": sha,
+                "msha": mapping.sha256,
+                "msg": str(exc),
+                "start": started,
+                "end": dt.datetime.now(),
+                "mode": mode,
+            },
         )
         con.execute("COMMIT")
     except BaseException:
@@ -460,7 +490,7 @@ def _load_one(
     if notes:
         report.message = "; ".join(([report.message] if report.message else []) + notes)
 
-    load_id = (con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()[0])
+    load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()[0]
     report.load_id = load_id
     token = secrets.token_hex(4)
     new_parts: list[tuple[str, str, str, str, int, int, str]] = []
@@ -490,8 +520,11 @@ def _load_one(
         plan = _plan(con, feed, partner, mode, periods)
         report.rows_added, report.rows_updated = plan.added, plan.updated
         report.rows_removed = plan.removed
-        refusal = _too_much_removed(plan, settings, feed, mode_from_option) if (
-            mode == "replace" and not yes) else ""
+        refusal = (
+            _too_much_removed(plan, settings, feed, mode_from_option)
+            if (mode == "replace" and not yes)
+            else ""
+        )
         if refusal:
             report.status, report.message = "refused", f"{path}: {refusal}"
             report.rows_added = report.rows_updated = report.rows_removed = 0
@@ -500,10 +533,12 @@ def _load_one(
         # One new part per affected period: the held rows it keeps, then the file's rows.
         names = ", ".join(col for col, _ in catalog.schema_of(feed))
         catalog.parts_dir(warehouse, feed)
-        sizes = dict(con.execute(
-            "SELECT period_key, count(*) FROM (SELECT period_key FROM held WHERE NOT _dropped "
-            "UNION ALL SELECT period_key FROM good) GROUP BY 1"
-        ).fetchall())
+        sizes = dict(
+            con.execute(
+                "SELECT period_key, count(*) FROM (SELECT period_key FROM held WHERE NOT _dropped "
+                "UNION ALL SELECT period_key FROM good) GROUP BY 1"
+            ).fetchall()
+        )
         for i, period in enumerate(plan.affected):
             rows = sizes.get(period, 0)
             if rows == 0:  # every row it held moved to another period: retired, not rewritten
@@ -515,7 +550,9 @@ def _load_one(
                 f"TO '{_sql_text(warehouse.resolve() / rel)}' (FORMAT parquet, COMPRESSION zstd)",
                 {"pk": period},
             )
-            new_parts.append((feed, partner, period, rel, rows, *catalog.part_digest(warehouse / rel)))
+            new_parts.append(
+                (feed, partner, period, rel, rows, *catalog.part_digest(warehouse / rel))
+            )
             crashpoint("part-written")
     if qrows:
         rel = f"parts/quarantine/L{load_id:06d}-{token}.parquet"
@@ -526,14 +563,26 @@ def _load_one(
             "FROM (SELECT unnest($lines) AS line, unnest($cols) AS column_name, "
             "unnest($reasons) AS reason)",
             {
-                "load_id": load_id, "feed": feed, "file": path.name,
-                "lines": [r[0] for r in qrows], "cols": [r[1] for r in qrows],
+                "load_id": load_id,
+                "feed": feed,
+                "file": path.name,
+                "lines": [r[0] for r in qrows],
+                "cols": [r[1] for r in qrows],
                 "reasons": [r[2] for r in qrows],
             },
         )
-        con.execute(f"COPY q TO '{_sql_text(warehouse.resolve() / rel)}' (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(
+            f"COPY q TO '{_sql_text(warehouse.resolve() / rel)}' (FORMAT parquet, COMPRESSION zstd)"
+        )
         new_parts.append(
-            ("quarantine", partner, str(load_id), rel, len(qrows), *catalog.part_digest(warehouse / rel))
+            (
+                "quarantine",
+                partner,
+                str(load_id),
+                rel,
+                len(qrows),
+                *catalog.part_digest(warehouse / rel),
+            )
         )
     if new_parts:
         catalog.fsync_parts_dirs(warehouse, {t for t, *_ in new_parts})
@@ -547,14 +596,28 @@ def _load_one(
             "$sha, $msha, $status, $read, $loaded, $q, $out, $excl, $periods, $msg, $enc, $start, "
             "$end, $mode, $added, $updated, $removed, $kept)",
             {
-                "id": load_id, "feed": feed, "partner": partner, "file": path.name, "sha": sha,
-                "msha": mapping.sha256, "status": report.status, "read": n.rows_read,
+                "id": load_id,
+                "feed": feed,
+                "partner": partner,
+                "file": path.name,
+                "sha": sha,
+                "msha": mapping.sha256,
+                "status": report.status,
+                "read": n.rows_read,
                 "loaded": n.rows_loaded if report.status == "loaded" else 0,
-                "q": n.rows_quarantined, "out": n.rows_out_of_area, "excl": n.rows_excluded,
-                "periods": report.periods, "msg": report.message, "enc": encoding,
-                "start": started, "end": dt.datetime.now(), "mode": mode,
-                "added": report.rows_added, "updated": report.rows_updated,
-                "removed": report.rows_removed, "kept": plan.kept,
+                "q": n.rows_quarantined,
+                "out": n.rows_out_of_area,
+                "excl": n.rows_excluded,
+                "periods": report.periods,
+                "msg": report.message,
+                "enc": encoding,
+                "start": started,
+                "end": dt.datetime.now(),
+                "mode": mode,
+                "added": report.rows_added,
+                "updated": report.rows_updated,
+                "removed": report.rows_removed,
+                "kept": plan.kept,
             },
         )
         if report.status == "loaded":
@@ -567,8 +630,16 @@ def _load_one(
             con.execute(
                 f"INSERT INTO parts ({catalog.PARTS_COLUMNS}) "
                 "VALUES ($t, $p, $k, $path, $rows, $id, TRUE, NULL, $bytes, $sha)",
-                {"t": table, "p": part_partner, "k": period, "path": rel, "rows": rows,
-                 "id": load_id, "bytes": size, "sha": digest},
+                {
+                    "t": table,
+                    "p": part_partner,
+                    "k": period,
+                    "path": rel,
+                    "rows": rows,
+                    "id": load_id,
+                    "bytes": size,
+                    "sha": digest,
+                },
             )
         catalog.rebuild_views(con, (feed, "quarantine"))
         con.execute("COMMIT")
@@ -614,13 +685,15 @@ def load_files(
     settings = read_settings(warehouse)
     mapping = read_mapping(mapping_path)
     if mapping.feed and mapping.feed != feed:
-        raise MappingError(f"{mapping_path}: this mapping is for feed {mapping.feed!r}, not {feed!r}")
+        raise MappingError(
+            f"{mapping_path}: this mapping is for feed {mapping.feed!r}, not {feed!r}"
+        )
     partner = partner or mapping.partner or feed
     try:
         mode = resolve_mode(feed, "replace" if replace else mapping.mode)
     except ValueError as exc:
         if mapping.mode == "merge":
-            raise MappingError(f"{mapping_path}: mode = \"merge\": {exc}") from None
+            raise MappingError(f'{mapping_path}: mode = "merge": {exc}') from None
         raise
     key = load_key(key_path, warehouse)
     reports: list[FileReport] = []
@@ -636,21 +709,37 @@ def load_files(
                 try:
                     if isinstance(target, FileRefused):
                         raise target
-                    report = _load_one(con, warehouse, settings, feed, target, mapping, partner, key,
-                                       mode, yes=yes, mode_from_option=replace)
+                    report = _load_one(
+                        con,
+                        warehouse,
+                        settings,
+                        feed,
+                        target,
+                        mapping,
+                        partner,
+                        key,
+                        mode,
+                        yes=yes,
+                        mode_from_option=replace,
+                    )
                 except FileRefused as exc:
                     report = FileReport(
-                        path=str(path), feed=feed, status="refused", message=str(exc),
+                        path=str(path),
+                        feed=feed,
+                        status="refused",
+                        message=str(exc),
                         errors=[{"line": exc.line, "column": exc.column, "reason": exc.reason}],
                         mode=mode,
                     )
-                    report.load_id = _record_refusal(con, feed, partner, path, mapping, mode,
-                                                     exc, started)
+                    report.load_id = _record_refusal(
+                        con, feed, partner, path, mapping, mode, exc, started
+                    )
                 except (OSError, duckdb.IOException) as exc:
                     # Not the file's fault (a full disk, a folder that cannot be written): stop
                     # here, keep the files before it, and say which file to start again from.
-                    raise LoadStopped(path, [r for r in reports if r.status == "loaded"],
-                                      exc) from exc
+                    raise LoadStopped(
+                        path, [r for r in reports if r.status == "loaded"], exc
+                    ) from exc
                 if isinstance(target, Path) and shown != str(target):
                     report.path = shown
                     report.message = report.message.replace(str(target), shown)
@@ -659,15 +748,20 @@ def load_files(
                 # the recovery at the next load if this process dies first, so no load that
                 # readers will see goes unrecorded.
                 audit.record(
-                    warehouse, "load", user=user,
-                    detail=(f"feed={feed} partner={partner or feed} load_id={report.load_id} "
-                            f"read={report.rows_read} loaded={report.rows_loaded} "
-                            f"quarantined={report.rows_quarantined} "
-                            f"out_of_area={report.rows_out_of_area} "
-                            f"excluded={report.rows_excluded} mode={report.mode} "
-                            f"added={report.rows_added} updated={report.rows_updated} "
-                            f"removed={report.rows_removed}"),
-                    file=path.name, outcome=report.status,
+                    warehouse,
+                    "load",
+                    user=user,
+                    detail=(
+                        f"feed={feed} partner={partner or feed} load_id={report.load_id} "
+                        f"read={report.rows_read} loaded={report.rows_loaded} "
+                        f"quarantined={report.rows_quarantined} "
+                        f"out_of_area={report.rows_out_of_area} "
+                        f"excluded={report.rows_excluded} mode={report.mode} "
+                        f"added={report.rows_added} updated={report.rows_updated} "
+                        f"removed={report.rows_removed}"
+                    ),
+                    file=path.name,
+                    outcome=report.status,
                 )
                 if progress:
                     progress(path, report)
@@ -691,7 +785,8 @@ def load_files(
             except (OSError, duckdb.Error) as exc:
                 raise LoadStopped(
                     Path(reports[-1].path) if reports else warehouse,
-                    [r for r in reports if r.status == "loaded"], exc,
+                    [r for r in reports if r.status == "loaded"],
+                    exc,
                     "every file is committed, but readers cannot see them until it is "
                     "published: free the space and run `svdash check --repair`",
                 ) from exc
@@ -721,10 +816,13 @@ def status(warehouse: Path) -> dict:
                 "SELECT count(*) FROM loads WHERE feed = $f AND status = 'refused'", {"f": feed}
             ).fetchone()[0]
             out[feed] = {
-                "rows": int(rows), "periods": int(nperiods), "first_period": first,
+                "rows": int(rows),
+                "periods": int(nperiods),
+                "first_period": first,
                 "last_period": last,
                 "last_load": last_load.isoformat(timespec="seconds") if last_load else None,
-                "files_loaded": int(files), "files_refused": int(refused),
+                "files_loaded": int(files),
+                "files_refused": int(refused),
                 "rows_quarantined": int(q),
             }
         return out

@@ -60,8 +60,18 @@ def read_mapping(path: Path | None) -> Mapping:
         data = tomllib.loads(raw_bytes.decode("utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise MappingError(f"{path}: not a valid TOML mapping file: {exc}") from None
-    known = {"partner", "feed", "columns", "values", "dates", "defaults", "wide", "missing",
-             "filter", "sheet"}
+    known = {
+        "partner",
+        "feed",
+        "columns",
+        "values",
+        "dates",
+        "defaults",
+        "wide",
+        "missing",
+        "filter",
+        "sheet",
+    }
     known.add("mode")  # how the partner's files apply: "merge" (by key) or "replace"
     unknown = set(data) - known
     if unknown:
@@ -116,16 +126,21 @@ def read_mapping(path: Path | None) -> Mapping:
     keep = {}
     for col, values in table("filter").items():
         if isinstance(values, dict) or (isinstance(values, list) and not values):
-            raise fail(f"[filter] {col!r}", 'a value or a list of values to keep '
-                       '(e.g. geographic_level = "Local authority")')
+            raise fail(
+                f"[filter] {col!r}",
+                'a value or a list of values to keep (e.g. geographic_level = "Local authority")',
+            )
         keep[normalise_name(col)] = tuple(
-            v.strip().lower() for v in texts(values, f"[filter] {col!r}"))
+            v.strip().lower() for v in texts(values, f"[filter] {col!r}")
+        )
     sheet = data.get("sheet")
     if sheet is not None and (not isinstance(sheet, str) or not sheet.strip()):
         raise fail("sheet", 'the name of a worksheet in quotes (e.g. sheet = "Table 1")')
     mode = optional_text("mode")
     if mode is not None and mode not in LOAD_MODES:
-        raise fail("mode", f'one of {", ".join(repr(m) for m in LOAD_MODES)} (e.g. mode = "replace")')
+        raise fail(
+            "mode", f'one of {", ".join(repr(m) for m in LOAD_MODES)} (e.g. mode = "replace")'
+        )
     wide = table("wide")
     wide_columns = table("columns", wide, "[wide.columns]")
     return Mapping(
@@ -138,9 +153,7 @@ def read_mapping(path: Path | None) -> Mapping:
         defaults={
             normalise_name(k): text(v, f"[defaults] {k!r}") for k, v in table("defaults").items()
         },
-        wide={
-            normalise_name(k): text(v, f"[wide.columns] {k!r}") for k, v in wide_columns.items()
-        },
+        wide={normalise_name(k): text(v, f"[wide.columns] {k!r}") for k, v in wide_columns.items()},
         wide_keys={k: text(v, f"[wide] {k!r}") for k, v in wide.items() if k != "columns"},
         missing_markers=texts(table("missing").get("markers", []), "[missing] markers"),
         keep=keep,

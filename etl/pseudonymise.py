@@ -79,7 +79,9 @@ def load_key(path: Path | None = None, warehouse: Path | None = None) -> Pseudon
     key = path.read_bytes()
     if len(key) < 32:
         raise ValueError(f"the pseudonymisation key {path} is too short (need 32 bytes)")
-    block = key.ljust(64, b"\0") if len(key) <= 64 else hashlib.sha256(key).digest().ljust(64, b"\0")
+    block = (
+        key.ljust(64, b"\0") if len(key) <= 64 else hashlib.sha256(key).digest().ljust(64, b"\0")
+    )
     return PseudonymKey(
         path=path,
         ipad=bytes(b ^ 0x36 for b in block),

@@ -24,8 +24,9 @@ from etl.mapping import Mapping, normalise_name
 class FileRefused(Exception):
     """A whole file cannot be read or used; the message names the file and what to do."""
 
-    def __init__(self, path: Path | str, message: str, line: int | None = None,
-                 column: str | None = None) -> None:
+    def __init__(
+        self, path: Path | str, message: str, line: int | None = None, column: str | None = None
+    ) -> None:
         self.path = str(path)
         self.line = line
         self.column = column
@@ -141,8 +142,11 @@ def _sheet_to_arrow(path: Path, wb, sheet: str | None = None) -> pa.Table:
         names = {normalise_name(n): n for n in wb.sheetnames}
         name = sheet if sheet in wb.sheetnames else names.get(normalise_name(sheet))
         if name is None:
-            raise FileRefused(path, f"the workbook has no sheet {sheet!r} (sheets: "
-                              f"{', '.join(wb.sheetnames)}); fix `sheet` in the mapping file")
+            raise FileRefused(
+                path,
+                f"the workbook has no sheet {sheet!r} (sheets: "
+                f"{', '.join(wb.sheetnames)}); fix `sheet` in the mapping file",
+            )
         ws = wb[name]
     rows = ws.iter_rows(values_only=True)
     try:
@@ -220,9 +224,13 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> Ra
             twice = _repeated_header(src)
             if twice:
                 # DuckDB would rename the second (weapon_1) and it would be silently ignored.
-                raise FileRefused(path, f"the header names column {twice!r} twice; which one "
-                                  "holds the data is unclear: remove or rename one", line=1,
-                                  column=twice)
+                raise FileRefused(
+                    path,
+                    f"the header names column {twice!r} twice; which one "
+                    "holds the data is unclear: remove or rename one",
+                    line=1,
+                    column=twice,
+                )
             try:
                 con.execute(
                     "CREATE OR REPLACE TEMP TABLE raw_csv AS SELECT * FROM read_csv($p, "
@@ -277,7 +285,9 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> Ra
             )
         seen[name] = orig
         select.append(f'"{orig.replace(chr(34), chr(34) * 2)}" AS "{name}"')
-    con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {', '.join(select)} FROM raw_in ORDER BY _line")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {', '.join(select)} FROM raw_in ORDER BY _line"
+    )
     con.execute("DROP TABLE raw_in")
     rows = con.execute("SELECT count(*) FROM raw").fetchone()[0]
     return RawFile(columns=list(seen), rows=rows, rejects=rejects, encoding=encoding)

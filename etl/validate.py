@@ -79,7 +79,11 @@ def _shown(col: Column, v: str) -> str:
 def _too_early(col: Column, v: str, typed: str, sql: _Sql) -> str:
     return (
         f"CASE WHEN {typed} < {sql.p(EARLIEST)}::DATE THEN "
-        + _err(sql, col.name, f"'before ' || {sql.p(EARLIEST)} || ': not a plausible date' || {_shown(col, v)}")
+        + _err(
+            sql,
+            col.name,
+            f"'before ' || {sql.p(EARLIEST)} || ': not a plausible date' || {_shown(col, v)}",
+        )
         + " END"
     )
 
@@ -94,7 +98,9 @@ def _column_sql(col: Column, mapping: Mapping, sql: _Sql) -> tuple[str, list[str
         typed = f"list_extract({sql.p(list(col.enum))}, {idx})"
         errors.append(
             f"CASE WHEN {v} IS NOT NULL AND {idx} IS NULL THEN "
-            + _err(sql, col.name, f"'not one of ' || {sql.p(', '.join(col.enum))} || {_shown(col, v)}")
+            + _err(
+                sql, col.name, f"'not one of ' || {sql.p(', '.join(col.enum))} || {_shown(col, v)}"
+            )
             + " END"
         )
     elif t in ("lsoa", "area"):
@@ -111,7 +117,11 @@ def _column_sql(col: Column, mapping: Mapping, sql: _Sql) -> tuple[str, list[str
         typed = f"try_strptime({v}, {sql.p(fmts)})::DATE"
         errors.append(
             f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "
-            + _err(sql, col.name, f"'not a date (expected ' || {sql.p(' or '.join(fmts))} || ')' || {_shown(col, v)}")
+            + _err(
+                sql,
+                col.name,
+                f"'not a date (expected ' || {sql.p(' or '.join(fmts))} || ')' || {_shown(col, v)}",
+            )
             + " END"
         )
         errors.append(_too_early(col, v, typed, sql))
@@ -120,7 +130,11 @@ def _column_sql(col: Column, mapping: Mapping, sql: _Sql) -> tuple[str, list[str
         typed = f"try_strptime({v}, {sql.p(fmts)})"
         errors.append(
             f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "
-            + _err(sql, col.name, f"'not a date and time (expected YYYY-MM-DD HH:MM)' || {_shown(col, v)}")
+            + _err(
+                sql,
+                col.name,
+                f"'not a date and time (expected YYYY-MM-DD HH:MM)' || {_shown(col, v)}",
+            )
             + " END"
         )
         errors.append(_too_early(col, v, typed, sql))
@@ -155,10 +169,14 @@ def _column_sql(col: Column, mapping: Mapping, sql: _Sql) -> tuple[str, list[str
         if col.min is not None or col.max is not None:
             lo = col.min if col.min is not None else float("-inf")
             hi = col.max if col.max is not None else float("inf")
-            rng = f"{col.min if col.min is not None else ''}–{col.max if col.max is not None else ''}"
+            rng = (
+                f"{col.min if col.min is not None else ''}–{col.max if col.max is not None else ''}"
+            )
             errors.append(
                 f"CASE WHEN {typed} IS NOT NULL AND {finite} AND ({typed} < {sql.p(lo)} OR {typed} > {sql.p(hi)}) THEN "
-                + _err(sql, col.name, f"'out of range ' || {sql.p(rng.strip('–'))} || {_shown(col, v)}")
+                + _err(
+                    sql, col.name, f"'out of range ' || {sql.p(rng.strip('–'))} || {_shown(col, v)}"
+                )
                 + " END"
             )
     elif t == "bool":
@@ -181,7 +199,9 @@ def _column_sql(col: Column, mapping: Mapping, sql: _Sql) -> tuple[str, list[str
         )
     if col.required:
         errors.append(
-            f"CASE WHEN {v} IS NULL THEN " + _err(sql, col.name, "'required value is blank'") + " END"
+            f"CASE WHEN {v} IS NULL THEN "
+            + _err(sql, col.name, "'required value is blank'")
+            + " END"
         )
     return typed, errors
 

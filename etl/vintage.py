@@ -55,10 +55,13 @@ class Carry:
 
 
 def _has(con: duckdb.DuckDBPyConnection, view: str) -> bool:
-    return con.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE view_name = $v AND NOT temporary",
-        {"v": view},
-    ).fetchone()[0] > 0
+    return (
+        con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE view_name = $v AND NOT temporary",
+            {"v": view},
+        ).fetchone()[0]
+        > 0
+    )
 
 
 def carried_column(contract: Contract) -> str | None:
@@ -117,8 +120,11 @@ def prepare(con: duckdb.DuckDBPyConnection, contract: Contract) -> Carry | None:
     return Carry(column, target, pairs)
 
 
-def apply(con: duckdb.DuckDBPyConnection, contract: Contract, carry: Carry | None,
-          ) -> tuple[int, str | None]:
+def apply(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    carry: Carry | None,
+) -> tuple[int, str | None]:
     """After validation: the good rows of ``checked`` carried to the warehouse's vintage.
 
     Returns the change in the number of good rows (a split area's value becomes one row per
@@ -134,26 +140,39 @@ def apply(con: duckdb.DuckDBPyConnection, contract: Contract, carry: Carry | Non
     before = con.execute("SELECT count(*) FROM checked WHERE _status = 'ok'").fetchone()[0]
     other = 2011 if carry.target == 2021 else 2021
     if contract.feed == "imd":
-        _carry_values(con, col, ["t.domain"], (
-            "sum(c.w * t.score) / nullif(sum(c.w) FILTER (t.score IS NOT NULL), 0) AS score, "
-            "round(sum(c.w * t.rank) / nullif(sum(c.w) FILTER (t.rank IS NOT NULL), 0)) AS wrank, "
-            "min(t.decile) AS dmin, max(t.decile) AS dmax, "
-            "round(sum(c.w * t.decile) / nullif(sum(c.w) FILTER (t.decile IS NOT NULL), 0)) AS wdec, "
-            "any_value(t.district_code) AS district_code"
-        ), (
-            "score, CAST(wrank AS INTEGER) AS rank, CAST(CASE WHEN dmin = dmax THEN dmin "
-            f"WHEN wrank IS NOT NULL THEN least(10, greatest(1, ceil(wrank * 10.0 / {ENGLAND_LSOAS_2019}))) "
-            "ELSE wdec END AS INTEGER) AS decile, district_code"
-        ), ("domain",))
+        _carry_values(
+            con,
+            col,
+            ["t.domain"],
+            (
+                "sum(c.w * t.score) / nullif(sum(c.w) FILTER (t.score IS NOT NULL), 0) AS score, "
+                "round(sum(c.w * t.rank) / nullif(sum(c.w) FILTER (t.rank IS NOT NULL), 0)) AS wrank, "
+                "min(t.decile) AS dmin, max(t.decile) AS dmax, "
+                "round(sum(c.w * t.decile) / nullif(sum(c.w) FILTER (t.decile IS NOT NULL), 0)) AS wdec, "
+                "any_value(t.district_code) AS district_code"
+            ),
+            (
+                "score, CAST(wrank AS INTEGER) AS rank, CAST(CASE WHEN dmin = dmax THEN dmin "
+                f"WHEN wrank IS NOT NULL THEN least(10, greatest(1, ceil(wrank * 10.0 / {ENGLAND_LSOAS_2019}))) "
+                "ELSE wdec END AS INTEGER) AS decile, district_code"
+            ),
+            ("domain",),
+        )
         what = "IMD values"
     elif contract.feed == "indicators":
-        _carry_values(con, col, ["t.indicator_code", "t.period", "t.unit"], (
-            "any_value(t.indicator_name) AS indicator_name, any_value(t.source) AS source, "
-            "CASE WHEN lower(t.unit) IN ('count', 'number') THEN sum(c.share * t.value) ELSE "
-            "sum(c.w * t.value) / nullif(sum(c.w) FILTER (t.value IS NOT NULL), 0) END AS value, "
-            "sum(c.share * t.numerator) AS numerator, sum(c.share * t.denominator) AS denominator"
-        ), "indicator_name, source, value, numerator, denominator",
-            ("indicator_code", "period", "unit"))
+        _carry_values(
+            con,
+            col,
+            ["t.indicator_code", "t.period", "t.unit"],
+            (
+                "any_value(t.indicator_name) AS indicator_name, any_value(t.source) AS source, "
+                "CASE WHEN lower(t.unit) IN ('count', 'number') THEN sum(c.share * t.value) ELSE "
+                "sum(c.w * t.value) / nullif(sum(c.w) FILTER (t.value IS NOT NULL), 0) END AS value, "
+                "sum(c.share * t.numerator) AS numerator, sum(c.share * t.denominator) AS denominator"
+            ),
+            "indicator_name, source, value, numerator, denominator",
+            ("indicator_code", "period", "unit"),
+        )
         what = "indicator values"
     else:
         con.execute(
@@ -162,13 +181,15 @@ def apply(con: duckdb.DuckDBPyConnection, contract: Contract, carry: Carry | Non
         )
         what = "rows"
     after = con.execute("SELECT count(*) FROM checked WHERE _status = 'ok'").fetchone()[0]
-    note = (f"{n_src:,} {what} coded on LSOA {other} carried to LSOA {carry.target}"
-            + (f" (as {after - before + n_src:,} rows)" if after != before else ""))
+    note = f"{n_src:,} {what} coded on LSOA {other} carried to LSOA {carry.target}" + (
+        f" (as {after - before + n_src:,} rows)" if after != before else ""
+    )
     return after - before, note
 
 
-def _carry_values(con, col: str, keys: list[str], aggregates: str, finals,
-                  key_names: tuple[str, ...]) -> None:
+def _carry_values(
+    con, col: str, keys: list[str], aggregates: str, finals, key_names: tuple[str, ...]
+) -> None:
     """Replace good rows coded on the other vintage with one row per target area and key."""
     finals = finals if isinstance(finals, str) else ", ".join(finals)
     names = ", ".join(key_names)
@@ -180,7 +201,9 @@ def _carry_values(con, col: str, keys: list[str], aggregates: str, finals,
         f"FROM checked t JOIN lsoa_carry c ON c.src = t.{col} WHERE t._status = 'ok' "
         f"GROUP BY c.dst, {', '.join(keys)})"
     )
-    con.execute(f"DELETE FROM checked WHERE _status = 'ok' AND {col} IN (SELECT src FROM lsoa_carry)")
+    con.execute(
+        f"DELETE FROM checked WHERE _status = 'ok' AND {col} IN (SELECT src FROM lsoa_carry)"
+    )
     con.execute(
         "INSERT INTO checked BY NAME SELECT * FROM carried x WHERE NOT EXISTS ("
         f"SELECT 1 FROM checked k WHERE k._status = 'ok' AND k.{col} = x.{col} AND {join_keys})"

@@ -40,11 +40,34 @@ AUDIT_FILE = "audit.jsonl"
 HEAD_FILE = "head.json"
 GENESIS = "0" * 64
 ACTIONS = (
-    "login", "login_failed", "logout", "load", "export", "report", "users", "denied", "repair",
-    "backup", "restore", "view", "signout",
+    "login",
+    "login_failed",
+    "logout",
+    "load",
+    "export",
+    "report",
+    "users",
+    "denied",
+    "repair",
+    "backup",
+    "restore",
+    "view",
+    "signout",
 )
-FIELDS = ("seq", "at", "user", "role", "action", "detail", "filters", "file", "outcome", "host",
-          "tier", "prev")
+FIELDS = (
+    "seq",
+    "at",
+    "user",
+    "role",
+    "action",
+    "detail",
+    "filters",
+    "file",
+    "outcome",
+    "host",
+    "tier",
+    "prev",
+)
 FLUSH_RECORDS = 200
 FLUSH_SECONDS = 2.0
 MAX_TEXT = 4096  # no field may carry more than this (a forged callback can send megabytes)
@@ -123,14 +146,19 @@ def _write_head(warehouse: Path, seq: int, digest: str, alarms: list[str]) -> No
 def _alarms(head: dict | None, seq: int, last: str, log_has_heads: bool) -> list[str]:
     """Alarms to carry forward: the head's own, plus one if the log no longer reaches it."""
     if head is None:
-        return ["the head file was missing while the log held records written with one"] \
-            if log_has_heads else []
+        return (
+            ["the head file was missing while the log held records written with one"]
+            if log_has_heads
+            else []
+        )
     alarms = [str(a) for a in head.get("alarms", [])][:100]
     want = int(head.get("seq", 0) or 0)
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     if want > seq:
-        alarms.append(f"at {now} the log held {seq} records where {want} had been written: "
-                      f"the last {want - seq} were removed")
+        alarms.append(
+            f"at {now} the log held {seq} records where {want} had been written: "
+            f"the last {want - seq} were removed"
+        )
     elif want == seq and head.get("hash") != last:
         alarms.append(f"at {now} record {seq} was not the one written (replaced)")
     return alarms
@@ -215,11 +243,21 @@ def make_entry(
         user, host = user or os_user(), socket.gethostname()
     else:
         host = origin
-    return {k: _clip(v) for k, v in {
-        "at": at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "user": user, "role": role, "action": action, "detail": detail, "filters": filters,
-        "file": file, "outcome": outcome, "host": host, "tier": tier,
-    }.items()}
+    return {
+        k: _clip(v)
+        for k, v in {
+            "at": at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "user": user,
+            "role": role,
+            "action": action,
+            "detail": detail,
+            "filters": filters,
+            "file": file,
+            "outcome": outcome,
+            "host": host,
+            "tier": tier,
+        }.items()
+    }
 
 
 def record(warehouse: Path, action: str, **fields: object) -> dict:
@@ -246,8 +284,9 @@ class Buffer:
     Failed anonymous sign-ins are counted per address and minute and written as one record
     each when the minute is over."""
 
-    def __init__(self, warehouse: Path, max_records: int = FLUSH_RECORDS,
-                 max_seconds: float = FLUSH_SECONDS) -> None:
+    def __init__(
+        self, warehouse: Path, max_records: int = FLUSH_RECORDS, max_seconds: float = FLUSH_SECONDS
+    ) -> None:
         self.warehouse = Path(warehouse)
         self.max_records, self.max_seconds = max_records, max_seconds
         self._pending: list[dict] = []
@@ -268,8 +307,14 @@ class Buffer:
         else:
             self._ensure_thread()
 
-    def failed_sign_in(self, address: str, name: str, account: str | None,
-                       blocked: bool = False, kind: str = "sign-in") -> None:
+    def failed_sign_in(
+        self,
+        address: str,
+        name: str,
+        account: str | None,
+        blocked: bool = False,
+        kind: str = "sign-in",
+    ) -> None:
         """Count a refused anonymous sign-in (``account``: the name, if it is a real user),
         or with ``kind="request"`` a data request sent without a session."""
         minute = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M")
@@ -307,18 +352,32 @@ class Buffer:
     @staticmethod
     def _summary(address: str, at: str, kind: str, agg: _Failures) -> dict:
         if kind == "request":
-            return make_entry("denied", origin=address, outcome="refused", at=f"{at}:00+00:00",
-                              detail=f"{agg.blocked + agg.failed} data requests without a "
-                                     f"session from {address} in the minute from {at} UTC")
-        words = [f"{agg.failed} failed sign-ins" if agg.failed else "",
-                 f"{agg.blocked} refused by the sign-in limit" if agg.blocked else ""]
-        detail = (" and ".join(w for w in words if w)
-                  + f" from {address} in the minute from {at} UTC; "
-                  + f"{len(agg.names)} user name(s) tried")
+            return make_entry(
+                "denied",
+                origin=address,
+                outcome="refused",
+                at=f"{at}:00+00:00",
+                detail=f"{agg.blocked + agg.failed} data requests without a "
+                f"session from {address} in the minute from {at} UTC",
+            )
+        words = [
+            f"{agg.failed} failed sign-ins" if agg.failed else "",
+            f"{agg.blocked} refused by the sign-in limit" if agg.blocked else "",
+        ]
+        detail = (
+            " and ".join(w for w in words if w)
+            + f" from {address} in the minute from {at} UTC; "
+            + f"{len(agg.names)} user name(s) tried"
+        )
         if agg.accounts:
             detail += "; accounts: " + ", ".join(sorted(agg.accounts)[:20])
-        return make_entry("login_failed", detail=detail, origin=address, at=f"{at}:00+00:00",
-                          outcome="blocked" if agg.blocked and not agg.failed else "refused")
+        return make_entry(
+            "login_failed",
+            detail=detail,
+            origin=address,
+            at=f"{at}:00+00:00",
+            outcome="blocked" if agg.blocked and not agg.failed else "refused",
+        )
 
     def flush(self, final: bool = False) -> int:
         """Write what is queued (and failure counts of minutes that are over, or all of them
@@ -381,8 +440,11 @@ def verify(warehouse: Path) -> Verdict:
     head = _read_head(warehouse)
     if not path.exists():
         if head and int(head.get("seq", 0) or 0) > 0:
-            return Verdict(False, 0, f"the audit log is gone but its head records "
-                                     f"{head['seq']} records: removed")
+            return Verdict(
+                False,
+                0,
+                f"the audit log is gone but its head records {head['seq']} records: removed",
+            )
         return Verdict(True, 0, "no audit log yet")
     prev, n, digests, has_host = GENESIS, 0, {}, False
     want = int(head.get("seq", 0) or 0) if head else 0
@@ -394,22 +456,32 @@ def verify(warehouse: Path) -> Verdict:
             except json.JSONDecodeError:
                 return Verdict(False, n, f"line {n} is not a JSON record")
             if entry.get("prev") != prev or entry.get("seq") != n:
-                return Verdict(False, n, f"line {n} does not follow line {n - 1}: edited or removed")
+                return Verdict(
+                    False, n, f"line {n} does not follow line {n - 1}: edited or removed"
+                )
             prev = _digest(text)
             has_host = "host" in entry
             if n == want:
                 digests[n] = prev
     if head is None:
         if n and has_host:
-            return Verdict(False, n, f"{n} records but the head file ({HEAD_FILE}) is missing: "
-                                     "the end of the log cannot be checked; removed")
-        return Verdict(True, n, f"{n} records, chain intact (no head yet: written by an "
-                                "older version)")
+            return Verdict(
+                False,
+                n,
+                f"{n} records but the head file ({HEAD_FILE}) is missing: "
+                "the end of the log cannot be checked; removed",
+            )
+        return Verdict(
+            True, n, f"{n} records, chain intact (no head yet: written by an older version)"
+        )
     if head.get("alarms"):
         return Verdict(False, n, f"{n} records; earlier damage recorded: {head['alarms'][0]}")
     if want > n:
-        return Verdict(False, n, f"the log ends at record {n} but {want} were written: "
-                                 f"the last {want - n} were removed")
+        return Verdict(
+            False,
+            n,
+            f"the log ends at record {n} but {want} were written: the last {want - n} were removed",
+        )
     if want and digests.get(want) != head.get("hash"):
         return Verdict(False, n, f"record {want} is not the one written: edited or replaced")
     return Verdict(True, n, f"{n} records, chain intact")
@@ -421,8 +493,14 @@ def to_csv(warehouse: Path) -> str:
     writer = csv.DictWriter(buf, fieldnames=FIELDS, extrasaction="ignore")
     writer.writeheader()
     for entry in entries(warehouse):
-        writer.writerow({
-            k: ("'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v)
-            for k, v in entry.items()
-        })
+        writer.writerow(
+            {
+                k: (
+                    "'" + v
+                    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r")
+                    else v
+                )
+                for k, v in entry.items()
+            }
+        )
     return buf.getvalue()

@@ -72,12 +72,14 @@ class Settings:
                 f"[disclosure.tiers]: {unknown} (tiers {', '.join(TIER_NAMES)}; methods "
                 f"{', '.join(METHODS)})"
             )
-        loose = [t for t in ("duty_holder", "viewer", "publication") if self.tiers.get(t) == "exact"]
+        loose = [
+            t for t in ("duty_holder", "viewer", "publication") if self.tiers.get(t) == "exact"
+        ]
         if loose:
             raise ValueError(
-                f"[disclosure.tiers]: {', '.join(loose)} cannot be \"exact\": exact counts can be "
-                "differenced across requests (Jan-Oct minus Jan-Sep); use \"cell_key\" (or "
-                "\"ons_10_5\"), or give the person the analyst role"
+                f'[disclosure.tiers]: {", ".join(loose)} cannot be "exact": exact counts can be '
+                'differenced across requests (Jan-Oct minus Jan-Sep); use "cell_key" (or '
+                '"ons_10_5"), or give the person the analyst role'
             )
         if not 0 <= self.bad_row_threshold <= 1:
             raise ValueError("bad_row_threshold is a share between 0 and 1")
@@ -116,9 +118,7 @@ def read_settings(warehouse: Path) -> Settings:
         definition=area.get("definition", Settings.definition),
         demo=bool(area.get("demo", False)),
         bad_row_threshold=float(load.get("bad_row_threshold", Settings.bad_row_threshold)),
-        max_replace_removal=float(
-            load.get("max_replace_removal", Settings.max_replace_removal)
-        ),
+        max_replace_removal=float(load.get("max_replace_removal", Settings.max_replace_removal)),
         suppress_below=int(disclosure.get("suppress_below", Settings.suppress_below)),
         suppress_below_by_source={
             str(k): int(v) for k, v in disclosure.get("suppress_below_by_source", {}).items()
@@ -164,7 +164,7 @@ def write_settings(warehouse: Path, settings: Settings) -> Path:
     header = (
         "# Partnership settings for this warehouse. Edit by hand; see README 'Configure'.\n"
         "# suppress_below = 5 hides counts 1-4; health sets a stricter floor (1-7).\n"
-        "# rounding = \"ons_10_5\" hides counts under 10 and rounds the rest to the nearest 5.\n"
+        '# rounding = "ons_10_5" hides counts under 10 and rounds the rest to the nearest 5.\n'
         "# [disclosure.tiers] sets each role's method: exact, ons_10_5 or cell_key.\n"
     )
     path.write_text(header + tomli_w.dumps(doc), encoding="utf-8")

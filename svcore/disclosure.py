@@ -48,7 +48,10 @@ METHODS = ("exact", "ons_10_5", "cell_key")
 # sees perturbed ones (differencing-resistant). ``publication`` is the report pack's tier.
 TIER_NAMES = ("admin", "analyst", "duty_holder", "viewer", "publication")
 DEFAULT_TIERS: dict[str, str] = {
-    "admin": "exact", "analyst": "exact", "duty_holder": "cell_key", "viewer": "cell_key",
+    "admin": "exact",
+    "analyst": "exact",
+    "duty_holder": "cell_key",
+    "viewer": "cell_key",
     "publication": "cell_key",
 }
 
@@ -80,12 +83,16 @@ def record_key_sql(alias: str = "e", wide: bool = False, ref: str | None = None)
     return f"CAST(('0x' || substr({ref}, 11, 2)) AS INTEGER)"
 
 
-def cell_key_sql(alias: str = "e", people: bool = False, where: str = "",
-                 ref: str | None = None) -> str:
+def cell_key_sql(
+    alias: str = "e", people: bool = False, where: str = "", ref: str | None = None
+) -> str:
     """SQL aggregate for a cell's key (0-255); ``people`` counts each person once; ``where``
     makes it a filtered aggregate (one pass over several cells)."""
-    inner = f"sum(DISTINCT {record_key_sql(alias, True, ref)})" if people else (
-        f"sum({record_key_sql(alias, False, ref)})")
+    inner = (
+        f"sum(DISTINCT {record_key_sql(alias, True, ref)})"
+        if people
+        else (f"sum({record_key_sql(alias, False, ref)})")
+    )
     if where:
         inner += f" FILTER (WHERE {where})"
     return f"CAST(coalesce({inner}, 0) % {KEY_SPACE} AS INTEGER)"
@@ -103,8 +110,10 @@ def perturbation_table() -> np.ndarray:
     spread = np.repeat(np.array(ADJUSTMENTS, dtype=np.int8), KEYS_PER_ADJUSTMENT)
     table = np.empty((TABLE_ROWS, KEY_SPACE), dtype=np.int8)
     for row in range(TABLE_ROWS):
-        order = sorted(range(KEY_SPACE), key=lambda k, r=row: hashlib.sha256(
-            f"{TABLE_VERSION}:{r}:{k}".encode()).digest())
+        order = sorted(
+            range(KEY_SPACE),
+            key=lambda k, r=row: hashlib.sha256(f"{TABLE_VERSION}:{r}:{k}".encode()).digest(),
+        )
         table[row, order] = spread
     table[0, :] = 0  # an empty cell is a true zero
     return table
@@ -142,17 +151,23 @@ class Rule:
         """The one wording of the rule, shown under every chart and table that used it."""
         rate = f"no rate or percentage on fewer than {self.min_events_for_rate} events."
         if self.method == "ons_10_5":
-            return (f"Counts under {self.threshold} are shown as {SUPPRESSED} and the rest are "
-                    "rounded to the nearest 5 (ONS 10-5 rule), with further cells hidden where "
-                    f"they could reveal them, so totals may not add up; {rate}")
+            return (
+                f"Counts under {self.threshold} are shown as {SUPPRESSED} and the rest are "
+                "rounded to the nearest 5 (ONS 10-5 rule), with further cells hidden where "
+                f"they could reveal them, so totals may not add up; {rate}"
+            )
         if self.method == "cell_key":
-            return (f"Counts are perturbed (cell-key method: each differs from the true count by "
-                    f"at most {MAX_ADJUSTMENT}, the same way every time it is shown) and counts "
-                    f"under {self.threshold} are shown as {SUPPRESSED}, so totals may not add "
-                    f"up; {rate}")
-        return (f"Counts from 1 to {self.threshold - 1} are shown as {SUPPRESSED} "
-                "(confidential), with further cells hidden where they could reveal them; "
-                f"{rate}")
+            return (
+                f"Counts are perturbed (cell-key method: each differs from the true count by "
+                f"at most {MAX_ADJUSTMENT}, the same way every time it is shown) and counts "
+                f"under {self.threshold} are shown as {SUPPRESSED}, so totals may not add "
+                f"up; {rate}"
+            )
+        return (
+            f"Counts from 1 to {self.threshold - 1} are shown as {SUPPRESSED} "
+            "(confidential), with further cells hidden where they could reveal them; "
+            f"{rate}"
+        )
 
 
 def tier_for(settings: object, role: str) -> str:
@@ -180,8 +195,10 @@ def rule_for(settings: object, source: str | None, method: str = "exact") -> Rul
     base = int(getattr(settings, "suppress_below", 5))
     by_source: dict[str, int] = dict(getattr(settings, "suppress_below_by_source", {}) or {})
     min_rate = int(getattr(settings, "min_events_for_rate", 10))
-    threshold = max([base, *by_source.values()]) if source is None else max(
-        base, by_source.get(source, base)
+    threshold = (
+        max([base, *by_source.values()])
+        if source is None
+        else max(base, by_source.get(source, base))
     )
     if method == "exact" and getattr(settings, "rounding", "none") == "ons_10_5":
         method = "ons_10_5"
@@ -202,8 +219,9 @@ def _margins(frame: pd.DataFrame, dims: Sequence[str]) -> list[np.ndarray]:
     return groups
 
 
-def _secondary(counts: np.ndarray, hidden: np.ndarray, groups: list[np.ndarray],
-               threshold: int) -> np.ndarray:
+def _secondary(
+    counts: np.ndarray, hidden: np.ndarray, groups: list[np.ndarray], threshold: int
+) -> np.ndarray:
     """Greedy per-margin secondary suppression: in every margin, hide the next smallest
     non-zero cell while the hidden cells add up to less than the threshold."""
     hidden = hidden.copy()
@@ -268,8 +286,12 @@ shown_counts = published  # the figures' name for it
 
 
 def published_rate(
-    frame: pd.DataFrame, rule: Rule, denominator: str, per: float = 1000.0,
-    column: str = "count", out: str = "rate",
+    frame: pd.DataFrame,
+    rule: Rule,
+    denominator: str,
+    per: float = 1000.0,
+    column: str = "count",
+    out: str = "rate",
 ) -> pd.DataFrame:
     """A copy with ``out`` = published count / denominator * per, blank where the count is
     hidden or below the rate minimum (the denominator, e.g. person-years, is not a count)."""
@@ -304,8 +326,12 @@ def suppress_counts(frame: pd.DataFrame, rule: Rule, column: str = "count") -> p
     return protect(frame, rule, column=column)
 
 
-def suppress_rates(frame: pd.DataFrame, rule: Rule, rate_columns: tuple[str, ...] = ("rate",),
-                   count_column: str = "count") -> pd.DataFrame:
+def suppress_rates(
+    frame: pd.DataFrame,
+    rule: Rule,
+    rate_columns: tuple[str, ...] = ("rate",),
+    count_column: str = "count",
+) -> pd.DataFrame:
     """Blank rates whose published count is hidden or under the rate minimum (the bench
     baseline's way; the catalogue computes rates from published counts instead)."""
     out = frame.copy()

@@ -73,8 +73,13 @@ def load_users(warehouse: Path) -> dict[str, User]:
         return {}
     data = json.loads(path.read_text(encoding="utf-8"))
     return {
-        u["name"]: User(u["name"], u["role"], tuple(u.get("districts", ())), u["password_hash"],
-                        int(u.get("epoch", 0)))
+        u["name"]: User(
+            u["name"],
+            u["role"],
+            tuple(u.get("districts", ())),
+            u["password_hash"],
+            int(u.get("epoch", 0)),
+        )
         for u in data.get("users", [])
     }
 
@@ -83,8 +88,9 @@ def _save(warehouse: Path, users: dict[str, User]) -> None:
     """Write a whole new file under a name no one else uses, then rename it into place."""
     path = users_path(warehouse)
     tmp = path.with_name(f".{USERS_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-    body = json.dumps({"users": [asdict(u) for u in sorted(users.values(), key=lambda u: u.name)]},
-                      indent=2)
+    body = json.dumps(
+        {"users": [asdict(u) for u in sorted(users.values(), key=lambda u: u.name)]}, indent=2
+    )
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -128,8 +134,9 @@ def _check(name: str, role: str, districts: tuple[str, ...], password: str | Non
         raise UserError(f"passwords need at least {MIN_PASSWORD} characters")
 
 
-def add_user(warehouse: Path, name: str, role: str, password: str,
-             districts: tuple[str, ...] = ()) -> User:
+def add_user(
+    warehouse: Path, name: str, role: str, password: str, districts: tuple[str, ...] = ()
+) -> User:
     districts = tuple(dict.fromkeys(d.upper() for d in districts))
     _check(name, role, districts, password)
     with _editing(warehouse) as users:
@@ -153,8 +160,9 @@ def reset_password(warehouse: Path, name: str, password: str) -> User:
         if name not in users:
             raise UserError(f"no user {name}")
         _check(name, users[name].role, users[name].districts, password)
-        user = replace(users[name], password_hash=_hasher.hash(password),
-                       epoch=users[name].epoch + 1)
+        user = replace(
+            users[name], password_hash=_hasher.hash(password), epoch=users[name].epoch + 1
+        )
         users[name] = user
     return user
 
@@ -166,9 +174,12 @@ def set_role(warehouse: Path, name: str, role: str, districts: tuple[str, ...] =
     with _editing(warehouse) as users:
         if name not in users:
             raise UserError(f"no user {name}")
-        user = replace(users[name], role=role,
-                       districts=districts if role == "duty_holder" else (),
-                       epoch=users[name].epoch + 1)
+        user = replace(
+            users[name],
+            role=role,
+            districts=districts if role == "duty_holder" else (),
+            epoch=users[name].epoch + 1,
+        )
         users[name] = user
     return user
 

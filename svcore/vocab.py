@@ -146,7 +146,9 @@ DIMENSION_VOCABULARIES: dict[str, MappingProxyType] = {
     "rosh_level": ROSH_LEVELS,
     "supervision_type": SUPERVISION_TYPES,
     "source": SOURCES,
-    "domestic_abuse": MappingProxyType({True: "Domestic abuse related", False: "Not domestic abuse"}),
+    "domestic_abuse": MappingProxyType(
+        {True: "Domestic abuse related", False: "Not domestic abuse"}
+    ),
     "first_time_entrant": MappingProxyType({True: "First-time entrant", False: "Known before"}),
     "admitted": MappingProxyType({True: "Admitted", False: "Not admitted"}),
 }
@@ -176,6 +178,7 @@ def label(dimension: str, value: object) -> str:
     if vocab is not None and value in vocab:
         return str(vocab[value])
     return str(value)
+
 
 # LSOAs ranked in the English Indices of Deprivation 2019 (ranks -> national percentiles, deciles).
 ENGLAND_LSOAS_2019 = 32_844

@@ -92,8 +92,16 @@ def damaged_parts(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[tuple
 
 
 MISSING = ("No files found", "No such file", "Cannot open file", "Could not open file")
-CORRUPT = ("No magic bytes", "Failed to read file", "Decompression", "Corrupt", "corrupt",
-           "Invalid Parquet", "out of bounds", "Unexpected end")
+CORRUPT = (
+    "No magic bytes",
+    "Failed to read file",
+    "Decompression",
+    "Corrupt",
+    "corrupt",
+    "Invalid Parquet",
+    "out of bounds",
+    "Unexpected end",
+)
 
 
 def damage_from(exc: BaseException) -> WarehouseDamaged | None:

@@ -30,7 +30,9 @@ app = typer.Typer(
 )
 export_app = typer.Typer(help="Export the data behind the charts.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
-users_app = typer.Typer(help="Users who may sign in, their roles and districts.", no_args_is_help=True)
+users_app = typer.Typer(
+    help="Users who may sign in, their roles and districts.", no_args_is_help=True
+)
 app.add_typer(users_app, name="users")
 audit_app = typer.Typer(help="The audit log of logins, loads and exports.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -70,7 +72,9 @@ def _progress() -> Progress:
 @app.command()
 def init(
     districts: Annotated[str, typer.Option(help="District GSS codes, comma-separated.")],
-    name: Annotated[str, typer.Option(help="The partnership's name.")] = "Violence Reduction Partnership",
+    name: Annotated[
+        str, typer.Option(help="The partnership's name.")
+    ] = "Violence Reduction Partnership",
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Create a new, empty warehouse for a partnership area."""
@@ -90,8 +94,12 @@ def init(
 def demo(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 42,
     years: Annotated[int, typer.Option(help="Years of monthly files.", min=1, max=10)] = 5,
-    geography: Annotated[Path | None, typer.Option(help="A real ONS LSOA lookup: lay the demo events on real LSOAs.")] = None,
-    lsoa_boundaries: Annotated[Path | None, typer.Option(help="Real LSOA boundaries (GeoJSON), with --geography.")] = None,
+    geography: Annotated[
+        Path | None, typer.Option(help="A real ONS LSOA lookup: lay the demo events on real LSOAs.")
+    ] = None,
+    lsoa_boundaries: Annotated[
+        Path | None, typer.Option(help="Real LSOA boundaries (GeoJSON), with --geography.")
+    ] = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Build the demo warehouse: synthetic West Yorkshire partner files through the real ETL."""
@@ -106,8 +114,14 @@ def demo(
         def step(done: int, total: int, label: str) -> None:
             progress.update(task, completed=done, total=total, description=label)
 
-        summary = build_demo(wh, seed=seed, years=years, progress=step, geography=geography,
-                             lsoa_boundaries=lsoa_boundaries)
+        summary = build_demo(
+            wh,
+            seed=seed,
+            years=years,
+            progress=step,
+            geography=geography,
+            lsoa_boundaries=lsoa_boundaries,
+        )
     out.print(
         f"Demo warehouse at {wh}: {summary['files_loaded']} files loaded, "
         f"{summary['files_unchanged']} already there, {summary['seconds']:.1f} s."
@@ -116,12 +130,37 @@ def demo(
 
 @app.command()
 def load(
-    feed: Annotated[str, typer.Argument(help="Feed: police, policeuk, policeuk_outcomes, health, probation, youth_justice, indicators, geography, boundaries, population, imd, lsoa_lookup.")],
-    paths: Annotated[list[Path], typer.Argument(help="Files to load (CSV, XLSX, .csv.gz, .zip, the police.uk archive; GeoJSON, shapefile, GeoPackage for boundaries).")],
+    feed: Annotated[
+        str,
+        typer.Argument(
+            help="Feed: police, policeuk, policeuk_outcomes, health, probation, youth_justice, indicators, geography, boundaries, population, imd, lsoa_lookup."
+        ),
+    ],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Files to load (CSV, XLSX, .csv.gz, .zip, the police.uk archive; GeoJSON, shapefile, GeoPackage for boundaries)."
+        ),
+    ],
     mapping: Annotated[Path | None, typer.Option(help="Partner mapping file (TOML).")] = None,
-    partner: Annotated[str | None, typer.Option(help="Who sent the files (records from the same partner merge by reference).")] = None,
-    replace: Annotated[bool, typer.Option("--replace", help="The files are full extracts: replace the periods they cover (police, health, youth_justice merge by reference otherwise).")] = False,
-    yes: Annotated[bool, typer.Option("--yes", help="Go ahead with a replacement that removes more of a period than max_replace_removal.")] = False,
+    partner: Annotated[
+        str | None,
+        typer.Option(help="Who sent the files (records from the same partner merge by reference)."),
+    ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="The files are full extracts: replace the periods they cover (police, health, youth_justice merge by reference otherwise).",
+        ),
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            help="Go ahead with a replacement that removes more of a period than max_replace_removal.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     warehouse: WarehouseOpt = None,
 ) -> None:
@@ -148,8 +187,16 @@ def load(
             progress.advance(task)
 
         try:
-            reports = load_files(wh, feed, paths, mapping_path=mapping, partner=partner,
-                                 progress=tick, replace=replace, yes=yes)
+            reports = load_files(
+                wh,
+                feed,
+                paths,
+                mapping_path=mapping,
+                partner=partner,
+                progress=tick,
+                replace=replace,
+                yes=yes,
+            )
         except (MappingError, ValueError, TimeoutError) as exc:
             raise _fail(str(exc), 2) from None
         except LoadStopped as exc:
@@ -157,12 +204,28 @@ def load(
         except (duckdb.Error, OSError) as exc:
             raise _fail(
                 f"the load stopped: {exc}. Files committed before it are kept; once the cause "
-                "is fixed run `svdash check --repair`, then the same command again.", 1,
+                "is fixed run `svdash check --repair`, then the same command again.",
+                1,
             ) from None
     if as_json:
-        keys = ("path", "feed", "status", "rows_read", "rows_loaded", "rows_quarantined",
-                "rows_out_of_area", "rows_excluded", "errors", "message", "periods", "mode",
-                "rows_added", "rows_updated", "rows_removed", "codes_not_in_definition")
+        keys = (
+            "path",
+            "feed",
+            "status",
+            "rows_read",
+            "rows_loaded",
+            "rows_quarantined",
+            "rows_out_of_area",
+            "rows_excluded",
+            "errors",
+            "message",
+            "periods",
+            "mode",
+            "rows_added",
+            "rows_updated",
+            "rows_removed",
+            "codes_not_in_definition",
+        )
         print(json.dumps({"files": [{k: r.as_dict()[k] for k in keys} for r in reports]}, indent=2))
     else:
         for r in reports:
@@ -171,15 +234,22 @@ def load(
                 f"[{colour}]{r.status}[/] {r.path}: read {r.rows_read:,}, loaded {r.rows_loaded:,}, "
                 f"quarantined {r.rows_quarantined:,}, out of area {r.rows_out_of_area:,}"
                 + (f", not records {r.rows_excluded:,}" if r.rows_excluded else "")
-                + (f"; {r.mode}: added {r.rows_added:,}, updated {r.rows_updated:,}, "
-                   f"removed {r.rows_removed:,}" if r.status == "loaded" else ""),
+                + (
+                    f"; {r.mode}: added {r.rows_added:,}, updated {r.rows_updated:,}, "
+                    f"removed {r.rows_removed:,}"
+                    if r.status == "loaded"
+                    else ""
+                ),
                 highlight=False,
             )
             if r.codes_not_in_definition:
-                out.print("  codes not in the definition: " + ", ".join(
-                    f"{code} × {n:,}" for code, n in r.codes_not_in_definition.items())
+                out.print(
+                    "  codes not in the definition: "
+                    + ", ".join(f"{code} × {n:,}" for code, n in r.codes_not_in_definition.items())
                     + " (add them to the definition, or recode them in the mapping)",
-                    highlight=False, markup=False)
+                    highlight=False,
+                    markup=False,
+                )
             if r.message:
                 out.print(f"  {r.message}", highlight=False, markup=False)
             for e in r.errors[:10]:
@@ -209,18 +279,54 @@ def status(
     if as_json:
         print_json({"warehouse": str(wh), "feeds": data})
         return
-    columns = ("feed", "rows", "periods", "first", "last", "last load", "files", "refused", "quarantined")
-    listing(out, columns, [
-        (feed, f"{s['rows']:,}", s["periods"], s["first_period"] or "-", s["last_period"] or "-",
-         s["last_load"] or "-", s["files_loaded"], s["files_refused"], f"{s['rows_quarantined']:,}")
-        for feed, s in data.items()
-    ], title=f"Warehouse {wh}", right=columns[1:])
+    columns = (
+        "feed",
+        "rows",
+        "periods",
+        "first",
+        "last",
+        "last load",
+        "files",
+        "refused",
+        "quarantined",
+    )
+    listing(
+        out,
+        columns,
+        [
+            (
+                feed,
+                f"{s['rows']:,}",
+                s["periods"],
+                s["first_period"] or "-",
+                s["last_period"] or "-",
+                s["last_load"] or "-",
+                s["files_loaded"],
+                s["files_refused"],
+                f"{s['rows_quarantined']:,}",
+            )
+            for feed, s in data.items()
+        ],
+        title=f"Warehouse {wh}",
+        right=columns[1:],
+    )
 
 
 @app.command()
 def check(
-    repair: Annotated[bool, typer.Option("--repair", help="Publish committed loads and remove files an interrupted load left (takes the write lock).")] = False,
-    quick: Annotated[bool, typer.Option("--quick", help="Sizes and Parquet footers only; skip the SHA-256 of every part.")] = False,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Publish committed loads and remove files an interrupted load left (takes the write lock).",
+        ),
+    ] = False,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick", help="Sizes and Parquet footers only; skip the SHA-256 of every part."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     warehouse: WarehouseOpt = None,
 ) -> None:
@@ -241,8 +347,11 @@ def check(
         err.print(f"Repair: {done.describe() or 'nothing to repair'}.")
     with _progress() as progress:
         task = progress.add_task("Checking parts", total=None)
-        report = run_check(wh, checksums=not quick,
-                           progress=lambda i, n: progress.update(task, completed=i, total=n))
+        report = run_check(
+            wh,
+            checksums=not quick,
+            progress=lambda i, n: progress.update(task, completed=i, total=n),
+        )
     if as_json:
         print(json.dumps({**asdict(report), "ok": report.ok}, indent=2))
     else:
@@ -265,7 +374,9 @@ def check(
 
 @app.command()
 def backup(
-    out_path: Annotated[Path, typer.Option("--out", help="Backup file (.tar) or a folder for a dated one.")],
+    out_path: Annotated[
+        Path, typer.Option("--out", help="Backup file (.tar) or a folder for a dated one.")
+    ],
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Write a consistent, checksummed copy of the warehouse (waits for any running load).
@@ -278,18 +389,25 @@ def backup(
     try:
         with _progress() as progress:
             task = progress.add_task("Backing up", total=None)
-            summary = run_backup(wh, out_path,
-                                 progress=lambda i, n: progress.update(task, completed=i, total=n))
+            summary = run_backup(
+                wh, out_path, progress=lambda i, n: progress.update(task, completed=i, total=n)
+            )
     except (BackupError, TimeoutError) as exc:
         raise _fail(str(exc)) from None
-    out.print(f"Backed up {wh} to {summary.path}: {summary.loads:,} loads, {summary.parts:,} parts, "
-              f"{summary.bytes / 1e6:,.1f} MB.", highlight=False)
+    out.print(
+        f"Backed up {wh} to {summary.path}: {summary.loads:,} loads, {summary.parts:,} parts, "
+        f"{summary.bytes / 1e6:,.1f} MB.",
+        highlight=False,
+    )
 
 
 @app.command()
 def restore(
     source: Annotated[Path, typer.Argument(help="A backup made by `svdash backup`.")],
-    yes: Annotated[bool, typer.Option("--yes", help="Replace the data of an existing warehouse without asking.")] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", help="Replace the data of an existing warehouse without asking."),
+    ] = False,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Check a backup whole, then make it the warehouse's published state.
@@ -311,14 +429,21 @@ def restore(
         summary = run_restore(source, wh)
     except (BackupError, TimeoutError) as exc:
         raise _fail(str(exc)) from None
-    out.print(f"Restored {summary.loads:,} loads and {summary.parts:,} parts into {wh}; "
-              "run `svdash check` to verify.", highlight=False)
+    out.print(
+        f"Restored {summary.loads:,} loads and {summary.parts:,} parts into {wh}; "
+        "run `svdash check` to verify.",
+        highlight=False,
+    )
 
 
-TierOpt = Annotated[str | None, typer.Option(
-    help="Disclosure tier to publish by: a method (exact, ons_10_5, cell_key) or a tier name "
-         "of svdash.toml (analyst, viewer, publication...). Default: exact, as the "
-         "warehouse's administrator.")]
+TierOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Disclosure tier to publish by: a method (exact, ons_10_5, cell_key) or a tier name "
+        "of svdash.toml (analyst, viewer, publication...). Default: exact, as the "
+        "warehouse's administrator."
+    ),
+]
 
 
 def _tier(settings: Settings, tier: str | None, default: str = "exact") -> str:
@@ -345,8 +470,10 @@ def _cli_viewer():
 
 DefinitionOpt = Annotated[
     str | None,
-    typer.Option(help="Serious-violence definition: a built-in name (home_office) or the path of "
-                      "a definition TOML file (default: the one in svdash.toml)."),
+    typer.Option(
+        help="Serious-violence definition: a built-in name (home_office) or the path of "
+        "a definition TOML file (default: the one in svdash.toml)."
+    ),
 ]
 
 
@@ -361,7 +488,9 @@ def _definition(settings: Settings, definition: str | None) -> str:
     try:
         load_definition(chosen)
     except DefinitionError as exc:
-        where = "--definition" if definition else "the definition in svdash.toml ([area] definition)"
+        where = (
+            "--definition" if definition else "the definition in svdash.toml ([area] definition)"
+        )
         raise _fail(f"{where}: {exc}", 2) from None
     return chosen
 
@@ -389,11 +518,20 @@ def _cli_filters(settings: Settings, source, district, ward, date_from, date_to,
 
 @export_app.command("table")
 def export_table(
-    by: Annotated[str, typer.Option(help="Dimensions, comma-separated: source, district, ward, lsoa, month, year, weekday, hour, offence_group, weapon, location_type, sex, age_band, ethnicity.")],
+    by: Annotated[
+        str,
+        typer.Option(
+            help="Dimensions, comma-separated: source, district, ward, lsoa, month, year, weekday, hour, offence_group, weapon, location_type, sex, age_band, ethnicity."
+        ),
+    ],
     out_path: Annotated[Path, typer.Option("--out", help="File to write.")],
     fmt: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
-    source: Annotated[str | None, typer.Option(help="police, policeuk, health, probation, youth_justice, or all.")] = None,
-    district: Annotated[list[str] | None, typer.Option(help="District GSS code (repeatable).")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="police, policeuk, health, probation, youth_justice, or all.")
+    ] = None,
+    district: Annotated[
+        list[str] | None, typer.Option(help="District GSS code (repeatable).")
+    ] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
     group: Annotated[str | None, typer.Option(help="Offence group of the definition.")] = None,
@@ -429,7 +567,10 @@ def export_table(
     notes = [
         ("Filters", filters.describe()),
         ("Definition", d.title),
-        ("Offence group", d.group(filters.group).label if filters.group else "All serious violence"),
+        (
+            "Offence group",
+            d.group(filters.group).label if filters.group else "All serious violence",
+        ),
         ("Suppression", f"{req.rule.note()} ({req.tier} tier)"),
         ("Geography", "Areas are ONS GSS codes; names in the *_name columns."),
     ]
@@ -439,8 +580,13 @@ def export_table(
         raise _fail(f"cannot write {out_path}: {exc.strerror or exc}") from None
     from svcore import audit
 
-    audit.record(wh, "export", detail=f"table by {','.join(dims)} as {fmt}",
-                 filters=filters.to_query(), file=str(out_path))
+    audit.record(
+        wh,
+        "export",
+        detail=f"table by {','.join(dims)} as {fmt}",
+        filters=filters.to_query(),
+        file=str(out_path),
+    )
     err.print(f"Wrote {len(frame):,} rows to {out_path}.")
 
 
@@ -451,16 +597,24 @@ def export_chart_cmd(
     fmt: Annotated[str, typer.Option("--format", help="png, svg, csv or xlsx.")] = "png",
     list_charts: Annotated[bool, typer.Option("--list", help="Name every chart and stop.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="With --list: print JSON.")] = False,
-    source: Annotated[str | None, typer.Option(help="police, policeuk, health, probation, youth_justice, or all.")] = None,
-    district: Annotated[list[str] | None, typer.Option(help="District GSS code (repeatable).")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="police, policeuk, health, probation, youth_justice, or all.")
+    ] = None,
+    district: Annotated[
+        list[str] | None, typer.Option(help="District GSS code (repeatable).")
+    ] = None,
     ward: Annotated[list[str] | None, typer.Option(help="Ward GSS code (repeatable).")] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
     group: Annotated[str | None, typer.Option(help="Offence group of the definition.")] = None,
     definition: DefinitionOpt = None,
-    level: Annotated[str | None, typer.Option(help="Map level: auto, district, ward, lsoa.")] = None,
+    level: Annotated[
+        str | None, typer.Option(help="Map level: auto, district, ward, lsoa.")
+    ] = None,
     measure: Annotated[str | None, typer.Option(help="Map shading: rate or count.")] = None,
-    factor: Annotated[str | None, typer.Option(help="Factor for factors-scatter, e.g. imd:income.")] = None,
+    factor: Annotated[
+        str | None, typer.Option(help="Factor for factors-scatter, e.g. imd:income.")
+    ] = None,
     tier: TierOpt = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
@@ -468,17 +622,31 @@ def export_chart_cmd(
     from dashboard.charts.catalogue import CHARTS
 
     if list_charts:
-        charts = [{"name": spec.name, "page": spec.page, "title": spec.title,
-                   "options": {k: list(v) for k, v in spec.options.items() if k != "embed"}}
-                  for spec in CHARTS.values()]
+        charts = [
+            {
+                "name": spec.name,
+                "page": spec.page,
+                "title": spec.title,
+                "options": {k: list(v) for k, v in spec.options.items() if k != "embed"},
+            }
+            for spec in CHARTS.values()
+        ]
         if as_json:
             print_json(charts)
             return
-        listing(out, ("Chart", "Page", "Title", "Options"), [
-            (c["name"], c["page"], c["title"],
-             ", ".join(f"{k}={'|'.join(v) or '...'}" for k, v in c["options"].items()))
-            for c in charts
-        ])
+        listing(
+            out,
+            ("Chart", "Page", "Title", "Options"),
+            [
+                (
+                    c["name"],
+                    c["page"],
+                    c["title"],
+                    ", ".join(f"{k}={'|'.join(v) or '...'}" for k, v in c["options"].items()),
+                )
+                for c in charts
+            ],
+        )
         return
     if not name or out_path is None:
         raise _fail("give a chart name and --out (or --list)", 2)
@@ -512,8 +680,9 @@ def export_chart_cmd(
         if not missing_browser(exc):
             raise
         raise _fail(browser_help(f"--format {fmt}")) from None
-    audit.record(wh, "export", detail=f"chart {name} as {fmt}", filters=filters.to_query(),
-                 file=str(path))
+    audit.record(
+        wh, "export", detail=f"chart {name} as {fmt}", filters=filters.to_query(), file=str(path)
+    )
     err.print(f"Wrote {name} to {path}.")
 
 
@@ -522,8 +691,13 @@ def report(
     year: Annotated[int, typer.Option(help="The year of the assessment.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the pack.")],
     definition: DefinitionOpt = None,
-    district: Annotated[list[str] | None, typer.Option(help="District GSS code (repeatable; default all).")] = None,
-    tier: Annotated[str | None, typer.Option(help="Disclosure tier (default: publication, as set in svdash.toml).")] = None,
+    district: Annotated[
+        list[str] | None, typer.Option(help="District GSS code (repeatable; default all).")
+    ] = None,
+    tier: Annotated[
+        str | None,
+        typer.Option(help="Disclosure tier (default: publication, as set in svdash.toml)."),
+    ] = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """The SNA report pack: a Word document, its figures as PNG and SVG, and a workbook."""
@@ -540,16 +714,23 @@ def report(
     except FileNotFoundError as exc:
         raise _fail(str(exc), 2) from None
     # Any definition file, checked it can be read (a configured one that cannot says why).
-    definition = _definition(settings, definition) if definition else (
-        _definition(settings, None) and None)
+    definition = (
+        _definition(settings, definition) if definition else (_definition(settings, None) and None)
+    )
     method = _tier(settings, tier, default="publication")
     if not browser_found():
         raise _fail(browser_help("The report pack's figures (PNG and SVG)"))
     try:
         with err.status("Building the report pack ...") as status:
-            path = build_report(wh, year, out_dir, definition, tuple(district or ()),
-                                progress=lambda step: status.update(f"Report pack: {step} ..."),
-                                tier=method)
+            path = build_report(
+                wh,
+                year,
+                out_dir,
+                definition,
+                tuple(district or ()),
+                progress=lambda step: status.update(f"Report pack: {step} ..."),
+                tier=method,
+            )
     except (FileNotFoundError, WarehouseMissing, ValueError) as exc:
         raise _fail(str(exc), 2) from None
     except OSError as exc:
@@ -559,14 +740,19 @@ def report(
             raise
         raise _fail(browser_help("The report pack's figures (PNG and SVG)")) from None
     audit.record(wh, "report", detail=f"SNA pack {year}", file=str(path))
-    err.print(f"Wrote {path} and its figures and workbook in {time.perf_counter() - started:.0f} s.")
+    err.print(
+        f"Wrote {path} and its figures and workbook in {time.perf_counter() - started:.0f} s."
+    )
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8050,
-    demo_if_missing: Annotated[bool, typer.Option("--demo/--no-demo", help="Build the demo warehouse first if there is none.")] = True,
+    demo_if_missing: Annotated[
+        bool,
+        typer.Option("--demo/--no-demo", help="Build the demo warehouse first if there is none."),
+    ] = True,
     debug: Annotated[bool, typer.Option(help="Dash debug mode (development only).")] = False,
     warehouse: WarehouseOpt = None,
 ) -> None:
@@ -600,8 +786,15 @@ def _password(password_stdin: bool) -> str:
 def users_add(
     name: Annotated[str, typer.Argument(help="User name (letters, digits, . _ @ -).")],
     role: Annotated[str, typer.Option(help="admin, analyst, duty_holder or viewer.")],
-    district: Annotated[list[str] | None, typer.Option(help="District GSS code a duty holder may see (repeatable).")] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input instead of prompting.")] = False,
+    district: Annotated[
+        list[str] | None, typer.Option(help="District GSS code a duty holder may see (repeatable).")
+    ] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin", help="Read the password from standard input instead of prompting."
+        ),
+    ] = False,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Add a user (the password is hashed with Argon2id; at least 12 characters)."""
@@ -629,8 +822,11 @@ def users_list(
     if as_json:
         print_json(users)
         return
-    listing(out, ("User", "Role", "Districts"),
-             [(u["name"], u["role"], ", ".join(u["districts"]) or "all") for u in users])
+    listing(
+        out,
+        ("User", "Role", "Districts"),
+        [(u["name"], u["role"], ", ".join(u["districts"]) or "all") for u in users],
+    )
 
 
 @users_app.command("remove")
@@ -667,7 +863,9 @@ def users_signout(name: str, warehouse: WarehouseOpt = None) -> None:
 def users_role(
     name: str,
     role: Annotated[str, typer.Option(help="admin, analyst, duty_holder or viewer.")],
-    district: Annotated[list[str] | None, typer.Option(help="District GSS code a duty holder may see (repeatable).")] = None,
+    district: Annotated[
+        list[str] | None, typer.Option(help="District GSS code a duty holder may see (repeatable).")
+    ] = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Change a user's role (and districts); their open sessions end."""
@@ -686,7 +884,9 @@ def users_role(
 @users_app.command("reset")
 def users_reset(
     name: str,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the new password from standard input.")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the new password from standard input.")
+    ] = False,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Set a new password for a user; their open sessions end."""
@@ -716,8 +916,12 @@ def audit_list(
         print_json(rows)
         return
     keys = ("seq", "at", "user", "action", "outcome", "detail", "filters", "file")
-    listing(out, ("#", "When (UTC)", "User", "Action", "Outcome", "Detail", "Filters", "File"),
-             [[e[k] for k in keys] for e in rows], right=("#",))
+    listing(
+        out,
+        ("#", "When (UTC)", "User", "Action", "Outcome", "Detail", "Filters", "File"),
+        [[e[k] for k in keys] for e in rows],
+        right=("#",),
+    )
 
 
 @audit_app.command("export")

@@ -10,8 +10,13 @@ from rich.console import Console
 from rich.table import Table
 
 
-def listing(console: Console, columns: Sequence[str], rows: Iterable[Sequence[object]],
-            title: str | None = None, right: Sequence[str] = ()) -> None:
+def listing(
+    console: Console,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    title: str | None = None,
+    right: Sequence[str] = (),
+) -> None:
     """A rich table when ``console`` is a terminal; otherwise the header and then one line a
     row, cells separated by tabs (whitespace inside a cell folded to single spaces)."""
     cells = [["" if v is None else str(v) for v in row] for row in rows]

@@ -46,54 +46,105 @@ IN_AREA_LSOAS = tuple(r[0] for r in GEO_ROWS if r[4] in DISTRICTS)
 OUT_OF_AREA_LSOA = "E01000009"
 
 POLICEUK_HEADER = (
-    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
-    "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
 )
 
 # One valid row per event feed, in the canonical column names (policeuk in its native ones).
 VALID: dict[str, dict[str, str]] = {
     "police": {
-        "crime_ref": "", "recorded_date": "2024-01-10", "offence_date": "2024-01-09",
-        "offence_time": "21:30", "ho_offence_code": "8N",
-        "offence_description": "Assault with injury", "lsoa_code": "E01000001",
-        "location_type": "street", "weapon": "knife_sharp", "domestic_abuse": "N",
-        "victim_age": "24", "suspect_age": "27", "victim_sex": "M", "suspect_sex": "M",
-        "victim_ethnicity": "white", "suspect_ethnicity": "white",
+        "crime_ref": "",
+        "recorded_date": "2024-01-10",
+        "offence_date": "2024-01-09",
+        "offence_time": "21:30",
+        "ho_offence_code": "8N",
+        "offence_description": "Assault with injury",
+        "lsoa_code": "E01000001",
+        "location_type": "street",
+        "weapon": "knife_sharp",
+        "domestic_abuse": "N",
+        "victim_age": "24",
+        "suspect_age": "27",
+        "victim_sex": "M",
+        "suspect_sex": "M",
+        "victim_ethnicity": "white",
+        "suspect_ethnicity": "white",
         "outcome": "Investigation complete",
     },
     "policeuk": {
-        "Crime ID": "", "Month": "2024-01", "Reported by": "Test Police",
-        "Falls within": "Test Police", "Longitude": "-1.549", "Latitude": "53.797",
-        "Location": "On or near High Street", "LSOA code": "E01000001",
-        "LSOA name": "Alpha 001A", "Crime type": "Violence and sexual offences",
-        "Last outcome category": "Under investigation", "Context": "",
+        "Crime ID": "",
+        "Month": "2024-01",
+        "Reported by": "Test Police",
+        "Falls within": "Test Police",
+        "Longitude": "-1.549",
+        "Latitude": "53.797",
+        "Location": "On or near High Street",
+        "LSOA code": "E01000001",
+        "LSOA name": "Alpha 001A",
+        "Crime type": "Violence and sexual offences",
+        "Last outcome category": "Under investigation",
+        "Context": "",
     },
     "health": {
-        "attendance_ref": "", "site_code": "RR801", "arrival_datetime": "2024-01-10 23:15",
-        "assault_datetime": "2024-01-10 22:50", "assault_method": "body_part",
+        "attendance_ref": "",
+        "site_code": "RR801",
+        "arrival_datetime": "2024-01-10 23:15",
+        "assault_datetime": "2024-01-10 22:50",
+        "assault_method": "body_part",
         "assault_location_type": "licensed_premises",
         "assault_location_description": "outside the Rose and Crown",
-        "assault_lsoa_code": "E01000001", "patient_age": "31", "patient_sex": "M",
-        "relationship_to_assailant": "stranger", "admitted": "N",
+        "assault_lsoa_code": "E01000001",
+        "patient_age": "31",
+        "patient_sex": "M",
+        "relationship_to_assailant": "stranger",
+        "admitted": "N",
     },
     "probation": {
-        "person_ref": "", "snapshot_date": "2024-01-31", "case_start_date": "2023-06-01",
-        "age": "30", "sex": "M", "ethnicity": "white",
-        "index_offence_group": "violence_with_injury", "rosh_level": "medium",
-        "supervision_type": "licence", "home_lsoa_code": "E01000002",
+        "person_ref": "",
+        "snapshot_date": "2024-01-31",
+        "case_start_date": "2023-06-01",
+        "age": "30",
+        "sex": "M",
+        "ethnicity": "white",
+        "index_offence_group": "violence_with_injury",
+        "rosh_level": "medium",
+        "supervision_type": "licence",
+        "home_lsoa_code": "E01000002",
     },
     "youth_justice": {
-        "person_ref": "", "offence_date": "2024-01-15", "age": "16", "sex": "M",
-        "ethnicity": "black", "offence_group": "robbery", "first_time_entrant": "Y",
-        "disposal": "Referral order", "home_lsoa_code": "E01000003",
+        "person_ref": "",
+        "offence_date": "2024-01-15",
+        "age": "16",
+        "sex": "M",
+        "ethnicity": "black",
+        "offence_group": "robbery",
+        "first_time_entrant": "Y",
+        "disposal": "Referral order",
+        "home_lsoa_code": "E01000003",
     },
 }
 REF_COLUMN = {
-    "police": "crime_ref", "policeuk": "Crime ID", "health": "attendance_ref",
-    "probation": "person_ref", "youth_justice": "person_ref",
+    "police": "crime_ref",
+    "policeuk": "Crime ID",
+    "health": "attendance_ref",
+    "probation": "person_ref",
+    "youth_justice": "person_ref",
 }
 REF_PREFIX = {
-    "police": "CRQX", "policeuk": "", "health": "ATQX", "probation": "PRQX",
+    "police": "CRQX",
+    "policeuk": "",
+    "health": "ATQX",
+    "probation": "PRQX",
     "youth_justice": "YJQX",
 }
 
@@ -143,8 +194,9 @@ def write_feed(path: Path, feed: str, rows: Sequence[dict[str, str]], **kw) -> P
     return write_csv(path, header, rows, **kw)
 
 
-def write_geography(path: Path, rows: Sequence[Sequence[str]] = GEO_ROWS,
-                    header: Sequence[str] = GEO_HEADER) -> Path:
+def write_geography(
+    path: Path, rows: Sequence[Sequence[str]] = GEO_ROWS, header: Sequence[str] = GEO_HEADER
+) -> Path:
     return write_csv(path, header, rows)
 
 
@@ -179,8 +231,6 @@ def build_warehouse(
     return path
 
 
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -193,7 +243,9 @@ def start_server(warehouse: Path, env: dict | None = None):
     env = {**os.environ, "SVDASH_WAREHOUSE": str(warehouse), **(env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "svdash.cli", "serve", "--port", str(port), "--no-demo"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     # Keep reading the server's output: it logs every request, and once an unread pipe's buffer
     # fills (64 KiB, about 800 requests) the server blocks mid-request and pages time out.
@@ -221,8 +273,9 @@ def dependencies(s: requests.Session, url: str) -> list[dict]:
     return r.json()
 
 
-def callback(s: requests.Session, url: str, deps: list[dict], output_fragment: str,
-             value: object) -> requests.Response:
+def callback(
+    s: requests.Session, url: str, deps: list[dict], output_fragment: str, value: object
+) -> requests.Response:
     """POST a hand-made callback request: ``filters.data`` set to ``value``."""
     dep = next(d for d in deps if output_fragment in d["output"])
     outputs = []
@@ -233,9 +286,13 @@ def callback(s: requests.Session, url: str, deps: list[dict], output_fragment: s
     for i in dep["inputs"]:
         v = value if (i["id"], i["property"]) == ("filters", "data") else None
         inputs.append({"id": i["id"], "property": i["property"], "value": v})
-    body = {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
-            "inputs": inputs, "changedPropIds": ["filters.data"],
-            "state": [{"id": st["id"], "property": st["property"]} for st in dep.get("state", [])]}
+    body = {
+        "output": dep["output"],
+        "outputs": outputs if len(outputs) > 1 else outputs[0],
+        "inputs": inputs,
+        "changedPropIds": ["filters.data"],
+        "state": [{"id": st["id"], "property": st["property"]} for st in dep.get("state", [])],
+    }
     return s.post(f"{url}/_dash-update-component", json=body)
 
 
@@ -284,8 +341,9 @@ TEST_PASSWORD = "a long test password"
 
 
 @contextlib.contextmanager
-def secured_server(demo_warehouse: Path, root: Path,
-                   users: Sequence[tuple[str, str, tuple[str, ...]]]):
+def secured_server(
+    demo_warehouse: Path, root: Path, users: Sequence[tuple[str, str, tuple[str, ...]]]
+):
     """A copy of the demo switched out of demo mode, with ``users`` (name, role, districts),
     served by ``svdash serve`` in a subprocess: yields (warehouse, base URL)."""
     import shutil

@@ -24,10 +24,26 @@ from typer.testing import CliRunner
 from etl.contracts import FEEDS
 from svdash.cli import app
 
-FILE_KEYS = {"path", "feed", "status", "rows_read", "rows_loaded", "rows_quarantined",
-             "rows_out_of_area", "errors"}
-STATUS_KEYS = {"rows", "periods", "first_period", "last_period", "last_load", "files_loaded",
-               "files_refused", "rows_quarantined"}
+FILE_KEYS = {
+    "path",
+    "feed",
+    "status",
+    "rows_read",
+    "rows_loaded",
+    "rows_quarantined",
+    "rows_out_of_area",
+    "errors",
+}
+STATUS_KEYS = {
+    "rows",
+    "periods",
+    "first_period",
+    "last_period",
+    "last_load",
+    "files_loaded",
+    "files_refused",
+    "rows_quarantined",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +79,11 @@ def test_load_exit_0_and_json_shape(warehouse, tmp_path) -> None:
     assert set(f) >= FILE_KEYS
     assert (f["path"], f["feed"], f["status"]) == (str(path), "police", "loaded")
     assert (f["rows_read"], f["rows_loaded"], f["rows_quarantined"], f["rows_out_of_area"]) == (
-        43, 39, 1, 3)
+        43,
+        39,
+        1,
+        3,
+    )
     assert f["errors"] == [{"line": 6, "column": "victim_age", "reason": "out of range 0–120: 200"}]
     for e in f["errors"]:
         assert set(e) == {"line", "column", "reason"}
@@ -83,8 +103,9 @@ def test_load_refused_exit_1_names_the_file(warehouse, tmp_path) -> None:
     (f,) = json.loads(result.stdout)["files"]
     assert f["status"] == "refused" and f["path"] == str(bad)
     assert str(bad) in f["message"]
-    assert len(f["errors"]) == 30 and all(set(e) == {"line", "column", "reason"}
-                                          for e in f["errors"])
+    assert len(f["errors"]) == 30 and all(
+        set(e) == {"line", "column", "reason"} for e in f["errors"]
+    )
 
 
 def test_load_unchanged_is_exit_0(warehouse, tmp_path) -> None:
@@ -96,8 +117,12 @@ def test_load_unchanged_is_exit_0(warehouse, tmp_path) -> None:
 
 
 def test_load_says_what_it_added_updated_and_removed(warehouse, tmp_path) -> None:
-    assert svdash("load", "police", police_file(tmp_path / "jan.csv"),
-                  "--warehouse", warehouse).exit_code == 0
+    assert (
+        svdash(
+            "load", "police", police_file(tmp_path / "jan.csv"), "--warehouse", warehouse
+        ).exit_code
+        == 0
+    )
     supplement = police_file(tmp_path / "supplement.csv", n=5, start=1001)
     result = svdash("load", "police", supplement, "--warehouse", warehouse)
     assert result.exit_code == 0
@@ -110,15 +135,20 @@ def test_load_says_what_it_added_updated_and_removed(warehouse, tmp_path) -> Non
     assert f["status"] == "refused" and f["mode"] == "replace"
     assert "2024-01: 15 of the 35 rows held" in f["message"] and "--yes" in f["message"]
 
-    result = svdash("load", "police", short, "--replace", "--yes", "--json",
-                    "--warehouse", warehouse)
+    result = svdash(
+        "load", "police", short, "--replace", "--yes", "--json", "--warehouse", warehouse
+    )
     assert result.exit_code == 0
     (f,) = json.loads(result.stdout)["files"]
     assert (f["rows_added"], f["rows_updated"], f["rows_removed"]) == (0, 20, 15)
     assert f["codes_not_in_definition"] == {"008/01": 20}
-    text = svdash("load", "police", police_file(tmp_path / "x.csv", n=2, start=5000,
-                                                ho_offence_code="008/01"),
-                  "--warehouse", warehouse).stdout
+    text = svdash(
+        "load",
+        "police",
+        police_file(tmp_path / "x.csv", n=2, start=5000, ho_offence_code="008/01"),
+        "--warehouse",
+        warehouse,
+    ).stdout
     assert "codes not in the definition: 008/01 × 2" in text
 
 
@@ -209,9 +239,19 @@ def test_no_traceback_from_the_installed_command(warehouse, tmp_path) -> None:
     """The console script itself, in a real process: plain words on stderr, exit 1."""
     missing = tmp_path / "nope.csv"
     proc = subprocess.run(
-        [sys.executable, "-c", "from svdash.cli import main; main()", "load", "police",
-         str(missing), "--warehouse", str(warehouse)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            "from svdash.cli import main; main()",
+            "load",
+            "police",
+            str(missing),
+            "--warehouse",
+            str(warehouse),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stdout + proc.stderr
@@ -223,8 +263,13 @@ def test_no_traceback_from_the_installed_command(warehouse, tmp_path) -> None:
 
 def test_status_json(warehouse, tmp_path) -> None:
     svdash("load", "police", police_file(tmp_path / "jan.csv"), "--warehouse", warehouse)
-    svdash("load", "police", police_file(tmp_path / "bad.csv", start=100, weapon="spoon"),
-           "--warehouse", warehouse)
+    svdash(
+        "load",
+        "police",
+        police_file(tmp_path / "bad.csv", start=100, weapon="spoon"),
+        "--warehouse",
+        warehouse,
+    )
     result = svdash("status", "--json", "--warehouse", warehouse)
     assert result.exit_code == 0
     data = json.loads(result.stdout)
@@ -234,9 +279,15 @@ def test_status_json(warehouse, tmp_path) -> None:
     for feed in data["feeds"].values():
         assert set(feed) == STATUS_KEYS
     police = data["feeds"]["police"]
-    assert (police["rows"], police["periods"], police["first_period"], police["last_period"],
-            police["files_loaded"], police["files_refused"], police["rows_quarantined"]) == (
-        30, 1, "2024-01", "2024-01", 1, 1, 30)
+    assert (
+        police["rows"],
+        police["periods"],
+        police["first_period"],
+        police["last_period"],
+        police["files_loaded"],
+        police["files_refused"],
+        police["rows_quarantined"],
+    ) == (30, 1, "2024-01", "2024-01", 1, 1, 30)
     assert data["feeds"]["geography"]["rows"] == 5
     result = svdash("status", "--warehouse", warehouse)
     assert result.exit_code == 0 and "police" in result.stdout
@@ -275,8 +326,18 @@ def expected_cells() -> dict[str, str]:
 
 def test_export_csv(export_warehouse, tmp_path) -> None:
     out = tmp_path / "by-lsoa.csv"
-    result = svdash("export", "table", "--by", "lsoa", "--format", "csv", "--out", out,
-                    "--warehouse", export_warehouse)
+    result = svdash(
+        "export",
+        "table",
+        "--by",
+        "lsoa",
+        "--format",
+        "csv",
+        "--out",
+        out,
+        "--warehouse",
+        export_warehouse,
+    )
     assert result.exit_code == 0, result.output
     with open(out, encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -287,8 +348,18 @@ def test_export_csv(export_warehouse, tmp_path) -> None:
 
 def test_export_xlsx(export_warehouse, tmp_path) -> None:
     out = tmp_path / "by-lsoa.xlsx"
-    result = svdash("export", "table", "--by", "lsoa", "--format", "xlsx", "--out", out,
-                    "--warehouse", export_warehouse)
+    result = svdash(
+        "export",
+        "table",
+        "--by",
+        "lsoa",
+        "--format",
+        "xlsx",
+        "--out",
+        out,
+        "--warehouse",
+        export_warehouse,
+    )
     assert result.exit_code == 0, result.output
     wb = load_workbook(out)
     assert wb.sheetnames == ["Data", "Notes"]
@@ -308,14 +379,26 @@ def test_export_xlsx(export_warehouse, tmp_path) -> None:
 
 def test_export_usage_errors(export_warehouse, tmp_path) -> None:
     out = tmp_path / "x.csv"
-    result = svdash("export", "table", "--by", "lsoa", "--format", "pdf", "--out", out,
-                    "--warehouse", export_warehouse)
+    result = svdash(
+        "export",
+        "table",
+        "--by",
+        "lsoa",
+        "--format",
+        "pdf",
+        "--out",
+        out,
+        "--warehouse",
+        export_warehouse,
+    )
     assert result.exit_code == 2 and "csv or xlsx" in result.stderr
-    result = svdash("export", "table", "--by", "shoe_size", "--out", out,
-                    "--warehouse", export_warehouse)
+    result = svdash(
+        "export", "table", "--by", "shoe_size", "--out", out, "--warehouse", export_warehouse
+    )
     assert result.exit_code == 2 and "unknown dimension" in result.stderr
-    result = svdash("export", "table", "--by", "lsoa", "--out", out,
-                    "--warehouse", tmp_path / "nowhere")
+    result = svdash(
+        "export", "table", "--by", "lsoa", "--out", out, "--warehouse", tmp_path / "nowhere"
+    )
     assert result.exit_code == 2
     assert not out.exists()
 
@@ -351,8 +434,16 @@ def test_listings_are_plain_text_off_a_terminal(export_warehouse) -> None:
     from svcore.users import add_user
 
     add_user(export_warehouse, "kim", "duty_holder", "a long enough password", ("E08000034",))
-    svdash("export", "table", "--by", "district", "--out", export_warehouse.parent / "t.csv",
-           "--warehouse", export_warehouse)
+    svdash(
+        "export",
+        "table",
+        "--by",
+        "district",
+        "--out",
+        export_warehouse.parent / "t.csv",
+        "--warehouse",
+        export_warehouse,
+    )
 
     header, *rows = plain_rows(svdash("status", "--warehouse", export_warehouse).stdout)
     assert header[:3] == ["feed", "rows", "periods"]
@@ -377,8 +468,16 @@ def test_every_listing_has_json(export_warehouse) -> None:
     from svcore.users import add_user
 
     add_user(export_warehouse, "ann", "analyst", "a long enough password")
-    svdash("export", "table", "--by", "district", "--out", export_warehouse.parent / "t.csv",
-           "--warehouse", export_warehouse)
+    svdash(
+        "export",
+        "table",
+        "--by",
+        "district",
+        "--out",
+        export_warehouse.parent / "t.csv",
+        "--warehouse",
+        export_warehouse,
+    )
 
     charts = json.loads(svdash("export", "chart", "--list", "--json").stdout)
     assert [c["name"] for c in charts] == list(CHARTS)
@@ -393,7 +492,9 @@ def test_every_listing_has_json(export_warehouse) -> None:
     result = svdash("audit", "list", "--json", "--last", "2", "--warehouse", export_warehouse)
     records = json.loads(result.stdout)
     assert len(records) == 2 and records[-1]["action"] == "export"
-    assert {"seq", "at", "user", "action", "outcome", "detail", "filters", "file"} <= set(records[0])
+    assert {"seq", "at", "user", "action", "outcome", "detail", "filters", "file"} <= set(
+        records[0]
+    )
 
     status = json.loads(svdash("status", "--json", "--warehouse", export_warehouse).stdout)
     assert status["feeds"]["police"]["rows"] == sum(COUNTS.values())
@@ -403,14 +504,27 @@ def test_a_missing_browser_names_the_fix(export_warehouse, tmp_path) -> None:
     """kaleido looks in its download folder, at $BROWSER_PATH, on PATH and at the usual install
     paths (/usr/bin/chromium among them); $BROWSER_PATH naming no executable wins over all, so
     this environment has no browser for kaleido without uninstalling Chromium."""
-    env = {**os.environ, "BROWSER_PATH": str(tmp_path / "no-chromium" / "chromium"),
-           "PATH": str(Path(sys.executable).parent), "XDG_DATA_HOME": str(tmp_path / "xdg")}
+    env = {
+        **os.environ,
+        "BROWSER_PATH": str(tmp_path / "no-chromium" / "chromium"),
+        "PATH": str(Path(sys.executable).parent),
+        "XDG_DATA_HOME": str(tmp_path / "xdg"),
+    }
 
     def run(*args: object) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-c", "from svdash.cli import main; main()",
-             *map(str, args), "--warehouse", str(export_warehouse)],
-            capture_output=True, text=True, env=env, timeout=600,
+            [
+                sys.executable,
+                "-c",
+                "from svdash.cli import main; main()",
+                *map(str, args),
+                "--warehouse",
+                str(export_warehouse),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
         )
 
     for fmt in ("png", "svg"):
@@ -437,8 +551,9 @@ def own_definition(path: Path, title: str) -> Path:
 
     text = (resources.files("svcore.definitions") / "home_office.toml").read_text("utf-8")
     text = text.replace('name = "home_office"', 'name = "ours"', 1)
-    text = text.replace('title = "Home Office Serious Violence Strategy (default)"',
-                        f'title = "{title}"', 1)
+    text = text.replace(
+        'title = "Home Office Serious Violence Strategy (default)"', f'title = "{title}"', 1
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
@@ -447,14 +562,37 @@ def own_definition(path: Path, title: str) -> Path:
 def test_definition_file_anywhere(export_warehouse, tmp_path) -> None:
     own = own_definition(tmp_path / "elsewhere" / "our-definition.toml", "Our own definition")
     out = tmp_path / "by-lsoa.xlsx"
-    result = svdash("export", "table", "--by", "lsoa", "--format", "xlsx", "--out", out,
-                    "--definition", own, "--warehouse", export_warehouse)
+    result = svdash(
+        "export",
+        "table",
+        "--by",
+        "lsoa",
+        "--format",
+        "xlsx",
+        "--out",
+        out,
+        "--definition",
+        own,
+        "--warehouse",
+        export_warehouse,
+    )
     assert result.exit_code == 0, result.output
     notes = dict(load_workbook(out)["Notes"].iter_rows(values_only=True, min_row=2))
     assert notes["Definition"] == "Our own definition"
     out = tmp_path / "weapons.csv"
-    result = svdash("export", "chart", "how-weapon", "--format", "csv", "--out", out,
-                    "--definition", own, "--warehouse", export_warehouse)
+    result = svdash(
+        "export",
+        "chart",
+        "how-weapon",
+        "--format",
+        "csv",
+        "--out",
+        out,
+        "--definition",
+        own,
+        "--warehouse",
+        export_warehouse,
+    )
     assert result.exit_code == 0, result.output
     # The report pack's filters take the file too (the pack itself is built in tests/export).
     from dashboard.export.report import _year_filters
@@ -474,10 +612,13 @@ def test_a_definition_that_cannot_be_read_says_why(export_warehouse, tmp_path) -
     }
     out = tmp_path / "x.csv"
     for definition, why in cases.items():
-        for args in (("export", "table", "--by", "lsoa"), ("export", "chart", "how-weapon",
-                                                           "--format", "csv")):
-            result = svdash(*args, "--out", out, "--definition", definition,
-                            "--warehouse", export_warehouse)
+        for args in (
+            ("export", "table", "--by", "lsoa"),
+            ("export", "chart", "how-weapon", "--format", "csv"),
+        ):
+            result = svdash(
+                *args, "--out", out, "--definition", definition, "--warehouse", export_warehouse
+            )
             assert result.exit_code == 2, result.output
             assert "--definition" in result.stderr and why in result.stderr, result.stderr
             assert str(definition) in result.stderr

@@ -52,7 +52,9 @@ def getis_ord(
         out["gi_z"], out["gi_p"], out["hotspot"] = np.nan, np.nan, "Not significant"
         return out
     lat0 = math.radians(float(out["lat"].mean()))
-    coords = np.column_stack([out["lon"].to_numpy(float) * math.cos(lat0), out["lat"].to_numpy(float)])
+    coords = np.column_stack(
+        [out["lon"].to_numpy(float) * math.cos(lat0), out["lat"].to_numpy(float)]
+    )
     y = pd.to_numeric(out[value], errors="coerce").astype(float)
     y = y.fillna(y.mean() if y.notna().any() else 0.0).to_numpy()
     w = KNN.from_array(coords, k=min(k, len(out) - 1))
@@ -76,6 +78,11 @@ def warm_up() -> None:
     request, where it costs about 5 s. Run before gunicorn forks (``--preload``) it is paid
     once for every worker."""
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"lon": rng.uniform(-1.8, -1.3, 16), "lat": rng.uniform(53.5, 54, 16),
-                          "rate": rng.gamma(2.0, 5.0, 16)})
+    frame = pd.DataFrame(
+        {
+            "lon": rng.uniform(-1.8, -1.3, 16),
+            "lat": rng.uniform(53.5, 54, 16),
+            "rate": rng.gamma(2.0, 5.0, 16),
+        }
+    )
     getis_ord(frame, permutations=99)

@@ -49,4 +49,6 @@ def correlate(x: np.ndarray | list[float], y: np.ndarray | list[float]) -> Corre
     else:
         low = high = nan
     fit = stats.linregress(xa, ya)
-    return Correlation(n, float(r), low, high, float(p), float(rho), float(fit.slope), float(fit.intercept))
+    return Correlation(
+        n, float(r), low, high, float(p), float(rho), float(fit.slope), float(fit.intercept)
+    )

@@ -21,7 +21,9 @@ def request(source: WarehouseSource, query: str | None, page: str = "") -> Reque
     answer at all (HTTP 204), never an error."""
     if not isinstance(query, str) or len(query) > MAX_QUERY:
         if query is not None:
-            note_for_audit(refused="the filter store is not a query string of up to 4096 characters")
+            note_for_audit(
+                refused="the filter store is not a query string of up to 4096 characters"
+            )
         raise PreventUpdate
     settings = source.settings()
     viewer = current_viewer(settings.demo)

@@ -19,9 +19,15 @@ from svcore import audit
 def _record(source: WarehouseSource, action: str, req, **fields: str) -> None:
     """A file leaving the server is recorded at once (not buffered), with who and from where."""
     audit.buffer(source.warehouse).add(
-        action, now=True, user=req.viewer.name, role=req.viewer.role,
-        filters=req.filters.to_query(), origin=flask.request.remote_addr or "unknown",
-        tier=audit.tier(source.settings(), req.viewer.role), **fields)
+        action,
+        now=True,
+        user=req.viewer.name,
+        role=req.viewer.role,
+        filters=req.filters.to_query(),
+        origin=flask.request.remote_addr or "unknown",
+        tier=audit.tier(source.settings(), req.viewer.role),
+        **fields,
+    )
 
 
 def download(source: WarehouseSource, query: str | None, name: str, fmt: str) -> dict:
@@ -53,8 +59,14 @@ def report_pack(source: WarehouseSource, query: str | None) -> tuple:
         return no_update, "No police data is loaded, so there is no year to report on."
     year = int(end[:4])
     with tempfile.TemporaryDirectory() as tmp:
-        doc = build_report(source.warehouse, year, Path(tmp), req.filters.definition,
-                           req.filters.districts, viewer=req.viewer)
+        doc = build_report(
+            source.warehouse,
+            year,
+            Path(tmp),
+            req.filters.definition,
+            req.filters.districts,
+            viewer=req.viewer,
+        )
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
             for path in sorted(Path(tmp).rglob("*")):
@@ -66,8 +78,10 @@ def report_pack(source: WarehouseSource, query: str | None) -> tuple:
 
 def register(app, source: WarehouseSource) -> None:
     @app.callback(
-        Output(ids.REPORT_DOWNLOAD, "data"), Output(ids.REPORT_STATUS, "children"),
-        Input(ids.REPORT_BUTTON, "n_clicks"), State(ids.FILTERS, "data"),
+        Output(ids.REPORT_DOWNLOAD, "data"),
+        Output(ids.REPORT_STATUS, "children"),
+        Input(ids.REPORT_BUTTON, "n_clicks"),
+        State(ids.FILTERS, "data"),
         prevent_initial_call=True,
     )
     def on_report(clicks, query):

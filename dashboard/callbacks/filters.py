@@ -15,14 +15,26 @@ from dashboard.filters import Filters, parse_filters
 from dashboard.queries.overview import months_available, wards_of
 from svcore.definitions import builtin_names, load_definition
 
-CONTROLS = (ids.F_DISTRICT, ids.F_WARD, ids.F_FROM, ids.F_TO, ids.F_GROUP, ids.F_SOURCE,
-            ids.F_DEFINITION)
+CONTROLS = (
+    ids.F_DISTRICT,
+    ids.F_WARD,
+    ids.F_FROM,
+    ids.F_TO,
+    ids.F_GROUP,
+    ids.F_SOURCE,
+    ids.F_DEFINITION,
+)
 
 
 def controls_of(filters: Filters) -> list:
     return [
-        list(filters.districts), list(filters.wards), filters.date_from, filters.date_to,
-        filters.group, filters.source or "all", filters.definition,
+        list(filters.districts),
+        list(filters.wards),
+        filters.date_from,
+        filters.date_to,
+        filters.group,
+        filters.source or "all",
+        filters.definition,
     ]
 
 
@@ -34,9 +46,12 @@ def filters_of(values: list, default_definition: str) -> Filters:
         return v if isinstance(v, list) else [] if v is None else [v]
 
     pairs: dict[str, list[str]] = {
-        "district": many(district), "ward": many(ward),
-        "from": [date_from] if date_from else [], "to": [date_to] if date_to else [],
-        "group": [group] if group else [], "source": [source] if source else [],
+        "district": many(district),
+        "ward": many(ward),
+        "from": [date_from] if date_from else [],
+        "to": [date_to] if date_to else [],
+        "group": [group] if group else [],
+        "source": [source] if source else [],
         "definition": [definition] if definition else [],
     }
     return parse_filters({k: v for k, v in pairs.items() if v}, default_definition)
@@ -104,13 +119,16 @@ def register(app, source: WarehouseSource) -> None:
 
     def wards_in(districts) -> list[tuple[str, str]]:
         chosen = tuple(sorted(str(d) for d in districts or ()))
-        return source.memo(("wards-of", chosen),
-                           lambda: wards_of(source.connection(), list(chosen)))
+        return source.memo(
+            ("wards-of", chosen), lambda: wards_of(source.connection(), list(chosen))
+        )
 
     @app.callback(Output(ids.F_WARD, "options"), Input(ids.F_DISTRICT, "value"))
     def ward_options(districts):
-        return [{"label": name, "value": code}
-                for code, name in wards_in(districts if isinstance(districts, list) else [])]
+        return [
+            {"label": name, "value": code}
+            for code, name in wards_in(districts if isinstance(districts, list) else [])
+        ]
 
     @app.callback(Output(ids.F_GROUP, "options"), Input(ids.F_DEFINITION, "value"))
     def group_options(definition):

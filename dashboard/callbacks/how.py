@@ -8,9 +8,16 @@ from dashboard import ids
 from dashboard.callbacks.common import figure_and_alt, request
 from dashboard.data import WarehouseSource
 
-HOW_CHARTS = {graph: ids.CHART_OF[graph] for graph in (
-    ids.HOW_GROUP, ids.HOW_WEAPON, ids.HOW_LOCATION, ids.HOW_DOMESTIC, ids.HOW_RELATIONSHIP,
-)}
+HOW_CHARTS = {
+    graph: ids.CHART_OF[graph]
+    for graph in (
+        ids.HOW_GROUP,
+        ids.HOW_WEAPON,
+        ids.HOW_LOCATION,
+        ids.HOW_DOMESTIC,
+        ids.HOW_RELATIONSHIP,
+    )
+}
 
 
 def how_outputs(source: WarehouseSource, query: str | None) -> tuple:

@@ -14,14 +14,25 @@ def overview_outputs(source: WarehouseSource, query: str | None) -> tuple:
     req = request(source, query)
     head = build("overview-headline", req).meta
     fig, alt = figure_and_alt("overview-trend", req)
-    headline_block = html.Div([
-        html.Div([html.Span(head["number"], className="headline-number"),
-                  html.Span(head["label"], className="headline-label")]),
-        html.Ul([html.Li(x) for x in head["facts"]]),
-        html.P(head["note"], className="table-note"),
-    ])
-    return (headline_block, fig, alt, table_of("overview-sources", req),
-            table_of("overview-feeds", req))
+    headline_block = html.Div(
+        [
+            html.Div(
+                [
+                    html.Span(head["number"], className="headline-number"),
+                    html.Span(head["label"], className="headline-label"),
+                ]
+            ),
+            html.Ul([html.Li(x) for x in head["facts"]]),
+            html.P(head["note"], className="table-note"),
+        ]
+    )
+    return (
+        headline_block,
+        fig,
+        alt,
+        table_of("overview-sources", req),
+        table_of("overview-feeds", req),
+    )
 
 
 def register(app, source: WarehouseSource) -> None:

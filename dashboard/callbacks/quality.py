@@ -11,16 +11,24 @@ from dashboard.data import WarehouseSource
 
 def quality_outputs(source: WarehouseSource, query: str | None) -> tuple:
     req = request(source, query, page="/quality")
-    return (*figure_and_alt("quality-coverage", req), table_of("quality-completeness", req),
-            table_of("quality-timeliness", req), table_of("quality-reasons", req),
-            table_of("quality-history", req), table_of("quality-codes", req))
+    return (
+        *figure_and_alt("quality-coverage", req),
+        table_of("quality-completeness", req),
+        table_of("quality-timeliness", req),
+        table_of("quality-reasons", req),
+        table_of("quality-history", req),
+        table_of("quality-codes", req),
+    )
 
 
 def register(app, source: WarehouseSource) -> None:
     @app.callback(
-        Output(ids.QUALITY_COVERAGE, "figure"), Output(ids.alt(ids.QUALITY_COVERAGE), "children"),
-        Output(ids.QUALITY_COMPLETENESS, "children"), Output(ids.QUALITY_TIMELINESS, "children"),
-        Output(ids.QUALITY_REASONS, "children"), Output(ids.QUALITY_HISTORY, "children"),
+        Output(ids.QUALITY_COVERAGE, "figure"),
+        Output(ids.alt(ids.QUALITY_COVERAGE), "children"),
+        Output(ids.QUALITY_COMPLETENESS, "children"),
+        Output(ids.QUALITY_TIMELINESS, "children"),
+        Output(ids.QUALITY_REASONS, "children"),
+        Output(ids.QUALITY_HISTORY, "children"),
         Output(ids.QUALITY_UNKNOWN_CODES, "children"),
         Input(ids.FILTERS, "data"),
     )

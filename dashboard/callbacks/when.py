@@ -11,18 +11,26 @@ from dashboard.data import WarehouseSource
 
 def when_outputs(source: WarehouseSource, query: str | None) -> tuple:
     req = request(source, query)
-    return (*figure_and_alt("when-heatmap", req), text_of("when-nte", req),
-            *figure_and_alt("when-monthly", req), *figure_and_alt("when-seasonality", req),
-            *figure_and_alt("when-police-ae", req))
+    return (
+        *figure_and_alt("when-heatmap", req),
+        text_of("when-nte", req),
+        *figure_and_alt("when-monthly", req),
+        *figure_and_alt("when-seasonality", req),
+        *figure_and_alt("when-police-ae", req),
+    )
 
 
 def register(app, source: WarehouseSource) -> None:
     @app.callback(
-        Output(ids.WHEN_HEATMAP, "figure"), Output(ids.alt(ids.WHEN_HEATMAP), "children"),
+        Output(ids.WHEN_HEATMAP, "figure"),
+        Output(ids.alt(ids.WHEN_HEATMAP), "children"),
         Output(ids.WHEN_NTE, "children"),
-        Output(ids.WHEN_TREND, "figure"), Output(ids.alt(ids.WHEN_TREND), "children"),
-        Output(ids.WHEN_SEASON, "figure"), Output(ids.alt(ids.WHEN_SEASON), "children"),
-        Output(ids.WHEN_COMPARE, "figure"), Output(ids.alt(ids.WHEN_COMPARE), "children"),
+        Output(ids.WHEN_TREND, "figure"),
+        Output(ids.alt(ids.WHEN_TREND), "children"),
+        Output(ids.WHEN_SEASON, "figure"),
+        Output(ids.alt(ids.WHEN_SEASON), "children"),
+        Output(ids.WHEN_COMPARE, "figure"),
+        Output(ids.alt(ids.WHEN_COMPARE), "children"),
         Input(ids.FILTERS, "data"),
     )
     def update(query):

@@ -22,42 +22,55 @@ def hotspot_outputs(source: WarehouseSource, query: str | None) -> tuple:
 
 def gap_outputs(source: WarehouseSource, query: str | None, level: str) -> tuple:
     req = request(source, query)
-    return (*figure_and_alt("where-gap", req, level=level),
-            table_of("where-gap-table", req, level=level))
+    return (
+        *figure_and_alt("where-gap", req, level=level),
+        table_of("where-gap-table", req, level=level),
+    )
 
 
 def register(app, source: WarehouseSource) -> None:
     @app.callback(
-        Output(ids.WHERE_MAP, "figure"), Output(ids.alt(ids.WHERE_MAP), "children"),
+        Output(ids.WHERE_MAP, "figure"),
+        Output(ids.alt(ids.WHERE_MAP), "children"),
         Output(ids.WHERE_TOP, "children"),
-        Input(ids.FILTERS, "data"), Input(ids.WHERE_LEVEL, "value"),
+        Input(ids.FILTERS, "data"),
+        Input(ids.WHERE_LEVEL, "value"),
         Input(ids.WHERE_MEASURE, "value"),
     )
     def update_map(query, level, measure):
         level = level if level in ("auto", "district", "ward", "lsoa") else "auto"
-        return map_outputs(source, query, level, measure if measure in ("rate", "count") else "rate")
+        return map_outputs(
+            source, query, level, measure if measure in ("rate", "count") else "rate"
+        )
 
     @app.callback(
-        Output(ids.WHERE_HOTSPOTS, "figure"), Output(ids.alt(ids.WHERE_HOTSPOTS), "children"),
-        Output(ids.WHERE_HOTSPOT_TABLE, "children"), Input(ids.FILTERS, "data"),
+        Output(ids.WHERE_HOTSPOTS, "figure"),
+        Output(ids.alt(ids.WHERE_HOTSPOTS), "children"),
+        Output(ids.WHERE_HOTSPOT_TABLE, "children"),
+        Input(ids.FILTERS, "data"),
     )
     def update_hotspots(query):
         return hotspot_outputs(source, query)
 
     @app.callback(
-        Output(ids.WHERE_GAP, "figure"), Output(ids.alt(ids.WHERE_GAP), "children"),
+        Output(ids.WHERE_GAP, "figure"),
+        Output(ids.alt(ids.WHERE_GAP), "children"),
         Output(ids.WHERE_GAP_TABLE, "children"),
-        Input(ids.FILTERS, "data"), Input(ids.WHERE_LEVEL, "value"),
+        Input(ids.FILTERS, "data"),
+        Input(ids.WHERE_LEVEL, "value"),
     )
     def update_gap(query, level):
-        return gap_outputs(source, query, level if level in ("auto", "district", "ward") else "auto")
+        return gap_outputs(
+            source, query, level if level in ("auto", "district", "ward") else "auto"
+        )
 
     @app.callback(
         Output(ids.F_DISTRICT, "value", allow_duplicate=True),
         Output(ids.F_WARD, "value", allow_duplicate=True),
         Output(ids.WHERE_LEVEL, "value"),
         Input(ids.WHERE_MAP, "clickData"),
-        State(ids.F_DISTRICT, "value"), State(ids.F_WARD, "value"),
+        State(ids.F_DISTRICT, "value"),
+        State(ids.F_WARD, "value"),
         prevent_initial_call=True,
     )
     def drill(click, districts, wards):
@@ -71,5 +84,3 @@ def register(app, source: WarehouseSource) -> None:
         if isinstance(code, str) and code[:3] in ("E05", "W05"):
             return no_update, [code], "auto"
         return no_update, no_update, no_update
-
-

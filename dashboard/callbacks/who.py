@@ -8,10 +8,18 @@ from dashboard import ids
 from dashboard.callbacks.common import figure_and_alt, request
 from dashboard.data import WarehouseSource
 
-WHO_CHARTS = {graph: ids.CHART_OF[graph] for graph in (
-    ids.WHO_VICTIMS, ids.WHO_SUSPECTS, ids.WHO_ETHNICITY, ids.WHO_PROBATION,
-    ids.WHO_PROBATION_OFFENCE, ids.WHO_YOUTH, ids.WHO_REPEAT,
-)}
+WHO_CHARTS = {
+    graph: ids.CHART_OF[graph]
+    for graph in (
+        ids.WHO_VICTIMS,
+        ids.WHO_SUSPECTS,
+        ids.WHO_ETHNICITY,
+        ids.WHO_PROBATION,
+        ids.WHO_PROBATION_OFFENCE,
+        ids.WHO_YOUTH,
+        ids.WHO_REPEAT,
+    )
+}
 
 
 def who_outputs(source: WarehouseSource, query: str | None) -> tuple:

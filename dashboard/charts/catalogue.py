@@ -72,8 +72,10 @@ from svcore.vocab import SOURCES
 
 LEVEL_WORDS = {"district": "district", "ward": "ward", "lsoa": "LSOA"}
 KINDS = ("chart", "table", "headline", "sentence")
-ALL_SOURCES_NOTE = ("All sources were chosen, and sources count different things, so they are "
-                    "not added together: this view shows police-recorded crime.")
+ALL_SOURCES_NOTE = (
+    "All sources were chosen, and sources count different things, so they are "
+    "not added together: this view shows police-recorded crime."
+)
 
 
 @dataclass
@@ -110,8 +112,14 @@ class Spec:
 CHARTS: dict[str, Spec] = {}
 
 
-def chart(name: str, page: str, title: str, kind: str = "chart", one_source: bool = False,
-          **options: tuple[str, ...]):
+def chart(
+    name: str,
+    page: str,
+    title: str,
+    kind: str = "chart",
+    one_source: bool = False,
+    **options: tuple[str, ...],
+):
     def register(fn: Callable[..., Chart]) -> Callable[..., Chart]:
         CHARTS[name] = Spec(name, page, title, fn, options, kind, one_source)
         return fn
@@ -146,7 +154,11 @@ def build(name: str, req: Request, **options: str) -> Chart:
     built = spec.build(run, **options)
     built.kind = spec.kind
     table = built.meta.get("table")
-    if table is not None and "shown as [c]" not in table["note"] and "perturbed" not in table["note"]:
+    if (
+        table is not None
+        and "shown as [c]" not in table["note"]
+        and "perturbed" not in table["note"]
+    ):
         # Every table says which rule published it, in the rule's own words.
         rule_note = run.rule.note() if run.tier != "exact" or spec.page != "/quality" else ""
         table["note"] = " ".join(x for x in (table["note"], run.note, rule_note) if x)
@@ -157,8 +169,9 @@ def build(name: str, req: Request, **options: str) -> Chart:
 def geojson_for(req: Request, level: str, embed: bool) -> dict | str:
     """A URL the browser fetches and caches, or the GeoJSON itself for image exports."""
     if embed:
-        return req.source.memo(("boundaries", level), lambda: boundaries(req.con, level, None),
-                               shared=False)
+        return req.source.memo(
+            ("boundaries", level), lambda: boundaries(req.con, level, None), shared=False
+        )
     return f"/geojson/{level}.json?v={req.source.snapshot_id()}"
 
 
@@ -174,14 +187,17 @@ def _per_source(frame: pd.DataFrame, req: Request, dims: list[str]) -> pd.DataFr
     return pd.concat(parts, ignore_index=True) if parts else protect(frame, req.rule, dims=dims)
 
 
-def table_meta(columns: list[tuple[str, str]], caption: str, formats: dict | None = None,
-               note: str = "") -> dict:
+def table_meta(
+    columns: list[tuple[str, str]], caption: str, formats: dict | None = None, note: str = ""
+) -> dict:
     """How a table view is laid out (the page renders it with ``components.table``)."""
-    return {"table": {"columns": columns, "caption": caption, "formats": formats or {},
-                      "note": note}}
+    return {
+        "table": {"columns": columns, "caption": caption, "formats": formats or {}, "note": note}
+    }
 
 
 # Overview -------------------------------------------------------------------------------------
+
 
 def _shift(month: str, months: int) -> str:
     return (pd.Period(month, "M") + months).strftime("%Y-%m")
@@ -219,8 +235,11 @@ def source_figures(req: Request, source: str) -> dict:
     people = float(pop["population"].sum()) if len(pop) else 0.0
     months = req.q(months_covered, f)
     n = _number(count)
-    rate = (n / (people * months / 12) * 1000
-            if n is not None and n >= rule.min_events_for_rate and people and months else None)
+    rate = (
+        n / (people * months / 12) * 1000
+        if n is not None and n >= rule.min_events_for_rate and people and months
+        else None
+    )
     last12 = change = None
     end = f.date_to or req.q(latest_month, f)
     if f.date_from or f.date_to:
@@ -235,8 +254,14 @@ def source_figures(req: Request, source: str) -> dict:
         last12 = _cell(req, recent_f, rule)
         if req.q(months_covered, before_f) == 12:
             change = _change(last12, _cell(req, before_f, rule), rule)
-    return {"source": source, "count": count, "rate": rate, "change": change,
-            "last12": last12, "last_month": end}
+    return {
+        "source": source,
+        "count": count,
+        "rate": rate,
+        "change": change,
+        "last12": last12,
+        "last_month": end,
+    }
 
 
 def _sources_shown(req: Request) -> tuple[str, ...]:
@@ -256,8 +281,10 @@ def _headline(req: Request) -> Chart:
         if r["rate"] is not None:
             parts.append(f"{r['rate']:,.1f} per 1,000 residents a year")
         if r["change"] is not None and r["last12"] is not None:
-            parts.append(f"{r['change']:+.0%} on the previous 12 months ({_fmt_count(r['last12'])} "
-                         f"in the 12 months to {r['last_month']})")
+            parts.append(
+                f"{r['change']:+.0%} on the previous 12 months ({_fmt_count(r['last12'])} "
+                f"in the 12 months to {r['last_month']})"
+            )
         elif r["change"] is not None:
             parts.append(f"{r['change']:+.0%} on the same period a year earlier")
         if parts:
@@ -272,12 +299,17 @@ def _headline(req: Request) -> Chart:
     data = pd.DataFrame(rows)
     single = len(rows) == 1
     number = _fmt_count(rows[0]["count"]) if single else f"{len(rows)} sources"
-    label = (" serious-violence events, " if single else
-             " side by side (not added together), ") + req.filters.describe(req.names)
+    label = (
+        " serious-violence events, " if single else " side by side (not added together), "
+    ) + req.filters.describe(req.names)
     text = number + label + ". " + ". ".join(facts)
-    return Chart("overview-headline", None, data, {"number": number, "label": label,
-                                                    "facts": facts, "note": req.rule.note()},
-                 text=text)
+    return Chart(
+        "overview-headline",
+        None,
+        data,
+        {"number": number, "label": label, "facts": facts, "note": req.rule.note()},
+        text=text,
+    )
 
 
 def _fmt_count(value: object) -> str:
@@ -289,16 +321,32 @@ def _fmt_count(value: object) -> str:
 @chart("overview-sources", "/", "Serious violence by partner source", kind="table")
 def _sources(req: Request) -> Chart:
     rows = [source_figures(req, s) for s in SOURCES]
-    data = pd.DataFrame([{"source": SOURCES[r["source"]], "count": r["count"],
-                          "change": r["change"]} for r in rows])
-    return Chart("overview-sources", None, data, table_meta(
-        [("source", "Source"), ("count", "Events in period"), ("change", "Change on previous year")],
-        "Serious violence by partner source for the filters (sources are not additive)",
-        {"count": ",", "change": "+.0%"}, note=req.rule_for(None).note()))
+    data = pd.DataFrame(
+        [{"source": SOURCES[r["source"]], "count": r["count"], "change": r["change"]} for r in rows]
+    )
+    return Chart(
+        "overview-sources",
+        None,
+        data,
+        table_meta(
+            [
+                ("source", "Source"),
+                ("count", "Events in period"),
+                ("change", "Change on previous year"),
+            ],
+            "Serious violence by partner source for the filters (sources are not additive)",
+            {"count": ",", "change": "+.0%"},
+            note=req.rule_for(None).note(),
+        ),
+    )
 
 
-@chart("overview-year-on-year", "/", "Serious violence by source, this period and a year earlier",
-       kind="table")
+@chart(
+    "overview-year-on-year",
+    "/",
+    "Serious violence by source, this period and a year earlier",
+    kind="table",
+)
 def _year_on_year(req: Request) -> Chart:
     """Each source in the period and in the same months a year earlier (the report's table)."""
     f = req.filters
@@ -309,8 +357,14 @@ def _year_on_year(req: Request) -> Chart:
         end = f.date_to or req.q(latest_month, now_f)
         start = f.date_from or (_shift(end, -11) if end else None)
         if not end or not start:
-            rows.append({"Source": SOURCES[source], "This period": 0, "A year earlier": 0,
-                         "Change": "no data for either period"})
+            rows.append(
+                {
+                    "Source": SOURCES[source],
+                    "This period": 0,
+                    "A year earlier": 0,
+                    "Change": "no data for either period",
+                }
+            )
             continue
         now_f = now_f.with_(date_from=start, date_to=end)
         before_f = now_f.with_(date_from=_shift(start, -12), date_to=_shift(end, -12))
@@ -326,33 +380,69 @@ def _year_on_year(req: Request) -> Chart:
             words = "too few events to compare"
         else:
             words = f"{change:+.0%}"
-        rows.append({"Source": SOURCES[source], "This period": now, "A year earlier": before,
-                     "Change": words})
-    return Chart("overview-year-on-year", None, pd.DataFrame(rows), table_meta(
-        [("Source", "Source"), ("This period", "This period"), ("A year earlier", "A year earlier"),
-         ("Change", "Change")], "Serious violence by source, this period and a year earlier",
-        {"This period": ",", "A year earlier": ","}, note=req.rule_for(None).note()))
+        rows.append(
+            {
+                "Source": SOURCES[source],
+                "This period": now,
+                "A year earlier": before,
+                "Change": words,
+            }
+        )
+    return Chart(
+        "overview-year-on-year",
+        None,
+        pd.DataFrame(rows),
+        table_meta(
+            [
+                ("Source", "Source"),
+                ("This period", "This period"),
+                ("A year earlier", "A year earlier"),
+                ("Change", "Change"),
+            ],
+            "Serious violence by source, this period and a year earlier",
+            {"This period": ",", "A year earlier": ","},
+            note=req.rule_for(None).note(),
+        ),
+    )
 
 
 @chart("overview-feeds", "/", "Feeds loaded in the warehouse", kind="table")
 def _feeds(req: Request) -> Chart:
     feeds = req.q(loaded_feeds)
     data = protect(feeds, req.rule_for(None), column="rows")
-    data = data.assign(feed=data["feed"].map(lambda s: SOURCES.get(s, s)),
-                       last_load=data["last_load"].astype(str).str[:16])
-    return Chart("overview-feeds", None, _readable(data), table_meta(
-        [("feed", "Feed"), ("rows", "Rows"), ("first_period", "From"), ("last_period", "To"),
-         ("last_load", "Last load")], "Feeds loaded in the warehouse", {"rows": ","}))
+    data = data.assign(
+        feed=data["feed"].map(lambda s: SOURCES.get(s, s)),
+        last_load=data["last_load"].astype(str).str[:16],
+    )
+    return Chart(
+        "overview-feeds",
+        None,
+        _readable(data),
+        table_meta(
+            [
+                ("feed", "Feed"),
+                ("rows", "Rows"),
+                ("first_period", "From"),
+                ("last_period", "To"),
+                ("last_load", "Last load"),
+            ],
+            "Feeds loaded in the warehouse",
+            {"rows": ","},
+        ),
+    )
 
 
 @chart("overview-trend", "/", "Serious violence by month")
 def _overview_trend(req: Request) -> Chart:
     raw = req.q(monthly_trend, req.filters)
     frame = _per_source(raw, req, ["month"])
-    return Chart("overview-trend", trend_figure(frame, req.context("Serious violence by month")), frame)
+    return Chart(
+        "overview-trend", trend_figure(frame, req.context("Serious violence by month")), frame
+    )
 
 
 # When -----------------------------------------------------------------------------------------
+
 
 @chart("when-heatmap", "/when", "Serious violence by hour and day of week", one_source=True)
 def _heatmap(req: Request) -> Chart:
@@ -364,7 +454,9 @@ def _heatmap(req: Request) -> Chart:
 def nte_mask(frame: pd.DataFrame) -> np.ndarray:
     in_window = np.zeros(len(frame), dtype=bool)
     for day, hours in NTE_WINDOW:
-        in_window |= (frame["weekday"] == day).to_numpy() & frame["hour"].isin(list(hours)).to_numpy()
+        in_window |= (frame["weekday"] == day).to_numpy() & frame["hour"].isin(
+            list(hours)
+        ).to_numpy()
     return in_window
 
 
@@ -379,19 +471,25 @@ def _nte(req: Request) -> Chart:
     if len(heat) and not y[window].isna().any():
         share = published_share(float(y[window].sum()), float(y.fillna(0).sum()), req.rule)
     if share is None:
-        text = ("Too few events with a recorded time, or night-time cells hidden, to give the "
-                "night-time economy share.")
+        text = (
+            "Too few events with a recorded time, or night-time cells hidden, to give the "
+            "night-time economy share."
+        )
     else:
-        text = (f"{share:.0%} of the events with a recorded time shown in the heatmap happened "
-                "in the night-time economy window (Friday and Saturday, 20:00 to 03:59), which "
-                f"is {16 / 168:.0%} of the week's hours.")
+        text = (
+            f"{share:.0%} of the events with a recorded time shown in the heatmap happened "
+            "in the night-time economy window (Friday and Saturday, 20:00 to 03:59), which "
+            f"is {16 / 168:.0%} of the week's hours."
+        )
     return Chart("when-nte", None, pd.DataFrame({"nte_share": [share]}), text=text)
 
 
 @chart("when-monthly", "/when", "Serious violence by month, with a 12-month rolling average")
 def _monthly(req: Request) -> Chart:
     frame = _per_source(req.q(monthly, req.filters), req, ["month"])
-    return Chart("when-monthly", trend_figure(frame, req.context("Serious violence by month")), frame)
+    return Chart(
+        "when-monthly", trend_figure(frame, req.context("Serious violence by month")), frame
+    )
 
 
 @chart("when-seasonality", "/when", "Seasonality: average events in each calendar month")
@@ -399,7 +497,9 @@ def _season(req: Request) -> Chart:
     frame = _per_source(req.q(monthly, req.filters), req, ["month"])
     if not req.filters.source:
         frame = frame.iloc[0:0]  # sources are not additive: no seasonality across them
-    fig = seasonality_figure(frame, req.context("Seasonality: average events in each calendar month"))
+    fig = seasonality_figure(
+        frame, req.context("Seasonality: average events in each calendar month")
+    )
     return Chart("when-seasonality", fig, frame)
 
 
@@ -412,21 +512,35 @@ def _police_ae(req: Request) -> Chart:
 
 # How ------------------------------------------------------------------------------------------
 
-def _breakdown(name: str, req: Request, dimension: str, title: str, source: str | None = None,
-               note: str = "") -> Chart:
+
+def _breakdown(
+    name: str, req: Request, dimension: str, title: str, source: str | None = None, note: str = ""
+) -> Chart:
     f = req.filters.with_(source=source) if source else req.filters
     rule = req.rule_for(f.source)
     frame = protect(req.q(count_table, f, (dimension,)), rule, dims=[dimension])
-    labels = {g.key: g.label for g in req.definition.groups} if dimension == "offence_group" else None
-    fig = breakdown_figure(frame, dimension, req.context(title, source=f.source, note=note),
-                           labels=labels, min_events_for_share=rule.min_events_for_rate)
+    labels = (
+        {g.key: g.label for g in req.definition.groups} if dimension == "offence_group" else None
+    )
+    fig = breakdown_figure(
+        frame,
+        dimension,
+        req.context(title, source=f.source, note=note),
+        labels=labels,
+        min_events_for_share=rule.min_events_for_rate,
+    )
     return Chart(name, fig, frame)
 
 
 @chart("how-offence-group", "/how", "Serious violence by offence group", one_source=True)
 def _groups(req: Request) -> Chart:
-    return _breakdown("how-offence-group", req, "offence_group", "Serious violence by offence group",
-                      note="An event can fall in several groups.")
+    return _breakdown(
+        "how-offence-group",
+        req,
+        "offence_group",
+        "Serious violence by offence group",
+        note="An event can fall in several groups.",
+    )
 
 
 @chart("how-weapon", "/how", "Weapon used (police) or assault method (A&E)", one_source=True)
@@ -446,11 +560,17 @@ def _domestic(req: Request) -> Chart:
 
 @chart("how-relationship", "/how", "A&E: relationship to the assailant")
 def _relationship(req: Request) -> Chart:
-    return _breakdown("how-relationship", req, "relationship", "A&E: relationship to the assailant",
-                      source="health")
+    return _breakdown(
+        "how-relationship",
+        req,
+        "relationship",
+        "A&E: relationship to the assailant",
+        source="health",
+    )
 
 
 # Who ------------------------------------------------------------------------------------------
+
 
 def _people_word(req: Request) -> str:
     return {"police": "Victims", "health": "Patients"}.get(req.filters.source or "", "People")
@@ -465,47 +585,80 @@ def _victims(req: Request) -> Chart:
 
 @chart("who-suspects", "/who", "Police-recorded suspects by age and sex")
 def _suspects(req: Request) -> Chart:
-    frame = protect(req.q(suspect_pyramid, req.filters), req.rule_for("police"),
-                    dims=["suspect_sex", "suspect_age_band"])
-    fig = pyramid_figure(frame, req.context("Police-recorded suspects by age and sex", source="police"),
-                         sex="suspect_sex", band="suspect_age_band")
+    frame = protect(
+        req.q(suspect_pyramid, req.filters),
+        req.rule_for("police"),
+        dims=["suspect_sex", "suspect_age_band"],
+    )
+    fig = pyramid_figure(
+        frame,
+        req.context("Police-recorded suspects by age and sex", source="police"),
+        sex="suspect_sex",
+        band="suspect_age_band",
+    )
     return Chart("who-suspects", fig, frame)
 
 
 @chart("who-ethnicity", "/who", "Victims by ethnicity", one_source=True)
 def _ethnicity(req: Request) -> Chart:
     frame = protect(req.q(ethnicity, req.filters), req.rule, dims=["ethnicity"])
-    ctx = req.context(f"{_people_word(req)} by ethnicity", note=(
-        "Population by ethnicity is not loaded, so shares are of people with a record, not rates."))
-    fig = breakdown_figure(frame, "ethnicity", ctx, min_events_for_share=req.rule.min_events_for_rate)
+    ctx = req.context(
+        f"{_people_word(req)} by ethnicity",
+        note=(
+            "Population by ethnicity is not loaded, so shares are of people with a record, not rates."
+        ),
+    )
+    fig = breakdown_figure(
+        frame, "ethnicity", ctx, min_events_for_share=req.rule.min_events_for_rate
+    )
     return Chart("who-ethnicity", fig, frame)
 
 
 def _cohort(name: str, req: Request, source: str, by: str, title: str) -> Chart:
     rule = req.rule_for(source)
     frame = protect(req.q(cohort_profile, req.filters, source, by), rule, dims=[by])
-    fig = breakdown_figure(frame, by, req.context(title, source=source, note="People counted once."),
-                           min_events_for_share=rule.min_events_for_rate, unit="People",
-                           ordered=by in ("rosh_level", "age"))
+    fig = breakdown_figure(
+        frame,
+        by,
+        req.context(title, source=source, note="People counted once."),
+        min_events_for_share=rule.min_events_for_rate,
+        unit="People",
+        ordered=by in ("rosh_level", "age"),
+    )
     return Chart(name, fig, frame)
 
 
 @chart("who-probation-risk", "/who", "Probation caseload by risk of serious harm")
 def _probation_risk(req: Request) -> Chart:
-    return _cohort("who-probation-risk", req, "probation", "rosh_level",
-                   "Probation caseload by risk of serious harm")
+    return _cohort(
+        "who-probation-risk",
+        req,
+        "probation",
+        "rosh_level",
+        "Probation caseload by risk of serious harm",
+    )
 
 
 @chart("who-probation-offence", "/who", "Probation caseload by index offence")
 def _probation_offence(req: Request) -> Chart:
-    return _cohort("who-probation-offence", req, "probation", "index_offence_group",
-                   "Probation caseload by index offence")
+    return _cohort(
+        "who-probation-offence",
+        req,
+        "probation",
+        "index_offence_group",
+        "Probation caseload by index offence",
+    )
 
 
 @chart("who-youth-age", "/who", "Youth justice: children with proven offences by age")
 def _youth_age(req: Request) -> Chart:
-    return _cohort("who-youth-age", req, "youth_justice", "age",
-                   "Youth justice: children with proven offences by age")
+    return _cohort(
+        "who-youth-age",
+        req,
+        "youth_justice",
+        "age",
+        "Youth justice: children with proven offences by age",
+    )
 
 
 @chart("who-youth-repeat", "/who", "Youth justice: proven offences per child in the period")
@@ -513,14 +666,21 @@ def _youth_repeat(req: Request) -> Chart:
     rule = req.rule_for("youth_justice")
     frame = protect(req.q(repeat_presence, req.filters, "youth_justice"), rule, dims=["times"])
     fig = breakdown_figure(
-        frame, "times",
-        req.context("Youth justice: proven offences per child in the period", source="youth_justice"),
+        frame,
+        "times",
+        req.context(
+            "Youth justice: proven offences per child in the period", source="youth_justice"
+        ),
         labels={"1": "1 offence", "2": "2 offences", "3 or more": "3 or more offences"},
-        min_events_for_share=rule.min_events_for_rate, unit="Children", ordered=True)
+        min_events_for_share=rule.min_events_for_rate,
+        unit="Children",
+        ordered=True,
+    )
     return Chart("who-youth-repeat", fig, frame)
 
 
 # Where ----------------------------------------------------------------------------------------
+
 
 def published_areas(req: Request, level: str) -> pd.DataFrame:
     """Per area: published count and the annual rate per 1,000 computed from it."""
@@ -528,33 +688,61 @@ def published_areas(req: Request, level: str) -> pd.DataFrame:
     return published_rate(areas, req.rule, "person_years")
 
 
-@chart("where-map", "/where", "Serious violence by area", one_source=True,
-       level=("auto", "district", "ward", "lsoa"), measure=("rate", "count"), embed=())
+@chart(
+    "where-map",
+    "/where",
+    "Serious violence by area",
+    one_source=True,
+    level=("auto", "district", "ward", "lsoa"),
+    measure=("rate", "count"),
+    embed=(),
+)
 def _map(req: Request, level: str = "auto", measure: str = "rate", embed: str = "") -> Chart:
     lvl = drill_level(req.filters) if level == "auto" else level
     areas = published_areas(req, lvl)
     title = f"Serious violence by {LEVEL_WORDS[lvl]}" + (
-        ", rate per 1,000 residents a year" if measure == "rate" else ", events")
+        ", rate per 1,000 residents a year" if measure == "rate" else ", events"
+    )
     fig = choropleth_figure(areas, geojson_for(req, lvl, bool(embed)), req.context(title), measure)
     data = areas[["area_code", "area_name", "count", "population", "rate"]]
     return Chart("where-map", fig, _readable(data), {"level": lvl})
 
 
-@chart("where-top", "/where", "Top 10 areas by rate", kind="table", one_source=True,
-       level=("auto", "district", "ward", "lsoa"))
+@chart(
+    "where-top",
+    "/where",
+    "Top 10 areas by rate",
+    kind="table",
+    one_source=True,
+    level=("auto", "district", "ward", "lsoa"),
+)
 def _top(req: Request, level: str = "auto") -> Chart:
     lvl = drill_level(req.filters) if level == "auto" else level
     areas = published_areas(req, lvl)
     ranked = areas.dropna(subset=["rate"]).sort_values("rate", ascending=False).head(10)
     word = LEVEL_WORDS[lvl]
     data = ranked[["area_name", "area_code", "count", "population", "rate"]]
-    return Chart("where-top", None, _readable(data), {"level": lvl, **table_meta(
-        [("area_name", word[0].upper() + word[1:]), ("area_code", "GSS code"), ("count", "Events"),
-         ("population", "Residents"), ("rate", "Rate per 1,000 a year")],
-        f"Top 10 {word}s by rate, {req.filters.describe(req.names)}",
-        {"count": ",", "population": ",.0f", "rate": ",.1f"},
-        note=f"Areas with fewer than {req.rule.min_events_for_rate} events have no rate and are "
-             f"not ranked. {req.rule.note()}")})
+    return Chart(
+        "where-top",
+        None,
+        _readable(data),
+        {
+            "level": lvl,
+            **table_meta(
+                [
+                    ("area_name", word[0].upper() + word[1:]),
+                    ("area_code", "GSS code"),
+                    ("count", "Events"),
+                    ("population", "Residents"),
+                    ("rate", "Rate per 1,000 a year"),
+                ],
+                f"Top 10 {word}s by rate, {req.filters.describe(req.names)}",
+                {"count": ",", "population": ",.0f", "rate": ",.1f"},
+                note=f"Areas with fewer than {req.rule.min_events_for_rate} events have no rate and are "
+                f"not ranked. {req.rule.note()}",
+            ),
+        },
+    )
 
 
 def hotspot_stats(req: Request) -> pd.DataFrame:
@@ -576,9 +764,13 @@ def hotspot_stats(req: Request) -> pd.DataFrame:
 @chart("where-hotspots", "/where", "Hotspots of serious violence (Gi*)", one_source=True, embed=())
 def _hotspots(req: Request, embed: str = "") -> Chart:
     stats = hotspot_stats(req)
-    fig = hotspot_figure(stats, geojson_for(req, "lsoa", bool(embed)),
-                         req.context("Hotspots of serious violence (Gi*)", note=(
-                             "Computed from the published LSOA rates.")))
+    fig = hotspot_figure(
+        stats,
+        geojson_for(req, "lsoa", bool(embed)),
+        req.context(
+            "Hotspots of serious violence (Gi*)", note=("Computed from the published LSOA rates.")
+        ),
+    )
     data = stats[["area_code", "area_name", "hotspot", "gi_z", "gi_p"]]
     return Chart("where-hotspots", fig, _readable(data))
 
@@ -586,15 +778,29 @@ def _hotspots(req: Request, embed: str = "") -> Chart:
 @chart("where-hotspot-table", "/where", "The strongest hot spots", kind="table", one_source=True)
 def _hotspot_table(req: Request) -> Chart:
     stats = hotspot_stats(req)
-    hot = stats[stats["hotspot"].str.startswith("Hot")].sort_values("gi_z", ascending=False).head(15)
+    hot = (
+        stats[stats["hotspot"].str.startswith("Hot")].sort_values("gi_z", ascending=False).head(15)
+    )
     data = hot[["area_name", "area_code", "hotspot", "gi_z", "gi_p"]]
-    return Chart("where-hotspot-table", None, _readable(data), table_meta(
-        [("area_name", "LSOA"), ("area_code", "GSS code"), ("hotspot", "Class"),
-         ("gi_z", "Gi* z-score"), ("gi_p", "p (two-sided)")],
-        "The strongest hot spots", {"gi_z": ".1f", "gi_p": ".3f"},
-        note="Gi* on the published LSOA rates; two-sided pseudo p-values from 999 seeded "
-             "permutations. With many areas tested, about 1 in 10 areas at 90% confidence can "
-             "be significant by chance."))
+    return Chart(
+        "where-hotspot-table",
+        None,
+        _readable(data),
+        table_meta(
+            [
+                ("area_name", "LSOA"),
+                ("area_code", "GSS code"),
+                ("hotspot", "Class"),
+                ("gi_z", "Gi* z-score"),
+                ("gi_p", "p (two-sided)"),
+            ],
+            "The strongest hot spots",
+            {"gi_z": ".1f", "gi_p": ".3f"},
+            note="Gi* on the published LSOA rates; two-sided pseudo p-values from 999 seeded "
+            "permutations. With many areas tested, about 1 in 10 areas at 90% confidence can "
+            "be significant by chance.",
+        ),
+    )
 
 
 def gap_table(req: Request, level: str = "auto") -> tuple[pd.DataFrame, str]:
@@ -610,36 +816,69 @@ def gap_table(req: Request, level: str = "auto") -> tuple[pd.DataFrame, str]:
     return gap, lvl
 
 
-@chart("where-gap", "/where", "A&E assault attendances and police-recorded violence with injury",
-       level=("auto", "district", "ward", "lsoa"))
+@chart(
+    "where-gap",
+    "/where",
+    "A&E assault attendances and police-recorded violence with injury",
+    level=("auto", "district", "ward", "lsoa"),
+)
 def _gap(req: Request, level: str = "auto") -> Chart:
     gap, lvl = gap_table(req, level)
-    long = gap.melt(id_vars=["area_code", "area_name"], value_vars=["police", "health"],
-                    var_name="source", value_name="count").rename(columns={"area_name": "area"})
+    long = gap.melt(
+        id_vars=["area_code", "area_name"],
+        value_vars=["police", "health"],
+        var_name="source",
+        value_name="count",
+    ).rename(columns={"area_name": "area"})
     ctx = req.context(
         f"A&E assault attendances and police-recorded violence with injury, by {LEVEL_WORDS[lvl]}",
-        source=None, note="A&E: all assault attendances; police: violence with injury.")
-    return Chart("where-gap", grouped_bars_figure(long, "area", "source", ctx), _readable(gap),
-                 {"level": lvl})
+        source=None,
+        note="A&E: all assault attendances; police: violence with injury.",
+    )
+    return Chart(
+        "where-gap",
+        grouped_bars_figure(long, "area", "source", ctx),
+        _readable(gap),
+        {"level": lvl},
+    )
 
 
-@chart("where-gap-table", "/where", "Where violence reaches hospitals but not police records",
-       kind="table", level=("auto", "district", "ward", "lsoa"))
+@chart(
+    "where-gap-table",
+    "/where",
+    "Where violence reaches hospitals but not police records",
+    kind="table",
+    level=("auto", "district", "ward", "lsoa"),
+)
 def _gap_table(req: Request, level: str = "auto") -> Chart:
     gap, lvl = gap_table(req, level)
     word = LEVEL_WORDS[lvl]
     data = gap.sort_values("per_100", ascending=False, na_position="last")
-    return Chart("where-gap-table", None, _readable(data), {"level": lvl, **table_meta(
-        [("area_name", word.capitalize()), ("health", "A&E assault attendances"),
-         ("police", "Police violence with injury"), ("per_100", "A&E per 100 police records")],
-        "Where violence reaches hospitals but not police records",
-        {"per_100": ",.0f", "health": ",", "police": ","},
-        note="Records are not linked between partners: the ratio compares volumes, and a high "
-             "ratio points to violence unknown to police (the Cardiff Model gap). "
-             + req.rule_for("health").note())})
+    return Chart(
+        "where-gap-table",
+        None,
+        _readable(data),
+        {
+            "level": lvl,
+            **table_meta(
+                [
+                    ("area_name", word.capitalize()),
+                    ("health", "A&E assault attendances"),
+                    ("police", "Police violence with injury"),
+                    ("per_100", "A&E per 100 police records"),
+                ],
+                "Where violence reaches hospitals but not police records",
+                {"per_100": ",.0f", "health": ",", "police": ","},
+                note="Records are not linked between partners: the ratio compares volumes, and a high "
+                "ratio points to violence unknown to police (the Cardiff Model gap). "
+                + req.rule_for("health").note(),
+            ),
+        },
+    )
 
 
 # Factors --------------------------------------------------------------------------------------
+
 
 def published_factor(req: Request, choice: str) -> tuple[pd.DataFrame, str, str]:
     """A factor's areas with their published counts and rates (the points a chart may draw)."""
@@ -648,15 +887,26 @@ def published_factor(req: Request, choice: str) -> tuple[pd.DataFrame, str, str]
     return shown, label, level
 
 
-@chart("factors-scatter", "/factors", "Violence rate against an area factor", one_source=True,
-       factor=())
+@chart(
+    "factors-scatter",
+    "/factors",
+    "Violence rate against an area factor",
+    one_source=True,
+    factor=(),
+)
 def _factor_scatter(req: Request, factor: str = "imd:imd") -> Chart:
     shown, label, level = published_factor(req, factor)
     corr = correlate(shown["factor"], shown["rate"])  # over the points drawn, nothing else
-    ctx = req.context(f"Violence rate against {label}", note=(
-        f"Each point is an area ({level}); areas with fewer than {req.rule.min_events_for_rate} "
-        "events have no published rate, so they are neither drawn nor in the correlation."))
-    fig = factor_scatter_figure(shown, corr, ctx, x_title=label, y_title="Rate per 1,000 residents a year")
+    ctx = req.context(
+        f"Violence rate against {label}",
+        note=(
+            f"Each point is an area ({level}); areas with fewer than {req.rule.min_events_for_rate} "
+            "events have no published rate, so they are neither drawn nor in the correlation."
+        ),
+    )
+    fig = factor_scatter_figure(
+        shown, corr, ctx, x_title=label, y_title="Rate per 1,000 residents a year"
+    )
     data = shown[["area_code", "area_name", "factor", "count", "rate"]]
     return Chart("factors-scatter", fig, _readable(data))
 
@@ -669,40 +919,73 @@ def ranked_factors(req: Request) -> pd.DataFrame:
         for opt in factor_options(req):
             f, lab, lvl = published_factor(req, opt["value"])
             c = correlate(f["factor"], f["rate"])
-            rows.append({"factor": lab, "level": lvl, "n": c.n, "r": c.r, "low": c.r_low,
-                         "high": c.r_high, "rho": c.rho})
+            rows.append(
+                {
+                    "factor": lab,
+                    "level": lvl,
+                    "n": c.n,
+                    "r": c.r,
+                    "low": c.r_low,
+                    "high": c.r_high,
+                    "rho": c.rho,
+                }
+            )
         ranked = pd.DataFrame(rows)
         return ranked.reindex(ranked["r"].abs().sort_values(ascending=False).index)
 
     return req.memo(("factors_ranked", req.filters), compute)
 
 
-@chart("factors-ranked", "/factors", "Area factors ranked by correlation", kind="table",
-       one_source=True)
+@chart(
+    "factors-ranked",
+    "/factors",
+    "Area factors ranked by correlation",
+    kind="table",
+    one_source=True,
+)
 def _ranked(req: Request) -> Chart:
-    return Chart("factors-ranked", None, _readable(ranked_factors(req).round(2)), table_meta(
-        [("factor", "Factor"), ("level", "Areas"), ("n", "Areas with a rate"), ("r", "Pearson r"),
-         ("low", "95% CI low"), ("high", "95% CI high"), ("rho", "Spearman rho")],
-        "Area factors ranked by the strength of their correlation with the violence rate",
-        {"r": ".2f", "low": ".2f", "high": ".2f", "rho": ".2f"},
-        note="Correlations across areas (ecological): they describe places, not individuals, "
-             "and use only areas with a published rate. District-level indicators rest on very "
-             "few areas; read their intervals."))
+    return Chart(
+        "factors-ranked",
+        None,
+        _readable(ranked_factors(req).round(2)),
+        table_meta(
+            [
+                ("factor", "Factor"),
+                ("level", "Areas"),
+                ("n", "Areas with a rate"),
+                ("r", "Pearson r"),
+                ("low", "95% CI low"),
+                ("high", "95% CI high"),
+                ("rho", "Spearman rho"),
+            ],
+            "Area factors ranked by the strength of their correlation with the violence rate",
+            {"r": ".2f", "low": ".2f", "high": ".2f", "rho": ".2f"},
+            note="Correlations across areas (ecological): they describe places, not individuals, "
+            "and use only areas with a published rate. District-level indicators rest on very "
+            "few areas; read their intervals.",
+        ),
+    )
 
 
 @chart("factors-deciles", "/factors", "Violence rate by deprivation decile", one_source=True)
 def _deciles(req: Request) -> Chart:
-    frame = published_rate(protect(req.q(decile_profile, req.filters), req.rule, dims=["decile"]),
-                           req.rule, "person_years")
+    frame = published_rate(
+        protect(req.q(decile_profile, req.filters), req.rule, dims=["decile"]),
+        req.rule,
+        "person_years",
+    )
     frame = frame.drop(columns=["person_years"])
     fig = rate_bars_figure(
-        frame, "decile",
+        frame,
+        "decile",
         req.context("Violence rate by deprivation decile (IMD 2019, 1 = most deprived)"),
-        x_title="Decile")
+        x_title="Decile",
+    )
     return Chart("factors-deciles", fig, frame)
 
 
 # Data quality ---------------------------------------------------------------------------------
+
 
 @chart("quality-coverage", "/quality", "Rows loaded per feed and month")
 def _coverage(req: Request) -> Chart:
@@ -714,8 +997,12 @@ def _coverage(req: Request) -> Chart:
 QUALITY_FIELDS = (("lsoa", "LSOA"), ("time_of_day", "Time of day"), ("age", "Age"), ("sex", "Sex"))
 
 
-@chart("quality-completeness", "/quality", "Share of live rows with each key field recorded",
-       kind="table")
+@chart(
+    "quality-completeness",
+    "/quality",
+    "Share of live rows with each key field recorded",
+    kind="table",
+)
 def _completeness(req: Request) -> Chart:
     rule = req.rule_for(None)
     comp = req.q(completeness)
@@ -723,28 +1010,53 @@ def _completeness(req: Request) -> Chart:
     rows = published(shown, "rows")
     for col, _ in QUALITY_FIELDS:
         counts = published(protect(comp, rule, column=col), col)
-        shown[col] = ["not in this feed" if c == 0 else ("–" if pd.isna(r) or pd.isna(c) or r == 0
-                      else f"{c / r:.1%}") for c, r in zip(counts, rows, strict=True)]
+        shown[col] = [
+            "not in this feed"
+            if c == 0
+            else ("–" if pd.isna(r) or pd.isna(c) or r == 0 else f"{c / r:.1%}")
+            for c, r in zip(counts, rows, strict=True)
+        ]
     shown["feed"] = shown["feed"].map(lambda s: SOURCES.get(s, s))
-    return Chart("quality-completeness", None, _readable(shown), table_meta(
-        [("feed", "Feed"), ("rows", "Rows"), *QUALITY_FIELDS],
-        "Share of live rows with each key field recorded", {"rows": ","}))
+    return Chart(
+        "quality-completeness",
+        None,
+        _readable(shown),
+        table_meta(
+            [("feed", "Feed"), ("rows", "Rows"), *QUALITY_FIELDS],
+            "Share of live rows with each key field recorded",
+            {"rows": ","},
+        ),
+    )
 
 
 @chart("quality-timeliness", "/quality", "How fresh each feed is", kind="table")
 def _timeliness(req: Request) -> Chart:
     tl = req.q(timeliness)
-    tl = tl.assign(feed=tl["feed"].map(lambda s: SOURCES.get(s, s)),
-                   last_load=tl["last_load"].astype(str).str[:16])
-    return Chart("quality-timeliness", None, _readable(tl), table_meta(
-        [("feed", "Feed"), ("latest_month", "Latest month held"), ("last_load", "Last load"),
-         ("median_days_to_load", "Median days from month end to load")],
-        "How fresh each feed is", {"median_days_to_load": ",.0f"}))
+    tl = tl.assign(
+        feed=tl["feed"].map(lambda s: SOURCES.get(s, s)),
+        last_load=tl["last_load"].astype(str).str[:16],
+    )
+    return Chart(
+        "quality-timeliness",
+        None,
+        _readable(tl),
+        table_meta(
+            [
+                ("feed", "Feed"),
+                ("latest_month", "Latest month held"),
+                ("last_load", "Last load"),
+                ("median_days_to_load", "Median days from month end to load"),
+            ],
+            "How fresh each feed is",
+            {"median_days_to_load": ",.0f"},
+        ),
+    )
 
 
 # Load metadata (files, lines, rows read or refused) describes what partners sent, not people;
 # the quality page that shows it is open only to roles that may see every row anyway, so the
 # exact tier shows it as it is; any other tier publishes its row counts by its own rule.
+
 
 def _metadata(frame: pd.DataFrame, req: Request, columns: tuple[str, ...]) -> pd.DataFrame:
     if req.tier == "exact":
@@ -757,29 +1069,68 @@ def _metadata(frame: pd.DataFrame, req: Request, columns: tuple[str, ...]) -> pd
 @chart("quality-reasons", "/quality", "Quarantined rows by reason", kind="table")
 def _reasons(req: Request) -> Chart:
     reasons = _metadata(req.q(quarantine_reasons), req, ("rows", "files"))
-    return Chart("quality-reasons", None, _readable(reasons), table_meta(
-        [("feed", "Feed"), ("column_name", "Column"), ("reason", "Reason"), ("rows", "Rows"),
-         ("files", "Files"), ("example_file", "Example file"), ("example_line", "Line")],
-        "Quarantined rows by reason (bad values are not shown: they may be personal data)",
-        {"rows": ",", "files": ","}))
+    return Chart(
+        "quality-reasons",
+        None,
+        _readable(reasons),
+        table_meta(
+            [
+                ("feed", "Feed"),
+                ("column_name", "Column"),
+                ("reason", "Reason"),
+                ("rows", "Rows"),
+                ("files", "Files"),
+                ("example_file", "Example file"),
+                ("example_line", "Line"),
+            ],
+            "Quarantined rows by reason (bad values are not shown: they may be personal data)",
+            {"rows": ",", "files": ","},
+        ),
+    )
 
 
 @chart("quality-history", "/quality", "The latest 50 loads", kind="table")
 def _history(req: Request) -> Chart:
     hist = req.q(load_history, limit=50)
     hist = hist.assign(finished_at=hist["finished_at"].astype(str).str[:16])
-    counts = ("rows_read", "rows_loaded", "rows_quarantined", "rows_out_of_area", "rows_excluded",
-              "rows_added", "rows_updated", "rows_removed")
+    counts = (
+        "rows_read",
+        "rows_loaded",
+        "rows_quarantined",
+        "rows_out_of_area",
+        "rows_excluded",
+        "rows_added",
+        "rows_updated",
+        "rows_removed",
+    )
     hist = _metadata(hist, req, counts)
-    return Chart("quality-history", None, _readable(hist), table_meta(
-        [("load_id", "Load"), ("finished_at", "Finished"), ("feed", "Feed"),
-         ("partner", "Partner"), ("file_name", "File"), ("status", "Status"),
-         ("rows_read", "Read"), ("rows_loaded", "Loaded"), ("rows_quarantined", "Quarantined"),
-         ("rows_out_of_area", "Out of area"), ("rows_excluded", "Excluded"),
-         ("mode", "Mode"), ("rows_added", "Added"), ("rows_updated", "Updated"),
-         ("rows_removed", "Removed"), ("message", "Message")],
-        "The latest 50 loads, newest first (svdash status lists them all)",
-        {c: "," for c in counts}))
+    return Chart(
+        "quality-history",
+        None,
+        _readable(hist),
+        table_meta(
+            [
+                ("load_id", "Load"),
+                ("finished_at", "Finished"),
+                ("feed", "Feed"),
+                ("partner", "Partner"),
+                ("file_name", "File"),
+                ("status", "Status"),
+                ("rows_read", "Read"),
+                ("rows_loaded", "Loaded"),
+                ("rows_quarantined", "Quarantined"),
+                ("rows_out_of_area", "Out of area"),
+                ("rows_excluded", "Excluded"),
+                ("mode", "Mode"),
+                ("rows_added", "Added"),
+                ("rows_updated", "Updated"),
+                ("rows_removed", "Removed"),
+                ("message", "Message"),
+            ],
+            "The latest 50 loads, newest first (svdash status lists them all)",
+            {c: "," for c in counts},
+        ),
+    )
 
 
 @chart("quality-codes", "/quality", "Codes not in the definition", kind="table")
@@ -788,14 +1139,22 @@ def _codes(req: Request) -> Chart:
     analyst can extend the definition or recode them in the partner's mapping."""
     codes = _metadata(req.q(codes_not_in_definition, req.filters.definition), req, ("rows",))
     codes = codes.assign(feed=codes["feed"].map(lambda s: SOURCES.get(s, s)))
-    return Chart("quality-codes", None, _readable(codes), table_meta(
-        [("feed", "Feed"), ("code", "Code"), ("rows", "Rows")],
-        f"Live rows whose code the definition ({req.definition.title}) names nowhere: they "
-        "count in no serious-violence figure. Add the code to the definition, or recode it in "
-        "the partner's mapping file.", {"rows": ","}))
+    return Chart(
+        "quality-codes",
+        None,
+        _readable(codes),
+        table_meta(
+            [("feed", "Feed"), ("code", "Code"), ("rows", "Rows")],
+            f"Live rows whose code the definition ({req.definition.title}) names nowhere: they "
+            "count in no serious-violence figure. Add the code to the definition, or recode it in "
+            "the partner's mapping file.",
+            {"rows": ","},
+        ),
+    )
 
 
 # Ad-hoc tables (svdash export table) -------------------------------------------------------------
+
 
 def published_table(req: Request, by: list[str]) -> pd.DataFrame:
     """The count table by any dimensions, published by the request's rule (every margin

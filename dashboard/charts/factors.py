@@ -10,9 +10,13 @@ from dashboard.queries.factors import IMD_DOMAINS, imd_scores, indicator_catalog
 
 
 def factor_options(req: Request) -> list[dict]:
-    opts = [{"label": f"IMD 2019: {name}", "value": f"imd:{key}"} for key, name in IMD_DOMAINS.items()]
+    opts = [
+        {"label": f"IMD 2019: {name}", "value": f"imd:{key}"} for key, name in IMD_DOMAINS.items()
+    ]
     for r in req.q(indicator_catalogue).itertuples():
-        opts.append({"label": f"{r.indicator_name} ({r.level})", "value": f"ind:{r.indicator_code}"})
+        opts.append(
+            {"label": f"{r.indicator_name} ({r.level})", "value": f"ind:{r.indicator_code}"}
+        )
     return opts
 
 
@@ -32,7 +36,9 @@ def factor_frame(req: Request, choice: str) -> tuple[pd.DataFrame, str, str]:
         key = key if key in IMD_DOMAINS else "imd"
         scores = req.q(imd_scores, req.filters)
         scores = scores[scores["domain"] == key]
-        kind_word = "score" if scores["is_score"].all() else "national percentile, 100 = most deprived"
+        kind_word = (
+            "score" if scores["is_score"].all() else "national percentile, 100 = most deprived"
+        )
         level, label = "lsoa", f"IMD 2019 {IMD_DOMAINS[key].lower()} ({kind_word})"
         values = scores[["area_code", "score"]].rename(columns={"score": "factor"})
     frame = req.q(area_table, req.filters, level).merge(

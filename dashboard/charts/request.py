@@ -42,8 +42,13 @@ class Request:
 
     def with_filters(self, filters: Filters, note: str = "") -> Request:
         """The same viewer and tier with other filters (a view's own source, a window)."""
-        return replace(self, filters=filters, rule=rule_for(self.settings, filters.source, self.tier),
-                       note=note or self.note, views={})
+        return replace(
+            self,
+            filters=filters,
+            rule=rule_for(self.settings, filters.source, self.tier),
+            note=note or self.note,
+            views={},
+        )
 
     def context(self, title: str, source: object = SAME_SOURCE, note: str = "") -> Context:
         """A chart's title block: period, definition, source line and the suppression rule."""
@@ -71,13 +76,19 @@ class Request:
     def memo(self, key: tuple, compute: Callable[[], T]) -> T:
         """Memoise a view-level result per snapshot: keyed by the tier and the disclosure
         settings too, since what a statistic may be computed from depends on them."""
-        rule = (self.settings.suppress_below, tuple(sorted(self.settings.suppress_below_by_source.items())),
-                self.settings.min_events_for_rate, self.settings.rounding)
+        rule = (
+            self.settings.suppress_below,
+            tuple(sorted(self.settings.suppress_below_by_source.items())),
+            self.settings.min_events_for_rate,
+            self.settings.rounding,
+        )
         return self.source.memo((*key, self.tier, rule), compute)
 
 
-RESTRICTED_NOTE = ("On this disclosure tier a view covers one area (a district or a ward) and a "
-                   "month, a calendar quarter, a financial year or whole calendar years.")
+RESTRICTED_NOTE = (
+    "On this disclosure tier a view covers one area (a district or a ward) and a "
+    "month, a calendar quarter, a financial year or whole calendar years."
+)
 
 
 def _window(date_from: str | None, date_to: str | None) -> tuple[str | None, str | None]:
@@ -109,12 +120,21 @@ def restrict(filters: Filters) -> Filters:
     ``_window``). Unions of areas are refused the same way: each added area is another
     independent route to the same hidden cell."""
     date_from, date_to = _window(filters.date_from, filters.date_to)
-    return filters.with_(districts=filters.districts[:1], wards=filters.wards[:1],
-                         date_from=date_from, date_to=date_to)
+    return filters.with_(
+        districts=filters.districts[:1],
+        wards=filters.wards[:1],
+        date_from=date_from,
+        date_to=date_to,
+    )
 
 
-def make_request(source: WarehouseSource, filters: Filters, viewer: Viewer,
-                 tier: str | None = None, restricted: bool | None = None) -> Request:
+def make_request(
+    source: WarehouseSource,
+    filters: Filters,
+    viewer: Viewer,
+    tier: str | None = None,
+    restricted: bool | None = None,
+) -> Request:
     """The viewer's scope goes into the filters, so every query is limited by it; the tier is
     the viewer's role's (``[disclosure.tiers]``) unless a caller names one (the report pack
     uses ``publication``; the command line's ``--tier``).
@@ -126,7 +146,7 @@ def make_request(source: WarehouseSource, filters: Filters, viewer: Viewer,
     filters = filters.with_(scope=viewer.scope)
     tier = tier or tier_for(settings, viewer.role)
     note = ""
-    if (tier != "exact" if restricted is None else restricted):
+    if tier != "exact" if restricted is None else restricted:
         narrowed = restrict(filters)
         if narrowed != filters:
             filters, note = narrowed, RESTRICTED_NOTE

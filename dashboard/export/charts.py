@@ -34,7 +34,9 @@ def chart_notes(chart: Chart, req: Request) -> list[tuple[str, str]]:
             ("Text", chart.text or chart.meta.get("table", {}).get("caption", "")),
         ]
     title = chart.figure.layout.title.text or chart.name
-    source_line = " ".join(a.text for a in chart.figure.layout.annotations if a.text.startswith("Source"))
+    source_line = " ".join(
+        a.text for a in chart.figure.layout.annotations if a.text.startswith("Source")
+    )
     return [
         ("Chart", title.split("<br>")[0]),
         ("Filters", req.filters.describe(req.names)),
@@ -57,5 +59,7 @@ def export_chart(name: str, req: Request, fmt: str, out: Path, **options: str) -
     if fmt in DATA_FORMATS:
         return write_table(chart.data, out, fmt, chart_notes(chart, req))
     _offline_topojson()
-    chart.figure.write_image(out, format=fmt, width=WIDTH, height=HEIGHT, scale=2 if fmt == "png" else 1)
+    chart.figure.write_image(
+        out, format=fmt, width=WIDTH, height=HEIGHT, scale=2 if fmt == "png" else 1
+    )
     return out

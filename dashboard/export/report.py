@@ -30,18 +30,46 @@ from svcore.vocab import SOURCES
 
 # (section title, intro, [(chart name, options)])
 SECTIONS: tuple[tuple[str, str, tuple[tuple[str, dict], ...]], ...] = (
-    ("Where", "Where serious violence happens: rates by area, hotspots and the hospital gap.",
-     (("where-map", {"level": "ward"}), ("where-hotspots", {}), ("where-gap", {"level": "district"}))),
-    ("When", "Time of day and week, months, seasons, and police beside A&E.",
-     (("when-heatmap", {}), ("when-seasonality", {}), ("when-police-ae", {}))),
-    ("How", "Offence groups, weapons, places and domestic abuse.",
-     (("how-offence-group", {}), ("how-weapon", {}), ("how-location", {}),
-      ("how-domestic-abuse", {}), ("how-relationship", {}))),
-    ("Who", "Victims, suspects and the probation and youth-justice cohorts.",
-     (("who-victims", {}), ("who-suspects", {}), ("who-probation-risk", {}),
-      ("who-youth-age", {}))),
-    ("Influential factors", "How violence goes with deprivation and other area factors.",
-     (("factors-deciles", {}), ("factors-scatter", {"factor": "imd:imd"}))),
+    (
+        "Where",
+        "Where serious violence happens: rates by area, hotspots and the hospital gap.",
+        (
+            ("where-map", {"level": "ward"}),
+            ("where-hotspots", {}),
+            ("where-gap", {"level": "district"}),
+        ),
+    ),
+    (
+        "When",
+        "Time of day and week, months, seasons, and police beside A&E.",
+        (("when-heatmap", {}), ("when-seasonality", {}), ("when-police-ae", {})),
+    ),
+    (
+        "How",
+        "Offence groups, weapons, places and domestic abuse.",
+        (
+            ("how-offence-group", {}),
+            ("how-weapon", {}),
+            ("how-location", {}),
+            ("how-domestic-abuse", {}),
+            ("how-relationship", {}),
+        ),
+    ),
+    (
+        "Who",
+        "Victims, suspects and the probation and youth-justice cohorts.",
+        (
+            ("who-victims", {}),
+            ("who-suspects", {}),
+            ("who-probation-risk", {}),
+            ("who-youth-age", {}),
+        ),
+    ),
+    (
+        "Influential factors",
+        "How violence goes with deprivation and other area factors.",
+        (("factors-deciles", {}), ("factors-scatter", {"factor": "imd:imd"})),
+    ),
 )
 
 
@@ -53,8 +81,11 @@ class Pack:
 
 
 def _year_filters(year: int, definition: str | None, districts: tuple[str, ...], default: str):
-    query: dict[str, list[str]] = {"from": [f"{year}-01"], "to": [f"{year}-12"],
-                                   "definition": [definition or default]}
+    query: dict[str, list[str]] = {
+        "from": [f"{year}-01"],
+        "to": [f"{year}-12"],
+        "definition": [definition or default],
+    }
     if districts:
         query["district"] = list(districts)
     filters = parse_filters(query, default_definition=definition or default)
@@ -64,9 +95,14 @@ def _year_filters(year: int, definition: str | None, districts: tuple[str, ...],
 
 
 def build_report(
-    warehouse: Path, year: int, out_dir: Path, definition: str | None = None,
-    districts: tuple[str, ...] = (), progress: Callable[[str], None] | None = None,
-    viewer: Viewer | None = None, tier: str | None = None,
+    warehouse: Path,
+    year: int,
+    out_dir: Path,
+    definition: str | None = None,
+    districts: tuple[str, ...] = (),
+    progress: Callable[[str], None] | None = None,
+    viewer: Viewer | None = None,
+    tier: str | None = None,
 ) -> Path:
     """Write ``sna-<year>.docx``, ``figures/`` (PNG and SVG) and ``sna-<year>-tables.xlsx``.
 
@@ -85,8 +121,13 @@ def build_report(
     tier = tier or tier_for(settings, "publication")
     if viewer.role not in ("admin", "analyst"):  # never looser than the viewer's own tier
         tier = stricter(tier, tier_for(settings, viewer.role))
-    req = make_request(source, _year_filters(year, definition, districts, settings.definition),
-                       viewer, tier=tier, restricted=False)  # calendar years, chosen districts
+    req = make_request(
+        source,
+        _year_filters(year, definition, districts, settings.definition),
+        viewer,
+        tier=tier,
+        restricted=False,
+    )  # calendar years, chosen districts
     out_dir = Path(out_dir)
     (out_dir / "figures").mkdir(parents=True, exist_ok=True)
     pack = Pack(out_dir)
@@ -98,11 +139,17 @@ def build_report(
     doc.core_properties.title = f"Strategic Needs Assessment {year}: serious violence"
     doc.core_properties.author = settings.area_name
     doc.add_heading(f"Serious violence: Strategic Needs Assessment {year}", level=0)
-    doc.add_paragraph(f"{area}. Definition: {req.definition.title}. Period: January to December "
-                      f"{year}, compared with {year - 1}.")
+    doc.add_paragraph(
+        f"{area}. Definition: {req.definition.title}. Period: January to December "
+        f"{year}, compared with {year - 1}."
+    )
     doc.add_heading("Contents", level=1)
-    themes = ["Overview", *[s[0] for s in SECTIONS], "Data sources and quality",
-              "Methodology and definitions"]
+    themes = [
+        "Overview",
+        *[s[0] for s in SECTIONS],
+        "Data sources and quality",
+        "Methodology and definitions",
+    ]
     for i, theme in enumerate(themes, start=1):
         doc.add_paragraph(f"{i}. {theme}")
     doc.add_page_break()
@@ -145,15 +192,19 @@ def build_report(
     say("overview")
     doc.add_heading("1. Overview", level=1)
     totals = build("overview-year-on-year", req).data.rename(
-        columns={"This period": "This year", "A year earlier": "Previous year"})
+        columns={"This period": "This year", "A year earlier": "Previous year"}
+    )
     doc.add_paragraph(
         f"Serious violence recorded by each partner in {year} and {year - 1}. Sources count "
-        "different things and are not added together.")
+        "different things and are not added together."
+    )
     add_table(f"Serious violence by source, {year} and {year - 1}", totals)
     missing = [r["Source"] for r in totals.to_dict("records") if r["This year"] == 0]
     if missing:
-        doc.add_paragraph(f"No data for {year} was loaded from: {', '.join(missing)}. Their "
-                          "sections below say so rather than show empty charts.")
+        doc.add_paragraph(
+            f"No data for {year} was loaded from: {', '.join(missing)}. Their "
+            "sections below say so rather than show empty charts."
+        )
     add_chart(build("overview-trend", req))
 
     for i, (theme, intro, charts) in enumerate(SECTIONS, start=2):
@@ -161,56 +212,89 @@ def build_report(
         doc.add_heading(f"{i}. {theme}", level=1)
         doc.add_paragraph(intro)
         for name, options in charts:
-            chart = build(name, req, **({**options, "embed": "1"} if name.startswith("where-m")
-                                        or name == "where-hotspots" else options))
+            chart = build(
+                name,
+                req,
+                **(
+                    {**options, "embed": "1"}
+                    if name.startswith("where-m") or name == "where-hotspots"
+                    else options
+                ),
+            )
             if chart.data.empty:
                 doc.add_paragraph(f"No data for {name.replace('-', ' ')} in {year}.")
                 continue
             add_chart(chart)
             if name == "where-gap":
-                add_table("A&E assault attendances and police violence with injury by district",
-                          chart.data[["area_name", "health", "police", "per_100"]].rename(columns={
-                              "area_name": "District", "health": "A&E attendances",
-                              "police": "Police violence with injury",
-                              "per_100": "A&E per 100 police records"}))
+                add_table(
+                    "A&E assault attendances and police violence with injury by district",
+                    chart.data[["area_name", "health", "police", "per_100"]].rename(
+                        columns={
+                            "area_name": "District",
+                            "health": "A&E attendances",
+                            "police": "Police violence with injury",
+                            "per_100": "A&E per 100 police records",
+                        }
+                    ),
+                )
         if theme == "Influential factors":
-            add_table("Area factors ranked by correlation with the violence rate",
-                      _headed(build("factors-ranked", req)))
+            add_table(
+                "Area factors ranked by correlation with the violence rate",
+                _headed(build("factors-ranked", req)),
+            )
 
     say("data quality")
     n = len(SECTIONS) + 2
     doc.add_heading(f"{n}. Data sources and quality", level=1)
     if viewer.may_open("/quality"):
         add_chart(build("quality-coverage", req))
-        add_table("Completeness of key fields, all rows held",
-                  _headed(build("quality-completeness", req)))
+        add_table(
+            "Completeness of key fields, all rows held", _headed(build("quality-completeness", req))
+        )
     else:
-        doc.add_paragraph("The partnership-wide data-quality figures are not part of a pack "
-                          "for one district's duty holder; the partnership's analysts hold them.")
+        doc.add_paragraph(
+            "The partnership-wide data-quality figures are not part of a pack "
+            "for one district's duty holder; the partnership's analysts hold them."
+        )
 
     say("methodology")
     doc.add_heading(f"{n + 1}. Methodology and definitions", level=1)
     doc.add_paragraph(f"Definition: {req.definition.title}. {req.definition.description}")
-    add_table("Offence groups of the definition",
-              pd.DataFrame([{"Group": g.label, "Key": g.key,
-                             "Feeds": ", ".join(sorted(g.sources()))} for g in req.definition.groups]))
+    add_table(
+        "Offence groups of the definition",
+        pd.DataFrame(
+            [
+                {"Group": g.label, "Key": g.key, "Feeds": ", ".join(sorted(g.sources()))}
+                for g in req.definition.groups
+            ]
+        ),
+    )
     doc.add_heading("Suppression statement", level=2)
     for src in ("police", "health"):
-        doc.add_paragraph(f"{SOURCES[src]}: {rule_for(settings, src, tier).note()}",
-                          style="List Bullet")
+        doc.add_paragraph(
+            f"{SOURCES[src]}: {rule_for(settings, src, tier).note()}", style="List Bullet"
+        )
     doc.add_paragraph(
         "Rates are per 1,000 residents a year (ONS mid-year estimates). Hotspots are Getis-Ord "
         "Gi* on LSOA rates with 8 nearest neighbours and 999 seeded permutations (PySAL esda). "
-        "Correlations are across areas (ecological) and do not describe individuals.")
+        "Correlations are across areas (ecological) and do not describe individuals."
+    )
     doc.add_paragraph(VINTAGE_METHOD)
     kaleido.stop_sync_server()
 
     doc_path = out_dir / f"sna-{year}.docx"
     doc.save(doc_path)
     with pd.ExcelWriter(out_dir / f"sna-{year}-tables.xlsx", engine="openpyxl") as xl:
-        pd.DataFrame({"Note": [doc.core_properties.title, rule_for(settings, None, tier).note(),
-                               f"Definition: {req.definition.title}", f"Area: {area}"]}
-                     ).to_excel(xl, sheet_name="Notes", index=False)
+        pd.DataFrame(
+            {
+                "Note": [
+                    doc.core_properties.title,
+                    rule_for(settings, None, tier).note(),
+                    f"Definition: {req.definition.title}",
+                    f"Area: {area}",
+                ]
+            }
+        ).to_excel(xl, sheet_name="Notes", index=False)
         for name, frame in pack.tables:
             formula_safe(frame).to_excel(xl, sheet_name=_sheet(name), index=False)
     return doc_path

@@ -47,7 +47,9 @@ def write_table(
                 ws.freeze_panes = "A2"
                 for column in ws.columns:
                     width = max(len(str(c.value or "")) for c in column[:200])
-                    ws.column_dimensions[column[0].column_letter].width = min(max(10, width + 2), 80)
+                    ws.column_dimensions[column[0].column_letter].width = min(
+                        max(10, width + 2), 80
+                    )
     else:
         raise ValueError(f"unknown format {fmt!r} (csv or xlsx)")
     return path

@@ -42,7 +42,12 @@ def empty_figure(ctx: Context, message: str) -> go.Figure:
     fig.update_yaxes(visible=False)
     base_layout(fig, ctx)
     fig.add_annotation(
-        text=message, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
+        text=message,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        showarrow=False,
         font={"size": 16},
     )
     return set_alt(fig, f"{ctx.title}: {message}")
@@ -59,12 +64,22 @@ def base_layout(fig: go.Figure, ctx: Context, y_title: str = "") -> go.Figure:
         margin={"l": 60, "r": 20, "t": 100, "b": 110},
         yaxis={"title": y_title, "gridcolor": "#E5E5E5", "rangemode": "tozero"},
         legend={"orientation": "h", "x": 0, "y": 1.0, "xanchor": "left", "yanchor": "bottom"},
-        annotations=[{
-            "text": _wrap(f"Source: {ctx.source_line}" + (f". {ctx.note}" if ctx.note else "")),
-            # Anchored under the plot area and pushed down past the axis labels, in pixels.
-            "xref": "paper", "yref": "paper", "x": 0, "y": 0, "yanchor": "top", "yshift": -66,
-            "showarrow": False, "xanchor": "left", "align": "left", "font": {"size": 11},
-        }],
+        annotations=[
+            {
+                "text": _wrap(f"Source: {ctx.source_line}" + (f". {ctx.note}" if ctx.note else "")),
+                # Anchored under the plot area and pushed down past the axis labels, in pixels.
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": 0,
+                "yanchor": "top",
+                "yshift": -66,
+                "showarrow": False,
+                "xanchor": "left",
+                "align": "left",
+                "font": {"size": 11},
+            }
+        ],
     )
     return fig
 

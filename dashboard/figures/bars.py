@@ -12,8 +12,13 @@ from svcore.vocab import label
 
 
 def breakdown_figure(
-    frame: pd.DataFrame, dimension: str, ctx: Context, labels: dict[str, str] | None = None,
-    percent: bool = True, min_events_for_share: int = 10, unit: str = "Events",
+    frame: pd.DataFrame,
+    dimension: str,
+    ctx: Context,
+    labels: dict[str, str] | None = None,
+    percent: bool = True,
+    min_events_for_share: int = 10,
+    unit: str = "Events",
     ordered: bool = False,
 ) -> go.Figure:
     """``frame``: ``dimension``, count. Bars with the count and (when safe) the share."""
@@ -36,12 +41,18 @@ def breakdown_figure(
     if ordered:  # a natural order (ages, risk levels): keep it, first at the top
         order = pd.Index(range(len(y)))[::-1]
     else:
-        order = pd.Series(y.fillna(0).to_numpy(), index=range(len(y))).sort_values(kind="stable").index
+        order = (
+            pd.Series(y.fillna(0).to_numpy(), index=range(len(y))).sort_values(kind="stable").index
+        )
     fig = go.Figure(
         go.Bar(
-            y=[names[i] for i in order], x=[y.iloc[i] for i in order],
-            text=[texts[i] for i in order], textposition="outside", cliponaxis=False,
-            orientation="h", marker_color=CATEGORICAL[0],
+            y=[names[i] for i in order],
+            x=[y.iloc[i] for i in order],
+            text=[texts[i] for i in order],
+            textposition="outside",
+            cliponaxis=False,
+            orientation="h",
+            marker_color=CATEGORICAL[0],
             hovertemplate="%{y}: %{text}<extra></extra>",
         )
     )
@@ -63,8 +74,10 @@ def grouped_bars_figure(
     for i, (key, part) in enumerate(frame.groupby(series, sort=False)):
         fig.add_trace(
             go.Bar(
-                x=[label(category, v) for v in part[category]], y=shown_counts(part),
-                name=label(series, key), marker_color=CATEGORICAL[i % len(CATEGORICAL)],
+                x=[label(category, v) for v in part[category]],
+                y=shown_counts(part),
+                name=label(series, key),
+                marker_color=CATEGORICAL[i % len(CATEGORICAL)],
                 text=[SUPPRESSED if c == SUPPRESSED else "" for c in part["count"]],
                 hovertemplate="%{x}: %{y:,}<extra>" + label(series, key) + "</extra>",
             )
@@ -80,9 +93,12 @@ def rate_bars_figure(frame: pd.DataFrame, x: str, ctx: Context, x_title: str) ->
         return empty_figure(ctx, "Too few events to show rates for these filters")
     fig = go.Figure(
         go.Bar(
-            x=frame[x].astype(str), y=frame["rate"].round(2), marker_color=CATEGORICAL[0],
+            x=frame[x].astype(str),
+            y=frame["rate"].round(2),
+            marker_color=CATEGORICAL[0],
             text=[("" if pd.isna(r) else f"{r:,.1f}") for r in frame["rate"]],
-            textposition="outside", cliponaxis=False,
+            textposition="outside",
+            cliponaxis=False,
             hovertemplate=x_title + " %{x}: %{y:,.1f} per 1,000 a year<extra></extra>",
         )
     )

@@ -22,16 +22,23 @@ def coverage_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
     text = np.full(grid.shape, "missing", dtype=object)
     col = {m: j for j, m in enumerate(months)}
     values = shown_counts(frame, "rows")
-    for feed, month, raw, v in zip(frame["feed"], frame["month"], frame["rows"], values, strict=True):
+    for feed, month, raw, v in zip(
+        frame["feed"], frame["month"], frame["rows"], values, strict=True
+    ):
         if feed in feeds and month in col:
             i, j = feeds.index(feed), col[month]
             grid[i, j] = v
             text[i, j] = SUPPRESSED if raw == SUPPRESSED else f"{int(v):,} rows"
     fig = go.Figure(
         go.Heatmap(
-            z=grid, x=list(months), y=[SOURCES[f] for f in feeds], text=text,
+            z=grid,
+            x=list(months),
+            y=[SOURCES[f] for f in feeds],
+            text=text,
             colorscale=[[i / (len(SEQUENTIAL_BLUE) - 1), c] for i, c in enumerate(SEQUENTIAL_BLUE)],
-            hovertemplate="%{y}, %{x}: %{text}<extra></extra>", xgap=1, ygap=2,
+            hovertemplate="%{y}, %{x}: %{text}<extra></extra>",
+            xgap=1,
+            ygap=2,
             colorbar={"title": {"text": "Rows"}},
         )
     )
@@ -39,5 +46,8 @@ def coverage_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
     fig.update_layout(margin={"l": 260})
     fig.update_yaxes(autorange="reversed", rangemode=None)
     missing = int(np.isnan(grid).sum())
-    return set_alt(fig, f"{ctx.title}: {len(feeds)} feeds over {len(months)} months; "
-                        f"{missing} feed-months have no data.")
+    return set_alt(
+        fig,
+        f"{ctx.title}: {len(feeds)} feeds over {len(months)} months; "
+        f"{missing} feed-months have no data.",
+    )

@@ -12,8 +12,12 @@ from svcore.palette import SEQUENTIAL_BLUE
 from svcore.vocab import WEEKDAYS
 
 # Friday and Saturday nights, 20:00 to 03:59: the night-time economy window analysts ask about.
-NTE_WINDOW = (("Friday", range(20, 24)), ("Saturday", range(0, 4)),
-              ("Saturday", range(20, 24)), ("Sunday", range(0, 4)))
+NTE_WINDOW = (
+    ("Friday", range(20, 24)),
+    ("Saturday", range(0, 4)),
+    ("Saturday", range(20, 24)),
+    ("Sunday", range(0, 4)),
+)
 
 
 def hour_weekday_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
@@ -24,17 +28,25 @@ def hour_weekday_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
     text = np.full((7, 24), "", dtype=object)
     y = shown_counts(frame)
     day_index = {d: i for i, d in enumerate(WEEKDAYS)}
-    for day, hour, value, raw in zip(frame["weekday"], frame["hour"], y, frame["count"], strict=True):
+    for day, hour, value, raw in zip(
+        frame["weekday"], frame["hour"], y, frame["count"], strict=True
+    ):
         if day in day_index and pd.notna(hour):
             i, j = day_index[day], int(hour)
             grid[i, j] = value
             text[i, j] = SUPPRESSED if raw == SUPPRESSED else f"{int(value):,}"
     fig = go.Figure(
         go.Heatmap(
-            z=grid, x=[f"{h:02d}:00" for h in range(24)], y=list(WEEKDAYS), text=text,
+            z=grid,
+            x=[f"{h:02d}:00" for h in range(24)],
+            y=list(WEEKDAYS),
+            text=text,
             colorscale=[[i / (len(SEQUENTIAL_BLUE) - 1), c] for i, c in enumerate(SEQUENTIAL_BLUE)],
-            hovertemplate="%{y} %{x}: %{text}<extra></extra>", hoverongaps=False,
-            colorbar={"title": {"text": "Events"}}, xgap=1, ygap=1,
+            hovertemplate="%{y} %{x}: %{text}<extra></extra>",
+            hoverongaps=False,
+            colorbar={"title": {"text": "Events"}},
+            xgap=1,
+            ygap=1,
         )
     )
     base_layout(fig, ctx)

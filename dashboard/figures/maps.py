@@ -17,7 +17,11 @@ from svcore.disclosure import SUPPRESSED, shown_counts
 from svcore.palette import SEQUENTIAL_BLUE, SUPPRESSED_GREY
 
 HOTSPOT_COLOURS = dict(
-    zip(CLASSES, ("#801650", "#C0406E", "#E8A0B8", "#F3F2F1", "#9ECAE1", "#4292C6", "#08519C"), strict=True)
+    zip(
+        CLASSES,
+        ("#801650", "#C0406E", "#E8A0B8", "#F3F2F1", "#9ECAE1", "#4292C6", "#08519C"),
+        strict=True,
+    )
 )
 MEASURES = {"rate": "Rate per 1,000 residents a year", "count": "Events"}
 
@@ -33,8 +37,10 @@ def _subset(geojson: dict | str, codes: pd.Series) -> dict | str:
     if isinstance(geojson, str):
         return geojson
     wanted = set(codes)
-    return {"type": "FeatureCollection",
-            "features": [f for f in geojson.get("features", []) if f.get("id") in wanted]}
+    return {
+        "type": "FeatureCollection",
+        "features": [f for f in geojson.get("features", []) if f.get("id") in wanted],
+    }
 
 
 def _hover(frame: pd.DataFrame) -> list[str]:
@@ -66,22 +72,37 @@ def choropleth_figure(
         grey = frame[~shown]
         fig.add_trace(
             go.Choropleth(
-                geojson=geojson, locations=grey["area_code"], z=[0] * len(grey),
-                colorscale=[[0, SUPPRESSED_GREY], [1, SUPPRESSED_GREY]], showscale=False,
-                text=hover[~shown], hovertemplate="%{text}<extra></extra>",
-                customdata=grey[["area_code"]].to_numpy(), marker_line_color="white",
-                marker_line_width=0.5, name="Not shown", showlegend=False,
+                geojson=geojson,
+                locations=grey["area_code"],
+                z=[0] * len(grey),
+                colorscale=[[0, SUPPRESSED_GREY], [1, SUPPRESSED_GREY]],
+                showscale=False,
+                text=hover[~shown],
+                hovertemplate="%{text}<extra></extra>",
+                customdata=grey[["area_code"]].to_numpy(),
+                marker_line_color="white",
+                marker_line_width=0.5,
+                name="Not shown",
+                showlegend=False,
             )
         )
     part = frame[shown]
     if not part.empty:
         fig.add_trace(
             go.Choropleth(
-                geojson=geojson, locations=part["area_code"], z=values[shown],
-                colorscale=[[i / (len(SEQUENTIAL_BLUE) - 1), c] for i, c in enumerate(SEQUENTIAL_BLUE)],
-                zmin=0, text=hover[shown], hovertemplate="%{text}<extra></extra>",
-                customdata=part[["area_code"]].to_numpy(), marker_line_color="white",
-                marker_line_width=0.5, colorbar={"title": {"text": MEASURES[measure]}, "thickness": 14},
+                geojson=geojson,
+                locations=part["area_code"],
+                z=values[shown],
+                colorscale=[
+                    [i / (len(SEQUENTIAL_BLUE) - 1), c] for i, c in enumerate(SEQUENTIAL_BLUE)
+                ],
+                zmin=0,
+                text=hover[shown],
+                hovertemplate="%{text}<extra></extra>",
+                customdata=part[["area_code"]].to_numpy(),
+                marker_line_color="white",
+                marker_line_width=0.5,
+                colorbar={"title": {"text": MEASURES[measure]}, "thickness": 14},
             )
         )
     _geo(fig)
@@ -108,12 +129,21 @@ def hotspot_figure(frame: pd.DataFrame, geojson: dict | str, ctx: Context) -> go
         colour = HOTSPOT_COLOURS[cls]
         fig.add_trace(
             go.Choropleth(
-                geojson=geojson, locations=part["area_code"], z=[1] * len(part),
-                colorscale=[[0, colour], [1, colour]], showscale=False, name=cls, showlegend=True,
-                text=[f"<b>{n}</b><br>{cls}<br>Gi* z = {z:.2f}, p = {p:.3f}"
-                      for n, z, p in zip(part["area_name"], part["gi_z"], part["gi_p"], strict=True)],
-                hovertemplate="%{text}<extra></extra>", customdata=part[["area_code"]].to_numpy(),
-                marker_line_color="white", marker_line_width=0.5,
+                geojson=geojson,
+                locations=part["area_code"],
+                z=[1] * len(part),
+                colorscale=[[0, colour], [1, colour]],
+                showscale=False,
+                name=cls,
+                showlegend=True,
+                text=[
+                    f"<b>{n}</b><br>{cls}<br>Gi* z = {z:.2f}, p = {p:.3f}"
+                    for n, z, p in zip(part["area_name"], part["gi_z"], part["gi_p"], strict=True)
+                ],
+                hovertemplate="%{text}<extra></extra>",
+                customdata=part[["area_code"]].to_numpy(),
+                marker_line_color="white",
+                marker_line_width=0.5,
             )
         )
     _geo(fig)

@@ -11,7 +11,9 @@ from svcore.palette import CATEGORICAL
 from svcore.vocab import AGE_BANDS
 
 
-def pyramid_figure(frame: pd.DataFrame, ctx: Context, sex: str = "sex", band: str = "age_band") -> go.Figure:
+def pyramid_figure(
+    frame: pd.DataFrame, ctx: Context, sex: str = "sex", band: str = "age_band"
+) -> go.Figure:
     """``frame``: sex (F/M; others are left out and said so), age band, count."""
     bands = [b for b, _, _ in AGE_BANDS]
     part = frame[frame[sex].isin(["F", "M"]) & frame[band].isin(bands)]
@@ -19,14 +21,26 @@ def pyramid_figure(frame: pd.DataFrame, ctx: Context, sex: str = "sex", band: st
         return empty_figure(ctx, "No people with a recorded age and sex for these filters")
     fig = go.Figure()
     alt = []
-    for code, name, colour, sign in (("M", "Male", CATEGORICAL[0], -1), ("F", "Female", CATEGORICAL[1], 1)):
+    for code, name, colour, sign in (
+        ("M", "Male", CATEGORICAL[0], -1),
+        ("F", "Female", CATEGORICAL[1], 1),
+    ):
         rows = part[part[sex] == code].set_index(band).reindex(bands)
         y = shown_counts(rows.fillna({"count": 0}))
-        text = [SUPPRESSED if c == SUPPRESSED else f"{int(v):,}" for c, v in zip(rows["count"].fillna(0), y.fillna(0), strict=True)]
+        text = [
+            SUPPRESSED if c == SUPPRESSED else f"{int(v):,}"
+            for c, v in zip(rows["count"].fillna(0), y.fillna(0), strict=True)
+        ]
         fig.add_trace(
             go.Bar(
-                y=bands, x=sign * y, orientation="h", name=name, marker_color=colour,
-                text=text, customdata=text, hovertemplate=name + " %{y}: %{customdata}<extra></extra>",
+                y=bands,
+                x=sign * y,
+                orientation="h",
+                name=name,
+                marker_color=colour,
+                text=text,
+                customdata=text,
+                hovertemplate=name + " %{y}: %{customdata}<extra></extra>",
                 textposition="none",
             )
         )
@@ -37,9 +51,13 @@ def pyramid_figure(frame: pd.DataFrame, ctx: Context, sex: str = "sex", band: st
     widest = float(max(abs(v) for t in fig.data for v in t.x if v == v) or 1)
     step = _nice_step(widest / 2)
     ticks = [k * step for k in range(-int(widest // step) - 1, int(widest // step) + 2)]
-    fig.update_xaxes(title="Males ← people → Females", gridcolor="#E5E5E5",
-                     tickvals=ticks, ticktext=[f"{abs(int(t)):,}" for t in ticks],
-                     range=[-widest * 1.05, widest * 1.05])
+    fig.update_xaxes(
+        title="Males ← people → Females",
+        gridcolor="#E5E5E5",
+        tickvals=ticks,
+        ticktext=[f"{abs(int(t)):,}" for t in ticks],
+        range=[-widest * 1.05, widest * 1.05],
+    )
     fig.update_yaxes(title="Age band", rangemode=None)
     other = frame[~frame[sex].isin(["F", "M"])]
     note = f" {len(other)} rows of other or unknown sex are not drawn." if len(other) else ""

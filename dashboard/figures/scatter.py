@@ -21,7 +21,10 @@ def factor_scatter_figure(
     trace = go.Scattergl if len(part) > 500 else go.Scatter
     fig = go.Figure(
         trace(
-            x=part["factor"], y=part["rate"], mode="markers", name="Areas",
+            x=part["factor"],
+            y=part["rate"],
+            mode="markers",
+            name="Areas",
             marker={"color": CATEGORICAL[0], "opacity": 0.6, "size": 7},
             text=part["area_name"],
             hovertemplate="%{text}<br>" + x_title + ": %{x:,.2f}<br>Rate: %{y:,.1f}<extra></extra>",
@@ -30,11 +33,25 @@ def factor_scatter_figure(
     if np.isfinite(corr.slope):
         xs = np.linspace(float(part["factor"].min()), float(part["factor"].max()), 2)
         fig.add_trace(
-            go.Scatter(x=xs, y=corr.intercept + corr.slope * xs, mode="lines", name="Fitted line",
-                       line={"color": CATEGORICAL[3], "width": 3}, hoverinfo="skip")
+            go.Scatter(
+                x=xs,
+                y=corr.intercept + corr.slope * xs,
+                mode="lines",
+                name="Fitted line",
+                line={"color": CATEGORICAL[3], "width": 3},
+                hoverinfo="skip",
+            )
         )
     base_layout(fig, ctx, y_title=y_title)
     fig.update_xaxes(title=x_title, gridcolor="#E5E5E5")
-    fig.add_annotation(text=corr.describe(), xref="paper", yref="paper", x=0, y=1.02,
-                       showarrow=False, xanchor="left", font={"size": 12})
+    fig.add_annotation(
+        text=corr.describe(),
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=1.02,
+        showarrow=False,
+        xanchor="left",
+        font={"size": 12},
+    )
     return set_alt(fig, f"{ctx.title}, scatter plot of {len(part)} areas. {corr.describe()}.")

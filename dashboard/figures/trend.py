@@ -24,8 +24,12 @@ def trend_figure(frame: pd.DataFrame, ctx: Context, rolling: bool = True) -> go.
         name = SOURCES.get(source, "Events") if source else "Events"
         fig.add_trace(
             go.Scatter(
-                x=part["month"], y=y, mode="lines", name=name,
-                hovertemplate="%{x}: %{y:,}<extra>" + name + "</extra>", connectgaps=False,
+                x=part["month"],
+                y=y,
+                mode="lines",
+                name=name,
+                hovertemplate="%{x}: %{y:,}<extra>" + name + "</extra>",
+                connectgaps=False,
             )
         )
         if y.notna().any():
@@ -34,8 +38,11 @@ def trend_figure(frame: pd.DataFrame, ctx: Context, rolling: bool = True) -> go.
         if rolling and source is None and len(part) >= 24:
             fig.add_trace(
                 go.Scatter(
-                    x=part["month"], y=y.rolling(12, min_periods=12).mean(), mode="lines",
-                    name=f"{name}: 12-month rolling average", line={"dash": "dash"},
+                    x=part["month"],
+                    y=y.rolling(12, min_periods=12).mean(),
+                    mode="lines",
+                    name=f"{name}: 12-month rolling average",
+                    line={"dash": "dash"},
                     hovertemplate="%{x}: %{y:,.0f}<extra>12-month average</extra>",
                 )
             )
@@ -52,8 +59,12 @@ def seasonality_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
         return empty_figure(ctx, "No events for these filters")
     x = [MONTH_NAMES[int(m) - 1] for m in by_month.index]
     fig = go.Figure(
-        go.Bar(x=x, y=by_month.round(1), marker_color="#12436D",
-               hovertemplate="%{x}: %{y:,.1f} a month on average<extra></extra>")
+        go.Bar(
+            x=x,
+            y=by_month.round(1),
+            marker_color="#12436D",
+            hovertemplate="%{x}: %{y:,.1f} a month on average<extra></extra>",
+        )
     )
     base_layout(fig, ctx, y_title="Average events per month")
     high, low = by_month.idxmax(), by_month.idxmin()

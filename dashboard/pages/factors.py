@@ -9,8 +9,9 @@ from dashboard import ids
 from dashboard.components import chart, dropdown_field, page_header
 from dashboard.queries.factors import IMD_DOMAINS
 
-dash.register_page(__name__, path="/factors", name="Influential factors", order=5,
-                   title="Influential factors")
+dash.register_page(
+    __name__, path="/factors", name="Influential factors", order=5, title="Influential factors"
+)
 
 
 def layout(**_query: str) -> html.Div:
@@ -24,10 +25,14 @@ def layout(**_query: str) -> html.Div:
             dropdown_field(
                 "Factor",
                 dcc.Dropdown(
-                    id=ids.FACTORS_CHOICE, value="imd:imd", clearable=False,
+                    id=ids.FACTORS_CHOICE,
+                    value="imd:imd",
+                    clearable=False,
                     # IMD domains are known up front; loaded indicators are added by callback.
-                    options=[{"label": f"IMD 2019: {name}", "value": f"imd:{key}"}
-                             for key, name in IMD_DOMAINS.items()],
+                    options=[
+                        {"label": f"IMD 2019: {name}", "value": f"imd:{key}"}
+                        for key, name in IMD_DOMAINS.items()
+                    ],
                 ),
                 class_name="field field-wide",
             ),

@@ -14,8 +14,9 @@ dash.register_page(__name__, path="/how", name="How", order=3, title="How")
 def layout(**_query: str) -> html.Div:
     return html.Div(
         [
-            page_header("How serious violence happens",
-                        "Offence groups, weapons, places and relationships."),
+            page_header(
+                "How serious violence happens", "Offence groups, weapons, places and relationships."
+            ),
             chart(ids.HOW_GROUP),
             chart(ids.HOW_WEAPON),
             chart(ids.HOW_LOCATION),

@@ -14,16 +14,25 @@ dash.register_page(__name__, path="/", name="Overview", order=0, title="Overview
 def layout(**_query: str) -> html.Div:
     return html.Div(
         [
-            page_header("Serious violence: overview",
-                        "Headline figures for the filters above, and what data is loaded."),
+            page_header(
+                "Serious violence: overview",
+                "Headline figures for the filters above, and what data is loaded.",
+            ),
             dcc.Loading(html.Div(id=ids.OVERVIEW_HEADLINE, className="headline"), delay_show=300),
             chart(ids.OVERVIEW_TREND),
             html.H2("Strategic Needs Assessment pack"),
-            html.P("A Word document with every section's figures and tables for the year the "
-                   "filters end in (or the latest year held), with PNG and SVG figures and a "
-                   "workbook, zipped. It takes about a minute.", className="lead"),
-            html.Button("Build the report pack", id=ids.REPORT_BUTTON, n_clicks=0,
-                        className="button-secondary"),
+            html.P(
+                "A Word document with every section's figures and tables for the year the "
+                "filters end in (or the latest year held), with PNG and SVG figures and a "
+                "workbook, zipped. It takes about a minute.",
+                className="lead",
+            ),
+            html.Button(
+                "Build the report pack",
+                id=ids.REPORT_BUTTON,
+                n_clicks=0,
+                className="button-secondary",
+            ),
             dcc.Loading(html.P(id=ids.REPORT_STATUS, role="status"), delay_show=300),
             dcc.Download(id=ids.REPORT_DOWNLOAD),
             html.H2("By source"),

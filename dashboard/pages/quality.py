@@ -15,8 +15,9 @@ dash.register_page(__name__, path="/quality", name="Data quality", order=6, titl
 def layout(**_query: str) -> html.Div:
     return html.Div(
         [
-            page_header("Data quality",
-                        "Every feed as the partners sent it: all districts and offences."),
+            page_header(
+                "Data quality", "Every feed as the partners sent it: all districts and offences."
+            ),
             chart(ids.QUALITY_COVERAGE, height=360),
             html.H2("Completeness of key fields"),
             dcc.Loading(html.Div(id=ids.QUALITY_COMPLETENESS), delay_show=300),

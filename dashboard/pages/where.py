@@ -24,24 +24,40 @@ def layout(**_query: str) -> html.Div:
             # listbox); dbc's are plain native radios with <label for>, one group per `name`.
             html.Div(
                 [
-                    html.Fieldset([
-                        html.Legend("Map areas"),
-                        dbc.RadioItems(
-                            id=ids.WHERE_LEVEL, name=ids.WHERE_LEVEL, value="auto", inline=True,
-                            options=[{"label": "Follow filters", "value": "auto"},
-                                     {"label": "Districts", "value": "district"},
-                                     {"label": "Wards", "value": "ward"},
-                                     {"label": "LSOAs", "value": "lsoa"}],
-                        ),
-                    ], className="control-group"),
-                    html.Fieldset([
-                        html.Legend("Shade by"),
-                        dbc.RadioItems(
-                            id=ids.WHERE_MEASURE, name=ids.WHERE_MEASURE, value="rate", inline=True,
-                            options=[{"label": "Rate per 1,000 residents", "value": "rate"},
-                                     {"label": "Count", "value": "count"}],
-                        ),
-                    ], className="control-group"),
+                    html.Fieldset(
+                        [
+                            html.Legend("Map areas"),
+                            dbc.RadioItems(
+                                id=ids.WHERE_LEVEL,
+                                name=ids.WHERE_LEVEL,
+                                value="auto",
+                                inline=True,
+                                options=[
+                                    {"label": "Follow filters", "value": "auto"},
+                                    {"label": "Districts", "value": "district"},
+                                    {"label": "Wards", "value": "ward"},
+                                    {"label": "LSOAs", "value": "lsoa"},
+                                ],
+                            ),
+                        ],
+                        className="control-group",
+                    ),
+                    html.Fieldset(
+                        [
+                            html.Legend("Shade by"),
+                            dbc.RadioItems(
+                                id=ids.WHERE_MEASURE,
+                                name=ids.WHERE_MEASURE,
+                                value="rate",
+                                inline=True,
+                                options=[
+                                    {"label": "Rate per 1,000 residents", "value": "rate"},
+                                    {"label": "Count", "value": "count"},
+                                ],
+                            ),
+                        ],
+                        className="control-group",
+                    ),
                 ],
                 className="controls",
             ),
@@ -49,14 +65,19 @@ def layout(**_query: str) -> html.Div:
             html.H2("Top areas"),
             dcc.Loading(html.Div(id=ids.WHERE_TOP), delay_show=300),
             html.H2("Hotspots"),
-            html.P("Getis-Ord Gi* on LSOA rates with each area's 8 nearest neighbours: a hot "
-                   "spot is an area that, with its neighbours, has a significantly high rate.",
-                   className="lead"),
+            html.P(
+                "Getis-Ord Gi* on LSOA rates with each area's 8 nearest neighbours: a hot "
+                "spot is an area that, with its neighbours, has a significantly high rate.",
+                className="lead",
+            ),
             chart(ids.WHERE_HOTSPOTS, height=560),
             dcc.Loading(html.Div(id=ids.WHERE_HOTSPOT_TABLE), delay_show=300),
             html.H2("Violence that reaches hospital but not police records"),
-            html.P("A&E assault attendances beside police-recorded violence with injury, by area "
-                   "(the Cardiff Model gap).", className="lead"),
+            html.P(
+                "A&E assault attendances beside police-recorded violence with injury, by area "
+                "(the Cardiff Model gap).",
+                className="lead",
+            ),
             chart(ids.WHERE_GAP),
             dcc.Loading(html.Div(id=ids.WHERE_GAP_TABLE), delay_show=300),
         ]

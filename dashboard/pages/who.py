@@ -14,15 +14,23 @@ dash.register_page(__name__, path="/who", name="Who", order=4, title="Who")
 def layout(**_query: str) -> html.Div:
     return html.Div(
         [
-            page_header("Who is involved",
-                        "Victims, suspects, and the probation and youth-justice cohorts."),
+            page_header(
+                "Who is involved", "Victims, suspects, and the probation and youth-justice cohorts."
+            ),
             html.Div([chart(ids.WHO_VICTIMS), chart(ids.WHO_SUSPECTS)], className="two-up"),
             chart(ids.WHO_ETHNICITY),
             html.H2("Probation caseload"),
-            html.Div([chart(ids.WHO_PROBATION, height=380), chart(ids.WHO_PROBATION_OFFENCE, height=380)],
-                     className="two-up"),
+            html.Div(
+                [
+                    chart(ids.WHO_PROBATION, height=380),
+                    chart(ids.WHO_PROBATION_OFFENCE, height=380),
+                ],
+                className="two-up",
+            ),
             html.H2("Youth justice"),
-            html.Div([chart(ids.WHO_YOUTH, height=380), chart(ids.WHO_REPEAT, height=380)],
-                     className="two-up"),
+            html.Div(
+                [chart(ids.WHO_YOUTH, height=380), chart(ids.WHO_REPEAT, height=380)],
+                className="two-up",
+            ),
         ]
     )

@@ -92,7 +92,9 @@ def months_covered(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
     if filters.date_to:
         conds.append(f"period <= strptime({params.add(filters.date_to)}, '%Y-%m')")
     n = scalar(
-        con, f"SELECT count(DISTINCT period) FROM {events_relation(filters.source)} WHERE {' AND '.join(conds)}", params.values
+        con,
+        f"SELECT count(DISTINCT period) FROM {events_relation(filters.source)} WHERE {' AND '.join(conds)}",
+        params.values,
     )
     return int(n or 0)
 
@@ -139,8 +141,9 @@ def boundaries(con: duckdb.DuckDBPyConnection, level: str, codes: list[str] | No
     if codes is not None:
         where += " AND area_code = ANY($codes)"
         params["codes"] = list(codes)
-    rows = con.sql(f"SELECT area_code, geometry FROM boundaries WHERE {where} AND {ONE_VINTAGE}",
-                   params=params).fetchall()
+    rows = con.sql(
+        f"SELECT area_code, geometry FROM boundaries WHERE {where} AND {ONE_VINTAGE}", params=params
+    ).fetchall()
     return {
         "type": "FeatureCollection",
         "features": [

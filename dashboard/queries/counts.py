@@ -128,7 +128,9 @@ def count_table(
             for s in sources
         )
         source_from = (
-            f"{events_relation(filters.source)} e, LATERAL (SELECT unnest(CASE " + lists + " END) AS grp) g"
+            f"{events_relation(filters.source)} e, LATERAL (SELECT unnest(CASE "
+            + lists
+            + " END) AS grp) g"
         )
         if filters.group:
             where += f" AND g.grp = {params.add(filters.group)}"
@@ -141,7 +143,11 @@ def count_table(
     sql = (
         f"SELECT {', '.join(dims + [measure_sql(filters, people) + ' AS count', ckey + ' AS ckey'])} "
         f"FROM {source_from} WHERE {where}"
-        + (f" GROUP BY {group_by} ORDER BY {', '.join(k + ' NULLS LAST' for k in order_keys)}" if by else "")
+        + (
+            f" GROUP BY {group_by} ORDER BY {', '.join(k + ' NULLS LAST' for k in order_keys)}"
+            if by
+            else ""
+        )
     )
     frame = execute(con, sql, params.values).rename(columns={f"d_{d}": d for d in by})
     if "month" in by:
@@ -155,15 +161,23 @@ def count_table(
     return frame
 
 
-def _groups_one_pass(con: duckdb.DuckDBPyConnection, filters: Filters, people: bool) -> pd.DataFrame:
+def _groups_one_pass(
+    con: duckdb.DuckDBPyConnection, filters: Filters, people: bool
+) -> pd.DataFrame:
     """Counts per offence group for one source in a single scan (``count(*) FILTER``): about
     3x faster than unnesting each event's list of groups. Same rows as the general path."""
     definition = load_definition(filters.definition)
-    keys = [k for k in definition.group_keys(filters.source) if not filters.group or k == filters.group]
+    keys = [
+        k for k in definition.group_keys(filters.source) if not filters.group or k == filters.group
+    ]
     if not keys:
-        return pd.DataFrame({"offence_group": pd.Series([], dtype="str"),
-                             "count": pd.Series([], dtype="int64"),
-                             "ckey": pd.Series([], dtype="int64")})
+        return pd.DataFrame(
+            {
+                "offence_group": pd.Series([], dtype="str"),
+                "count": pd.Series([], dtype="int64"),
+                "ckey": pd.Series([], dtype="int64"),
+            }
+        )
     params = Params()
     where = where_clause(filters, params)
     person = people or filters.source == "probation"
@@ -174,13 +188,17 @@ def _groups_one_pass(con: duckdb.DuckDBPyConnection, filters: Filters, people: b
         measures.append(f"{cell_key_sql('e', person, pred)} AS k{i}")
     measures = ", ".join(measures)
     row = execute(
-        con, f"SELECT {measures} FROM {events_relation(filters.source)} e WHERE {where}", params.values
+        con,
+        f"SELECT {measures} FROM {events_relation(filters.source)} e WHERE {where}",
+        params.values,
     ).iloc[0]
-    frame = pd.DataFrame({
-        "offence_group": keys,
-        "count": [int(row[f"c{i}"] or 0) for i in range(len(keys))],
-        "ckey": [int(row[f"k{i}"] or 0) for i in range(len(keys))],
-    })
+    frame = pd.DataFrame(
+        {
+            "offence_group": keys,
+            "count": [int(row[f"c{i}"] or 0) for i in range(len(keys))],
+            "ckey": [int(row[f"k{i}"] or 0) for i in range(len(keys))],
+        }
+    )
     frame = frame[frame["count"] > 0].sort_values("offence_group", kind="stable")
     return frame.reset_index(drop=True)
 

@@ -27,8 +27,6 @@ IMD_DOMAINS = {
 }
 
 
-
-
 def imd_scores(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """lsoa code, domain, score, decile for LSOAs in scope (decile 1 = most deprived).
 

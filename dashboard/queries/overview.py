@@ -16,7 +16,11 @@ def latest_month(con: duckdb.DuckDBPyConnection, filters: Filters) -> str | None
     where = "TRUE"
     if filters.source:
         where = f"source = {params.add(filters.source)}"
-    value = scalar(con, f"SELECT strftime(max(period), '%Y-%m') FROM {events_relation(filters.source)} WHERE {where}", params.values)
+    value = scalar(
+        con,
+        f"SELECT strftime(max(period), '%Y-%m') FROM {events_relation(filters.source)} WHERE {where}",
+        params.values,
+    )
     return None if value is None else str(value)
 
 

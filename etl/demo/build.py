@@ -24,8 +24,15 @@ from svcore.config import WEST_YORKSHIRE, Settings
 
 FIRST_YEAR = 2021
 POLICEUK_TYPE = {code: "Violence and sexual offences" for code, *_ in ev.OFFENCES}
-POLICEUK_TYPE.update({"34A": "Robbery", "34B": "Robbery", "10A": "Possession of weapons",
-                      "10C": "Possession of weapons", "10D": "Possession of weapons"})
+POLICEUK_TYPE.update(
+    {
+        "34A": "Robbery",
+        "34B": "Robbery",
+        "10A": "Possession of weapons",
+        "10C": "Possession of weapons",
+        "10D": "Possession of weapons",
+    }
+)
 
 HEALTH_MAPPING = """\
 # The West Yorkshire ISTV hub's A&E extract: its own column names, UK dates, words for sex.
@@ -66,8 +73,7 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
 def _write_monthly(frame: pd.DataFrame, month: pd.Series, folder: Path, name: str) -> list[Path]:
     """One file per month, as partners send them."""
     return [
-        _write_csv(chunk, folder / name.format(m))
-        for m, chunk in frame.groupby(month, sort=True)
+        _write_csv(chunk, folder / name.format(m)) for m, chunk in frame.groupby(month, sort=True)
     ]
 
 
@@ -75,14 +81,16 @@ def _months(years: int) -> pd.DatetimeIndex:
     return ev.months(FIRST_YEAR, years)
 
 
-def _inject_defects(df: pd.DataFrame, rng: np.random.Generator, fixes: dict[str, object]) -> pd.DataFrame:
+def _inject_defects(
+    df: pd.DataFrame, rng: np.random.Generator, fixes: dict[str, object]
+) -> pd.DataFrame:
     """A handful of realistic bad values per file, so the quality page has something to show."""
     df = df.copy()
     n = len(df)
     k = max(1, n // 900)
     rows = rng.choice(n, size=min(k * len(fixes), n), replace=False)
     for i, (col, value) in enumerate(fixes.items()):
-        df.loc[df.index[rows[i * k:(i + 1) * k]], col] = value
+        df.loc[df.index[rows[i * k : (i + 1) * k]], col] = value
     return df
 
 
@@ -93,61 +101,74 @@ def _iso(values: pd.Series, unit: str = "D") -> np.ndarray:
 
 def write_police(p: pd.DataFrame, rng: np.random.Generator, folder: Path) -> list[Path]:
     offence_min = pd.Series(_iso(p["offence_dt"], "m"), index=p.index, dtype="string")
-    out = pd.DataFrame({
-        "crime_ref": p["crime_ref"],
-        "recorded_date": _iso(p["recorded_date"]),
-        "offence_date": offence_min.str.slice(0, 10),
-        "offence_time": offence_min.str.slice(11).where(rng.random(len(p)) >= 0.08, ""),
-        "ho_offence_code": p["ho_offence_code"],
-        "offence_description": p["offence_description"],
-        "lsoa_code": np.where(rng.random(len(p)) < 0.02, "", p["lsoa_code"]),
-        "location_type": p["location_type"],
-        "weapon": p["weapon"],
-        "domestic_abuse": p["domestic_abuse"],
-        "victim_age": np.where(rng.random(len(p)) < 0.06, "", p["victim_age"].astype(str)),
-        "suspect_age": np.where(rng.random(len(p)) < 0.25, "", p["suspect_age"].astype(str)),
-        "victim_sex": p["victim_sex"],
-        "suspect_sex": np.where(rng.random(len(p)) < 0.2, "unknown", p["suspect_sex"]),
-        "victim_ethnicity": p["victim_ethnicity"],
-        "suspect_ethnicity": p["suspect_ethnicity"],
-        "outcome": p["outcome"],
-    })
+    out = pd.DataFrame(
+        {
+            "crime_ref": p["crime_ref"],
+            "recorded_date": _iso(p["recorded_date"]),
+            "offence_date": offence_min.str.slice(0, 10),
+            "offence_time": offence_min.str.slice(11).where(rng.random(len(p)) >= 0.08, ""),
+            "ho_offence_code": p["ho_offence_code"],
+            "offence_description": p["offence_description"],
+            "lsoa_code": np.where(rng.random(len(p)) < 0.02, "", p["lsoa_code"]),
+            "location_type": p["location_type"],
+            "weapon": p["weapon"],
+            "domestic_abuse": p["domestic_abuse"],
+            "victim_age": np.where(rng.random(len(p)) < 0.06, "", p["victim_age"].astype(str)),
+            "suspect_age": np.where(rng.random(len(p)) < 0.25, "", p["suspect_age"].astype(str)),
+            "victim_sex": p["victim_sex"],
+            "suspect_sex": np.where(rng.random(len(p)) < 0.2, "unknown", p["suspect_sex"]),
+            "victim_ethnicity": p["victim_ethnicity"],
+            "suspect_ethnicity": p["suspect_ethnicity"],
+            "outcome": p["outcome"],
+        }
+    )
     oa = rng.random(len(out)) < 0.03
     out.loc[oa, "lsoa_code"] = rng.choice(ev.OUT_OF_AREA_LSOAS, int(oa.sum()))
     paths = []
     month = _iso(p["recorded_date"], "M")
     for m, chunk in out.groupby(month, sort=True):
-        chunk = _inject_defects(chunk, rng, {"weapon": "knife", "victim_age": "150",
-                                             "offence_date": "31/02/2023"})
+        chunk = _inject_defects(
+            chunk, rng, {"weapon": "knife", "victim_age": "150", "offence_date": "31/02/2023"}
+        )
         path = folder / f"police_{m}.csv"
         _write_csv(chunk, path)
         paths.append(path)
     return paths
 
 
-def write_policeuk(p: pd.DataFrame, areas: geo.Areas, rng: np.random.Generator, folder: Path) -> list[Path]:
+def write_policeuk(
+    p: pd.DataFrame, areas: geo.Areas, rng: np.random.Generator, folder: Path
+) -> list[Path]:
     lsoa_frame = areas.lsoas.set_index("lsoa_code")
     n = len(p)
     ids = [hashlib.sha256(r.encode()).hexdigest() for r in ("demo-" + p["crime_ref"]).tolist()]
     lon = lsoa_frame["centroid_lon"].reindex(p["lsoa_code"]).to_numpy() + rng.normal(0, 0.002, n)
     lat = lsoa_frame["centroid_lat"].reindex(p["lsoa_code"]).to_numpy() + rng.normal(0, 0.0015, n)
-    out = pd.DataFrame({
-        "Crime ID": ids,
-        "Month": _iso(p["offence_dt"], "M"),
-        "Reported by": "West Yorkshire Police",
-        "Falls within": "West Yorkshire Police",
-        "Longitude": np.round(lon, 6),
-        "Latitude": np.round(lat, 6),
-        "Location": "On or near Synthetic Street",
-        "LSOA code": p["lsoa_code"],
-        "LSOA name": lsoa_frame["lsoa_name"].reindex(p["lsoa_code"]).to_numpy(),
-        "Crime type": p["ho_offence_code"].map(POLICEUK_TYPE),
-        "Last outcome category": p["outcome"].map({"Charged": "Awaiting court outcome"}).fillna("Investigation complete; no suspect identified"),
-        "Context": "",
-    })
+    out = pd.DataFrame(
+        {
+            "Crime ID": ids,
+            "Month": _iso(p["offence_dt"], "M"),
+            "Reported by": "West Yorkshire Police",
+            "Falls within": "West Yorkshire Police",
+            "Longitude": np.round(lon, 6),
+            "Latitude": np.round(lat, 6),
+            "Location": "On or near Synthetic Street",
+            "LSOA code": p["lsoa_code"],
+            "LSOA name": lsoa_frame["lsoa_name"].reindex(p["lsoa_code"]).to_numpy(),
+            "Crime type": p["ho_offence_code"].map(POLICEUK_TYPE),
+            "Last outcome category": p["outcome"]
+            .map({"Charged": "Awaiting court outcome"})
+            .fillna("Investigation complete; no suspect identified"),
+            "Context": "",
+        }
+    )
     k = int(n * 0.15)  # anti-social behaviour rows: no Crime ID
     asb = out.sample(n=k, random_state=int(rng.integers(1 << 31))).copy()
-    asb["Crime ID"], asb["Crime type"], asb["Last outcome category"] = "", "Anti-social behaviour", ""
+    asb["Crime ID"], asb["Crime type"], asb["Last outcome category"] = (
+        "",
+        "Anti-social behaviour",
+        "",
+    )
     out = pd.concat([out, asb]).sort_values("Month", kind="stable")
     oa = rng.random(len(out)) < 0.05
     out.loc[oa, "LSOA code"] = rng.choice(ev.OUT_OF_AREA_LSOAS, int(oa.sum()))
@@ -161,20 +182,24 @@ def write_policeuk(p: pd.DataFrame, areas: geo.Areas, rng: np.random.Generator, 
 
 
 def write_health(h: pd.DataFrame, rng: np.random.Generator, folder: Path) -> list[Path]:
-    out = pd.DataFrame({
-        "AttendanceID": h["ref"],
-        "SiteCode": h["site"],
-        "ArrivalDateTime": h["arrival_dt"].dt.strftime("%d/%m/%Y %H:%M"),
-        "AssaultDateTime": np.where(rng.random(len(h)) < 0.1, "", h["assault_dt"].dt.strftime("%d/%m/%Y %H:%M")),
-        "InjuryMethod": h["weapon"],
-        "LocationType": h["loc"],
-        "LocationDescription": "outside a synthetic venue",
-        "AssaultLSOA": h["lsoa"],
-        "Age": h["age"].astype(str),
-        "Gender": h["sex"].map({"M": "Male", "F": "Female"}),
-        "Relationship": h["relationship"],
-        "Admitted": h["admitted"],
-    })
+    out = pd.DataFrame(
+        {
+            "AttendanceID": h["ref"],
+            "SiteCode": h["site"],
+            "ArrivalDateTime": h["arrival_dt"].dt.strftime("%d/%m/%Y %H:%M"),
+            "AssaultDateTime": np.where(
+                rng.random(len(h)) < 0.1, "", h["assault_dt"].dt.strftime("%d/%m/%Y %H:%M")
+            ),
+            "InjuryMethod": h["weapon"],
+            "LocationType": h["loc"],
+            "LocationDescription": "outside a synthetic venue",
+            "AssaultLSOA": h["lsoa"],
+            "Age": h["age"].astype(str),
+            "Gender": h["sex"].map({"M": "Male", "F": "Female"}),
+            "Relationship": h["relationship"],
+            "Admitted": h["admitted"],
+        }
+    )
     paths = []
     for m, chunk in out.groupby(h["arrival_dt"].dt.strftime("%Y-%m"), sort=True):
         chunk = _inject_defects(chunk, rng, {"Gender": "Mle"})
@@ -185,8 +210,18 @@ def write_health(h: pd.DataFrame, rng: np.random.Generator, folder: Path) -> lis
 
 
 def write_probation(pr: pd.DataFrame, folder: Path) -> list[Path]:
-    cols = ["person_ref", "snapshot_date", "case_start_date", "age", "sex", "ethnicity",
-            "index_offence_group", "rosh_level", "supervision_type", "home_lsoa_code"]
+    cols = [
+        "person_ref",
+        "snapshot_date",
+        "case_start_date",
+        "age",
+        "sex",
+        "ethnicity",
+        "index_offence_group",
+        "rosh_level",
+        "supervision_type",
+        "home_lsoa_code",
+    ]
     out = pr[cols].copy()
     out["snapshot_date"] = out["snapshot_date"].dt.strftime("%Y-%m-%d")
     out["case_start_date"] = out["case_start_date"].dt.strftime("%Y-%m-%d")
@@ -199,33 +234,94 @@ def write_youth_justice(y: pd.DataFrame, folder: Path) -> list[Path]:
     return _write_monthly(out, out["offence_date"].str[:7], folder, "yjs_proven_offences_{}.csv")
 
 
-def write_indicators(areas: geo.Areas, rng: np.random.Generator, years: int, folder: Path) -> list[Path]:
+def write_indicators(
+    areas: geo.Areas, rng: np.random.Generator, years: int, folder: Path
+) -> list[Path]:
     """Area indicators correlated (imperfectly) with deprivation and the night-time economy."""
     w = areas.wards.set_index("ward_code")
     lsoa_frame = areas.lsoas
-    ward_dep = lsoa_frame.groupby("ward_code")["deprivation_score"].mean().reindex(w.index).to_numpy()
+    ward_dep = (
+        lsoa_frame.groupby("ward_code")["deprivation_score"].mean().reindex(w.index).to_numpy()
+    )
     ward_nte = lsoa_frame.groupby("ward_code")["nte_weight"].sum().reindex(w.index).to_numpy()
     d = areas.districts.set_index("district_code")
-    dist_dep = lsoa_frame.groupby("district_code")["deprivation_score"].mean().reindex(d.index).to_numpy()
+    dist_dep = (
+        lsoa_frame.groupby("district_code")["deprivation_score"].mean().reindex(d.index).to_numpy()
+    )
     paths = []
     for i in range(years):
         year = FIRST_YEAR + i
         rows = []
         for code, dep, nte in zip(w.index, ward_dep, ward_nte, strict=True):
-            rows.append(("claimant_count_rate", "Claimant count, % of residents aged 16-64", code, str(year),
-                         round(max(0.5, 4.2 + 2.1 * dep + rng.normal(0, 0.6)), 1), "percent", "DWP (synthetic)"))
-            rows.append(("alcohol_licensed_premises", "Premises licensed to sell alcohol", code, str(year),
-                         int(max(3, 25 + 900 * nte + rng.normal(0, 8))), "count", "Licensing authority (synthetic)"))
+            rows.append(
+                (
+                    "claimant_count_rate",
+                    "Claimant count, % of residents aged 16-64",
+                    code,
+                    str(year),
+                    round(max(0.5, 4.2 + 2.1 * dep + rng.normal(0, 0.6)), 1),
+                    "percent",
+                    "DWP (synthetic)",
+                )
+            )
+            rows.append(
+                (
+                    "alcohol_licensed_premises",
+                    "Premises licensed to sell alcohol",
+                    code,
+                    str(year),
+                    int(max(3, 25 + 900 * nte + rng.normal(0, 8))),
+                    "count",
+                    "Licensing authority (synthetic)",
+                )
+            )
         for code, dep in zip(d.index, dist_dep, strict=True):
             ay = f"{year}/{(year + 1) % 100:02d}"
-            rows.append(("suspension_rate", "Suspensions per 100 pupils", code, ay,
-                         round(max(1, 7.5 + 3.0 * dep + rng.normal(0, 0.7)), 2), "rate_per_100", "DfE (synthetic)"))
-            rows.append(("children_in_need_rate", "Children in need per 10,000 children", code, str(year),
-                         round(max(100, 380 + 90 * dep + rng.normal(0, 20)), 1), "rate_per_10000", "DfE (synthetic)"))
-            rows.append(("neet_rate", "16-17 year olds NEET or not known, %", code, str(year),
-                         round(max(1, 5.0 + 1.5 * dep + rng.normal(0, 0.5)), 1), "percent", "DfE (synthetic)"))
-        frame = pd.DataFrame(rows, columns=["indicator_code", "indicator_name", "area_code", "period",
-                                            "value", "unit", "source"])
+            rows.append(
+                (
+                    "suspension_rate",
+                    "Suspensions per 100 pupils",
+                    code,
+                    ay,
+                    round(max(1, 7.5 + 3.0 * dep + rng.normal(0, 0.7)), 2),
+                    "rate_per_100",
+                    "DfE (synthetic)",
+                )
+            )
+            rows.append(
+                (
+                    "children_in_need_rate",
+                    "Children in need per 10,000 children",
+                    code,
+                    str(year),
+                    round(max(100, 380 + 90 * dep + rng.normal(0, 20)), 1),
+                    "rate_per_10000",
+                    "DfE (synthetic)",
+                )
+            )
+            rows.append(
+                (
+                    "neet_rate",
+                    "16-17 year olds NEET or not known, %",
+                    code,
+                    str(year),
+                    round(max(1, 5.0 + 1.5 * dep + rng.normal(0, 0.5)), 1),
+                    "percent",
+                    "DfE (synthetic)",
+                )
+            )
+        frame = pd.DataFrame(
+            rows,
+            columns=[
+                "indicator_code",
+                "indicator_name",
+                "area_code",
+                "period",
+                "value",
+                "unit",
+                "source",
+            ],
+        )
         path = folder / f"indicators_{year}.csv"
         _write_csv(frame, path)
         paths.append(path)
@@ -271,7 +367,13 @@ def build_demo(
         areas = real_areas(geography, lsoa_boundaries, tuple(WEST_YORKSHIRE), seed)
         jobs.append(("geography", [Path(geography)], None))
         jobs.append(("boundaries", [Path(lsoa_boundaries)], None))
-        jobs.append(("population", [write_population_long(areas, ref / f"population_{FIRST_YEAR}.csv", FIRST_YEAR)], None))
+        jobs.append(
+            (
+                "population",
+                [write_population_long(areas, ref / f"population_{FIRST_YEAR}.csv", FIRST_YEAR)],
+                None,
+            )
+        )
     else:
         areas = geo.build_areas(seed)
         _synthetic_reference(areas, ref, years, jobs)
@@ -297,16 +399,48 @@ def build_demo(
 
 
 def _synthetic_reference(areas: geo.Areas, ref: Path, years: int, jobs: list) -> None:
-    jobs.append(("geography", [geo.write_geography_lookup(areas, ref / "LSOA21_WD23_LAD23_synthetic_LU.csv")], None))
-    jobs.append(("boundaries", [geo.write_boundaries(areas, ref / f"{lvl}_boundaries_synthetic.geojson", lvl)
-                                for lvl in ("district", "ward", "lsoa")], None))
-    jobs.append(("population", [geo.write_population(areas, ref / f"sapelsoasyoa_mid{FIRST_YEAR + i}_synthetic.csv", FIRST_YEAR + i)
-                                for i in range(years)], None))
+    jobs.append(
+        (
+            "geography",
+            [geo.write_geography_lookup(areas, ref / "LSOA21_WD23_LAD23_synthetic_LU.csv")],
+            None,
+        )
+    )
+    jobs.append(
+        (
+            "boundaries",
+            [
+                geo.write_boundaries(areas, ref / f"{lvl}_boundaries_synthetic.geojson", lvl)
+                for lvl in ("district", "ward", "lsoa")
+            ],
+            None,
+        )
+    )
+    jobs.append(
+        (
+            "population",
+            [
+                geo.write_population(
+                    areas, ref / f"sapelsoasyoa_mid{FIRST_YEAR + i}_synthetic.csv", FIRST_YEAR + i
+                )
+                for i in range(years)
+            ],
+            None,
+        )
+    )
     jobs.append(("imd", [geo.write_imd(areas, ref / "File_2_IoD2019_Domains_synthetic.csv")], None))
 
 
-def _event_files(areas, rng: np.random.Generator, months: pd.DatetimeIndex, years: int,
-                 folder: Path, jobs: list, say: Callable[[int, int, str], None], steps: int) -> None:
+def _event_files(
+    areas,
+    rng: np.random.Generator,
+    months: pd.DatetimeIndex,
+    years: int,
+    folder: Path,
+    jobs: list,
+    say: Callable[[int, int, str], None],
+    steps: int,
+) -> None:
     say(1, steps, "Synthetic police records")
     police = ev.police_events(areas, rng, months)
     for name in ("police", "policeuk", "health", "probation", "youth_justice", "indicators"):
@@ -318,7 +452,20 @@ def _event_files(areas, rng: np.random.Generator, months: pd.DatetimeIndex, year
     mapping = folder / "health" / "istv_hub_mapping.toml"
     mapping.write_text(HEALTH_MAPPING, encoding="utf-8")
     jobs.append(("health", write_health(health, rng, folder / "health"), mapping))
-    jobs.append(("probation", write_probation(ev.probation_caseload(areas, rng, months), folder / "probation"), None))
-    jobs.append(("youth_justice", write_youth_justice(ev.youth_justice_offences(areas, rng, months), folder / "youth_justice"), None))
+    jobs.append(
+        (
+            "probation",
+            write_probation(ev.probation_caseload(areas, rng, months), folder / "probation"),
+            None,
+        )
+    )
+    jobs.append(
+        (
+            "youth_justice",
+            write_youth_justice(
+                ev.youth_justice_offences(areas, rng, months), folder / "youth_justice"
+            ),
+            None,
+        )
+    )
     jobs.append(("indicators", write_indicators(areas, rng, years, folder / "indicators"), None))
-

@@ -94,12 +94,16 @@ def _ethnicity(rng: np.random.Generator, district: np.ndarray) -> np.ndarray:
     return ETH[(u > np.cumsum(p, axis=1)).sum(axis=1).clip(0, 5)]
 
 
-def _choice_by(rng: np.random.Generator, n: int, labels: list[str], probs: list[float]) -> np.ndarray:
+def _choice_by(
+    rng: np.random.Generator, n: int, labels: list[str], probs: list[float]
+) -> np.ndarray:
     p = np.array(probs, dtype=float)
     return np.array(labels)[rng.choice(len(labels), size=n, p=p / p.sum())]
 
 
-def police_events(areas: Areas, rng: np.random.Generator, month_index: pd.DatetimeIndex) -> pd.DataFrame:
+def police_events(
+    areas: Areas, rng: np.random.Generator, month_index: pd.DatetimeIndex
+) -> pd.DataFrame:
     """The force's recorded violent, sexual, robbery and weapons crimes, one row per crime."""
     resident_w, nte_w = _place_weights(areas)
     hw = _hour_weekday_weights().ravel()
@@ -114,7 +118,9 @@ def police_events(areas: Areas, rng: np.random.Generator, month_index: pd.Dateti
         dom = rng.random(n) < da
         nte_share = 0.0 if code.startswith(("10", "19", "17")) else 0.22
         at_nte = (~dom) & (rng.random(n) < nte_share)
-        where = np.where(at_nte, rng.choice(len(lsoa), n, p=nte_w), rng.choice(len(lsoa), n, p=resident_w))
+        where = np.where(
+            at_nte, rng.choice(len(lsoa), n, p=nte_w), rng.choice(len(lsoa), n, p=resident_w)
+        )
         # Day of month, then hour and weekday pattern by rejection-free reweighting.
         slot = rng.choice(168, size=n, p=hw)
         weekday, hour = slot // 24, slot % 24
@@ -123,9 +129,11 @@ def police_events(areas: Areas, rng: np.random.Generator, month_index: pd.Dateti
         first_match = (weekday - first_wd) % 7
         n_weeks = (days_in - 1 - first_match) // 7 + 1
         day = first_match + 7 * rng.integers(0, np.maximum(n_weeks, 1))
-        offence_dt = month_start + (day * 24 + hour).astype("timedelta64[h]") + rng.integers(
-            0, 60, n
-        ).astype("timedelta64[m]")
+        offence_dt = (
+            month_start
+            + (day * 24 + hour).astype("timedelta64[h]")
+            + rng.integers(0, 60, n).astype("timedelta64[m]")
+        )
         delay = rng.geometric(0.55, n) - 1
         late = rng.random(n) < 0.04
         delay[late] += rng.integers(5, 60, int(late.sum()))
@@ -135,46 +143,85 @@ def police_events(areas: Areas, rng: np.random.Generator, month_index: pd.Dateti
         weapon[u < knife] = "knife_sharp"
         weapon[(u >= knife) & (u < knife + gun)] = "firearm"
         other = (u >= knife + gun) & (u < knife + gun + 0.06)
-        weapon[other] = _choice_by(rng, int(other.sum()), ["blunt", "other", "corrosive"], [0.7, 0.28, 0.02])
+        weapon[other] = _choice_by(
+            rng, int(other.sum()), ["blunt", "other", "corrosive"], [0.7, 0.28, 0.02]
+        )
         weapon[(weapon == "none") & (rng.random(n) < 0.15)] = "unknown"
         loc = np.where(
             dom,
             "dwelling",
-            np.where(at_nte, _choice_by(rng, n, ["street", "licensed_premises", "transport"], [0.55, 0.38, 0.07]),
-                     _choice_by(rng, n, ["street", "dwelling", "retail", "open_space", "education", "transport", "other"],
-                                [0.40, 0.30, 0.08, 0.08, 0.04, 0.04, 0.06])),
+            np.where(
+                at_nte,
+                _choice_by(
+                    rng, n, ["street", "licensed_premises", "transport"], [0.55, 0.38, 0.07]
+                ),
+                _choice_by(
+                    rng,
+                    n,
+                    [
+                        "street",
+                        "dwelling",
+                        "retail",
+                        "open_space",
+                        "education",
+                        "transport",
+                        "other",
+                    ],
+                    [0.40, 0.30, 0.08, 0.08, 0.04, 0.04, 0.06],
+                ),
+            ),
         )
         vfemale = rng.random(n) < np.where(dom, 0.78, female)
         vmode = np.where(dom, 31, np.where(code.startswith("34"), 19, 24))
         vage = np.clip(np.round(rng.gamma(4.0, vmode / 3.0)), 0, 95).astype(int)
         sage = np.clip(np.round(rng.gamma(5.5, np.where(dom, 6.5, 4.6))), 10, 90).astype(int)
         eth = _ethnicity(rng, district_of[where])
-        frames.append(pd.DataFrame({
-            "ho_offence_code": code,
-            "offence_description": desc,
-            "offence_dt": offence_dt,
-            "recorded_date": recorded,
-            "lsoa_code": lsoa[where],
-            "location_type": loc,
-            "weapon": weapon,
-            "domestic_abuse": np.where(dom, "Y", "N"),
-            "victim_age": vage,
-            "suspect_age": sage,
-            "victim_sex": np.where(vfemale, "F", "M"),
-            "suspect_sex": np.where(rng.random(n) < 0.86, "M", "F"),
-            "victim_ethnicity": eth,
-            "suspect_ethnicity": np.where(rng.random(n) < 0.85, eth, _ethnicity(rng, district_of[where])),
-            "outcome": _choice_by(rng, n, ["Charged", "Evidential difficulties", "Investigation complete - no suspect", "Under investigation"], [0.12, 0.5, 0.25, 0.13]),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "ho_offence_code": code,
+                    "offence_description": desc,
+                    "offence_dt": offence_dt,
+                    "recorded_date": recorded,
+                    "lsoa_code": lsoa[where],
+                    "location_type": loc,
+                    "weapon": weapon,
+                    "domestic_abuse": np.where(dom, "Y", "N"),
+                    "victim_age": vage,
+                    "suspect_age": sage,
+                    "victim_sex": np.where(vfemale, "F", "M"),
+                    "suspect_sex": np.where(rng.random(n) < 0.86, "M", "F"),
+                    "victim_ethnicity": eth,
+                    "suspect_ethnicity": np.where(
+                        rng.random(n) < 0.85, eth, _ethnicity(rng, district_of[where])
+                    ),
+                    "outcome": _choice_by(
+                        rng,
+                        n,
+                        [
+                            "Charged",
+                            "Evidential difficulties",
+                            "Investigation complete - no suspect",
+                            "Under investigation",
+                        ],
+                        [0.12, 0.5, 0.25, 0.13],
+                    ),
+                }
+            )
+        )
     df = pd.concat(frames, ignore_index=True)
     df = df[df["recorded_date"] < month_index[-1] + pd.offsets.MonthBegin(1)]
     df = df.sort_values(["recorded_date", "offence_dt"], kind="stable").reset_index(drop=True)
     seq = pd.Series(np.arange(len(df))).astype(str).str.zfill(7)
-    df.insert(0, "crime_ref", "13" + (df["recorded_date"].dt.year % 100).astype(str).str.zfill(2) + seq)
+    df.insert(
+        0, "crime_ref", "13" + (df["recorded_date"].dt.year % 100).astype(str).str.zfill(2) + seq
+    )
     return df
 
 
-def health_attendances(areas: Areas, rng: np.random.Generator, police: pd.DataFrame, month_index: pd.DatetimeIndex) -> pd.DataFrame:
+def health_attendances(
+    areas: Areas, rng: np.random.Generator, police: pd.DataFrame, month_index: pd.DatetimeIndex
+) -> pd.DataFrame:
     """A&E assault attendances: ~40% also in police records, ~60% unknown to police."""
     injured = police[police["ho_offence_code"].isin(["5D", "8N", "8P", "2", "34B"])]
     known = injured.sample(frac=0.12, random_state=int(rng.integers(1 << 31)))
@@ -188,42 +235,81 @@ def health_attendances(areas: Areas, rng: np.random.Generator, police: pd.DataFr
     month_start = np.repeat(month_index.to_numpy(), per_month)
     slot = rng.choice(168, size=n_unknown, p=hw)
     days = np.minimum(rng.integers(0, 28, n_unknown) // 7 * 7 + slot // 24, 27)
-    assault = month_start + (days * 24 + slot % 24).astype("timedelta64[h]") + rng.integers(0, 60, n_unknown).astype("timedelta64[m]")
+    assault = (
+        month_start
+        + (days * 24 + slot % 24).astype("timedelta64[h]")
+        + rng.integers(0, 60, n_unknown).astype("timedelta64[m]")
+    )
     at_nte = rng.random(n_unknown) < 0.35
-    where = np.where(at_nte, rng.choice(len(lsoa), n_unknown, p=nte_w), rng.choice(len(lsoa), n_unknown, p=resident_w))
-    unknown = pd.DataFrame({
-        "assault_dt": assault,
-        "lsoa": lsoa[where],
-        "weapon": _choice_by(rng, n_unknown, ["body_part", "blunt", "knife_sharp", "glass_bottle", "other", "unknown"], [0.56, 0.1, 0.07, 0.08, 0.09, 0.10]),
-        "loc": np.where(at_nte, _choice_by(rng, n_unknown, ["street", "licensed_premises"], [0.6, 0.4]),
-                        _choice_by(rng, n_unknown, ["street", "dwelling", "other", "unknown"], [0.4, 0.3, 0.1, 0.2])),
-        "sex": np.where(rng.random(n_unknown) < 0.72, "M", "F"),
-        "age": np.clip(np.round(rng.gamma(4.5, 6.0, n_unknown)), 1, 95).astype(int),
-    })
-    k = pd.DataFrame({
-        "assault_dt": known["offence_dt"].to_numpy(),
-        "lsoa": known["lsoa_code"].to_numpy(),
-        "weapon": np.where(known["weapon"].eq("knife_sharp"), "knife_sharp", np.where(known["weapon"].eq("blunt"), "blunt", "body_part")),
-        "loc": known["location_type"].to_numpy(),
-        "sex": known["victim_sex"].to_numpy(),
-        "age": known["victim_age"].to_numpy(),
-    })
+    where = np.where(
+        at_nte,
+        rng.choice(len(lsoa), n_unknown, p=nte_w),
+        rng.choice(len(lsoa), n_unknown, p=resident_w),
+    )
+    unknown = pd.DataFrame(
+        {
+            "assault_dt": assault,
+            "lsoa": lsoa[where],
+            "weapon": _choice_by(
+                rng,
+                n_unknown,
+                ["body_part", "blunt", "knife_sharp", "glass_bottle", "other", "unknown"],
+                [0.56, 0.1, 0.07, 0.08, 0.09, 0.10],
+            ),
+            "loc": np.where(
+                at_nte,
+                _choice_by(rng, n_unknown, ["street", "licensed_premises"], [0.6, 0.4]),
+                _choice_by(
+                    rng, n_unknown, ["street", "dwelling", "other", "unknown"], [0.4, 0.3, 0.1, 0.2]
+                ),
+            ),
+            "sex": np.where(rng.random(n_unknown) < 0.72, "M", "F"),
+            "age": np.clip(np.round(rng.gamma(4.5, 6.0, n_unknown)), 1, 95).astype(int),
+        }
+    )
+    k = pd.DataFrame(
+        {
+            "assault_dt": known["offence_dt"].to_numpy(),
+            "lsoa": known["lsoa_code"].to_numpy(),
+            "weapon": np.where(
+                known["weapon"].eq("knife_sharp"),
+                "knife_sharp",
+                np.where(known["weapon"].eq("blunt"), "blunt", "body_part"),
+            ),
+            "loc": known["location_type"].to_numpy(),
+            "sex": known["victim_sex"].to_numpy(),
+            "age": known["victim_age"].to_numpy(),
+        }
+    )
     df = pd.concat([k, unknown], ignore_index=True)
     n = len(df)
     df["arrival_dt"] = df["assault_dt"] + (rng.gamma(1.5, 50, n)).astype("timedelta64[m]")
     dom = (df["loc"] == "dwelling").to_numpy()
-    df["relationship"] = np.where(dom, _choice_by(rng, n, ["partner_ex", "family", "acquaintance"], [0.55, 0.3, 0.15]),
-                                  _choice_by(rng, n, ["stranger", "acquaintance", "other", "unknown"], [0.5, 0.25, 0.05, 0.2]))
-    df["site"] = [SITES[district_of[c]][i % len(SITES[district_of[c]])] for i, c in enumerate(df["lsoa"])]
+    df["relationship"] = np.where(
+        dom,
+        _choice_by(rng, n, ["partner_ex", "family", "acquaintance"], [0.55, 0.3, 0.15]),
+        _choice_by(
+            rng, n, ["stranger", "acquaintance", "other", "unknown"], [0.5, 0.25, 0.05, 0.2]
+        ),
+    )
+    df["site"] = [
+        SITES[district_of[c]][i % len(SITES[district_of[c]])] for i, c in enumerate(df["lsoa"])
+    ]
     df["lsoa"] = np.where(rng.random(n) < 0.22, "", df["lsoa"])  # ED often can't place the assault
-    df["admitted"] = np.where(rng.random(n) < np.where(df["weapon"].isin(["knife_sharp", "firearm"]), 0.45, 0.12), "Y", "N")
+    df["admitted"] = np.where(
+        rng.random(n) < np.where(df["weapon"].isin(["knife_sharp", "firearm"]), 0.45, 0.12),
+        "Y",
+        "N",
+    )
     df = df[df["arrival_dt"] < month_index[-1] + pd.offsets.MonthBegin(1)]
     df = df.sort_values("arrival_dt", kind="stable").reset_index(drop=True)
     df.insert(0, "ref", [f"ED{i:08d}" for i in range(len(df))])
     return df
 
 
-def probation_caseload(areas: Areas, rng: np.random.Generator, month_index: pd.DatetimeIndex) -> pd.DataFrame:
+def probation_caseload(
+    areas: Areas, rng: np.random.Generator, month_index: pd.DatetimeIndex
+) -> pd.DataFrame:
     """People under supervision, as monthly snapshots of one evolving cohort."""
     resident_w, _ = _place_weights(areas)
     lsoa = areas.lsoas["lsoa_code"].to_numpy()
@@ -234,18 +320,40 @@ def probation_caseload(areas: Areas, rng: np.random.Generator, month_index: pd.D
     starts = start + pd.to_timedelta(rng.integers(0, span_days, n_people), unit="D")
     length = pd.to_timedelta(rng.integers(180, 900, n_people), unit="D")
     where = rng.choice(len(lsoa), n_people, p=resident_w)
-    people = pd.DataFrame({
-        "person_ref": [f"P{i:07d}" for i in range(n_people)],
-        "case_start_date": starts,
-        "case_end": starts + length,
-        "age0": np.clip(np.round(rng.gamma(6.0, 5.4, n_people)), 18, 80).astype(int),
-        "sex": np.where(rng.random(n_people) < 0.89, "M", "F"),
-        "ethnicity": _ethnicity(rng, district[where]),
-        "index_offence_group": _choice_by(rng, n_people, ["violence_with_injury", "violence_without_injury", "robbery", "weapons_possession", "sexual", "homicide", "other"], [0.22, 0.14, 0.05, 0.05, 0.08, 0.01, 0.45]),
-        "rosh_level": _choice_by(rng, n_people, ["low", "medium", "high", "very_high"], [0.25, 0.5, 0.22, 0.03]),
-        "supervision_type": _choice_by(rng, n_people, ["community_order", "suspended_sentence", "licence"], [0.4, 0.25, 0.35]),
-        "home_lsoa_code": lsoa[where],
-    })
+    people = pd.DataFrame(
+        {
+            "person_ref": [f"P{i:07d}" for i in range(n_people)],
+            "case_start_date": starts,
+            "case_end": starts + length,
+            "age0": np.clip(np.round(rng.gamma(6.0, 5.4, n_people)), 18, 80).astype(int),
+            "sex": np.where(rng.random(n_people) < 0.89, "M", "F"),
+            "ethnicity": _ethnicity(rng, district[where]),
+            "index_offence_group": _choice_by(
+                rng,
+                n_people,
+                [
+                    "violence_with_injury",
+                    "violence_without_injury",
+                    "robbery",
+                    "weapons_possession",
+                    "sexual",
+                    "homicide",
+                    "other",
+                ],
+                [0.22, 0.14, 0.05, 0.05, 0.08, 0.01, 0.45],
+            ),
+            "rosh_level": _choice_by(
+                rng, n_people, ["low", "medium", "high", "very_high"], [0.25, 0.5, 0.22, 0.03]
+            ),
+            "supervision_type": _choice_by(
+                rng,
+                n_people,
+                ["community_order", "suspended_sentence", "licence"],
+                [0.4, 0.25, 0.35],
+            ),
+            "home_lsoa_code": lsoa[where],
+        }
+    )
     snaps = []
     for m in month_index:
         snap = m + pd.offsets.MonthEnd(0)
@@ -256,7 +364,9 @@ def probation_caseload(areas: Areas, rng: np.random.Generator, month_index: pd.D
     return pd.concat(snaps, ignore_index=True)
 
 
-def youth_justice_offences(areas: Areas, rng: np.random.Generator, month_index: pd.DatetimeIndex) -> pd.DataFrame:
+def youth_justice_offences(
+    areas: Areas, rng: np.random.Generator, month_index: pd.DatetimeIndex
+) -> pd.DataFrame:
     resident_w, _ = _place_weights(areas)
     lsoa = areas.lsoas["lsoa_code"].to_numpy()
     district = areas.lsoas["district_code"].to_numpy()
@@ -271,16 +381,35 @@ def youth_justice_offences(areas: Areas, rng: np.random.Generator, month_index: 
     first = np.r_[True, person[order][1:] != person[order][:-1]]
     fte = np.empty(n, dtype=bool)
     fte[order] = first
-    df = pd.DataFrame({
-        "person_ref": [f"Y{p:06d}" for p in person],
-        "offence_date": date,
-        "age": rng.integers(10, 18, n),
-        "sex": np.where(rng.random(n) < 0.84, "M", "F"),
-        "ethnicity": _ethnicity(rng, district[pw][person]),
-        "offence_group": _choice_by(rng, n, ["violence_with_injury", "violence_without_injury", "robbery", "weapons_possession", "sexual", "other"], [0.22, 0.2, 0.08, 0.1, 0.03, 0.37]),
-        "first_time_entrant": np.where(fte, "Y", "N"),
-        "disposal": _choice_by(rng, n, ["Youth caution", "Referral order", "Youth rehabilitation order", "Custody"], [0.35, 0.4, 0.2, 0.05]),
-        "home_lsoa_code": lsoa[pw][person],
-    })
+    df = pd.DataFrame(
+        {
+            "person_ref": [f"Y{p:06d}" for p in person],
+            "offence_date": date,
+            "age": rng.integers(10, 18, n),
+            "sex": np.where(rng.random(n) < 0.84, "M", "F"),
+            "ethnicity": _ethnicity(rng, district[pw][person]),
+            "offence_group": _choice_by(
+                rng,
+                n,
+                [
+                    "violence_with_injury",
+                    "violence_without_injury",
+                    "robbery",
+                    "weapons_possession",
+                    "sexual",
+                    "other",
+                ],
+                [0.22, 0.2, 0.08, 0.1, 0.03, 0.37],
+            ),
+            "first_time_entrant": np.where(fte, "Y", "N"),
+            "disposal": _choice_by(
+                rng,
+                n,
+                ["Youth caution", "Referral order", "Youth rehabilitation order", "Custody"],
+                [0.35, 0.4, 0.2, 0.05],
+            ),
+            "home_lsoa_code": lsoa[pw][person],
+        }
+    )
     df = df[df["offence_date"] <= month_index[-1] + pd.offsets.MonthEnd(0)]
     return df.sort_values("offence_date", kind="stable").reset_index(drop=True)

@@ -34,7 +34,7 @@ def _lookup(path: Path, districts: tuple[str, ...]) -> pd.DataFrame:
     pick = {}
     for c in raw.columns:
         for prefix, name in (("lsoa", "lsoa"), ("wd", "ward"), ("lad", "district")):
-            if c.startswith(prefix) and c[len(prefix):len(prefix) + 2].isdigit():
+            if c.startswith(prefix) and c[len(prefix) : len(prefix) + 2].isdigit():
                 pick[c] = f"{name}_{'code' if c.endswith('cd') else 'name'}"
     frame = raw.rename(columns=pick)[list(dict.fromkeys(pick.values()))]
     return frame[frame["district_code"].isin(districts)].drop_duplicates("lsoa_code")
@@ -45,16 +45,22 @@ def _centroids(path: Path) -> pd.DataFrame:
     rows = []
     for feat in doc["features"]:
         props = {normalise_name(k): v for k, v in feat["properties"].items()}
-        code = next((v for k, v in props.items() if k.startswith("lsoa") and k.endswith("cd")), None)
+        code = next(
+            (v for k, v in props.items() if k.startswith("lsoa") and k.endswith("cd")), None
+        )
         if code:
             p = shape(feat["geometry"]).representative_point()
             rows.append((code, p.x, p.y))
     return pd.DataFrame(rows, columns=["lsoa_code", "centroid_lon", "centroid_lat"])
 
 
-def real_areas(lookup: Path, lsoa_boundaries: Path, districts: tuple[str, ...], seed: int) -> RealAreas:
+def real_areas(
+    lookup: Path, lsoa_boundaries: Path, districts: tuple[str, ...], seed: int
+) -> RealAreas:
     rng = np.random.default_rng(seed)
-    lsoas = _lookup(lookup, districts).merge(_centroids(lsoa_boundaries), on="lsoa_code", how="inner")
+    lsoas = _lookup(lookup, districts).merge(
+        _centroids(lsoa_boundaries), on="lsoa_code", how="inner"
+    )
     if lsoas.empty:
         raise ValueError("no LSOA of the lookup in these districts has a boundary")
     lon, lat = lsoas["centroid_lon"].to_numpy(), lsoas["centroid_lat"].to_numpy()
@@ -78,8 +84,13 @@ def real_areas(lookup: Path, lsoa_boundaries: Path, districts: tuple[str, ...], 
 
 
 def write_population_long(areas: RealAreas, path: Path, year: int) -> Path:
-    pd.DataFrame({
-        "area_code": areas.lsoas["lsoa_code"], "year": year, "sex": "persons", "age": "",
-        "population": areas.lsoas["population"],
-    }).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "area_code": areas.lsoas["lsoa_code"],
+            "year": year,
+            "sex": "persons",
+            "age": "",
+            "population": areas.lsoas["population"],
+        }
+    ).to_csv(path, index=False)
     return path

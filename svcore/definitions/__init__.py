@@ -117,7 +117,9 @@ class Definition:
                     f"{col} = ANY({params.add(list(values))})" for col, values in rule.conditions
                 ]
                 clauses.append("(" + " AND ".join(parts) + ")")
-        clauses = [f"({col} = ANY({params.add(values)}))" for col, values in single.items()] + clauses
+        clauses = [
+            f"({col} = ANY({params.add(values)}))" for col, values in single.items()
+        ] + clauses
         return "(" + (" OR ".join(clauses) or "FALSE") + ")"
 
     def groups_list_sql(self, source: str, params: Params) -> str:
@@ -185,7 +187,10 @@ def _parse(data: dict, origin: str) -> Definition:
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise DefinitionError(f"{origin}: [outside] {source} needs a list of codes as text")
     return Definition(
-        name, str(data.get("title", name)), str(data.get("description", "")), tuple(groups),
+        name,
+        str(data.get("title", name)),
+        str(data.get("description", "")),
+        tuple(groups),
         tuple((source, tuple(values)) for source, values in outside.items()),
     )
 

@@ -67,8 +67,10 @@ _RUN_AXE = """async ([tags, allowed]) => {
 
 def _axe_path() -> Path:
     if not AXE_JS.is_file():
-        pytest.fail(f"{AXE_JS} is missing: run scripts/test.sh, which fetches the pinned axe-core "
-                    "from the npm registry and checks its integrity")
+        pytest.fail(
+            f"{AXE_JS} is missing: run scripts/test.sh, which fetches the pinned axe-core "
+            "from the npm registry and checks its integrity"
+        )
     return AXE_JS
 
 
@@ -131,7 +133,8 @@ def test_keyboard_skip_link_then_nav_then_main(browser, server) -> None:
     page = _open_settled(browser, server + "/")
     try:
         nav_hrefs = page.eval_on_selector_all(
-            "nav .nav-link", "els => els.map(e => e.getAttribute('href'))")
+            "nav .nav-link", "els => els.map(e => e.getAttribute('href'))"
+        )
         assert len(nav_hrefs) == 7
 
         page.keyboard.press("Tab")
@@ -158,8 +161,15 @@ def test_keyboard_skip_link_then_nav_then_main(browser, server) -> None:
 def test_keyboard_passes_through_dropdowns(browser, server) -> None:
     """The hand-over THIRD_PARTY_ALLOWED relies on: Tab and Shift+Tab rest on each dropdown's
     named button, never on its hidden focus target."""
-    order = ["filter-district", "filter-ward", "filter-from", "filter-to", "filter-group",
-             "filter-source", "filter-definition"]
+    order = [
+        "filter-district",
+        "filter-ward",
+        "filter-from",
+        "filter-to",
+        "filter-group",
+        "filter-source",
+        "filter-definition",
+    ]
     page = _open_settled(browser, server + "/")
     try:
         page.focus(".nav-link >> nth=-1")
@@ -177,8 +187,13 @@ def test_keyboard_passes_through_dropdowns(browser, server) -> None:
         page.close()
 
 
-SINGLE_SELECTS = {"filter-from": "From", "filter-to": "To", "filter-group": "Offence group",
-                  "filter-source": "Source", "filter-definition": "Definition"}
+SINGLE_SELECTS = {
+    "filter-from": "From",
+    "filter-to": "To",
+    "filter-group": "Offence group",
+    "filter-source": "Source",
+    "filter-definition": "Definition",
+}
 MULTI_SELECTS = {"filter-district": "District", "filter-ward": "Ward"}
 
 
@@ -190,7 +205,8 @@ def test_dropdowns_are_named_by_their_visible_labels(browser, server) -> None:
         for control_id, label in SINGLE_SELECTS.items():
             # The label first, then what is chosen: "From 2021-03", "Source Police ...".
             expect(page.locator(f"#{control_id}")).to_have_accessible_name(
-                re.compile(rf"^{re.escape(label)} \S"))
+                re.compile(rf"^{re.escape(label)} \S")
+            )
         expect(page.locator("#filter-from")).to_have_accessible_name("From 2021-03")
         for control_id, label in MULTI_SELECTS.items():
             group = page.get_by_role("group", name=label, exact=True)

@@ -72,8 +72,12 @@ def test_a_url_with_filters_restores_them(browser, server) -> None:
     page.wait_for_selector("#when-heatmap .main-svg")
     bar = page.locator(".filter-bar").inner_text()
     assert "Leeds" in bar and "2021-03" in bar and "2021-09" in bar and "Knife" in bar
-    assert query_of(page) == {"district": ["E08000035"], "from": ["2021-03"], "to": ["2021-09"],
-                              "group": ["knife_sharp"]}
+    assert query_of(page) == {
+        "district": ["E08000035"],
+        "from": ["2021-03"],
+        "to": ["2021-09"],
+        "group": ["knife_sharp"],
+    }
     title = page.locator("#when-trend .gtitle").text_content()
     assert "Serious violence by month" in title
     assert "Knife or sharp instrument" in page.locator("#when-trend .gtitle").text_content()
@@ -81,9 +85,13 @@ def test_a_url_with_filters_restores_them(browser, server) -> None:
 
 
 def test_bad_url_values_get_a_message_and_defaults(browser, server) -> None:
-    page = open_page(browser, f"{server}/how?district=LEEDS&from=2021-13&source=fax&definition=../../etc/passwd")
+    page = open_page(
+        browser, f"{server}/how?district=LEEDS&from=2021-13&source=fax&definition=../../etc/passwd"
+    )
     text = page.inner_text("#filter-messages")
-    assert "not a GSS code" in text and "YYYY-MM" in text and "source" in text and "definition" in text
+    assert (
+        "not a GSS code" in text and "YYYY-MM" in text and "source" in text and "definition" in text
+    )
     assert query_of(page) == {}  # the address bar now says what is shown: the defaults
     assert page.errors == []
     page.close()
@@ -133,10 +141,29 @@ def test_top_areas_equal_the_export_table(browser, server, demo_warehouse, tmp_p
     shown = {r.locator("td").nth(1).inner_text(): r.locator("td").nth(2).inner_text() for r in rows}
     out = tmp_path / "wards.csv"
     subprocess.run(
-        [sys.executable, "-m", "svdash.cli", "export", "table", "--warehouse", str(demo_warehouse),
-         "--by", "ward", "--district", "E08000034", "--from", "2021-01", "--to", "2021-12",
-         "--format", "csv", "--out", str(out)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "svdash.cli",
+            "export",
+            "table",
+            "--warehouse",
+            str(demo_warehouse),
+            "--by",
+            "ward",
+            "--district",
+            "E08000034",
+            "--from",
+            "2021-01",
+            "--to",
+            "2021-12",
+            "--format",
+            "csv",
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
     )
     with open(out, newline="", encoding="utf-8") as fh:
         exported = {r["ward"]: r["count"] for r in csv.DictReader(fh)}
@@ -171,12 +198,15 @@ def test_chart_downloads_are_the_chart_on_screen(browser, server, demo_warehouse
     rows = list(csv.DictReader(got.open(encoding="utf-8")))
     con = connect_reader(demo_warehouse)
     try:
-        table = suppress_counts(count_table(con, parse_filters(query), ["weapon"]),
-                                rule_for(read_settings(demo_warehouse), "police"))
+        table = suppress_counts(
+            count_table(con, parse_filters(query), ["weapon"]),
+            rule_for(read_settings(demo_warehouse), "police"),
+        )
     finally:
         con.close()
     assert {r["weapon"]: r["count"] for r in rows} == {
-        w: str(c) for w, c in zip(table["weapon"], table["count"], strict=True)}
+        w: str(c) for w, c in zip(table["weapon"], table["count"], strict=True)
+    }
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Download how weapon as PNG").click()
     png = tmp_path / "weapon.png"

@@ -22,7 +22,9 @@ def test_cache_settings_come_from_one_variable(tmp_path: Path) -> None:
     assert cache_config({"SVDASH_CACHE": "none"})["CACHE_TYPE"] == "NullCache"
     assert cache_config({"SVDASH_CACHE": "none"}, "signins")["CACHE_TYPE"] == "SimpleCache"
     fs = cache_config({"SVDASH_CACHE": f"filesystem:{tmp_path / 'c'}"})
-    assert fs["CACHE_TYPE"] == "FileSystemCache" and fs["CACHE_DIR"] == str(tmp_path / "c" / "results")
+    assert fs["CACHE_TYPE"] == "FileSystemCache" and fs["CACHE_DIR"] == str(
+        tmp_path / "c" / "results"
+    )
     for d in (tmp_path / "c", tmp_path / "c" / "results"):
         assert stat.S_IMODE(d.stat().st_mode) == 0o700  # counts before suppression: private
     redis = cache_config({"SVDASH_CACHE": "redis://localhost:6379/3"}, "signins")
@@ -50,6 +52,7 @@ def test_workers_share_results_and_a_load_invalidates_them(make_warehouse, tmp_p
         def build():
             calls.append(who)
             return count_table(source.connection(), filters, ["district"])
+
         return source.memo(("districts", filters), build)
 
     first = counted(a, "a")

@@ -21,8 +21,12 @@ HEADLINE = "overview-headline.children"
 
 
 def police_parts(wh: Path) -> list[str]:
-    return [r[0] for r in reader_rows(
-        wh, "SELECT path FROM parts WHERE table_name = 'police' AND active ORDER BY path")]
+    return [
+        r[0]
+        for r in reader_rows(
+            wh, "SELECT path FROM parts WHERE table_name = 'police' AND active ORDER BY path"
+        )
+    ]
 
 
 @pytest.fixture
@@ -76,9 +80,24 @@ def test_exports_refuse_and_name_the_part(copy: Path, tmp_path: Path) -> None:
     rel = police_parts(copy)[2]
     (copy / rel).unlink()
     result = subprocess.run(
-        [sys.executable, "-m", "svdash.cli", "export", "table", "--by", "district",
-         "--warehouse", str(copy), "--out", str(tmp_path / "t.csv")],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "300"})
+        [
+            sys.executable,
+            "-m",
+            "svdash.cli",
+            "export",
+            "table",
+            "--by",
+            "district",
+            "--warehouse",
+            str(copy),
+            "--out",
+            str(tmp_path / "t.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "300"},
+    )
     assert result.returncode == 1
     assert rel in result.stderr.replace("\n", " ") and "Traceback" not in result.stderr
     assert not (tmp_path / "t.csv").exists()

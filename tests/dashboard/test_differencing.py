@@ -30,8 +30,10 @@ def month(i: int) -> str:
 def areas(demo_warehouse: Path) -> list[tuple[str, str]]:
     source = WarehouseSource(demo_warehouse)
     con = source.connection()
-    wards = [("ward", r[0]) for r in con.sql("SELECT DISTINCT ward_code FROM geography "
-                                              "ORDER BY 1").fetchall()]
+    wards = [
+        ("ward", r[0])
+        for r in con.sql("SELECT DISTINCT ward_code FROM geography ORDER BY 1").fetchall()
+    ]
     return wards + [("district", d) for d in ("E08000033", "E08000034")]
 
 
@@ -51,14 +53,18 @@ def test_random_overlapping_requests_do_not_pin_hidden_cells(demo_warehouse: Pat
         src, group = rng.choice(SOURCES), rng.choice(GROUPS)
         m = rng.randint(2, 11)
         base = f"{kind}={code}&source={src}" + (f"&group={group}" if group else "")
-        truth_t = count_table(source.connection(), parse_filters(f"{base}&from={month(m)}&to={month(m)}"), [])
+        truth_t = count_table(
+            source.connection(), parse_filters(f"{base}&from={month(m)}&to={month(m)}"), []
+        )
         truth = int(truth_t["count"].iloc[0])
         if not 0 < truth < 5:
             continue  # a hidden cell is the target
         a, b = rng.randint(1, m - 1), rng.randint(m + 1, 12)
         routes = []
-        for longer, shorter in ((f"from={month(a)}&to={month(m)}", f"from={month(a)}&to={month(m - 1)}"),
-                                (f"from={month(m)}&to={month(b)}", f"from={month(m + 1)}&to={month(b)}")):
+        for longer, shorter in (
+            (f"from={month(a)}&to={month(m)}", f"from={month(a)}&to={month(m - 1)}"),
+            (f"from={month(m)}&to={month(b)}", f"from={month(m + 1)}&to={month(b)}"),
+        ):
             x, y = published(f"{base}&{longer}"), published(f"{base}&{shorter}")
             if x is not None and y is not None:
                 routes.append(x - y)

@@ -75,9 +75,12 @@ class Attacker:
         dep = next(d for d in self.deps if "download-target.data" in d["output"])
         cid = {"chart": name, "fmt": "csv", "type": "chart-download"}
         body = {
-            "output": dep["output"], "outputs": {"id": "download-target", "property": "data"},
+            "output": dep["output"],
+            "outputs": {"id": "download-target", "property": "data"},
             "inputs": [[{"id": cid, "property": "n_clicks", "value": 1}]],
-            "changedPropIds": [json.dumps(cid, sort_keys=True, separators=(",", ":")) + ".n_clicks"],
+            "changedPropIds": [
+                json.dumps(cid, sort_keys=True, separators=(",", ":")) + ".n_clicks"
+            ],
             "state": [{"id": "filters", "property": "data", "value": query}],
         }
         r = self.s.post(f"{self.url}/_dash-update-component", json=body)
@@ -97,13 +100,26 @@ class Attacker:
         for part in dep["output"].strip(".").split("..."):
             cid, prop = part.rsplit(".", 1)
             outputs.append({"id": cid, "property": prop})
-        inputs = [{"id": i["id"], "property": i["property"],
-                   "value": query if (i["id"], i["property"]) == ("filters", "data")
-                   else values.get(i["id"])} for i in dep["inputs"]]
-        body = {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
-                "inputs": inputs, "changedPropIds": ["filters.data"],
-                "state": [{"id": st["id"], "property": st["property"], "value": values.get(st["id"])}
-                          for st in dep.get("state", [])]}
+        inputs = [
+            {
+                "id": i["id"],
+                "property": i["property"],
+                "value": query
+                if (i["id"], i["property"]) == ("filters", "data")
+                else values.get(i["id"]),
+            }
+            for i in dep["inputs"]
+        ]
+        body = {
+            "output": dep["output"],
+            "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": inputs,
+            "changedPropIds": ["filters.data"],
+            "state": [
+                {"id": st["id"], "property": st["property"], "value": values.get(st["id"])}
+                for st in dep.get("state", [])
+            ],
+        }
         return self.s.post(f"{self.url}/_dash-update-component", json=body)
 
 
@@ -115,8 +131,15 @@ def array_of(obj: object) -> np.ndarray:
         if shape:
             arr = arr.reshape([int(x) for x in str(shape).split(",")])
         return arr.astype(float)
-    return np.array([[np.nan if v is None else v for v in row] if isinstance(row, list) else
-                     (np.nan if row is None else row) for row in obj], dtype=float)
+    return np.array(
+        [
+            [np.nan if v is None else v for v in row]
+            if isinstance(row, list)
+            else (np.nan if row is None else row)
+            for row in obj
+        ],
+        dtype=float,
+    )
 
 
 def value(rows: list[dict], key: str, match: str, column: str = "count") -> float:
@@ -133,8 +156,13 @@ def month(i: int) -> str:
 def kirklees_wards(wh: Path) -> list[str]:
     con = connect_reader(wh)
     try:
-        return [r[0] for r in con.sql("SELECT DISTINCT ward_code FROM geography WHERE "
-                                      "district_code = $d ORDER BY 1", params={"d": KIRKLEES}).fetchall()]
+        return [
+            r[0]
+            for r in con.sql(
+                "SELECT DISTINCT ward_code FROM geography WHERE district_code = $d ORDER BY 1",
+                params={"d": KIRKLEES},
+            ).fetchall()
+        ]
     finally:
         con.close()
 
@@ -170,36 +198,72 @@ def differencing(att: Attacker, wh: Path, wards: list[str], cells: int = CELLS_P
     district = KIRKLEES
     for ward in wards:
         for group in GROUPS:
-            trend = att.download("when-monthly", f"ward={ward}&group={group}&from={month(1)}&to={month(12)}")
-            by_month = {int(r["month"][5:]): (np.nan if r["count"] == SUPPRESSED else float(r["count"]))
-                        for r in trend}
+            trend = att.download(
+                "when-monthly", f"ward={ward}&group={group}&from={month(1)}&to={month(12)}"
+            )
+            by_month = {
+                int(r["month"][5:]): (np.nan if r["count"] == SUPPRESSED else float(r["count"]))
+                for r in trend
+            }
             hidden = [m for m in range(1, 13) if np.isnan(by_month.get(m, 0.0))]
             for m in hidden:
                 truth = true_count(wh, f"ward={ward}&from={month(m)}&to={month(m)}", group)
                 months = {k: by_month.get(k, 0.0) for k in range(1, 13)}
                 routes: list[tuple[float, int]] = []
                 # Windows ending and starting at the month, and a union of wards.
-                naive = [value(groups(f"ward={ward}&from={month(1)}&to={month(m)}"), "offence_group", group)
-                         - value(groups(f"ward={ward}&from={month(1)}&to={month(m - 1)}"), "offence_group", group)
-                         if m > 1 else np.nan,
-                         value(groups(f"ward={ward},{wards[0] if ward != wards[0] else wards[1]}"
-                                      f"&from={month(m)}&to={month(m)}"), "offence_group", group)
-                         - value(groups(f"ward={wards[0] if ward != wards[0] else wards[1]}"
-                                        f"&from={month(m)}&to={month(m)}"), "offence_group", group)]
+                naive = [
+                    value(
+                        groups(f"ward={ward}&from={month(1)}&to={month(m)}"), "offence_group", group
+                    )
+                    - value(
+                        groups(f"ward={ward}&from={month(1)}&to={month(m - 1)}"),
+                        "offence_group",
+                        group,
+                    )
+                    if m > 1
+                    else np.nan,
+                    value(
+                        groups(
+                            f"ward={ward},{wards[0] if ward != wards[0] else wards[1]}"
+                            f"&from={month(m)}&to={month(m)}"
+                        ),
+                        "offence_group",
+                        group,
+                    )
+                    - value(
+                        groups(
+                            f"ward={wards[0] if ward != wards[0] else wards[1]}"
+                            f"&from={month(m)}&to={month(m)}"
+                        ),
+                        "offence_group",
+                        group,
+                    ),
+                ]
                 q0 = 3 * ((m - 1) // 3) + 1
-                quarter = value(groups(f"ward={ward}&from={month(q0)}&to={month(q0 + 2)}"),
-                                "offence_group", group)
+                quarter = value(
+                    groups(f"ward={ward}&from={month(q0)}&to={month(q0 + 2)}"),
+                    "offence_group",
+                    group,
+                )
                 rest = [months[k] for k in range(q0, q0 + 3) if k != m]
                 if np.isfinite(quarter) and all(np.isfinite(rest)):
                     routes.append((quarter - sum(rest), len(rest)))
-                year = value(groups(f"ward={ward}&from={month(1)}&to={month(12)}"), "offence_group", group)
+                year = value(
+                    groups(f"ward={ward}&from={month(1)}&to={month(12)}"), "offence_group", group
+                )
                 rest = [months[k] for k in range(1, 13) if k != m]
                 if np.isfinite(year) and all(np.isfinite(rest)):
                     routes.append((year - sum(rest), len(rest)))
-                whole = value(groups(f"district={district}&from={month(m)}&to={month(m)}"),
-                              "offence_group", group)
-                rest = [value(groups(f"ward={w}&from={month(m)}&to={month(m)}"), "offence_group", group)
-                        for w in wards if w != ward]
+                whole = value(
+                    groups(f"district={district}&from={month(m)}&to={month(m)}"),
+                    "offence_group",
+                    group,
+                )
+                rest = [
+                    value(groups(f"ward={w}&from={month(m)}&to={month(m)}"), "offence_group", group)
+                    for w in wards
+                    if w != ward
+                ]
                 if np.isfinite(whole) and all(np.isfinite(rest)):
                     routes.append((whole - sum(rest), len(rest)))
                 differences = [d for d, _ in routes] + [d for d in naive if np.isfinite(d)]
@@ -215,8 +279,12 @@ def differencing(att: Attacker, wh: Path, wards: list[str], cells: int = CELLS_P
                 break
         if tried >= cells:
             break
-    return {"tried": tried, "hit_by_one_route": hit, "pinned_by_all_routes": pinned,
-            "recovered_95pc_by_likelihood": recovered}
+    return {
+        "tried": tried,
+        "hit_by_one_route": hit,
+        "pinned_by_all_routes": pinned,
+        "recovered_95pc_by_likelihood": recovered,
+    }
 
 
 @pytest.mark.parametrize("user", ["vic", "kim"])
@@ -247,18 +315,30 @@ def test_all_sources_are_not_a_sum_to_subtract_from(server, user: str) -> None:
     for ward in kirklees_wards(wh)[:6]:
         query = f"ward={ward}&from={month(3)}&to={month(3)}&source=all"
         rows = att.download("overview-headline", query)
-        assert {r["source"] for r in rows} == {"police", "policeuk", "health", "probation",
-                                              "youth_justice"}  # one row each, no total
+        assert {r["source"] for r in rows} == {
+            "police",
+            "policeuk",
+            "health",
+            "probation",
+            "youth_justice",
+        }  # one row each, no total
         single = att.download("overview-headline", query.replace("source=all", "source=health"))
         assert value(rows, "source", "health") == value(single, "source", "health") or (
-            np.isnan(value(rows, "source", "health")))
-        r = att.call(next(d["output"] for d in att.deps if "overview-headline" in d["output"]),
-                     query)
+            np.isnan(value(rows, "source", "health"))
+        )
+        r = att.call(
+            next(d["output"] for d in att.deps if "overview-headline" in d["output"]), query
+        )
         number = re.search(r'"headline-number"[^}]*?"children":\s*"([^"]*)"', r.text) or re.search(
-            r'"children":\s*"([^"]*)"[^}]*"className":\s*"headline-number"', r.text)
+            r'"children":\s*"([^"]*)"[^}]*"className":\s*"headline-number"', r.text
+        )
         assert number and not re.fullmatch(r"[\d,]+", number.group(1)), r.text[:300]
         tried += 1
-    REPORT[f"all-sources/{user}"] = {"tried": tried, "hit_by_one_route": 0, "pinned_by_all_routes": 0}
+    REPORT[f"all-sources/{user}"] = {
+        "tried": tried,
+        "hit_by_one_route": 0,
+        "pinned_by_all_routes": 0,
+    }
 
 
 @pytest.mark.parametrize("user", ["vic", "kim"])
@@ -274,8 +354,12 @@ def test_the_night_time_sentence_says_nothing_the_heatmap_hides(server, user: st
         resp = r.json()["response"]
         sentence = resp["when-nte"]["children"]
         z = array_of(resp["when-heatmap"]["figure"]["data"][0]["z"])
-        window = [(4, h) for h in range(20, 24)] + [(5, h) for h in (0, 1, 2, 3)] + \
-            [(5, h) for h in range(20, 24)] + [(6, h) for h in (0, 1, 2, 3)]
+        window = (
+            [(4, h) for h in range(20, 24)]
+            + [(5, h) for h in (0, 1, 2, 3)]
+            + [(5, h) for h in range(20, 24)]
+            + [(6, h) for h in (0, 1, 2, 3)]
+        )
         tried += 1
         shares = re.findall(r"(\d+)% of the events", sentence)
         if shares:  # only from cells on screen, none of them hidden
@@ -283,8 +367,11 @@ def test_the_night_time_sentence_says_nothing_the_heatmap_hides(server, user: st
             assert not np.isnan(cells).any()
             assert int(shares[0]) == round(100 * np.nansum(cells) / np.nansum(z))
         assert not re.search(r"of the [\d,]+ events", sentence)  # no count at all
-    REPORT[f"night-time sentence/{user}"] = {"tried": tried, "hit_by_one_route": 0,
-                                             "pinned_by_all_routes": 0}
+    REPORT[f"night-time sentence/{user}"] = {
+        "tried": tried,
+        "hit_by_one_route": 0,
+        "pinned_by_all_routes": 0,
+    }
 
 
 @pytest.mark.parametrize("user", ["vic", "kim"])
@@ -307,7 +394,11 @@ def test_the_fitted_line_is_a_function_of_the_points_drawn(server, user: str) ->
         # The line is the least-squares line of the drawn points and of nothing else: no hidden
         # area's rate is in it, so no equation built from it has a hidden rate as its solution.
         assert np.allclose(ly, intercept + slope * lx, rtol=1e-9, atol=1e-9)
-    REPORT[f"fitted line/{user}"] = {"tried": tried, "hit_by_one_route": 0, "pinned_by_all_routes": 0}
+    REPORT[f"fitted line/{user}"] = {
+        "tried": tried,
+        "hit_by_one_route": 0,
+        "pinned_by_all_routes": 0,
+    }
 
 
 def gi_star_z(rates: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
@@ -319,7 +410,7 @@ def gi_star_z(rates: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
         w[i, i] = 1
     wi = w.sum(axis=1)
     mean, sd = rates.mean(), rates.std()
-    return (w @ rates - wi * mean) / (sd * np.sqrt((n * wi - wi ** 2) / (n - 1)))
+    return (w @ rates - wi * mean) / (sd * np.sqrt((n * wi - wi**2) / (n - 1)))
 
 
 @pytest.mark.parametrize("user", ["vic", "kim"])
@@ -337,8 +428,10 @@ def test_hotspot_scores_cannot_be_inverted_for_hidden_counts(server, user: str) 
     hot = pd.DataFrame(att.download("where-hotspots", query))
     con = connect_reader(wh)
     try:
-        cents = con.sql("SELECT area_code, centroid_lon AS lon, centroid_lat AS lat FROM boundaries "
-                        "WHERE level = 'lsoa'").df()
+        cents = con.sql(
+            "SELECT area_code, centroid_lon AS lon, centroid_lat AS lat FROM boundaries "
+            "WHERE level = 'lsoa'"
+        ).df()
         truth = count_table(con, parse_filters(query), ["lsoa"]).set_index("lsoa")
         raw = area_table(con, parse_filters(query), "lsoa").set_index("area_code")
     finally:
@@ -372,8 +465,11 @@ def test_hotspot_scores_cannot_be_inverted_for_hidden_counts(server, user: str) 
     true = truth.reindex(frame["area_code"])["count"].fillna(0).to_numpy()
     hidden = unknown & (true > 0)
     pinned = int((recovered[hidden] == true[hidden]).sum())
-    REPORT[f"hotspots/{user}"] = {"tried": int(hidden.sum()), "hit_by_one_route": pinned,
-                                  "pinned_by_all_routes": pinned}
+    REPORT[f"hotspots/{user}"] = {
+        "tried": int(hidden.sum()),
+        "hit_by_one_route": pinned,
+        "pinned_by_all_routes": pinned,
+    }
     assert hidden.sum() > 5
     # Not one hidden count more often than guessing would give (1 in 4 for a count of 1-4).
     assert pinned <= max(2, hidden.sum() // 4), REPORT[f"hotspots/{user}"]
@@ -385,14 +481,23 @@ def test_every_view_downloads_without_a_small_count(server) -> None:
     for user in ("vic", "kim"):
         att = Attacker(url, user)
         for name, spec in CHARTS.items():
-            for query in (f"district={KIRKLEES}&from={month(4)}&to={month(4)}&group=homicide",
-                          f"district={KIRKLEES}&source=health&from={month(2)}&to={month(2)}"):
+            for query in (
+                f"district={KIRKLEES}&from={month(4)}&to={month(4)}&group=homicide",
+                f"district={KIRKLEES}&source=health&from={month(2)}&to={month(2)}",
+            ):
                 rows = att.download(name, query)
                 if spec.page == "/quality":
                     assert rows == [], (user, name)  # not for these roles: no answer
                     continue
                 for row in rows:
-                    for col in ("count", "health", "police", "rows", "This period", "A year earlier"):
+                    for col in (
+                        "count",
+                        "health",
+                        "police",
+                        "rows",
+                        "This period",
+                        "A year earlier",
+                    ):
                         v = row.get(col)
                         if v not in (None, "", SUPPRESSED):
                             assert not 0 < float(v) < 5, (user, name, query, col, v)
@@ -406,8 +511,10 @@ def test_every_declared_callback_answers_narrow_filters(server) -> None:
     for dep in att.deps:
         if dep.get("clientside_function") or not any(i["id"] == "filters" for i in dep["inputs"]):
             continue  # browser-side wiring has no server answer
-        if "{" in dep["output"] or any(isinstance(i["id"], dict) or "{" in str(i["id"])
-                                       for i in dep["inputs"] + dep.get("state", [])):
+        if "{" in dep["output"] or any(
+            isinstance(i["id"], dict) or "{" in str(i["id"])
+            for i in dep["inputs"] + dep.get("state", [])
+        ):
             continue  # pattern-matching wiring (nav links, download buttons): attacked above
         r = att.call(dep["output"], f"district={KIRKLEES}&from={month(5)}&to={month(5)}")
         assert r.status_code in (200, 204), (dep["output"], r.status_code, r.text[:200])

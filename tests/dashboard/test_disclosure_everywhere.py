@@ -26,18 +26,26 @@ from dashboard.queries.counts import count_table
 from svcore.config import read_settings, write_settings
 from svcore.disclosure import MAX_ADJUSTMENT, METHODS, SUPPRESSED, published, rule_for
 
-VIEWERS = {"admin": Viewer("ada", "admin"), "analyst": Viewer("ann", "analyst"),
-           "duty_holder": Viewer("kim", "duty_holder", ("E08000034",)),
-           "viewer": Viewer("vic", "viewer")}
-NARROW = ("", "district=E08000033&from=2021-06&to=2021-06&group=homicide",
-          "district=E08000034&from=2021-03&to=2021-04&source=health",
-          "source=youth_justice&district=E08000033", "source=probation&group=firearm",
-          "source=all&district=E08000034&from=2021-05&to=2021-05")
+VIEWERS = {
+    "admin": Viewer("ada", "admin"),
+    "analyst": Viewer("ann", "analyst"),
+    "duty_holder": Viewer("kim", "duty_holder", ("E08000034",)),
+    "viewer": Viewer("vic", "viewer"),
+}
+NARROW = (
+    "",
+    "district=E08000033&from=2021-06&to=2021-06&group=homicide",
+    "district=E08000034&from=2021-03&to=2021-04&source=health",
+    "source=youth_justice&district=E08000033",
+    "source=probation&group=firearm",
+    "source=all&district=E08000034&from=2021-05&to=2021-05",
+)
 HEAVY = {"where-hotspots", "where-hotspot-table", "factors-ranked"}  # seconds each: fewer filters
 COUNT_COLUMNS = ("count", "health", "police", "rows", "This period", "A year earlier", "last12")
 # (role, tier) pairs: each role on its default tier, and every tier once more for a role.
-RUNS = [(r, None) for r in VIEWERS] + [("analyst", m) for m in METHODS if m not in (
-    "exact", "cell_key")]
+RUNS = [(r, None) for r in VIEWERS] + [
+    ("analyst", m) for m in METHODS if m not in ("exact", "cell_key")
+]
 
 
 def threshold_for(req, name: str, column: str) -> int:
@@ -61,8 +69,11 @@ def counts_of(view) -> list[tuple[str, object]]:
     out = []
     for col in COUNT_COLUMNS:
         if col in view.data:
-            out += [(col, v) for v in view.data[col] if v is not None and not (
-                isinstance(v, float) and pd.isna(v))]
+            out += [
+                (col, v)
+                for v in view.data[col]
+                if v is not None and not (isinstance(v, float) and pd.isna(v))
+            ]
     return out
 
 
@@ -79,8 +90,11 @@ def check_view(name: str, req, view, truth: dict) -> int:
             assert v == 0 or (v >= 10 and v % 5 == 0), (name, column, v)
         else:
             assert not 0 < v < min(t, 5), (req.viewer.role, req.tier, name, column, v)
-    if req.tier == "exact" and view.kind in ("chart", "table") and name not in (
-            "quality-coverage", "overview-feeds"):
+    if (
+        req.tier == "exact"
+        and view.kind in ("chart", "table")
+        and name not in ("quality-coverage", "overview-feeds")
+    ):
         for col in ("count", "health", "police"):
             if col in view.data and not view.data.empty:
                 cells = view.data[col]
@@ -91,8 +105,12 @@ def check_view(name: str, req, view, truth: dict) -> int:
         rated = view.data.dropna(subset=["rate"])
         assert (published(rated) >= rule.min_events_for_rate).all(), name
     if req.tier == "cell_key" and name == "how-weapon":
-        true = truth.setdefault((req.filters, "weapon"), count_table(
-            req.con, req.filters.with_(source=req.filters.source or "police"), ["weapon"]))
+        true = truth.setdefault(
+            (req.filters, "weapon"),
+            count_table(
+                req.con, req.filters.with_(source=req.filters.source or "police"), ["weapon"]
+            ),
+        )
         joined = view.data.merge(true, on="weapon", suffixes=("", "_true"))
         for shown, real in zip(joined["count"], joined["count_true"], strict=True):
             if shown != SUPPRESSED:
@@ -139,8 +157,9 @@ def test_ons_10_5_setting_rounds_every_exact_tier(demo_warehouse: Path, tmp_path
 def test_the_same_cell_shows_the_same_value_in_every_view(demo_warehouse: Path) -> None:
     """Cell-key consistency: a district's police count is one cell, whichever view shows it."""
     source = WarehouseSource(demo_warehouse)
-    req = make_request(source, parse_filters("district=E08000034&from=2021-01&to=2021-06"),
-                       VIEWERS["viewer"])
+    req = make_request(
+        source, parse_filters("district=E08000034&from=2021-01&to=2021-06"), VIEWERS["viewer"]
+    )
     head = build("overview-headline", req).data.set_index("source")["count"]
     table = published_table(req, ["district"]).set_index("district")["count"]
     sources = build("overview-sources", req).data.set_index("source")["count"]

@@ -34,29 +34,88 @@ KEYS = ("district", "ward", "from", "to", "group", "source", "definition")
 GROUPS = tuple(load_definition("home_office").group_keys())
 
 
-
-
 # ---- strategies --------------------------------------------------------------------------
 
 HOSTILE = (
-    "", " ", ",", ",,", "%", "%zz", "%00", "\x00", "+", "&", "=", "#", "?", ";", "\n", "\t",
-    "None", "null", "undefined", "[]", "{}", "all", "ALL", "police ", "Police", "../../etc/passwd",
-    "/etc/passwd.toml", "home_office.toml", "HOME_OFFICE", "E08000035", "e08000035",
-    " E08000035 ", "E08000035,E08000036", "E08000035,,LEEDS", "E0800003５", "E0800003٥",
-    "E08000035\n", "X08000035", "E080000351", "E0800003", "2023-01", "2023-1", "2023-13",
-    "2023-00", "0000-01", "0001-01", "1899-12", "2100-01", "٢٠٢٣-٠١", "２０２３-01",
-    "2023-01\n", " 2023-01 ", "2023-01-01", "202301", "knife_sharp", "KNIFE_SHARP",
-    "homicide ", "x" * 5000, "💥", "\u202e", "' OR 1=1 --", "<script>alert(1)</script>",
+    "",
+    " ",
+    ",",
+    ",,",
+    "%",
+    "%zz",
+    "%00",
+    "\x00",
+    "+",
+    "&",
+    "=",
+    "#",
+    "?",
+    ";",
+    "\n",
+    "\t",
+    "None",
+    "null",
+    "undefined",
+    "[]",
+    "{}",
+    "all",
+    "ALL",
+    "police ",
+    "Police",
+    "../../etc/passwd",
+    "/etc/passwd.toml",
+    "home_office.toml",
+    "HOME_OFFICE",
+    "E08000035",
+    "e08000035",
+    " E08000035 ",
+    "E08000035,E08000036",
+    "E08000035,,LEEDS",
+    "E0800003５",
+    "E0800003٥",
+    "E08000035\n",
+    "X08000035",
+    "E080000351",
+    "E0800003",
+    "2023-01",
+    "2023-1",
+    "2023-13",
+    "2023-00",
+    "0000-01",
+    "0001-01",
+    "1899-12",
+    "2100-01",
+    "٢٠٢٣-٠١",
+    "２０２３-01",
+    "2023-01\n",
+    " 2023-01 ",
+    "2023-01-01",
+    "202301",
+    "knife_sharp",
+    "KNIFE_SHARP",
+    "homicide ",
+    "x" * 5000,
+    "💥",
+    "\u202e",
+    "' OR 1=1 --",
+    "<script>alert(1)</script>",
 )
 valid_value = st.one_of(
     st.from_regex(r"[EWSNewsn][0-9]{8}", fullmatch=True),
     st.from_regex(r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])", fullmatch=True),
     st.sampled_from((*GROUPS, *SOURCES, "all", *builtin_names())),
 )
-value = st.one_of(valid_value, st.sampled_from(HOSTILE), st.text(max_size=20),
-                  st.lists(valid_value, min_size=2, max_size=4).map(",".join))
-key = st.one_of(st.sampled_from(KEYS), st.sampled_from(("District", " from", "scope", "messages",
-                                                        "definition[]", "")), st.text(max_size=8))
+value = st.one_of(
+    valid_value,
+    st.sampled_from(HOSTILE),
+    st.text(max_size=20),
+    st.lists(valid_value, min_size=2, max_size=4).map(",".join),
+)
+key = st.one_of(
+    st.sampled_from(KEYS),
+    st.sampled_from(("District", " from", "scope", "messages", "definition[]", "")),
+    st.text(max_size=8),
+)
 pairs = st.lists(st.tuples(key, value), max_size=10)
 query_string = st.one_of(
     st.text(max_size=200),
@@ -64,12 +123,14 @@ query_string = st.one_of(
     pairs.map(lambda ps: "&".join(f"{k}={v}" for k, v in ps)),  # hand-typed: not encoded
     pairs.map(lambda ps: "?" + ";".join(f"{quote(k)}={quote(v)}" for k, v in ps)),
 )
-json_scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12),
-                        value)
+json_scalar = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12), value
+)
 json_value = st.recursive(
     json_scalar,
-    lambda children: st.one_of(st.lists(children, max_size=3),
-                               st.dictionaries(st.text(max_size=6), children, max_size=3)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
     max_leaves=8,
 )
 parsed_pairs = st.dictionaries(
@@ -81,6 +142,7 @@ default_definition = st.sampled_from((*builtin_names(), "home_office", "no_such_
 
 
 # ---- the properties ----------------------------------------------------------------------
+
 
 def assert_valid(f: Filters, default: str) -> None:
     """What the rest of the dashboard may rely on, whatever the URL said."""
@@ -123,8 +185,11 @@ def assert_explained(f: Filters, q: dict[str, list[str]]) -> None:
     for k, kept in (("from", f.date_from), ("to", f.date_to)):
         if q.get(k) and kept is None:
             assert said(f"Ignored {k} "), (k, q, f.messages)
-    if q.get("source") and f.source != q["source"][-1] and not (
-            q["source"][-1] == "all" and f.source is None):
+    if (
+        q.get("source")
+        and f.source != q["source"][-1]
+        and not (q["source"][-1] == "all" and f.source is None)
+    ):
         assert said("Unknown source"), (q, f.messages)
     if q.get("group") and f.group != q["group"][-1]:
         assert said("Unknown offence group"), (q, f.messages)
@@ -151,33 +216,52 @@ def test_any_query_string_gives_valid_filters_that_round_trip(query: str, defaul
 
 @fuzz(150)
 @given(query=parsed_pairs, default=default_definition)
-@example(query={"district": [5, None, ["E08000035"]], "from": [None], "to": 202301},
-         default="home_office")
-@example(query={"group": [["knife_sharp"]], "source": [{}], "definition": [1.5]},
-         default="home_office")
+@example(
+    query={"district": [5, None, ["E08000035"]], "from": [None], "to": 202301},
+    default="home_office",
+)
+@example(
+    query={"group": [["knife_sharp"]], "source": [{}], "definition": [1.5]}, default="home_office"
+)
 def test_any_parsed_pairs_give_valid_filters_that_round_trip(query: dict, default: str) -> None:
     f = check(query, default)
-    as_text = {k: [v if isinstance(v, str) else str(v) for v in (vs if isinstance(vs, list)
-                                                                  else [vs]) if v is not None]
-               for k, vs in query.items()}
+    as_text = {
+        k: [
+            v if isinstance(v, str) else str(v)
+            for v in (vs if isinstance(vs, list) else [vs])
+            if v is not None
+        ]
+        for k, vs in query.items()
+    }
     assert_explained(f, as_text)
 
 
 @fuzz(50)
-@given(query=st.one_of(st.binary(max_size=20), st.integers(), st.lists(st.text(max_size=5)),
-                       st.tuples(st.text(max_size=5))))
+@given(
+    query=st.one_of(
+        st.binary(max_size=20),
+        st.integers(),
+        st.lists(st.text(max_size=5)),
+        st.tuples(st.text(max_size=5)),
+    )
+)
 def test_a_value_that_is_not_a_query_is_ignored_with_a_message(query: object) -> None:
     f = check(query, "home_office")
     assert f == Filters() and f.messages
 
 
 @fuzz(100)
-@given(values=st.tuples(
-    st.one_of(st.none(), st.lists(st.one_of(st.none(), value), max_size=4), value),
-    st.one_of(st.none(), st.lists(st.one_of(st.none(), value), max_size=4), value),
-    st.one_of(st.none(), value), st.one_of(st.none(), value), st.one_of(st.none(), value),
-    st.one_of(st.none(), value), st.one_of(st.none(), value),
-))
+@given(
+    values=st.tuples(
+        st.one_of(st.none(), st.lists(st.one_of(st.none(), value), max_size=4), value),
+        st.one_of(st.none(), st.lists(st.one_of(st.none(), value), max_size=4), value),
+        st.one_of(st.none(), value),
+        st.one_of(st.none(), value),
+        st.one_of(st.none(), value),
+        st.one_of(st.none(), value),
+        st.one_of(st.none(), value),
+    )
+)
 def test_the_filter_controls_give_valid_filters(values: tuple) -> None:
     """What the filter bar's controls send (lists of codes, single values, or null)."""
     f = filters_of(list(values), "home_office")
@@ -196,18 +280,38 @@ def demo_source(make_warehouse: Callable[..., Path]) -> WarehouseSource:
     return WarehouseSource(make_warehouse(demo=True))
 
 
-PAGES = ("", "/", "/where", "/when", "/how", "/who", "/factors", "/quality", "/audit", "/admin",
-         "//", "/where/", "\x00", "/../quality")
+PAGES = (
+    "",
+    "/",
+    "/where",
+    "/when",
+    "/how",
+    "/who",
+    "/factors",
+    "/quality",
+    "/audit",
+    "/admin",
+    "//",
+    "/where/",
+    "\x00",
+    "/../quality",
+)
 
 
 @fuzz(40)
 @given(
-    query=st.one_of(st.none(), query_string, json_value, st.just("a" * (MAX_QUERY + 1)),
-                    st.just("district=E08000001&" * 300)),
+    query=st.one_of(
+        st.none(),
+        query_string,
+        json_value,
+        st.just("a" * (MAX_QUERY + 1)),
+        st.just("district=E08000001&" * 300),
+    ),
     page=st.one_of(st.sampled_from(PAGES), st.text(max_size=10)),
 )
-def test_the_stored_query_gives_a_request_or_no_answer(demo_source: WarehouseSource,
-                                                       query: object, page: str) -> None:
+def test_the_stored_query_gives_a_request_or_no_answer(
+    demo_source: WarehouseSource, query: object, page: str
+) -> None:
     """The filters store as every page callback reads it: a request, or HTTP 204."""
     default = demo_source.settings().definition
     try:

@@ -39,8 +39,12 @@ INJECTIONS = (
 
 @pytest.fixture(scope="module")
 def secured(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory):
-    users = [("ada", "admin", ()), ("ann", "analyst", ()), ("kim", "duty_holder", (KIRKLEES,)),
-             ("vic", "viewer", ())]
+    users = [
+        ("ada", "admin", ()),
+        ("ann", "analyst", ()),
+        ("kim", "duty_holder", (KIRKLEES,)),
+        ("vic", "viewer", ()),
+    ]
     with secured_server(demo_warehouse, tmp_path_factory.mktemp("secured"), users) as served:
         yield served
 
@@ -51,10 +55,15 @@ def csrf_token(s: requests.Session, url: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 
 
-def sign_in(s: requests.Session, url: str, name: str, password: str = PW,
-            next_path: str = "/") -> requests.Response:
-    data = {"username": name, "password": password, "next": next_path,
-            "csrf_token": csrf_token(s, url)}
+def sign_in(
+    s: requests.Session, url: str, name: str, password: str = PW, next_path: str = "/"
+) -> requests.Response:
+    data = {
+        "username": name,
+        "password": password,
+        "next": next_path,
+        "csrf_token": csrf_token(s, url),
+    }
     return s.post(f"{url}/login", data=data, allow_redirects=False)
 
 
@@ -96,6 +105,7 @@ def failed_count(entry: dict) -> int:
 
 def layout_csrf(s: requests.Session, url: str) -> str:
     """The sign-out form's token, from the page layout the browser renders."""
+
     def walk(node):
         if isinstance(node, dict):
             props = node.get("props") or {}
@@ -154,8 +164,11 @@ def test_a_forged_cookie_is_refused(secured) -> None:
     _, url = secured
     fake = Flask("forger")
     fake.secret_key = "not the server's key"
-    forged = SecureCookieSessionInterface().get_signing_serializer(fake).dumps(
-        {"_user_id": "ada", "_fresh": True})
+    forged = (
+        SecureCookieSessionInterface()
+        .get_signing_serializer(fake)
+        .dumps({"_user_id": "ada", "_fresh": True})
+    )
     for cookie in (forged, "garbage", ""):
         s = requests.Session()
         s.cookies.set("svdash_session", cookie)
@@ -187,8 +200,9 @@ def test_sign_in_attempts_are_rate_limited_and_audited(secured) -> None:
     assert r.status_code == 429  # even the right password waits now, from this address
     assert int(r.headers["Retry-After"]) > 0
     flush_server_audit(url)
-    summaries = [e for e in audit.entries(wh)
-                 if e["action"] == "login_failed" and e["host"] == "127.0.0.21"]
+    summaries = [
+        e for e in audit.entries(wh) if e["action"] == "login_failed" and e["host"] == "127.0.0.21"
+    ]
     assert summaries and all("accounts: target" in e["detail"] for e in summaries)
     assert sum(failed_count(e) for e in summaries) == 6  # 5 wrong + 1 refused by the limit
     assert audit.verify(wh).ok
@@ -206,10 +220,15 @@ def test_a_duty_holder_cannot_reach_another_district(secured) -> None:
     no_trace(r)
     fig = r.json()["response"]["where-map"]["figure"]
     locations = [loc for trace in fig["data"] for loc in trace.get("locations", [])]
-    assert not locations or all(not loc.startswith(LEEDS[:3]) or loc == KIRKLEES for loc in locations)
+    assert not locations or all(
+        not loc.startswith(LEEDS[:3]) or loc == KIRKLEES for loc in locations
+    )
     r = callback(s, url, deps, "where-map.figure", "")
-    locations = [loc for trace in r.json()["response"]["where-map"]["figure"]["data"]
-                 for loc in trace.get("locations", [])]
+    locations = [
+        loc
+        for trace in r.json()["response"]["where-map"]["figure"]["data"]
+        for loc in trace.get("locations", [])
+    ]
     assert locations == [KIRKLEES]  # the district map shows only kim's district
 
 
@@ -262,11 +281,25 @@ def test_only_admins_read_the_audit_log(secured) -> None:
 # --- issue 12: redirects, revocable sessions, throttling, audit, headers, malformed input ---
 
 REDIRECTS = (
-    "https://evil.example/", "https:evil.example", "//evil.example", "///evil.example",
-    "/\\evil.example", "\\\\evil.example", "/\t/evil.example", "/\n/evil.example",
-    "/\r\n/evil.example", "\t//evil.example", " //evil.example", "%2F%2Fevil.example",
-    "/%2F/evil.example", "/%09/evil.example", "/%5Cevil.example", "/%0d%0aSet-Cookie:x=1",
-    "javascript:alert(1)", "/\x00/evil.example", "/\u2028/evil.example",
+    "https://evil.example/",
+    "https:evil.example",
+    "//evil.example",
+    "///evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "\t//evil.example",
+    " //evil.example",
+    "%2F%2Fevil.example",
+    "/%2F/evil.example",
+    "/%09/evil.example",
+    "/%5Cevil.example",
+    "/%0d%0aSet-Cookie:x=1",
+    "javascript:alert(1)",
+    "/\x00/evil.example",
+    "/\u2028/evil.example",
 )
 
 
@@ -304,8 +337,11 @@ def test_sign_in_needs_the_forms_csrf_token(secured) -> None:
     s.get(f"{url}/login")
     r = s.post(f"{url}/login", data={"username": "ann", "password": PW}, allow_redirects=False)
     assert r.status_code == 400 and "sign in again" in r.text
-    r = s.post(f"{url}/login", data={"username": "ann", "password": PW, "csrf_token": "forged"},
-               allow_redirects=False)
+    r = s.post(
+        f"{url}/login",
+        data={"username": "ann", "password": PW, "csrf_token": "forged"},
+        allow_redirects=False,
+    )
     assert r.status_code == 400
 
 
@@ -332,11 +368,18 @@ def test_a_captured_cookie_dies_with_the_account_change(secured, change: str) ->
     captured = cookie_of(session_for(url, name))
     other = session_for(url, name)  # a second device
     assert works(with_cookie(captured), url)
-    args = {"reset": ["reset", name, "--password-stdin"], "remove": ["remove", name],
-            "role": ["role", name, "--role", "viewer"], "signout": ["signout", name]}[change]
-    done = subprocess.run([sys.executable, "-m", "svdash.cli", "users", *args, "--warehouse",
-                           str(wh)], input="another long password\n", capture_output=True,
-                          text=True)
+    args = {
+        "reset": ["reset", name, "--password-stdin"],
+        "remove": ["remove", name],
+        "role": ["role", name, "--role", "viewer"],
+        "signout": ["signout", name],
+    }[change]
+    done = subprocess.run(
+        [sys.executable, "-m", "svdash.cli", "users", *args, "--warehouse", str(wh)],
+        input="another long password\n",
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert not works(with_cookie(captured), url)
     assert not works(other, url)
@@ -362,8 +405,15 @@ def _forge(wh: Path, root: Path, name: str, **fields: float) -> str:
     app.secret_key = (root / "config" / "svdash" / "session.key").read_text().strip()
     ua = requests.utils.default_user_agent()
     now = time.time()
-    data = {"_user_id": name, "_fresh": True, "ep": load_users(wh)[name].epoch, "t0": now,
-            "seen": now, "ua": hashlib.sha256(ua.encode()).hexdigest()[:32], "_permanent": True}
+    data = {
+        "_user_id": name,
+        "_fresh": True,
+        "ep": load_users(wh)[name].epoch,
+        "t0": now,
+        "seen": now,
+        "ua": hashlib.sha256(ua.encode()).hexdigest()[:32],
+        "_permanent": True,
+    }
     return SecureCookieSessionInterface().get_signing_serializer(app).dumps(data | fields)
 
 
@@ -388,8 +438,11 @@ def test_spraying_from_one_address_meets_the_limit_despite_valid_sign_ins(secure
         if i in (10, 25, 40):
             statuses.append(sign_in(s, url, "mallory").status_code)
         else:
-            statuses.append(sign_in(s, url, ("ann", "kim", "vic", "ada")[i % 4],
-                                    f"guess number {i:04d}").status_code)
+            statuses.append(
+                sign_in(
+                    s, url, ("ann", "kim", "vic", "ada")[i % 4], f"guess number {i:04d}"
+                ).status_code
+            )
     guesses = [st for i, st in enumerate(statuses) if i not in (10, 25, 40)]
     assert 429 in guesses
     assert guesses.index(429) <= 20  # at most 20 failures before the first refusal
@@ -399,8 +452,9 @@ def test_spraying_from_one_address_meets_the_limit_despite_valid_sign_ins(secure
 def test_the_admin_signs_in_from_a_clean_address_during_an_attack(secured) -> None:
     _, url = secured
     attacker = from_address("127.0.0.41")
-    statuses = [sign_in(attacker, url, "ada", f"guess {i:04d} for ada").status_code
-                for i in range(8)]
+    statuses = [
+        sign_in(attacker, url, "ada", f"guess {i:04d} for ada").status_code for i in range(8)
+    ]
     assert statuses[:5] == [401] * 5 and 429 in statuses
     assert sign_in(attacker, url, "ada").status_code == 429  # that pair is locked
     assert sign_in(from_address("127.0.0.42"), url, "ada").status_code == 302
@@ -424,9 +478,13 @@ def test_failed_sign_ins_are_counted_not_logged_one_by_one(secured) -> None:
 def _page_callbacks(deps: list[dict]) -> list[dict]:
     """Server callbacks fed by the filter store (clientside and pattern-matching ones, the
     URL and the nav links, carry no data)."""
-    return [d for d in deps if any((i["id"], i["property"]) == ("filters", "data")
-                                   for i in d["inputs"])
-            and not d.get("clientside_function") and "{" not in d["output"]]
+    return [
+        d
+        for d in deps
+        if any((i["id"], i["property"]) == ("filters", "data") for i in d["inputs"])
+        and not d.get("clientside_function")
+        and "{" not in d["output"]
+    ]
 
 
 def test_every_data_response_is_audited(secured) -> None:
@@ -457,7 +515,8 @@ def _download_body(deps: list[dict], chart: str, fmt: str, query: str) -> dict:
     dep = next(d for d in deps if d["output"].startswith("download-target.data"))
     wid = {"chart": chart, "fmt": fmt, "type": "chart-download"}
     return {
-        "output": dep["output"], "outputs": {"id": "download-target", "property": "data"},
+        "output": dep["output"],
+        "outputs": {"id": "download-target", "property": "data"},
         "inputs": [[{"id": wid, "property": "n_clicks", "value": 1}]],
         "changedPropIds": [json.dumps(wid, separators=(",", ":"), sort_keys=True) + ".n_clicks"],
         "state": [{"id": "filters", "property": "data", "value": query}],
@@ -469,44 +528,78 @@ def test_downloads_and_refusals_are_audited(secured) -> None:
     s = session_for(url, "ann")
     query = f"district={KIRKLEES}"
     deps = dependencies(s, url)
-    r = s.post(f"{url}/_dash-update-component",
-               json=_download_body(deps, "when-heatmap", "csv", query))
+    r = s.post(
+        f"{url}/_dash-update-component", json=_download_body(deps, "when-heatmap", "csv", query)
+    )
     no_trace(r)
     assert r.status_code == 200 and "when-heatmap.csv" in r.text
-    r = s.post(f"{url}/_dash-update-component",
-               json=_download_body(deps, "no-such-chart", "csv", query))
+    r = s.post(
+        f"{url}/_dash-update-component", json=_download_body(deps, "no-such-chart", "csv", query)
+    )
     assert r.status_code in (200, 204) and "no-such-chart.csv" not in r.text
     vic = session_for(url, "vic")
-    assert callback(vic, url, dependencies(vic, url), "quality-coverage.figure", "").status_code == 204
+    assert (
+        callback(vic, url, dependencies(vic, url), "quality-coverage.figure", "").status_code == 204
+    )
     flush_server_audit(url)
     log = list(audit.entries(wh))
-    assert any(e["action"] == "export" and e["user"] == "ann" and e["file"] == "when-heatmap.csv"
-               and e["filters"].startswith("district=" + KIRKLEES) for e in log)
-    assert any(e["action"] == "view" and e["user"] == "ann" and e["outcome"] == "refused"
-               and "no-such-chart" in e["detail"] for e in log)
-    assert any(e["action"] == "view" and e["user"] == "vic" and e["outcome"] == "refused"
-               and "quality" in e["detail"] for e in log)
+    assert any(
+        e["action"] == "export"
+        and e["user"] == "ann"
+        and e["file"] == "when-heatmap.csv"
+        and e["filters"].startswith("district=" + KIRKLEES)
+        for e in log
+    )
+    assert any(
+        e["action"] == "view"
+        and e["user"] == "ann"
+        and e["outcome"] == "refused"
+        and "no-such-chart" in e["detail"]
+        for e in log
+    )
+    assert any(
+        e["action"] == "view"
+        and e["user"] == "vic"
+        and e["outcome"] == "refused"
+        and "quality" in e["detail"]
+        for e in log
+    )
 
 
 def test_malformed_requests_get_400_not_500(secured) -> None:
     _, url = secured
     s = session_for(url, "ann")
-    for body in ([1, 2], {"inputs": []}, {"output": 5, "outputs": {}},
-                 {"output": "x.children", "outputs": {"id": "x", "property": "children"},
-                  "inputs": "district=E08000034"},
-                 {"output": "x.children", "outputs": {"id": "x", "property": "children"},
-                  "inputs": [{"value": 1}]}):
+    for body in (
+        [1, 2],
+        {"inputs": []},
+        {"output": 5, "outputs": {}},
+        {
+            "output": "x.children",
+            "outputs": {"id": "x", "property": "children"},
+            "inputs": "district=E08000034",
+        },
+        {
+            "output": "x.children",
+            "outputs": {"id": "x", "property": "children"},
+            "inputs": [{"value": 1}],
+        },
+    ):
         r = s.post(f"{url}/_dash-update-component", json=body)
         assert r.status_code == 400 and "bad callback request" in r.text, (body, r.text)
     for output in ("url-sync.data", '{"path":["ALL"],"type":"nav-link"}.href', "nothing.here"):
         # a clientside callback's output, a pattern-matching one sent flat, an unknown one
-        body = {"output": output, "outputs": {"id": output.rsplit(".", 1)[0],
-                                              "property": output.rsplit(".", 1)[1]},
-                "inputs": [{"id": "filters", "property": "data", "value": ""}]}
+        body = {
+            "output": output,
+            "outputs": {"id": output.rsplit(".", 1)[0], "property": output.rsplit(".", 1)[1]},
+            "inputs": [{"id": "filters", "property": "data", "value": ""}],
+        }
         r = s.post(f"{url}/_dash-update-component", json=body)
         assert r.status_code == 400 and "bad callback request" in r.text, (output, r.text)
-    r = s.post(f"{url}/_dash-update-component", data=b"{not json",
-               headers={"Content-Type": "application/json"})
+    r = s.post(
+        f"{url}/_dash-update-component",
+        data=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 400
     deps = dependencies(s, url)
     dep = next(d for d in deps if "factors-scatter.figure" in d["output"])
@@ -524,16 +617,29 @@ def _callback_body(dep: dict, query: str, values: dict) -> dict:
     for part in dep["output"].strip(".").split("..."):
         cid, prop = part.rsplit(".", 1)
         outputs.append({"id": cid, "property": prop})
-    inputs = [{"id": i["id"], "property": i["property"],
-               "value": query if i["id"] == "filters" else values.get(i["id"])}
-              for i in dep["inputs"]]
-    return {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
-            "inputs": inputs, "changedPropIds": [f"{dep['inputs'][-1]['id']}.value"],
-            "state": [{"id": st["id"], "property": st["property"]} for st in dep.get("state", [])]}
+    inputs = [
+        {
+            "id": i["id"],
+            "property": i["property"],
+            "value": query if i["id"] == "filters" else values.get(i["id"]),
+        }
+        for i in dep["inputs"]
+    ]
+    return {
+        "output": dep["output"],
+        "outputs": outputs if len(outputs) > 1 else outputs[0],
+        "inputs": inputs,
+        "changedPropIds": [f"{dep['inputs'][-1]['id']}.value"],
+        "state": [{"id": st["id"], "property": st["property"]} for st in dep.get("state", [])],
+    }
 
 
-HEADERS = ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options",
-           "Referrer-Policy")
+HEADERS = (
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+)
 
 
 def test_security_headers_on_every_response(secured) -> None:
@@ -541,13 +647,34 @@ def test_security_headers_on_every_response(secured) -> None:
     anon = requests.Session()
     admin = session_for(url, "ada", ADMIN_DESK)
     deps = dependencies(admin, url)
-    responses = [anon.get(f"{url}{p}", allow_redirects=False)
-                 for p in ("/login", "/", "/where", "/no-such-page", "/assets/style.css",
-                           "/_dash-dependencies")]
-    responses += [admin.get(f"{url}{p}") for p in ("/", "/where", "/when", "/how", "/who",
-                                                   "/factors", "/quality", "/admin/audit",
-                                                   "/admin/audit.csv", "/_dash-layout",
-                                                   "/geojson/district.json", "/nowhere")]
+    responses = [
+        anon.get(f"{url}{p}", allow_redirects=False)
+        for p in (
+            "/login",
+            "/",
+            "/where",
+            "/no-such-page",
+            "/assets/style.css",
+            "/_dash-dependencies",
+        )
+    ]
+    responses += [
+        admin.get(f"{url}{p}")
+        for p in (
+            "/",
+            "/where",
+            "/when",
+            "/how",
+            "/who",
+            "/factors",
+            "/quality",
+            "/admin/audit",
+            "/admin/audit.csv",
+            "/_dash-layout",
+            "/geojson/district.json",
+            "/nowhere",
+        )
+    ]
     responses.append(callback(admin, url, deps, "overview-headline.children", ""))
     responses.append(admin.get(f"{url}/logout"))
     for r in responses:
@@ -561,8 +688,9 @@ def test_security_headers_on_every_response(secured) -> None:
     assert all(r.status_code < 500 for r in responses)
 
 
-def test_hsts_is_sent_when_cookies_are_secure(demo_warehouse: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hsts_is_sent_when_cookies_are_secure(
+    demo_warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Flask's test client on the real app: HTTPS deployments get HSTS and Secure cookies."""
     from dashboard.app import create_app
 

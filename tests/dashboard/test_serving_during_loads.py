@@ -30,14 +30,33 @@ def served(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("serving")
     wh = Path(shutil.copytree(demo_warehouse, root / "warehouse"))
     port = free_port()
-    env = {**os.environ, "SVDASH_WAREHOUSE": str(wh),
-           "SVDASH_CACHE": f"filesystem:{root / 'cache'}", "XDG_CONFIG_HOME": str(root / "cfg")}
+    env = {
+        **os.environ,
+        "SVDASH_WAREHOUSE": str(wh),
+        "SVDASH_CACHE": f"filesystem:{root / 'cache'}",
+        "XDG_CONFIG_HOME": str(root / "cfg"),
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "2",
-         "--worker-class", "gthread", "--preload", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning",
-         "dashboard.wsgi:server"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "2",
+            "--threads",
+            "2",
+            "--worker-class",
+            "gthread",
+            "--preload",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "dashboard.wsgi:server",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     log: list[bytes] = []
     threading.Thread(target=lambda: log.extend(proc.stdout), daemon=True).start()
@@ -63,8 +82,14 @@ def batch(wh: Path, folder: Path) -> list[Path]:
     for k in range(1, 4):
         year, month = divmod(last.month - 1 + k, 12)
         ym = f"{last.year + year}-{month + 1:02d}"
-        rows = feed_rows("police", 6000, start=start, offence_date=f"{ym}-14",
-                         recorded_date=f"{ym}-15", crime_ref="")
+        rows = feed_rows(
+            "police",
+            6000,
+            start=start,
+            offence_date=f"{ym}-14",
+            recorded_date=f"{ym}-15",
+            crime_ref="",
+        )
         for i, row in enumerate(rows):
             row["crime_ref"] = f"SERVEQX{start + i:08d}"
             row["lsoa_code"] = lsoas[i % len(lsoas)]
@@ -104,8 +129,11 @@ def test_two_workers_keep_serving_whole_states_through_a_load(served) -> None:
                 seen.append((time.monotonic(), "page", page.status_code, ""))
                 continue
             r = callback(sess, url, deps, HEADLINE, q)
-            text = (json.dumps(r.json()["response"]["overview-headline"], sort_keys=True)
-                    if r.status_code == 200 else r.text[:300])
+            text = (
+                json.dumps(r.json()["response"]["overview-headline"], sort_keys=True)
+                if r.status_code == 200
+                else r.text[:300]
+            )
             seen.append((time.monotonic(), q, r.status_code, text))
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(4)]
@@ -114,8 +142,20 @@ def test_two_workers_keep_serving_whole_states_through_a_load(served) -> None:
     time.sleep(1.0)
     load_start = time.monotonic()
     loader = subprocess.run(
-        [sys.executable, "-m", "svdash.cli", "load", "police", *map(str, files),
-         "--warehouse", str(wh)], capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "svdash.cli",
+            "load",
+            "police",
+            *map(str, files),
+            "--warehouse",
+            str(wh),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     load_end = time.monotonic()
     time.sleep(2.0)
     stop.set()
@@ -134,5 +174,7 @@ def test_two_workers_keep_serving_whole_states_through_a_load(served) -> None:
     settled = [x for x in seen if x[0] > load_end + 0.5 and x[1] != "page"]
     assert settled and all(x[3] == after[x[1]] for x in settled)  # no worker serves stale
     assert not any(b"Traceback" in line for line in log)
-    print(f"\n{len(seen)} responses, {len(during)} headlines while the {load_end - load_start:.1f} s "
-          f"load ran, {len(settled)} after it; 0 errors, 0 mixed")
+    print(
+        f"\n{len(seen)} responses, {len(during)} headlines while the {load_end - load_start:.1f} s "
+        f"load ran, {len(settled)} after it; 0 errors, 0 mixed"
+    )

@@ -79,7 +79,12 @@ def test_free_text_and_identifiers_are_never_stored() -> None:
     assert not health.column("assault_location_description").store
     uk = CONTRACTS["policeuk"]
     assert {c.name for c in uk.columns if not c.store} == {
-        "longitude", "latitude", "location", "lsoa_name", "context"}
+        "longitude",
+        "latitude",
+        "location",
+        "lsoa_name",
+        "context",
+    }
     for feed in EVENT_FEEDS:
         for col in contract(feed).columns:
             if col.name.endswith("_ref"):
@@ -88,8 +93,16 @@ def test_free_text_and_identifiers_are_never_stored() -> None:
 
 # ---- in step with FEEDS.md -----------------------------------------------------------------
 
-MD_TYPES = {"GSS": ("lsoa",), "int": ("int",), "enum": ("enum",), "bool": ("bool",),
-            "text": ("text",), "date": ("date",), "time": ("time",), "datetime": ("datetime",)}
+MD_TYPES = {
+    "GSS": ("lsoa",),
+    "int": ("int",),
+    "enum": ("enum",),
+    "bool": ("bool",),
+    "text": ("text",),
+    "date": ("date",),
+    "time": ("time",),
+    "datetime": ("datetime",),
+}
 
 
 def md_table(feed: str) -> list[tuple[list[str], str, str]]:
@@ -133,8 +146,9 @@ def test_policeuk_native_columns_match_feeds_md() -> None:
     text = FEEDS_MD.read_text(encoding="utf-8")
     native = re.search(r"Native columns: `([^`]+)`", text.replace("\n", " ")).group(1)
     assert [normalise_name(n) for n in native.split(",")] == list(contract("policeuk").names)
-    types = re.findall(r"`(Violence and sexual offences)`, `(Robbery)`,\s+`(Possession of weapons)`",
-                       text)
+    types = re.findall(
+        r"`(Violence and sexual offences)`, `(Robbery)`,\s+`(Possession of weapons)`", text
+    )
     assert tuple(types[0]) == vocab.POLICEUK_SERIOUS_TYPES
 
 
@@ -160,8 +174,15 @@ def test_definition_values_are_valid_codes(name: str) -> None:
                     assert all(re.fullmatch(HO_CODE, v) for v in values), values
                 if column == "crime_type":
                     assert set(values) <= set(vocab.POLICEUK_SERIOUS_TYPES)
-    uk_types = {v for g in d.groups for r in g.rules if r.source == "policeuk"
-                for col, vals in r.conditions if col == "crime_type" for v in vals}
+    uk_types = {
+        v
+        for g in d.groups
+        for r in g.rules
+        if r.source == "policeuk"
+        for col, vals in r.conditions
+        if col == "crime_type"
+        for v in vals
+    }
     assert uk_types == set(vocab.POLICEUK_SERIOUS_TYPES)
 
 

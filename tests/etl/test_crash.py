@@ -63,8 +63,9 @@ BATCH = (
 
 
 def month_rows(month: str, n: int, start: int, bad: int = 0) -> list[dict[str, str]]:
-    rows = feed_rows("police", n, start=start, offence_date=f"{month}-09",
-                     recorded_date=f"{month}-10")
+    rows = feed_rows(
+        "police", n, start=start, offence_date=f"{month}-09", recorded_date=f"{month}-10"
+    )
     for row in rows[:bad]:
         row["victim_age"] = "not an age"
     return rows
@@ -95,7 +96,9 @@ def setup(tmp_path_factory: pytest.TempPathFactory, template_warehouse: Path) ->
     held: dict[int, str] = {}  # crime number -> the month it is held in
     old_files = []
     for month, start, n in OLD:
-        old_files.append(write_feed(root / f"{month}-v1.csv", "police", month_rows(month, n, start)))
+        old_files.append(
+            write_feed(root / f"{month}-v1.csv", "police", month_rows(month, n, start))
+        )
         held.update({i: month for i in range(start, start + n)})
     assert {r.status for r in load_files(base, "police", old_files)} == {"loaded"}
     files, states = [], [dict(Counter(held.values()))]
@@ -116,12 +119,17 @@ def reader_months(wh: Path) -> tuple[dict[str, int], int, int]:
     """What readers see: rows a month, duplicate keys, quarantined rows."""
     con = connect_reader(wh)
     try:
-        months = dict(con.execute(
-            "SELECT strftime(offence_date, '%Y-%m'), count(*) FROM police GROUP BY 1").fetchall())
-        dupes = con.execute(
-            "SELECT count(*) - count(DISTINCT crime_key) FROM police").fetchall()[0][0]
-        quarantined = con.execute("SELECT count(DISTINCT (load_id, line)) FROM quarantine"
-                                  ).fetchall()[0][0]
+        months = dict(
+            con.execute(
+                "SELECT strftime(offence_date, '%Y-%m'), count(*) FROM police GROUP BY 1"
+            ).fetchall()
+        )
+        dupes = con.execute("SELECT count(*) - count(DISTINCT crime_key) FROM police").fetchall()[
+            0
+        ][0]
+        quarantined = con.execute(
+            "SELECT count(DISTINCT (load_id, line)) FROM quarantine"
+        ).fetchall()[0][0]
         return months, dupes, quarantined
     finally:
         con.close()
@@ -131,20 +139,26 @@ def catalog_months(wh: Path) -> dict[str, int]:
     """What the next load starts from: the catalog with its write-ahead log, read-only."""
     con = duckdb.connect(str(wh / CATALOG), read_only=True)
     try:
-        return dict(con.execute(
-            "SELECT period_key, sum(rows) FROM parts WHERE table_name = 'police' AND active "
-            "GROUP BY 1").fetchall())
+        return dict(
+            con.execute(
+                "SELECT period_key, sum(rows) FROM parts WHERE table_name = 'police' AND active "
+                "GROUP BY 1"
+            ).fetchall()
+        )
     finally:
         con.close()
 
 
-def run_driver(wh: Path, files: list[Path], env: dict[str, str] | None = None,
-               kill_after: float | None = None) -> tuple[int, float]:
+def run_driver(
+    wh: Path, files: list[Path], env: dict[str, str] | None = None, kill_after: float | None = None
+) -> tuple[int, float]:
     """Start the loader; SIGKILL it ``kill_after`` seconds after it is ready. Returns its exit
     code and the seconds from ready to exit."""
     proc = subprocess.Popen(
         [sys.executable, "-c", DRIVER, str(wh), *map(str, files)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, **(env or {})},
     )
     assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
@@ -196,9 +210,13 @@ def verify_after_kill(setup: Setup, wh: Path, label: str) -> str:
         load_ids = {r[0] for r in con.execute("SELECT load_id FROM loads").fetchall()}
     finally:
         con.close()
-    audited = {int(w.removeprefix("load_id=")) for e in audit.entries(wh)
-               if e["action"] == "load" for w in e["detail"].split()
-               if w.startswith("load_id=") and w[8:].isdigit()}
+    audited = {
+        int(w.removeprefix("load_id="))
+        for e in audit.entries(wh)
+        if e["action"] == "load"
+        for w in e["detail"].split()
+        if w.startswith("load_id=") and w[8:].isdigit()
+    }
     base_ids = set(range(1, 4))  # geography and the two old months, loaded before the audit ids
     assert load_ids - base_ids <= audited, (label, sorted(load_ids - base_ids - audited))
     return state
@@ -208,8 +226,9 @@ def test_a_clean_batch_loads_every_file(setup: Setup, clean_run_seconds: float) 
     assert clean_run_seconds > 0
 
 
-def test_random_kills_across_the_batch(setup: Setup, clean_run_seconds: float,
-                                       tmp_path: Path) -> None:
+def test_random_kills_across_the_batch(
+    setup: Setup, clean_run_seconds: float, tmp_path: Path
+) -> None:
     rng = random.Random(SEED)
     delays = sorted(rng.uniform(0, clean_run_seconds) for _ in range(TRIALS))
 
@@ -224,9 +243,11 @@ def test_random_kills_across_the_batch(setup: Setup, clean_run_seconds: float,
         results = list(pool.map(trial, range(TRIALS), delays))
     killed = [r for r in results if r[1] == -signal.SIGKILL]
     outcome = Counter(state for _, code, state in killed)
-    print(f"\n{TRIALS} random kills over a {clean_run_seconds:.2f} s batch: "
-          f"{len(killed)} killed mid-load ({outcome['old']} before publishing, "
-          f"{outcome['new']} after), {TRIALS - len(killed)} finished first")
+    print(
+        f"\n{TRIALS} random kills over a {clean_run_seconds:.2f} s batch: "
+        f"{len(killed)} killed mid-load ({outcome['old']} before publishing, "
+        f"{outcome['new']} after), {TRIALS - len(killed)} finished first"
+    )
     # The kills must actually spread over the load, not all land after it. (Timings vary
     # with the machine's load, so some trials may finish first; they are checked all the same.)
     assert len(killed) >= TRIALS * 0.5 and outcome["old"] >= 3
@@ -246,8 +267,9 @@ def test_kills_at_each_crash_point(setup: Setup, tmp_path: Path) -> None:
     assert states == {p: "new" if p == "after-publish" else "old" for p in points}
 
 
-def test_a_load_stopped_by_the_system_keeps_the_files_before_it(setup: Setup,
-                                                                 tmp_path: Path) -> None:
+def test_a_load_stopped_by_the_system_keeps_the_files_before_it(
+    setup: Setup, tmp_path: Path
+) -> None:
     """An OS error mid-batch (here the quarantine folder cannot be made, as on a full or
     read-only disk) names the file, publishes the files before it, leaves no debris, and the
     same command finishes the batch once the cause is fixed."""

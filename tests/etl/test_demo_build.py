@@ -86,7 +86,9 @@ def test_demo_on_real_lsoas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("SVDASH_KEY_FILE", str(tmp_path / "key"))
     wh = tmp_path / "wh"
     summary = demo_build.build_demo(
-        wh, seed=1, years=1,
+        wh,
+        seed=1,
+        years=1,
         geography=REAL / "lookups" / "LSOA11_WD19_LAD19_EW_LU.csv",
         lsoa_boundaries=REAL / "boundaries" / "lsoa11_E47000003_west-yorkshire-ca.geojson",
     )

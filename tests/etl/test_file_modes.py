@@ -45,8 +45,9 @@ def test_the_demo_warehouse_is_private(demo_warehouse: Path) -> None:
     assert loose(demo_warehouse) == []
 
 
-def test_load_backup_and_restore_leave_nothing_readable(warehouse: Path, load, tmp_path: Path,
-                                                        umask_022) -> None:
+def test_load_backup_and_restore_leave_nothing_readable(
+    warehouse: Path, load, tmp_path: Path, umask_022
+) -> None:
     # An older warehouse: folders and files as a 022 umask made them.
     for p in [warehouse, *warehouse.rglob("*")]:
         os.chmod(p, 0o755 if p.is_dir() else 0o644)
@@ -81,8 +82,9 @@ def test_a_new_key_is_private_and_a_shared_one_is_refused(tmp_path: Path, umask_
         load_key(path)
 
 
-def test_a_shared_session_key_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         umask_022) -> None:
+def test_a_shared_session_key_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, umask_022
+) -> None:
     from dashboard.auth import SECRET_ENV, secret_key
 
     monkeypatch.delenv(SECRET_ENV, raising=False)
@@ -95,8 +97,9 @@ def test_a_shared_session_key_is_refused(tmp_path: Path, monkeypatch: pytest.Mon
         secret_key()
 
 
-def test_the_cli_says_how_to_fix_a_shared_key(warehouse: Path, tmp_path: Path, key_file: Path,
-                                              umask_022) -> None:
+def test_the_cli_says_how_to_fix_a_shared_key(
+    warehouse: Path, tmp_path: Path, key_file: Path, umask_022
+) -> None:
     import subprocess
     import sys
 
@@ -104,7 +107,19 @@ def test_the_cli_says_how_to_fix_a_shared_key(warehouse: Path, tmp_path: Path, k
     shutil.copyfile(key_file if key_file.exists() else load_key(key_file).path, shared)
     os.chmod(shared, 0o644)
     csv = write_feed(tmp_path / "police.csv", "police", feed_rows("police", 3))
-    r = subprocess.run([sys.executable, "-m", "svdash.cli", "load", "police", str(csv),
-                        "--warehouse", str(warehouse)], capture_output=True, text=True,
-                       env={**os.environ, "SVDASH_KEY_FILE": str(shared)})
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "svdash.cli",
+            "load",
+            "police",
+            str(csv),
+            "--warehouse",
+            str(warehouse),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SVDASH_KEY_FILE": str(shared)},
+    )
     assert r.returncode == 2 and "chmod 600" in r.stderr and "Traceback" not in r.stderr

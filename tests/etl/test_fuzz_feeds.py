@@ -57,19 +57,39 @@ def fuzz(n: int) -> settings:
 
 # ---- a valid file of every feed, for the fuzzers to spoil --------------------------------
 
-INDICATOR_HEADER = ("indicator_code", "indicator_name", "area_code", "period", "value",
-                    "numerator", "denominator", "unit", "source")
+INDICATOR_HEADER = (
+    "indicator_code",
+    "indicator_name",
+    "area_code",
+    "period",
+    "value",
+    "numerator",
+    "denominator",
+    "unit",
+    "source",
+)
 IMD_HEADER = (
-    "LSOA code (2011)", "LSOA name (2011)", "Local Authority District code (2019)",
-    "Local Authority District name (2019)", "Index of Multiple Deprivation (IMD) Score",
+    "LSOA code (2011)",
+    "LSOA name (2011)",
+    "Local Authority District code (2019)",
+    "Local Authority District name (2019)",
+    "Index of Multiple Deprivation (IMD) Score",
     "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)",
     "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)",
-    "Income Score (rate)", "Crime Decile (where 1 is most deprived 10% of LSOAs)",
+    "Income Score (rate)",
+    "Crime Decile (where 1 is most deprived 10% of LSOAs)",
 )
 POPULATION_WIDE = ("LSOA 2021 Code", "LSOA 2021 Name", "Total", "F0", "F1", "M0", "M90")
 POPULATION_LONG = ("area_code", "year", "sex", "age", "population")
-LSOA_LOOKUP_HEADER = ("LSOA11CD", "LSOA11NM", "LSOA21CD", "LSOA21NM", "CHGIND", "LAD22CD",
-                      "LAD22NM")
+LSOA_LOOKUP_HEADER = (
+    "LSOA11CD",
+    "LSOA11NM",
+    "LSOA21CD",
+    "LSOA21NM",
+    "CHGIND",
+    "LAD22CD",
+    "LAD22NM",
+)
 
 
 def base_file(feed: str, variant: int = 0) -> tuple[str, tuple[str, ...], list[list[str]]]:
@@ -79,61 +99,188 @@ def base_file(feed: str, variant: int = 0) -> tuple[str, tuple[str, ...], list[l
         rows = [[r.get(h, "") for h in header] for r in feed_rows(feed, 3, start=9000 + variant)]
         return f"{feed}.csv", header, rows
     if feed == "indicators":
-        return "indicators.csv", INDICATOR_HEADER, [
-            ["knife_admissions", "Knife admissions", "E08000001", "2023", "12.5", "5", "40000",
-             "per 100,000", "OHID"],
-            ["knife_admissions", "Knife admissions", "E08000002", "2023/24", "3", "", "", "", ""],
-            ["nte_premises", "", "E05000001", "2023-06", "..", "", "", "count", "LA"],
-        ]
+        return (
+            "indicators.csv",
+            INDICATOR_HEADER,
+            [
+                [
+                    "knife_admissions",
+                    "Knife admissions",
+                    "E08000001",
+                    "2023",
+                    "12.5",
+                    "5",
+                    "40000",
+                    "per 100,000",
+                    "OHID",
+                ],
+                [
+                    "knife_admissions",
+                    "Knife admissions",
+                    "E08000002",
+                    "2023/24",
+                    "3",
+                    "",
+                    "",
+                    "",
+                    "",
+                ],
+                ["nte_premises", "", "E05000001", "2023-06", "..", "", "", "count", "LA"],
+            ],
+        )
     if feed == "geography":
         return "lookup.csv", GEO_HEADER, [list(r) for r in GEO_ROWS]
     if feed == "imd":
-        return "File_7_IoD2019.csv", IMD_HEADER, [
-            ["E01000001", "Alpha 001A", "E08000001", "Alpha", "29.5", "5,210", "2", "0.2", "1"],
-            ["E01000004", "Beta 001A", "E08000002", "Beta", "12.25", "21000", "7", "0.05", "9"],
-        ]
+        return (
+            "File_7_IoD2019.csv",
+            IMD_HEADER,
+            [
+                ["E01000001", "Alpha 001A", "E08000001", "Alpha", "29.5", "5,210", "2", "0.2", "1"],
+                ["E01000004", "Beta 001A", "E08000002", "Beta", "12.25", "21000", "7", "0.05", "9"],
+            ],
+        )
     if feed == "population":
         if variant % 2:
-            return "population.csv", POPULATION_LONG, [
-                ["E08000001", "2022", "F", "30", "1200"],
-                ["E01000002", "2022", "persons", "", "1500"],
-            ]
-        return "mid2022-lsoa.csv", POPULATION_WIDE, [
-            ["E01000001", "Alpha 001A", "1520", "10", "12", "9", "4"],
-            ["E01000004", "Beta 001A", "1610", "11", "8", "13", "2"],
-        ]
+            return (
+                "population.csv",
+                POPULATION_LONG,
+                [
+                    ["E08000001", "2022", "F", "30", "1200"],
+                    ["E01000002", "2022", "persons", "", "1500"],
+                ],
+            )
+        return (
+            "mid2022-lsoa.csv",
+            POPULATION_WIDE,
+            [
+                ["E01000001", "Alpha 001A", "1520", "10", "12", "9", "4"],
+                ["E01000004", "Beta 001A", "1610", "11", "8", "13", "2"],
+            ],
+        )
     if feed == "policeuk_outcomes":
         header = (*POLICEUK_HEADER[:9], "Outcome type")
-        rows = [[r.get(h, "") for h in header] for r in feed_rows("policeuk", 3, start=9000 + variant)]
+        rows = [
+            [r.get(h, "") for h in header] for r in feed_rows("policeuk", 3, start=9000 + variant)
+        ]
         for row in rows:
             row[-1] = "Suspect charged"
         return "2024-01-test-outcomes.csv", header, rows
     if feed == "lsoa_lookup":
-        return "LSOA11_LSOA21_LAD22_LU.csv", LSOA_LOOKUP_HEADER, [
-            ["E01000001", "Alpha 001A", "E01000001", "Alpha 001A", "U", "E08000001", "Alpha"],
-            ["E01000006", "Alpha 001C", "E01000002", "Alpha 001B", "S", "E08000001", "Alpha"],
-            ["E01000006", "Alpha 001C", "E01000003", "Alpha 002A", "S", "E08000001", "Alpha"],
-            ["E01000007", "Beta 001C", "E01000004", "Beta 001A", "M", "E08000002", "Beta"],
-            ["E01000008", "Beta 001D", "E01000004", "Beta 001A", "M", "E08000002", "Beta"],
-        ]
+        return (
+            "LSOA11_LSOA21_LAD22_LU.csv",
+            LSOA_LOOKUP_HEADER,
+            [
+                ["E01000001", "Alpha 001A", "E01000001", "Alpha 001A", "U", "E08000001", "Alpha"],
+                ["E01000006", "Alpha 001C", "E01000002", "Alpha 001B", "S", "E08000001", "Alpha"],
+                ["E01000006", "Alpha 001C", "E01000003", "Alpha 002A", "S", "E08000001", "Alpha"],
+                ["E01000007", "Beta 001C", "E01000004", "Beta 001A", "M", "E08000002", "Beta"],
+                ["E01000008", "Beta 001D", "E01000004", "Beta 001A", "M", "E08000002", "Beta"],
+            ],
+        )
     raise KeyError(feed)
 
 
 # ---- hostile values ----------------------------------------------------------------------
 
 NASTY = (
-    "", " ", "\t", '"', '""', "'", ",", "a,b", '"a,b"', "\n", "\r\n", "\r", "a\nb", "\x00",
-    "a\x00b", "\ufeff", "\u202e", "\u00a0", "é", "Ã©", "â€™", "💥", "中文", "NULL", "null", "None",
-    "NaN", "nan", "inf", "-inf", "Infinity", "1e309", "-1e309", "1e-400", "-0", "0", "-1",
-    "1.5", "24.5", "1,5", "1,000,000", "99999999999999999999", "-99999999999", "0x10", "١٢",
-    "２４", "2024-02-30", "2024-13-01", "2024-00-10", "0000-01-01", "0001-01-01", "9999-12-31",
-    "0000-01-01 00:00", "0001-01-01T00:00", "1899-12-31", "0000-01", "0000", "10000-01-01",
-    "2024-1-1", "01/02/2024", "2024-01-10T25:00", "2024-01-10 23:59:60",
-    "24:00", "23:59:59.999999", "-01:00", "2024-01", "2024-13", "2024/25", "mid2022",
-    "E01000001", " e01000001 ", "E0100000１", "E01٠٠٠٠٠١", "E08000001", "E05000001", "W01000001",
-    "E01000001;E01000002", "Y", "yes", "TRUE", "n", "2", "M", "f", "persons", "knife_sharp",
-    "=1+1", "@SUM(A1)", "'; DROP TABLE police; --", "$v0", "$1", "?", "\\", "\\N", "%s",
-    "{'column': 'x'}", "[1, 2]", "x" * 5000,
+    "",
+    " ",
+    "\t",
+    '"',
+    '""',
+    "'",
+    ",",
+    "a,b",
+    '"a,b"',
+    "\n",
+    "\r\n",
+    "\r",
+    "a\nb",
+    "\x00",
+    "a\x00b",
+    "\ufeff",
+    "\u202e",
+    "\u00a0",
+    "é",
+    "Ã©",
+    "â€™",
+    "💥",
+    "中文",
+    "NULL",
+    "null",
+    "None",
+    "NaN",
+    "nan",
+    "inf",
+    "-inf",
+    "Infinity",
+    "1e309",
+    "-1e309",
+    "1e-400",
+    "-0",
+    "0",
+    "-1",
+    "1.5",
+    "24.5",
+    "1,5",
+    "1,000,000",
+    "99999999999999999999",
+    "-99999999999",
+    "0x10",
+    "١٢",
+    "２４",
+    "2024-02-30",
+    "2024-13-01",
+    "2024-00-10",
+    "0000-01-01",
+    "0001-01-01",
+    "9999-12-31",
+    "0000-01-01 00:00",
+    "0001-01-01T00:00",
+    "1899-12-31",
+    "0000-01",
+    "0000",
+    "10000-01-01",
+    "2024-1-1",
+    "01/02/2024",
+    "2024-01-10T25:00",
+    "2024-01-10 23:59:60",
+    "24:00",
+    "23:59:59.999999",
+    "-01:00",
+    "2024-01",
+    "2024-13",
+    "2024/25",
+    "mid2022",
+    "E01000001",
+    " e01000001 ",
+    "E0100000１",
+    "E01٠٠٠٠٠١",
+    "E08000001",
+    "E05000001",
+    "W01000001",
+    "E01000001;E01000002",
+    "Y",
+    "yes",
+    "TRUE",
+    "n",
+    "2",
+    "M",
+    "f",
+    "persons",
+    "knife_sharp",
+    "=1+1",
+    "@SUM(A1)",
+    "'; DROP TABLE police; --",
+    "$v0",
+    "$1",
+    "?",
+    "\\",
+    "\\N",
+    "%s",
+    "{'column': 'x'}",
+    "[1, 2]",
+    "x" * 5000,
 )
 cell_text = st.one_of(
     st.sampled_from(NASTY),
@@ -143,39 +290,103 @@ cell_text = st.one_of(
     st.builds(lambda d, sep: d.isoformat(sep=sep), st.datetimes(), st.sampled_from(" T")),
 )
 header_name = st.one_of(
-    st.sampled_from((
-        "_line", "rn", "l", "col", "v", "lines", "recs", "column0", "name", "value", "crime_ref",
-        "CRIME REF", "Crime-Ref", " crime_ref ", "\ufeffcrime_ref", "lsoa21cd", "LSOA11CD",
-        "lsoa_code", "area_code", "ward_code", "district_code", "lsoa_year", "WD23CD", "LAD23CD",
-        "LSOA 2021 Code", "sex", "age", "year", "population", "total", "Total population",
-        "F0", "M90_plus", "f1", "domain", "score", "rank", "decile", "Income Score (rate)",
-        "indicator_code", "period", "Month", "Crime ID", '"', 'a"b', "", " ", "a,b", "x\ny",
-        "_", "__", "é", "💥", "x" * 300,
-    )),
+    st.sampled_from(
+        (
+            "_line",
+            "rn",
+            "l",
+            "col",
+            "v",
+            "lines",
+            "recs",
+            "column0",
+            "name",
+            "value",
+            "crime_ref",
+            "CRIME REF",
+            "Crime-Ref",
+            " crime_ref ",
+            "\ufeffcrime_ref",
+            "lsoa21cd",
+            "LSOA11CD",
+            "lsoa_code",
+            "area_code",
+            "ward_code",
+            "district_code",
+            "lsoa_year",
+            "WD23CD",
+            "LAD23CD",
+            "LSOA 2021 Code",
+            "sex",
+            "age",
+            "year",
+            "population",
+            "total",
+            "Total population",
+            "F0",
+            "M90_plus",
+            "f1",
+            "domain",
+            "score",
+            "rank",
+            "decile",
+            "Income Score (rate)",
+            "indicator_code",
+            "period",
+            "Month",
+            "Crime ID",
+            '"',
+            'a"b',
+            "",
+            " ",
+            "a,b",
+            "x\ny",
+            "_",
+            "__",
+            "é",
+            "💥",
+            "x" * 300,
+        )
+    ),
     st.text(max_size=20),
 )
-ENCODINGS = ("utf-8", "utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16", "utf-16-le",
-             "utf-16-be", "utf-32", "ascii")
+ENCODINGS = (
+    "utf-8",
+    "utf-8",
+    "utf-8-sig",
+    "cp1252",
+    "latin-1",
+    "utf-16",
+    "utf-16-le",
+    "utf-16-be",
+    "utf-32",
+    "ascii",
+)
 
 
 def encode(text: str, encoding: str) -> bytes:
     return text.encode(encoding, errors="replace")
 
 
-def csv_text(header: Sequence[str], rows: Sequence[Sequence[str]], quoting: str,
-             newline: str) -> str:
+def csv_text(
+    header: Sequence[str], rows: Sequence[Sequence[str]], quoting: str, newline: str
+) -> str:
     """The rows as CSV: quoted properly (as Excel does), quoting everything, or not at all."""
     if quoting == "none":  # a hand-made export: commas and quotes inside values break rows
         return "".join(",".join(r) + newline for r in [list(header), *rows])
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator=newline,
-                   quoting=csv.QUOTE_ALL if quoting == "all" else csv.QUOTE_MINIMAL)
+    w = csv.writer(
+        buf,
+        lineterminator=newline,
+        quoting=csv.QUOTE_ALL if quoting == "all" else csv.QUOTE_MINIMAL,
+    )
     w.writerow(header)
     w.writerows(rows)
     return buf.getvalue()
 
 
 # ---- file strategies ---------------------------------------------------------------------
+
 
 @st.composite
 def hostile_cells(draw: st.DrawFn, feed: str) -> tuple[str, bytes, set[int] | None]:
@@ -188,8 +399,9 @@ def hostile_cells(draw: st.DrawFn, feed: str) -> tuple[str, bytes, set[int] | No
     rows = [list(r) for r in rows]
     spoiled: set[int] = set()
     for line, row in enumerate(rows, start=2):
-        for i, value in draw(st.dictionaries(st.integers(0, len(header) - 1), cell_text,
-                                             max_size=4)).items():
+        for i, value in draw(
+            st.dictionaries(st.integers(0, len(header) - 1), cell_text, max_size=4)
+        ).items():
             if value != row[i]:
                 row[i] = value
                 spoiled.add(line)
@@ -200,7 +412,8 @@ def hostile_cells(draw: st.DrawFn, feed: str) -> tuple[str, bytes, set[int] | No
     # elsewhere is a line break to any reader, and the rows are not the ones written.
     breaks = any("\r" in v or "\n" in v for r in rows for v in r)
     separable = (quoting == "all" or (quoting == "minimal" and not breaks)) and (
-        encoding not in ("utf-16-le", "utf-16-be"))
+        encoding not in ("utf-16-le", "utf-16-be")
+    )
     return name, encode(text, encoding), spoiled if separable else None
 
 
@@ -232,17 +445,36 @@ def hostile_headers(draw: st.DrawFn, feed: str) -> tuple[str, bytes]:
         else:
             r.extend(["x"] * delta)
     rows_out = new_rows[: draw(st.integers(0, len(new_rows)))] if draw(st.booleans()) else new_rows
-    text = csv_text(new_header, rows_out, draw(st.sampled_from(("minimal", "none"))),
-                    draw(st.sampled_from(("\n", "\r\n"))))
+    text = csv_text(
+        new_header,
+        rows_out,
+        draw(st.sampled_from(("minimal", "none"))),
+        draw(st.sampled_from(("\n", "\r\n"))),
+    )
     return name, encode(text, draw(st.sampled_from(ENCODINGS)))
 
 
 def file_name(extensions: Sequence[str]) -> st.SearchStrategy[str]:
     stem = st.one_of(
-        st.sampled_from(("data", "mid2022", "mid-1899", "2099", "o'brien", 'a"b', "x y", "é",
-                         "x" * 240, "é" * 120)),  # as long as a file name can be
-        st.text(st.characters(blacklist_characters="/\x00", blacklist_categories=("Cs",)),
-                min_size=1, max_size=30),
+        st.sampled_from(
+            (
+                "data",
+                "mid2022",
+                "mid-1899",
+                "2099",
+                "o'brien",
+                'a"b',
+                "x y",
+                "é",
+                "x" * 240,
+                "é" * 120,
+            )
+        ),  # as long as a file name can be
+        st.text(
+            st.characters(blacklist_characters="/\x00", blacklist_categories=("Cs",)),
+            min_size=1,
+            max_size=30,
+        ),
     )
     return st.builds(lambda s, e: s + e, stem, st.sampled_from(extensions))
 
@@ -250,8 +482,20 @@ def file_name(extensions: Sequence[str]) -> st.SearchStrategy[str]:
 @st.composite
 def arbitrary_bytes(draw: st.DrawFn, extensions: Sequence[str]) -> tuple[str, bytes]:
     """Anything at all, sometimes behind a BOM or a zip signature."""
-    prefix = draw(st.sampled_from((b"", b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff",
-                                   b"PK\x03\x04", b"{", b"crime_ref,")))
+    prefix = draw(
+        st.sampled_from(
+            (
+                b"",
+                b"",
+                b"\xef\xbb\xbf",
+                b"\xff\xfe",
+                b"\xfe\xff",
+                b"PK\x03\x04",
+                b"{",
+                b"crime_ref,",
+            )
+        )
+    )
     return draw(file_name(extensions)), prefix + draw(st.binary(max_size=600))
 
 
@@ -269,8 +513,13 @@ def _xlsx(header: Sequence[object], rows: Sequence[Sequence[object]]) -> bytes:
 
 
 xlsx_value = st.one_of(
-    st.none(), cell_text, st.integers(-(2**63), 2**63 - 1), st.booleans(),
-    st.floats(allow_nan=False, allow_infinity=False), st.dates(), st.times(),
+    st.none(),
+    cell_text,
+    st.integers(-(2**63), 2**63 - 1),
+    st.booleans(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.dates(),
+    st.times(),
     st.datetimes(min_value=dt.datetime(1900, 3, 1)),
 )
 
@@ -284,16 +533,20 @@ def hostile_workbooks(draw: st.DrawFn, feed: str) -> tuple[str, bytes]:
         return "data.xlsx", start + draw(st.binary(max_size=300))
     _, header, rows = base_file(feed, draw(st.integers(0, 3)))
     header = list(header)
-    for i, h in draw(st.dictionaries(st.integers(0, len(header) + 2),
-                                     st.one_of(header_name, xlsx_value), max_size=3)).items():
+    for i, h in draw(
+        st.dictionaries(
+            st.integers(0, len(header) + 2), st.one_of(header_name, xlsx_value), max_size=3
+        )
+    ).items():
         if i < len(header):
             header[i] = h
         else:
             header.append(h)
     cells: list[list[object]] = [list(r) for r in rows]
     for row in cells:
-        for i, v in draw(st.dictionaries(st.integers(0, len(header) + 1), xlsx_value,
-                                         max_size=4)).items():
+        for i, v in draw(
+            st.dictionaries(st.integers(0, len(header) + 1), xlsx_value, max_size=4)
+        ).items():
             row.extend([None] * (i + 1 - len(row)))
             row[i] = v
     data = _xlsx(header, cells)
@@ -309,8 +562,11 @@ def hostile_workbooks(draw: st.DrawFn, feed: str) -> tuple[str, bytes]:
                 if m == victim:
                     if how == "drop":
                         continue
-                    body = (draw(st.binary(max_size=200)) if how == "junk"
-                            else body[: draw(st.integers(0, len(body)))])
+                    body = (
+                        draw(st.binary(max_size=200))
+                        if how == "junk"
+                        else body[: draw(st.integers(0, len(body)))]
+                    )
                 zout.writestr(m, body)
         data = out.getvalue()
     return "data.xlsx", data
@@ -318,12 +574,15 @@ def hostile_workbooks(draw: st.DrawFn, feed: str) -> tuple[str, bytes]:
 
 json_value = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=10)),
-    lambda children: st.one_of(st.lists(children, max_size=4),
-                               st.dictionaries(st.text(max_size=8), children, max_size=4)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 coordinate = st.one_of(
-    st.floats(-2.0, 1.0), st.floats(50.0, 55.0), st.floats(0, 700000),
+    st.floats(-2.0, 1.0),
+    st.floats(50.0, 55.0),
+    st.floats(0, 700000),
     st.sampled_from((float("nan"), float("inf"), -1e308, 1e308, 0.0)),
 )
 position = st.lists(coordinate, min_size=0, max_size=3)
@@ -334,31 +593,65 @@ ring = st.one_of(
 )
 geometry = st.one_of(
     json_value,
-    st.fixed_dictionaries({
-        "type": st.sampled_from(("Polygon", "MultiPolygon", "Point", "LineString",
-                                 "GeometryCollection", "Bogus", "")),
-        "coordinates": st.one_of(position, st.lists(ring, max_size=2),
-                                 st.lists(st.lists(ring, max_size=2), max_size=2), json_value),
-    }),
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(
+                (
+                    "Polygon",
+                    "MultiPolygon",
+                    "Point",
+                    "LineString",
+                    "GeometryCollection",
+                    "Bogus",
+                    "",
+                )
+            ),
+            "coordinates": st.one_of(
+                position,
+                st.lists(ring, max_size=2),
+                st.lists(st.lists(ring, max_size=2), max_size=2),
+                json_value,
+            ),
+        }
+    ),
 )
 code_value = st.one_of(
-    st.sampled_from(("E01000001", "E05000001", "E08000001", "E01000009", "e01000002", "",
-                     "E0100000１")),
+    st.sampled_from(
+        ("E01000001", "E05000001", "E08000001", "E01000009", "e01000002", "", "E0100000１")
+    ),
     json_value,
 )
 properties = st.one_of(
     json_value,
     st.dictionaries(
-        st.one_of(st.sampled_from(("LSOA21CD", "LSOA21NM", "LSOA11CD", "WD23CD", "WD23NM",
-                                   "LAD23CD", "lsoa_code", "area_code", "ward_code",
-                                   "district_code", "LSOA99CD", "lad00cd")), st.text(max_size=8)),
-        code_value, max_size=4,
+        st.one_of(
+            st.sampled_from(
+                (
+                    "LSOA21CD",
+                    "LSOA21NM",
+                    "LSOA11CD",
+                    "WD23CD",
+                    "WD23NM",
+                    "LAD23CD",
+                    "lsoa_code",
+                    "area_code",
+                    "ward_code",
+                    "district_code",
+                    "LSOA99CD",
+                    "lad00cd",
+                )
+            ),
+            st.text(max_size=8),
+        ),
+        code_value,
+        max_size=4,
     ),
 )
 feature = st.one_of(
     json_value,
-    st.fixed_dictionaries({"type": st.just("Feature"), "properties": properties,
-                           "geometry": geometry}),
+    st.fixed_dictionaries(
+        {"type": st.just("Feature"), "properties": properties, "geometry": geometry}
+    ),
 )
 BNG_CRS = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::27700"}}
 
@@ -366,20 +659,25 @@ BNG_CRS = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::27700"}
 @st.composite
 def hostile_geojson(draw: st.DrawFn) -> tuple[str, bytes]:
     """Arbitrary JSON, and FeatureCollections with broken features, properties or geometry."""
-    doc = draw(st.one_of(
-        json_value,
-        st.fixed_dictionaries(
-            {"type": st.just("FeatureCollection"),
-             "features": st.one_of(st.lists(feature, max_size=4), json_value)},
-            optional={"crs": st.one_of(st.just(BNG_CRS), json_value)},
-        ),
-    ))
+    doc = draw(
+        st.one_of(
+            json_value,
+            st.fixed_dictionaries(
+                {
+                    "type": st.just("FeatureCollection"),
+                    "features": st.one_of(st.lists(feature, max_size=4), json_value),
+                },
+                optional={"crs": st.one_of(st.just(BNG_CRS), json_value)},
+            ),
+        )
+    )
     text = json.dumps(doc)  # NaN and Infinity as JavaScript writes them
     if draw(st.booleans()):
         cut = draw(st.integers(0, len(text)))
         text = text[:cut] if draw(st.booleans()) else text[:cut] + draw(st.text(max_size=5))
     return draw(file_name((".geojson", ".json"))), encode(
-        text, draw(st.sampled_from(("utf-8", "utf-8", "utf-8-sig", "utf-16", "latin-1"))))
+        text, draw(st.sampled_from(("utf-8", "utf-8", "utf-8-sig", "utf-16", "latin-1")))
+    )
 
 
 def toml(value: object) -> str:
@@ -405,46 +703,111 @@ def toml_string(text: str) -> str:
 
 
 toml_value = st.recursive(
-    st.one_of(st.booleans(), st.integers(-(2**63), 2**63 - 1), st.floats(), st.text(max_size=12),
-              st.sampled_from(("police", "indicators", "crime_ref", "weapon", "unknown", "x"))),
-    lambda children: st.one_of(st.lists(children, max_size=3),
-                               st.dictionaries(st.text(max_size=6), children, max_size=3)),
+    st.one_of(
+        st.booleans(),
+        st.integers(-(2**63), 2**63 - 1),
+        st.floats(),
+        st.text(max_size=12),
+        st.sampled_from(("police", "indicators", "crime_ref", "weapon", "unknown", "x")),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
     max_leaves=6,
 )
 date_format = st.one_of(
-    st.sampled_from(("%d/%m/%Y", "%Y%m%d", "%d/%m/%Y %H:%M", "%Q", "%", "%Y %", "%-d/%-m/%Y",
-                     "%s", "%z", "", "%%", "%Y-%m-%d %H:%M:%S.%f", "%j", "%Y-%m-%d%n")),
+    st.sampled_from(
+        (
+            "%d/%m/%Y",
+            "%Y%m%d",
+            "%d/%m/%Y %H:%M",
+            "%Q",
+            "%",
+            "%Y %",
+            "%-d/%-m/%Y",
+            "%s",
+            "%z",
+            "",
+            "%%",
+            "%Y-%m-%d %H:%M:%S.%f",
+            "%j",
+            "%Y-%m-%d%n",
+        )
+    ),
     st.text(max_size=8),
 )
-column_name = st.one_of(st.sampled_from((*CONTRACTS["police"].names,
-                                         *CONTRACTS["indicators"].names, "_line", "Crime Ref",
-                                         "a", "NEET %", "")), st.text(max_size=8))
+column_name = st.one_of(
+    st.sampled_from(
+        (
+            *CONTRACTS["police"].names,
+            *CONTRACTS["indicators"].names,
+            "_line",
+            "Crime Ref",
+            "a",
+            "NEET %",
+            "",
+        )
+    ),
+    st.text(max_size=8),
+)
+
 
 def mostly(good: st.SearchStrategy, bad: st.SearchStrategy = toml_value) -> st.SearchStrategy:
     """The right kind of value three times in four, so loads get past the mapping."""
     return st.one_of(good, good, good, bad)
 
 
-mapping_doc = st.fixed_dictionaries({}, optional={
-    "partner": mostly(st.text(max_size=12)),
-    "feed": mostly(st.sampled_from(("police", "indicators"))),
-    "columns": mostly(st.dictionaries(column_name, mostly(column_name), max_size=4)),
-    "values": mostly(st.dictionaries(column_name, mostly(st.dictionaries(
-        st.text(max_size=6), mostly(st.sampled_from(NASTY[:40])), max_size=3)), max_size=3)),
-    "dates": mostly(st.fixed_dictionaries({}, optional={
-        "formats": mostly(st.one_of(st.lists(date_format, max_size=3), date_format)),
-        "datetime_formats": mostly(st.lists(date_format, max_size=3)),
-    })),
-    "defaults": mostly(st.dictionaries(column_name, mostly(st.sampled_from(NASTY[:60])),
-                                       max_size=3)),
-    "wide": mostly(st.fixed_dictionaries({}, optional={
-        "columns": mostly(st.dictionaries(st.one_of(column_name, st.just("NEET %")),
-                                          mostly(st.text(max_size=8)), max_size=3)),
-        "key": mostly(st.text(max_size=8)),
-    })),
-    "missing": mostly(st.fixed_dictionaries({}, optional={
-        "markers": mostly(st.lists(st.sampled_from(NASTY[:40]), max_size=3))})),
-})
+mapping_doc = st.fixed_dictionaries(
+    {},
+    optional={
+        "partner": mostly(st.text(max_size=12)),
+        "feed": mostly(st.sampled_from(("police", "indicators"))),
+        "columns": mostly(st.dictionaries(column_name, mostly(column_name), max_size=4)),
+        "values": mostly(
+            st.dictionaries(
+                column_name,
+                mostly(
+                    st.dictionaries(
+                        st.text(max_size=6), mostly(st.sampled_from(NASTY[:40])), max_size=3
+                    )
+                ),
+                max_size=3,
+            )
+        ),
+        "dates": mostly(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "formats": mostly(st.one_of(st.lists(date_format, max_size=3), date_format)),
+                    "datetime_formats": mostly(st.lists(date_format, max_size=3)),
+                },
+            )
+        ),
+        "defaults": mostly(
+            st.dictionaries(column_name, mostly(st.sampled_from(NASTY[:60])), max_size=3)
+        ),
+        "wide": mostly(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "columns": mostly(
+                        st.dictionaries(
+                            st.one_of(column_name, st.just("NEET %")),
+                            mostly(st.text(max_size=8)),
+                            max_size=3,
+                        )
+                    ),
+                    "key": mostly(st.text(max_size=8)),
+                },
+            )
+        ),
+        "missing": mostly(
+            st.fixed_dictionaries(
+                {}, optional={"markers": mostly(st.lists(st.sampled_from(NASTY[:40]), max_size=3))}
+            )
+        ),
+    },
+)
 
 
 @st.composite
@@ -459,8 +822,10 @@ def hostile_mappings(draw: st.DrawFn) -> bytes:
 
 # ---- the property ------------------------------------------------------------------------
 
-def data_counts(warehouse: Path, feed: str | None = None,
-                refused: Sequence[FileReport] = ()) -> dict[str, int]:
+
+def data_counts(
+    warehouse: Path, feed: str | None = None, refused: Sequence[FileReport] = ()
+) -> dict[str, int]:
     """Rows a reader sees in every feed table (opening the warehouse is itself a check).
 
     With ``feed`` (after a batch that loaded something), also read the feed back as the
@@ -478,10 +843,14 @@ def data_counts(warehouse: Path, feed: str | None = None,
             if r.load_id is not None:
                 touched = con.execute(
                     "SELECT count(*) FROM parts WHERE table_name <> 'quarantine' AND "
-                    "(load_id = $id OR superseded_by = $id)", {"id": r.load_id}).fetchone()[0]
+                    "(load_id = $id OR superseded_by = $id)",
+                    {"id": r.load_id},
+                ).fetchone()[0]
                 assert touched == 0, f"a refused file changed the data: {r}"
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in (*CONTRACTS, "events")}
+        return {
+            t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in (*CONTRACTS, "events")
+        }
     finally:
         con.close()
 
@@ -490,9 +859,15 @@ _serial = itertools.count()
 Files = Sequence[tuple[str, bytes]]
 
 
-def check_batch(warehouse: Path, feed: str, folder: Path, files: Files, key_file: Path,
-                before: dict[str, int], mapping: bytes | None = None,
-                ) -> tuple[list[FileReport] | None, dict[str, int]]:
+def check_batch(
+    warehouse: Path,
+    feed: str,
+    folder: Path,
+    files: Files,
+    key_file: Path,
+    before: dict[str, int],
+    mapping: bytes | None = None,
+) -> tuple[list[FileReport] | None, dict[str, int]]:
     """Load files in one batch (through a mapping file when given); assert a clear outcome
     for each and that a refused file changed no data.
 
@@ -511,8 +886,7 @@ def check_batch(warehouse: Path, feed: str, folder: Path, files: Files, key_file
         mapping_path.write_bytes(mapping)
     reports: list[FileReport] | None = None
     try:
-        reports = load_files(warehouse, feed, paths, mapping_path=mapping_path,
-                             key_path=key_file)
+        reports = load_files(warehouse, feed, paths, mapping_path=mapping_path, key_path=key_file)
     except LoadStopped as exc:  # for the system's faults (disk full), never a file's
         raise AssertionError(f"a file's content stopped the batch: {exc}") from exc
     except (MappingError, ValueError) as exc:  # what `svdash load` catches and prints
@@ -522,7 +896,8 @@ def check_batch(warehouse: Path, feed: str, folder: Path, files: Files, key_file
     else:
         # A file inside a zip is named as in it: the zip's path, then the member's.
         assert len(reports) == len(paths) and all(
-            r.path == str(p) or r.path.startswith(f"{p}/") for r, p in zip(reports, paths, strict=True)
+            r.path == str(p) or r.path.startswith(f"{p}/")
+            for r, p in zip(reports, paths, strict=True)
         ), reports
         for report in reports:
             check_report(report, feed)
@@ -546,8 +921,9 @@ def check_report(report: FileReport, feed: str) -> None:
 
 
 @pytest.fixture
-def fuzz_load(make_warehouse: Callable[..., Path], tmp_path: Path,
-              key_file: Path) -> Callable[..., list[FileReport] | None]:
+def fuzz_load(
+    make_warehouse: Callable[..., Path], tmp_path: Path, key_file: Path
+) -> Callable[..., list[FileReport] | None]:
     """``fuzz_load(feed, [(name, bytes), ...], mapping=None)``: one warehouse per test, shared
     by its examples (refusals change nothing; loads of a feed merge or replace that feed's
     periods). The replace guard is off: these examples test what files hold, and one file
@@ -636,8 +1012,12 @@ def test_file_names_in_any_script_never_break_the_audit_log(tmp_path: Path) -> N
     log = audit.audit_path(tmp_path)
     log.parent.mkdir(parents=True)
     for pad in range(4):  # shift the lines until the 64 KiB cut falls inside an "é"
-        lines = [json.dumps({"seq": i + 1, "file": "x" * pad * (i == 399) + "é" * 100},
-                            ensure_ascii=False) for i in range(400)]
+        lines = [
+            json.dumps(
+                {"seq": i + 1, "file": "x" * pad * (i == 399) + "é" * 100}, ensure_ascii=False
+            )
+            for i in range(400)
+        ]
         data = ("\n".join(lines) + "\n").encode()
         if 0x80 <= data[len(data) - 65536] <= 0xBF:
             break
@@ -678,8 +1058,27 @@ def batches(files: st.SearchStrategy, most: int) -> st.SearchStrategy:
 
 @pytest.mark.parametrize("feed", BYTES_FEEDS)
 @fuzz(EXAMPLES["bytes"])
-@given(files=batches(arbitrary_bytes((".csv", ".txt", ".CSV", ".xlsx", ".xlsm", ".geojson",
-                                      ".zip", ".csv.gz", ".gz", ".shp", ".gpkg", "")), 5))
+@given(
+    files=batches(
+        arbitrary_bytes(
+            (
+                ".csv",
+                ".txt",
+                ".CSV",
+                ".xlsx",
+                ".xlsm",
+                ".geojson",
+                ".zip",
+                ".csv.gz",
+                ".gz",
+                ".shp",
+                ".gpkg",
+                "",
+            )
+        ),
+        5,
+    )
+)
 def test_arbitrary_bytes_get_an_answer(fuzz_load, feed: str, files: Files) -> None:
     fuzz_load(feed, files)
 
@@ -690,10 +1089,15 @@ def test_arbitrary_bytes_get_an_answer(fuzz_load, feed: str, files: Files) -> No
 def test_hostile_csv_files_get_an_answer(fuzz_load, feed: str, data: st.DataObject) -> None:
     """Spoiled cells, and spoiled headers and rows. A bad value is reported on its own line:
     an untouched row is never blamed."""
-    drawn = data.draw(batches(st.one_of(
-        hostile_cells(feed),
-        hostile_headers(feed).map(lambda file: (*file, None)),
-    ), 6))
+    drawn = data.draw(
+        batches(
+            st.one_of(
+                hostile_cells(feed),
+                hostile_headers(feed).map(lambda file: (*file, None)),
+            ),
+            6,
+        )
+    )
     reports = fuzz_load(feed, [(name, content) for name, content, _ in drawn])
     for (_name, _content, spoiled), report in zip(drawn, reports or [], strict=False):
         if spoiled is not None:
@@ -736,14 +1140,17 @@ def test_hostile_workbooks_get_an_answer(fuzz_load, feed: str, data: st.DataObje
 @example(mapping=b"[wide]\ncolumns = ['NEET %']", variant=0, wide=True)
 @example(mapping=b"[wide.columns]\nzzz = 'z'", variant=0, wide=True)
 @example(mapping=b"[wide.columns]\n'NEET %' = 'neet'", variant=0, wide=False)
-def test_hostile_mapping_files_get_an_answer(fuzz_load, feed: str, mapping: bytes,
-                                             variant: int, wide: bool) -> None:
+def test_hostile_mapping_files_get_an_answer(
+    fuzz_load, feed: str, mapping: bytes, variant: int, wide: bool
+) -> None:
     """A partner's mapping file is input too: a wrong kind of value is a MappingError that
     names the file and the key, not a crash half-way through the load."""
     name, header, rows = base_file(feed, variant)
     if wide:  # the wide indicator sheet a [wide.columns] mapping is for
-        header, rows = ("Area Code", "Period", "NEET %", "a"), [["E08000001", "2024-03", "5.5",
-                                                                  "1,200"]]
+        header, rows = (
+            ("Area Code", "Period", "NEET %", "a"),
+            [["E08000001", "2024-03", "5.5", "1,200"]],
+        )
     # A serial column makes every file new, so no load is skipped as "unchanged".
     header = (*header, "fuzz_serial")
     rows = [[*r, str(next(_serial))] for r in rows]
@@ -752,10 +1159,14 @@ def test_hostile_mapping_files_get_an_answer(fuzz_load, feed: str, mapping: byte
 
 @fuzz(EXAMPLES["geojson"])
 @given(files=batches(hostile_geojson(), 5))
-@example(files=[("deep.geojson", b"[" * 100_000 + b"]" * 100_000),
-                ("big-int.geojson", b'{"features": [' + b"1" * 5000 + b"]}"),
-                ("features-number.geojson", b'{"features": 5}'),
-                ("features-text.geojson", b'{"features": "abc"}'),
-                ("properties-list.geojson", b'{"features": [{"properties": [1]}]}')])
+@example(
+    files=[
+        ("deep.geojson", b"[" * 100_000 + b"]" * 100_000),
+        ("big-int.geojson", b'{"features": [' + b"1" * 5000 + b"]}"),
+        ("features-number.geojson", b'{"features": 5}'),
+        ("features-text.geojson", b'{"features": "abc"}'),
+        ("properties-list.geojson", b'{"features": [{"properties": [1]}]}'),
+    ]
+)
 def test_hostile_geojson_gets_an_answer(fuzz_load, files: Files) -> None:
     fuzz_load("boundaries", files)

@@ -26,10 +26,12 @@ from svcore.warehouse import CATALOG
 def loaded(make_warehouse, tmp_path: Path) -> Path:
     wh = make_warehouse()
     jan = write_feed(tmp_path / "jan.csv", "police", feed_rows("police", 40))
-    feb = write_feed(tmp_path / "feb.csv", "police",
-                     feed_rows("police", 30, start=100, offence_date="2024-02-03", recorded_date="2024-02-04"))
-    bad = feed_rows("police", 40, start=200, offence_date="2024-03-03",
-                    recorded_date="2024-03-04")
+    feb = write_feed(
+        tmp_path / "feb.csv",
+        "police",
+        feed_rows("police", 30, start=100, offence_date="2024-02-03", recorded_date="2024-02-04"),
+    )
+    bad = feed_rows("police", 40, start=200, offence_date="2024-03-03", recorded_date="2024-03-04")
     bad[0]["victim_age"] = "two hundred"
     mar = write_feed(tmp_path / "mar.csv", "police", bad)
     reports = load_files(wh, "police", [jan, feb, mar])
@@ -38,8 +40,11 @@ def loaded(make_warehouse, tmp_path: Path) -> Path:
 
 
 def live_part(wh: Path, table: str = "police") -> Path:
-    (rel,) = reader_rows(wh, "SELECT path FROM parts WHERE table_name = $t AND active "
-                         "ORDER BY path LIMIT 1", {"t": table})[0]
+    (rel,) = reader_rows(
+        wh,
+        "SELECT path FROM parts WHERE table_name = $t AND active ORDER BY path LIMIT 1",
+        {"t": table},
+    )[0]
     return wh / rel
 
 
@@ -48,8 +53,13 @@ def errors(report) -> list[tuple[str, str]]:
 
 
 def svdash(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "svdash.cli", *args], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        [sys.executable, "-m", "svdash.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def test_a_sound_warehouse_checks_clean_with_every_part_hashed(make_warehouse, tmp_path) -> None:
@@ -88,7 +98,9 @@ def test_damaged_parts_are_named(make_warehouse, tmp_path, damage: str) -> None:
 def test_rows_are_checked_against_the_load_history(make_warehouse, tmp_path) -> None:
     wh = loaded(make_warehouse, tmp_path)
     con = duckdb.connect(str(wh / CATALOG))
-    con.execute("UPDATE loads SET rows_loaded = 999 WHERE feed = 'police' AND file_name = 'feb.csv'")
+    con.execute(
+        "UPDATE loads SET rows_loaded = 999 WHERE feed = 'police' AND file_name = 'feb.csv'"
+    )
     con.close()
     (problem,) = errors(check(wh))
     assert "feb.csv" in problem[1] and "999" in problem[1] and "30" in problem[1]
@@ -102,7 +114,9 @@ def test_leftovers_warn_and_repair_removes_them(make_warehouse, tmp_path) -> Non
     report = check(wh)
     assert report.ok
     assert {p.where for p in report.problems} == {
-        "parts/police/L000099-deadbeef-0000.parquet", "snapshots/.catalog-000099.duckdb.tmp"}
+        "parts/police/L000099-deadbeef-0000.parquet",
+        "snapshots/.catalog-000099.duckdb.tmp",
+    }
     done = repair(wh)
     assert len(done.removed) == 2 and not orphan.exists()
     assert check(wh).problems == []
@@ -118,15 +132,22 @@ def test_a_broken_audit_chain_is_an_error(make_warehouse, tmp_path) -> None:
     assert any(where.startswith("audit") for where, _ in errors(check(wh)))
 
 
-def test_committed_but_unpublished_loads_are_reported_and_published(make_warehouse, tmp_path) -> None:
+def test_committed_but_unpublished_loads_are_reported_and_published(
+    make_warehouse, tmp_path
+) -> None:
     wh = loaded(make_warehouse, tmp_path)
     before = count(wh, "police")
-    apr = write_feed(tmp_path / "apr.csv", "police",
-                     feed_rows("police", 12, start=300, offence_date="2024-04-04",
-                              recorded_date="2024-04-05"))
+    apr = write_feed(
+        tmp_path / "apr.csv",
+        "police",
+        feed_rows("police", 12, start=300, offence_date="2024-04-04", recorded_date="2024-04-05"),
+    )
     killed = subprocess.run(
         [sys.executable, "-m", "svdash.cli", "load", "police", str(apr), "--warehouse", str(wh)],
-        env={**os.environ, "SVDASH_CRASH_AT": "before-publish"}, capture_output=True, timeout=120)
+        env={**os.environ, "SVDASH_CRASH_AT": "before-publish"},
+        capture_output=True,
+        timeout=120,
+    )
     assert killed.returncode == -9
     assert count(wh, "police") == before  # readers still see the published state
     report = check(wh)
@@ -148,9 +169,11 @@ def test_backup_and_restore_round_trip(make_warehouse, tmp_path) -> None:
     assert not any("key" in name for name in manifest["files"])  # never the pseudonym key
 
     # Life goes on: a new month, a user removed; then the backup is restored in place.
-    apr = write_feed(tmp_path / "apr.csv", "police",
-                     feed_rows("police", 12, start=300, offence_date="2024-04-04",
-                              recorded_date="2024-04-05"))
+    apr = write_feed(
+        tmp_path / "apr.csv",
+        "police",
+        feed_rows("police", 12, start=300, offence_date="2024-04-04", recorded_date="2024-04-05"),
+    )
     load_files(wh, "police", [apr])
     (wh / "users.json").unlink()
     add_user(wh, "bob", "analyst", "another long password")
@@ -178,9 +201,11 @@ def test_a_damaged_backup_restores_nothing(make_warehouse, tmp_path) -> None:
     data[len(data) // 2] ^= 0x01
     bad = tmp_path / "bad.tar"
     bad.write_bytes(bytes(data))
-    apr = write_feed(tmp_path / "apr.csv", "police",
-                     feed_rows("police", 12, start=300, offence_date="2024-04-04",
-                              recorded_date="2024-04-05"))
+    apr = write_feed(
+        tmp_path / "apr.csv",
+        "police",
+        feed_rows("police", 12, start=300, offence_date="2024-04-04", recorded_date="2024-04-05"),
+    )
     load_files(wh, "police", [apr])
     before = reader_rows(wh, "SELECT crime_key FROM police ORDER BY 1")
     with pytest.raises(BackupError, match="checksum|cannot read"):
@@ -211,11 +236,20 @@ def test_check_and_loads_run_side_by_side(make_warehouse, tmp_path) -> None:
     import threading
 
     wh = loaded(make_warehouse, tmp_path)
-    files = [write_feed(tmp_path / f"m{i}.csv", "police",
-                        feed_rows("police", 400, start=1000 * (i + 1),
-                                  offence_date=f"2024-{i + 4:02d}-05",
-                                  recorded_date=f"2024-{i + 4:02d}-06"))
-             for i in range(6)]
+    files = [
+        write_feed(
+            tmp_path / f"m{i}.csv",
+            "police",
+            feed_rows(
+                "police",
+                400,
+                start=1000 * (i + 1),
+                offence_date=f"2024-{i + 4:02d}-05",
+                recorded_date=f"2024-{i + 4:02d}-06",
+            ),
+        )
+        for i in range(6)
+    ]
     failures: list[BaseException] = []
     reports = []
 
@@ -243,9 +277,11 @@ def test_unreadable_snapshots_do_not_block_the_warehouse(make_warehouse, tmp_pat
     snaps[0].write_bytes(os.urandom(8192))  # an old snapshot nobody reads any more
     report = check(wh)
     assert report.ok and any(p.where == f"snapshots/{snaps[0].name}" for p in report.problems)
-    apr = write_feed(tmp_path / "apr.csv", "police",
-                     feed_rows("police", 12, start=300, offence_date="2024-04-04",
-                               recorded_date="2024-04-05"))
+    apr = write_feed(
+        tmp_path / "apr.csv",
+        "police",
+        feed_rows("police", 12, start=300, offence_date="2024-04-04", recorded_date="2024-04-05"),
+    )
     assert load_files(wh, "police", [apr])[0].status == "loaded"  # and the load tidied it
     assert not snaps[0].exists() and check(wh).problems == []
 
@@ -309,8 +345,11 @@ def crafted(tmp_path: Path, wh: Path, name: str, mutate) -> Path:
         rel = p.relative_to(work).as_posix()
         if p.is_file() and rel != "manifest.json":
             import hashlib
-            files[rel] = {"bytes": p.stat().st_size,
-                          "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+
+            files[rel] = {
+                "bytes": p.stat().st_size,
+                "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+            }
     manifest["files"] = files
     (work / "manifest.json").write_text(json.dumps(manifest))
     out = tmp_path / f"{name}.tar"
@@ -329,8 +368,10 @@ def test_restore_refuses_part_paths_that_leave_the_warehouse(make_warehouse, tmp
 
     def traverse(work: Path) -> None:
         con = duckdb.connect(str(work / CATALOG))
-        con.execute("UPDATE parts SET path = 'parts/police/../../../deep/a/b/planted.txt' "
-                    "WHERE path = (SELECT min(path) FROM parts WHERE table_name = 'police')")
+        con.execute(
+            "UPDATE parts SET path = 'parts/police/../../../deep/a/b/planted.txt' "
+            "WHERE path = (SELECT min(path) FROM parts WHERE table_name = 'police')"
+        )
         con.close()
 
     bad = crafted(tmp_path, wh, "traverse", traverse)

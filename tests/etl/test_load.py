@@ -32,8 +32,11 @@ from svcore.warehouse import connect_reader
 
 DATA_TABLES = tuple(CONTRACTS)
 PLACE_HEADER = {
-    "police": "lsoa_code", "policeuk": "LSOA code", "health": "assault_lsoa_code",
-    "probation": "home_lsoa_code", "youth_justice": "home_lsoa_code",
+    "police": "lsoa_code",
+    "policeuk": "LSOA code",
+    "health": "assault_lsoa_code",
+    "probation": "home_lsoa_code",
+    "youth_justice": "home_lsoa_code",
 }
 
 
@@ -78,8 +81,9 @@ def without_quarantine(s: dict) -> dict:
 
 
 def test_refused_file_leaves_the_data_unchanged(warehouse, load, tmp_path) -> None:
-    (first,) = load(warehouse, "police", write_feed(tmp_path / "jan.csv", "police",
-                                                    feed_rows("police", 30)))
+    (first,) = load(
+        warehouse, "police", write_feed(tmp_path / "jan.csv", "police", feed_rows("police", 30))
+    )
     assert first.status == "loaded"
     before = state(warehouse)
 
@@ -97,11 +101,14 @@ def test_refused_file_leaves_the_data_unchanged(warehouse, load, tmp_path) -> No
     # The refusal is on record: its errors are in quarantine (for the analyst), and nothing else.
     new_q = [p for p in after["parts"] if p not in before["parts"]]
     assert [p[0] for p in new_q] == ["quarantine"]
+    assert reader_rows(warehouse, "SELECT DISTINCT file_name, load_id FROM quarantine") == [
+        ("jan-v2.csv", refused.load_id)
+    ]
     assert reader_rows(
-        warehouse, "SELECT DISTINCT file_name, load_id FROM quarantine"
-    ) == [("jan-v2.csv", refused.load_id)]
-    assert reader_rows(warehouse, "SELECT status, rows_loaded FROM loads WHERE load_id = $i",
-                       {"i": refused.load_id}) == [("refused", 0)]
+        warehouse,
+        "SELECT status, rows_loaded FROM loads WHERE load_id = $i",
+        {"i": refused.load_id},
+    ) == [("refused", 0)]
 
 
 def test_unreadable_file_changes_nothing_at_all(warehouse, load, tmp_path) -> None:
@@ -118,9 +125,11 @@ def test_unreadable_file_changes_nothing_at_all(warehouse, load, tmp_path) -> No
     assert parts == cat_before[0]
     assert loads == [*cat_before[1], (r.load_id, "refused")]
     assert reader_rows(
-        warehouse, "SELECT file_name, file_sha256, status, rows_read, rows_loaded, "
+        warehouse,
+        "SELECT file_name, file_sha256, status, rows_read, rows_loaded, "
         "position('RÃ©sultat' IN message) = 0 AND message LIKE '%bad.csv%' FROM loads "
-        "WHERE load_id = $i", {"i": r.load_id},
+        "WHERE load_id = $i",
+        {"i": r.load_id},
     ) == [("bad.csv", hashlib.sha256(bad.read_bytes()).hexdigest(), "refused", 0, 0, True)]
 
 
@@ -146,8 +155,9 @@ def test_failure_inside_the_commit_rolls_back(warehouse, load, tmp_path, monkeyp
 
 def test_each_file_of_a_batch_stands_alone(warehouse, load, tmp_path) -> None:
     good = write_feed(tmp_path / "jan.csv", "police", feed_rows("police", 10))
-    bad_rows = feed_rows("police", 10, start=100, recorded_date="2024-02-10",
-                         offence_date="2024-02-01")
+    bad_rows = feed_rows(
+        "police", 10, start=100, recorded_date="2024-02-10", offence_date="2024-02-01"
+    )
     bad_rows[0]["crime_ref"] = ""
     bad = write_feed(tmp_path / "feb.csv", "police", bad_rows)
     missing = tmp_path / "mar.csv"
@@ -213,8 +223,9 @@ def test_corrected_resend_replaces_that_partners_period(warehouse, load, tmp_pat
     (r3,) = load(warehouse, "police", other, partner="transport_police")
     assert r3.status == "loaded"
     assert reader_rows(
-        warehouse, "SELECT partner, count(*) FROM police WHERE strftime(period, '%Y-%m') = "
-        "'2024-01' GROUP BY 1 ORDER BY 1"
+        warehouse,
+        "SELECT partner, count(*) FROM police WHERE strftime(period, '%Y-%m') = "
+        "'2024-01' GROUP BY 1 ORDER BY 1",
     ) == [("force", 19), ("transport_police", 5)]
 
 
@@ -242,14 +253,14 @@ def test_out_of_area_rows_are_set_aside_not_held_against_the_file(
     assert r.errors == []
     assert count(warehouse, feed) == 20
     place = contract(feed).place_column
-    assert reader_rows(warehouse, f"SELECT count(*) FROM {feed} WHERE {place} = $l",
-                       {"l": OUT_OF_AREA_LSOA}) == [(0,)]
+    assert reader_rows(
+        warehouse, f"SELECT count(*) FROM {feed} WHERE {place} = $l", {"l": OUT_OF_AREA_LSOA}
+    ) == [(0,)]
     # Rows inside carry their ward and district from the lookup.
-    assert reader_rows(warehouse, f"SELECT DISTINCT district_code FROM {feed}") == [
-        (DISTRICTS[0],)
-    ]
-    assert reader_rows(warehouse, "SELECT rows_out_of_area FROM loads WHERE feed = $f",
-                       {"f": feed}) == [(30,)]
+    assert reader_rows(warehouse, f"SELECT DISTINCT district_code FROM {feed}") == [(DISTRICTS[0],)]
+    assert reader_rows(
+        warehouse, "SELECT rows_out_of_area FROM loads WHERE feed = $f", {"f": feed}
+    ) == [(30,)]
 
 
 def test_bad_share_is_of_the_rows_inside_the_area(warehouse, load, tmp_path) -> None:
@@ -299,14 +310,26 @@ def test_quarantine_holds_file_line_column_reason(warehouse, load, tmp_path) -> 
     (r,) = load(warehouse, "police", path)
     assert r.status == "loaded" and r.rows_loaded == 57
     assert reader_rows(
-        warehouse, "SELECT load_id, feed, file_name, line, column_name, reason FROM quarantine "
-        "ORDER BY line"
+        warehouse,
+        "SELECT load_id, feed, file_name, line, column_name, reason FROM quarantine ORDER BY line",
     ) == [
         (r.load_id, "police", "force-jan.csv", 11, "victim_age", "out of range 0–120: 130"),
-        (r.load_id, "police", "force-jan.csv", 31, "offence_date",
-         "offence_date is after recorded_date"),
-        (r.load_id, "police", "force-jan.csv", 41, None,
-         "too many values on the line (malformed CSV row)"),
+        (
+            r.load_id,
+            "police",
+            "force-jan.csv",
+            31,
+            "offence_date",
+            "offence_date is after recorded_date",
+        ),
+        (
+            r.load_id,
+            "police",
+            "force-jan.csv",
+            41,
+            None,
+            "too many values on the line (malformed CSV row)",
+        ),
     ]
     assert status(warehouse)["police"]["rows_quarantined"] == 3
 
@@ -327,14 +350,31 @@ def test_load_history(warehouse, load, tmp_path) -> None:
     )
     sha = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
     assert history == [
-        ("police", "force", "jan.csv", sha(good), "loaded", 10, 10, 0, 0, 0, ["2024-01"],
-         "ascii", True),
-        ("police", "force", "jan-bad.csv", sha(bad), "refused", 10, 0, 1, 0, 0, [], "ascii",
-         True),
+        (
+            "police",
+            "force",
+            "jan.csv",
+            sha(good),
+            "loaded",
+            10,
+            10,
+            0,
+            0,
+            0,
+            ["2024-01"],
+            "ascii",
+            True,
+        ),
+        ("police", "force", "jan-bad.csv", sha(bad), "refused", 10, 0, 1, 0, 0, [], "ascii", True),
     ]
     s = status(warehouse)["police"]
-    assert (s["rows"], s["periods"], s["first_period"], s["files_loaded"],
-            s["files_refused"]) == (10, 1, "2024-01", 1, 1)
+    assert (s["rows"], s["periods"], s["first_period"], s["files_loaded"], s["files_refused"]) == (
+        10,
+        1,
+        "2024-01",
+        1,
+        1,
+    )
 
 
 # ---- pseudonymisation and what is never stored -------------------------------------------
@@ -381,15 +421,16 @@ def test_keys_are_hmac_sha256_hex(loaded, key_file) -> None:
     warehouse, refs = loaded
     key = key_file.read_bytes()
     expected = {
-        "police": ("crime_key", "police"), "policeuk": ("crime_key", "policeuk"),
-        "health": ("attendance_key", "health"), "probation": ("person_key", "probation"),
+        "police": ("crime_key", "police"),
+        "policeuk": ("crime_key", "policeuk"),
+        "health": ("attendance_key", "health"),
+        "probation": ("person_key", "probation"),
         "youth_justice": ("person_key", "youth_justice"),
     }
     for feed, (column, table) in expected.items():
         stored = {r[0] for r in reader_rows(warehouse, f"SELECT {column} FROM {table}")}
         assert stored and all(re.fullmatch(r"[0-9a-f]{64}", k) for k in stored)
-        mine = {hmac.new(key, ref.encode(), hashlib.sha256).hexdigest()
-                for ref in refs[feed]}
+        mine = {hmac.new(key, ref.encode(), hashlib.sha256).hexdigest() for ref in refs[feed]}
         assert stored <= mine
 
 
@@ -402,8 +443,9 @@ def test_same_reference_same_key_across_feeds(warehouse, load, tmp_path, key_fil
         assert r.status == "loaded"
     want = hmac.new(key_file.read_bytes(), shared.encode(), hashlib.sha256).hexdigest()
     for feed in ("probation", "youth_justice"):
-        assert reader_rows(warehouse, f"SELECT count(*) FROM {feed} WHERE person_key = $k",
-                           {"k": want}) == [(1,)]
+        assert reader_rows(
+            warehouse, f"SELECT count(*) FROM {feed} WHERE person_key = $k", {"k": want}
+        ) == [(1,)]
 
 
 def test_raw_refs_and_free_text_are_nowhere_in_the_warehouse(loaded) -> None:
@@ -430,8 +472,9 @@ def test_unstored_columns_are_not_in_the_parts(loaded, feed) -> None:
     warehouse, _ = loaded
     never = {c.name for c in contract(feed).columns if not c.store}
     refs = {c.name for c in contract(feed).columns if c.pseudonymise}
-    (path,) = reader_rows(warehouse, "SELECT path FROM parts WHERE table_name = $t AND active",
-                          {"t": feed})[0:1]
+    (path,) = reader_rows(
+        warehouse, "SELECT path FROM parts WHERE table_name = $t AND active", {"t": feed}
+    )[0:1]
     names = set(pq.read_schema(warehouse / path[0]).names)
     assert not names & (never | refs)
     if feed == "health":

@@ -17,10 +17,13 @@ from svcore.warehouse import connect_reader
 
 def months(wh: Path, partner: str | None = None) -> dict[str, int]:
     where = "WHERE partner = $p" if partner else ""
-    return dict(reader_rows(
-        wh, f"SELECT strftime(period, '%Y-%m'), count(*) FROM police {where} GROUP BY 1",
-        {"p": partner} if partner else None,
-    ))
+    return dict(
+        reader_rows(
+            wh,
+            f"SELECT strftime(period, '%Y-%m'), count(*) FROM police {where} GROUP BY 1",
+            {"p": partner} if partner else None,
+        )
+    )
 
 
 def visible(wh: Path) -> dict:
@@ -29,8 +32,9 @@ def visible(wh: Path) -> dict:
     try:
         return {
             "rows": con.execute("SELECT * FROM police ORDER BY crime_key").fetchall(),
-            "parts": con.execute("SELECT * FROM parts WHERE table_name = 'police' "
-                                 "ORDER BY path").fetchall(),
+            "parts": con.execute(
+                "SELECT * FROM parts WHERE table_name = 'police' ORDER BY path"
+            ).fetchall(),
         }
     finally:
         con.close()
@@ -38,22 +42,31 @@ def visible(wh: Path) -> dict:
 
 def history(wh: Path, load_id: int) -> tuple:
     return reader_rows(
-        wh, "SELECT status, mode, rows_loaded, rows_added, rows_updated, rows_removed "
-        "FROM loads WHERE load_id = $i", {"i": load_id})[0]
+        wh,
+        "SELECT status, mode, rows_loaded, rows_added, rows_updated, rows_removed "
+        "FROM loads WHERE load_id = $i",
+        {"i": load_id},
+    )[0]
 
 
 def march(n: int, start: int = 1, **kw: str) -> list[dict[str, str]]:
-    return feed_rows("police", n, start=start, recorded_date="2024-03-12",
-                     offence_date="2024-03-11", **kw)
+    return feed_rows(
+        "police", n, start=start, recorded_date="2024-03-12", offence_date="2024-03-11", **kw
+    )
 
 
 @pytest.fixture
 def held(warehouse, load, tmp_path) -> Path:
     """The force's first extract: 50 crimes in March and 10 in April."""
-    april = feed_rows("police", 10, start=501, recorded_date="2024-04-03",
-                      offence_date="2024-04-02")
-    (r,) = load(warehouse, "police", write_feed(tmp_path / "first.csv", "police",
-                                                march(50) + april), partner="force")
+    april = feed_rows(
+        "police", 10, start=501, recorded_date="2024-04-03", offence_date="2024-04-02"
+    )
+    (r,) = load(
+        warehouse,
+        "police",
+        write_feed(tmp_path / "first.csv", "police", march(50) + april),
+        partner="force",
+    )
     assert r.status == "loaded" and (r.rows_added, r.rows_updated, r.rows_removed) == (60, 0, 0)
     return warehouse
 
@@ -76,10 +89,13 @@ def test_a_rolling_re_extract_updates_what_it_holds(held, load, tmp_path) -> Non
     assert (r.rows_added, r.rows_updated, r.rows_removed) == (5, 30, 0)
     assert months(held) == {"2024-03": 55, "2024-04": 10}
     assert reader_rows(held, "SELECT outcome, count(*) FROM police GROUP BY 1 ORDER BY 1") == [
-        ("Charged", 30), ("Investigation complete", 35)]
+        ("Charged", 30),
+        ("Investigation complete", 35),
+    ]
     # Each row keeps the load that brought it: the 20 untouched March rows the first load.
-    assert reader_rows(held, "SELECT count(*) FROM police WHERE load_id = $i",
-                       {"i": r.load_id}) == [(35,)]
+    assert reader_rows(
+        held, "SELECT count(*) FROM police WHERE load_id = $i", {"i": r.load_id}
+    ) == [(35,)]
     assert check(held).problems == []
 
 
@@ -91,14 +107,20 @@ def test_a_full_re_send_with_mode_replace(held, load, tmp_path) -> None:
     for row in rows[:5]:
         row["ho_offence_code"] = "5D"  # reclassified
     rows += march(2, start=3001)
-    (r,) = load(held, "police", write_feed(tmp_path / "march-full.csv", "police", rows),
-                mapping_path=mapping)
+    (r,) = load(
+        held,
+        "police",
+        write_feed(tmp_path / "march-full.csv", "police", rows),
+        mapping_path=mapping,
+    )
     assert r.status == "loaded" and r.mode == "replace"
     assert (r.rows_added, r.rows_updated, r.rows_removed) == (2, 47, 3)
     assert months(held) == {"2024-03": 49, "2024-04": 10}
-    assert reader_rows(held, "SELECT ho_offence_code, count(*) FROM police WHERE "
-                       "strftime(period, '%Y-%m') = '2024-03' GROUP BY 1 ORDER BY 1") == [
-        ("5D", 5), ("8N", 44)]
+    assert reader_rows(
+        held,
+        "SELECT ho_offence_code, count(*) FROM police WHERE "
+        "strftime(period, '%Y-%m') = '2024-03' GROUP BY 1 ORDER BY 1",
+    ) == [("5D", 5), ("8N", 44)]
     assert history(held, r.load_id) == ("loaded", "replace", 49, 2, 47, 3)
     assert check(held).problems == []
 
@@ -133,18 +155,23 @@ def test_the_guard_is_a_setting(make_warehouse, load, tmp_path) -> None:
 def test_a_crime_that_changes_month_is_counted_once(held, load, tmp_path) -> None:
     # Crime 7 was recorded in March; the next extract has it in April (a correction).
     moved = feed_rows("police", 1, start=7, recorded_date="2024-04-20", offence_date="2024-04-19")
-    (r,) = load(held, "police", write_feed(tmp_path / "apr.csv", "police", moved),
-                partner="force")
+    (r,) = load(held, "police", write_feed(tmp_path / "apr.csv", "police", moved), partner="force")
     assert (r.rows_added, r.rows_updated, r.rows_removed) == (0, 1, 0)
     assert r.periods == ["2024-04"]
     assert months(held) == {"2024-03": 49, "2024-04": 11}
     assert reader_rows(held, "SELECT count(*) - count(DISTINCT crime_key) FROM police") == [(0,)]
     # The same in replace mode: April replaced, the March row it moved from retired too.
-    april = feed_rows("police", 10, start=501, recorded_date="2024-04-03",
-                      offence_date="2024-04-02")
+    april = feed_rows(
+        "police", 10, start=501, recorded_date="2024-04-03", offence_date="2024-04-02"
+    )
     moved = feed_rows("police", 1, start=8, recorded_date="2024-04-21", offence_date="2024-04-20")
-    (r,) = load(held, "police", write_feed(tmp_path / "apr-full.csv", "police", april + moved),
-                partner="force", replace=True)
+    (r,) = load(
+        held,
+        "police",
+        write_feed(tmp_path / "apr-full.csv", "police", april + moved),
+        partner="force",
+        replace=True,
+    )
     assert r.status == "loaded", r.message
     # Crime 7 is not in this full April extract: removed; crime 8 moved from March.
     assert (r.rows_added, r.rows_updated, r.rows_removed) == (0, 11, 1)
@@ -156,8 +183,12 @@ def test_a_crime_that_changes_month_is_counted_once(held, load, tmp_path) -> Non
 def test_another_partners_records_are_never_touched(held, load, tmp_path) -> None:
     """Keys are matched within one partner's rows: the same reference from another partner is
     another record."""
-    (r,) = load(held, "police", write_feed(tmp_path / "btp.csv", "police", march(5)),
-                partner="transport_police")
+    (r,) = load(
+        held,
+        "police",
+        write_feed(tmp_path / "btp.csv", "police", march(5)),
+        partner="transport_police",
+    )
     assert (r.rows_added, r.rows_updated) == (5, 0)
     assert months(held, "force") == {"2024-03": 50, "2024-04": 10}
     assert months(held, "transport_police") == {"2024-03": 5}
@@ -165,8 +196,12 @@ def test_another_partners_records_are_never_touched(held, load, tmp_path) -> Non
 
 def test_same_file_again_after_a_merge_rewrote_its_parts(held, load, tmp_path) -> None:
     first = tmp_path / "first.csv"
-    load(held, "police", write_feed(tmp_path / "s.csv", "police", march(3, start=4001)),
-         partner="force")
+    load(
+        held,
+        "police",
+        write_feed(tmp_path / "s.csv", "police", march(3, start=4001)),
+        partner="force",
+    )
     before = visible(held)
     (r,) = load(held, "police", first, partner="force")
     assert r.status == "unchanged"  # its rows were carried forward untouched
@@ -182,8 +217,11 @@ def test_files_refused_before_validation_are_in_the_history(warehouse, load, tmp
     missing = tmp_path / "never-sent.csv"
     reports = load(warehouse, "police", no_column, missing)
     assert [r.status for r in reports] == ["refused", "refused"]
-    rows = reader_rows(warehouse, "SELECT load_id, file_name, status, rows_read, message "
-                       "FROM loads WHERE feed = 'police' ORDER BY load_id")
+    rows = reader_rows(
+        warehouse,
+        "SELECT load_id, file_name, status, rows_read, message "
+        "FROM loads WHERE feed = 'police' ORDER BY load_id",
+    )
     assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
         (reports[0].load_id, "no-ref.csv", "refused", 0),
         (reports[1].load_id, "never-sent.csv", "refused", 0),
@@ -230,8 +268,12 @@ def test_an_older_catalog_gains_the_new_history_columns(held, load, tmp_path) ->
         con.execute(f"ALTER TABLE loads DROP COLUMN {col}")
     con.close()
     assert check(held).problems == []
-    (r,) = load(held, "police", write_feed(tmp_path / "s.csv", "police", march(2, start=9001)),
-                partner="force")
+    (r,) = load(
+        held,
+        "police",
+        write_feed(tmp_path / "s.csv", "police", march(2, start=9001)),
+        partner="force",
+    )
     assert r.status == "loaded" and r.rows_added == 2
     assert history(held, r.load_id) == ("loaded", "merge", 2, 2, 0, 0)
     assert reader_rows(held, "SELECT count(*) FROM loads WHERE mode IS NULL") == [(2,)]
@@ -256,11 +298,16 @@ def test_the_quality_page_lists_codes_not_in_the_definition(warehouse, load, tmp
     try:
         codes = codes_not_in_definition(con, "home_office")
         assert list(codes.itertuples(index=False, name=None)) == [
-            ("police", "008/01", 4), ("police", "99Z", 1), ("policeuk", "Knife crime (local)", 1)]
+            ("police", "008/01", 4),
+            ("police", "99Z", 1),
+            ("policeuk", "Knife crime (local)", 1),
+        ]
         hist = load_history(con, limit=2)
-        assert list(hist[["feed", "mode", "rows_added", "rows_updated", "rows_removed"]]
-                    .itertuples(index=False, name=None)) == [
-            ("policeuk", "replace", 3, 0, 0), ("police", "merge", 7, 0, 0)]
+        assert list(
+            hist[["feed", "mode", "rows_added", "rows_updated", "rows_removed"]].itertuples(
+                index=False, name=None
+            )
+        ) == [("policeuk", "replace", 3, 0, 0), ("police", "merge", 7, 0, 0)]
     finally:
         con.close()
 

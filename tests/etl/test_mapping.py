@@ -40,9 +40,12 @@ weapon = "unknown"
 """
 
 PARTNER_RENAMES = {
-    "crime_ref": "Crime Reference", "recorded_date": "Date Recorded",
-    "offence_date": "Date Committed", "ho_offence_code": "HO Code",
-    "victim_sex": "Victim Gender", "location_type": "Location Category",
+    "crime_ref": "Crime Reference",
+    "recorded_date": "Date Recorded",
+    "offence_date": "Date Committed",
+    "ho_offence_code": "HO Code",
+    "victim_sex": "Victim Gender",
+    "location_type": "Location Category",
 }
 
 
@@ -94,10 +97,12 @@ def test_partner_extract_loads_through_its_mapping(warehouse, load, tmp_path) ->
         "SELECT DISTINCT partner, recorded_date, offence_date, weapon FROM police",
     ) == [("northshire_police", dt.date(2024, 1, 10), dt.date(2024, 1, 9), "unknown")]
     assert reader_rows(
-        warehouse, "SELECT victim_sex, location_type, count(*) FROM police GROUP BY ALL ORDER BY ALL"
+        warehouse,
+        "SELECT victim_sex, location_type, count(*) FROM police GROUP BY ALL ORDER BY ALL",
     ) == [(sex, place, 1) for sex in ("F", "M", "unknown") for place in ("dwelling", "street")]
-    assert reader_rows(warehouse, "SELECT mapping_sha256 FROM loads WHERE feed = 'police' "
-                       "AND status = 'loaded'") == [(read_mapping(mapping).sha256,)]
+    assert reader_rows(
+        warehouse, "SELECT mapping_sha256 FROM loads WHERE feed = 'police' AND status = 'loaded'"
+    ) == [(read_mapping(mapping).sha256,)]
 
 
 def test_unrecoded_value_is_still_checked(warehouse, load, tmp_path) -> None:
@@ -105,8 +110,9 @@ def test_unrecoded_value_is_still_checked(warehouse, load, tmp_path) -> None:
     mapping.write_text('[values.victim_sex]\nMale = "M"\n', encoding="utf-8")
     rows = feed_rows("police", 30, victim_sex="Male")
     rows[0]["victim_sex"] = "Bloke"
-    (r,) = load(warehouse, "police", write_feed(tmp_path / "p.csv", "police", rows),
-                mapping_path=mapping)
+    (r,) = load(
+        warehouse, "police", write_feed(tmp_path / "p.csv", "police", rows), mapping_path=mapping
+    )
     assert r.status == "loaded" and r.rows_loaded == 29
     assert r.errors[0]["column"] == "victim_sex"
     assert r.errors[0]["reason"].endswith(": Bloke")
@@ -129,8 +135,9 @@ def test_two_columns_meaning_the_same_are_refused(warehouse, load, tmp_path) -> 
     mapping.write_text('[columns]\n"Ref" = "crime_ref"\n', encoding="utf-8")
     header = ["Ref", *VALID["police"]]
     rows = [["X1", *r.values()] for r in feed_rows("police", 3)]
-    (r,) = load(warehouse, "police", write_csv(tmp_path / "p.csv", header, rows),
-                mapping_path=mapping)
+    (r,) = load(
+        warehouse, "police", write_csv(tmp_path / "p.csv", header, rows), mapping_path=mapping
+    )
     assert r.status == "refused"
     assert "'Ref'" in r.message and "'crime_ref'" in r.message
 
@@ -156,8 +163,12 @@ def test_indicator_missing_markers(warehouse, load, tmp_path) -> None:
     assert (r.rows_loaded, r.rows_out_of_area) == (4, 1)
     assert reader_rows(
         warehouse, "SELECT area_code, period, value FROM indicators ORDER BY area_code"
-    ) == [("E01000001", "2023/24", None), ("E01000002", "2023/24", None),
-          ("E08000001", "2023", 5.2), ("E08000002", "2023", None)]
+    ) == [
+        ("E01000001", "2023/24", None),
+        ("E01000002", "2023/24", None),
+        ("E08000001", "2023", 5.2),
+        ("E08000002", "2023", None),
+    ]
 
 
 def test_wide_indicator_sheet_is_melted(warehouse, load, tmp_path) -> None:

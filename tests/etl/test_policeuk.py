@@ -52,8 +52,12 @@ def test_recount_is_meaningful(city_lsoas) -> None:
     assert set(POLICEUK_SERIOUS_TYPES) == SERIOUS
     rows = [r for f in FILES for r in read(f)]
     assert sum(1 for r in rows if not r["Crime ID"]) > 0  # anti-social behaviour rows
-    assert sum(1 for r in rows if r["Crime ID"] and r["LSOA code"]
-               and r["LSOA code"] not in city_lsoas) > 0  # neighbouring boroughs
+    assert (
+        sum(
+            1 for r in rows if r["Crime ID"] and r["LSOA code"] and r["LSOA code"] not in city_lsoas
+        )
+        > 0
+    )  # neighbouring boroughs
 
 
 @pytest.mark.parametrize("index", range(6), ids=[f.name[:7] for f in FILES])
@@ -80,8 +84,10 @@ def test_warehouse_rows_match_a_recount(loaded, city_lsoas) -> None:
             if r["Crime ID"] and (not r["LSOA code"] or r["LSOA code"] in city_lsoas):
                 expected[(r["Month"], r["LSOA code"] or None, r["Crime type"])] += 1
     got = reader_rows(
-        wh, "SELECT strftime(period, '%Y-%m'), lsoa_code, crime_type, count(*) FROM policeuk "
-        "GROUP BY ALL")
+        wh,
+        "SELECT strftime(period, '%Y-%m'), lsoa_code, crime_type, count(*) FROM policeuk "
+        "GROUP BY ALL",
+    )
     assert {(m, lsoa, t): n for m, lsoa, t, n in got} == dict(expected)
     # Rows with an LSOA carry the City's ward and district from the lookup.
     assert reader_rows(
@@ -105,17 +111,32 @@ def test_crime_ids_are_pseudonymised(loaded) -> None:
 def test_export_by_month_and_lsoa_matches_a_recount(loaded, city_lsoas, tmp_path) -> None:
     wh, _ = loaded
     out = tmp_path / "policeuk.csv"
-    result = CliRunner().invoke(app, [
-        "export", "table", "--by", "month,lsoa", "--source", "policeuk", "--format", "csv",
-        "--out", str(out), "--warehouse", str(wh),
-    ])
+    result = CliRunner().invoke(
+        app,
+        [
+            "export",
+            "table",
+            "--by",
+            "month,lsoa",
+            "--source",
+            "policeuk",
+            "--format",
+            "csv",
+            "--out",
+            str(out),
+            "--warehouse",
+            str(wh),
+        ],
+    )
     assert result.exit_code == 0, result.output
 
     recount: Counter[tuple[str, str]] = Counter()
     for f in FILES:
         for r in read(f):
-            if r["Crime ID"] and r["Crime type"] in SERIOUS and (
-                r["LSOA code"] in city_lsoas or not r["LSOA code"]
+            if (
+                r["Crime ID"]
+                and r["Crime type"] in SERIOUS
+                and (r["LSOA code"] in city_lsoas or not r["LSOA code"])
             ):
                 recount[(r["Month"], r["LSOA code"])] += 1
     with open(out, encoding="utf-8", newline="") as fh:

@@ -48,20 +48,29 @@ def test_lookup_gives_the_lsoas_of_each_district(wy) -> None:
     rows = lookup_rows()
     mine = [r for r in rows if r["LAD19CD"] in WY]
     assert report.status == "loaded"
-    assert (report.rows_read, report.rows_loaded, report.rows_out_of_area,
-            report.rows_quarantined) == (len(rows), len(mine), len(rows) - len(mine), 0)
+    assert (
+        report.rows_read,
+        report.rows_loaded,
+        report.rows_out_of_area,
+        report.rows_quarantined,
+    ) == (len(rows), len(mine), len(rows) - len(mine), 0)
 
     lsoas = Counter(r["LAD19CD"] for r in mine)
     wards = {d: len({r["WD19CD"] for r in mine if r["LAD19CD"] == d}) for d in WY}
-    got = reader_rows(wh, "SELECT district_code, count(*), count(DISTINCT lsoa_code), "
-                          "count(DISTINCT ward_code) FROM geography GROUP BY 1 ORDER BY 1")
+    got = reader_rows(
+        wh,
+        "SELECT district_code, count(*), count(DISTINCT lsoa_code), "
+        "count(DISTINCT ward_code) FROM geography GROUP BY 1 ORDER BY 1",
+    )
     assert got == [(d, lsoas[d], lsoas[d], wards[d]) for d in WY]
     assert sum(lsoas.values()) == 1388  # West Yorkshire's LSOAs (2011)
     # Names and the LSOA vintage, read from the column suffix (LSOA11CD -> 2011).
     sample = mine[0]
     assert reader_rows(
-        wh, "SELECT lsoa_name, ward_code, ward_name, district_name, lsoa_year FROM geography "
-        "WHERE lsoa_code = $c", {"c": sample["LSOA11CD"]},
+        wh,
+        "SELECT lsoa_name, ward_code, ward_name, district_name, lsoa_year FROM geography "
+        "WHERE lsoa_code = $c",
+        {"c": sample["LSOA11CD"]},
     ) == [(sample["LSOA11NM"], sample["WD19CD"], sample["WD19NM"], sample["LAD19NM"], 2011)]
 
 
@@ -72,8 +81,11 @@ BOUNDARY_FILES = [
 ]
 
 
-@pytest.mark.parametrize(("name", "prop", "level", "vintage", "features"), BOUNDARY_FILES,
-                         ids=["lsoa2011", "lsoa2021", "ward2025"])
+@pytest.mark.parametrize(
+    ("name", "prop", "level", "vintage", "features"),
+    BOUNDARY_FILES,
+    ids=["lsoa2011", "lsoa2021", "ward2025"],
+)
 def test_boundaries_load(wy, key_file, name, prop, level, vintage, features) -> None:
     wh, _ = wy
     path = BOUNDARIES / name
@@ -86,15 +98,22 @@ def test_boundaries_load(wy, key_file, name, prop, level, vintage, features) -> 
     assert r.rows_read == features and r.rows_quarantined == 0
     assert r.rows_loaded + r.rows_out_of_area == features
     # Codes not in the area's lookup are set aside (the lookup here is the 2011 one).
-    in_lookup = {row[0] for row in reader_rows(
-        wh, f"SELECT DISTINCT {'lsoa' if level == 'lsoa' else 'ward'}_code FROM geography")}
+    in_lookup = {
+        row[0]
+        for row in reader_rows(
+            wh, f"SELECT DISTINCT {'lsoa' if level == 'lsoa' else 'ward'}_code FROM geography"
+        )
+    }
     assert r.rows_loaded == len(codes & in_lookup)
     if vintage == 2011:
         assert r.rows_loaded == features  # the 2011 boundaries match the 2011 lookup exactly
 
     got = reader_rows(
-        wh, "SELECT area_code, area_name, geometry, centroid_lon, centroid_lat, area_km2 "
-        "FROM boundaries WHERE level = $l AND vintage = $v", {"l": level, "v": vintage})
+        wh,
+        "SELECT area_code, area_name, geometry, centroid_lon, centroid_lat, area_km2 "
+        "FROM boundaries WHERE level = $l AND vintage = $v",
+        {"l": level, "v": vintage},
+    )
     assert len(got) == r.rows_loaded
     assert {g[0] for g in got} == codes & in_lookup
     for code, area_name, geometry, lon, lat, km2 in got:
@@ -178,7 +197,8 @@ def test_imd_values_match_a_recount(imd) -> None:
     got = {
         (lsoa, domain): {"rank": rank, "decile": decile}
         for lsoa, domain, rank, decile, district in reader_rows(
-            wh, "SELECT lsoa_code, domain, rank, decile, district_code FROM imd")
+            wh, "SELECT lsoa_code, domain, rank, decile, district_code FROM imd"
+        )
         if district == CITY
     }
     assert got == expected

@@ -114,17 +114,22 @@ def feed_cases(feed: str) -> list[Case]:
         if col.unique:
             # The control row (line 2) holds the first use of this reference.
             first = feed_rows(feed, 1)[0][REF_COLUMN[feed]]
-            cases.append(Case(feed, f"{col.name}-duplicate", {col.name: first},
-                              ((col.name, "duplicate"),)))
+            cases.append(
+                Case(feed, f"{col.name}-duplicate", {col.name: first}, ((col.name, "duplicate"),))
+            )
     for cmp in c.comparisons:
         right = c.column(cmp.right)
         base = VALID[feed][header_of(feed)[cmp.right]]
         later = (
-            "2024-01-11 09:00" if right.type == "datetime"
+            "2024-01-11 09:00"
+            if right.type == "datetime"
             else (dt.date.fromisoformat(base) + dt.timedelta(days=3)).isoformat()
         )
-        cases.append(Case(feed, f"{cmp.left}-after-{cmp.right}", {cmp.left: later},
-                          ((cmp.left, cmp.reason),)))
+        cases.append(
+            Case(
+                feed, f"{cmp.left}-after-{cmp.right}", {cmp.left: later}, ((cmp.left, cmp.reason),)
+            )
+        )
     for name in c.not_future:
         col = c.column(name)
         values = {name: _future_value(col)}
@@ -171,13 +176,20 @@ def test_every_event_feed_has_cases() -> None:
     assert feeds == set(EVENT_FEEDS)
     names = {c.id for c in ALL_CASES}
     for must in (
-        "police-crime_ref-blank", "police-location_type-bad-enum",
-        "police-recorded_date-bad-date", "police-offence_date-uk-date-without-mapping",
-        "police-recorded_date-future", "police-offence_date-after-recorded_date",
-        "police-crime_ref-duplicate", "police-victim_age-above-max",
-        "police-lsoa_code-short", "health-assault_datetime-after-arrival_datetime",
-        "health-attendance_ref-duplicate", "youth_justice-age-above-max",
-        "youth_justice-age-below-min", "probation-case_start_date-after-snapshot_date",
+        "police-crime_ref-blank",
+        "police-location_type-bad-enum",
+        "police-recorded_date-bad-date",
+        "police-offence_date-uk-date-without-mapping",
+        "police-recorded_date-future",
+        "police-offence_date-after-recorded_date",
+        "police-crime_ref-duplicate",
+        "police-victim_age-above-max",
+        "police-lsoa_code-short",
+        "health-assault_datetime-after-arrival_datetime",
+        "health-attendance_ref-duplicate",
+        "youth_justice-age-above-max",
+        "youth_justice-age-below-min",
+        "probation-case_start_date-after-snapshot_date",
     ):
         assert must in names
 
@@ -228,7 +240,8 @@ def test_uk_dates_accepted_only_through_a_mapping(warehouse, load, tmp_path) -> 
     (refused,) = load(warehouse, "police", path)
     assert refused.status == "refused"
     assert {(e["column"], e["reason"].split(" (")[0]) for e in refused.errors} == {
-        ("recorded_date", "not a date"), ("offence_date", "not a date"),
+        ("recorded_date", "not a date"),
+        ("offence_date", "not a date"),
     }
     mapping = tmp_path / "uk.toml"
     mapping.write_text('[dates]\nformats = ["%d/%m/%Y"]\n', encoding="utf-8")
@@ -242,8 +255,9 @@ def test_uk_dates_accepted_only_through_a_mapping(warehouse, load, tmp_path) -> 
 
 
 def test_uk_datetimes_through_a_mapping(warehouse, load, tmp_path) -> None:
-    rows = feed_rows("health", 20, arrival_datetime="10/01/2024 23:15",
-                     assault_datetime="10/01/2024 22:50")
+    rows = feed_rows(
+        "health", 20, arrival_datetime="10/01/2024 23:15", assault_datetime="10/01/2024 22:50"
+    )
     path = write_feed(tmp_path / "uk.csv", "health", rows)
     mapping = tmp_path / "uk.toml"
     mapping.write_text('[dates]\ndatetime_formats = ["%d/%m/%Y %H:%M"]\n', encoding="utf-8")
@@ -261,14 +275,19 @@ def test_a_few_bad_rows_are_quarantined_and_the_rest_loads(warehouse, load, tmp_
     (r,) = load(warehouse, "police", path)
     assert r.status == "loaded"
     assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (40, 39, 1)
-    assert r.errors == [{"line": 11, "column": "victim_age",
-                         "reason": "out of range 0–120: 130"}]
+    assert r.errors == [{"line": 11, "column": "victim_age", "reason": "out of range 0–120: 130"}]
     assert count(warehouse, "police") == 39
 
 
 def test_enum_codes_are_case_insensitive_and_stored_canonically(warehouse, load, tmp_path):
-    rows = feed_rows("police", 5, location_type="STREET", weapon="Knife_Sharp", victim_sex="m",
-                     victim_ethnicity="White")
+    rows = feed_rows(
+        "police",
+        5,
+        location_type="STREET",
+        weapon="Knife_Sharp",
+        victim_sex="m",
+        victim_ethnicity="White",
+    )
     (r,) = load(warehouse, "police", write_feed(tmp_path / "p.csv", "police", rows))
     assert r.status == "loaded" and r.rows_loaded == 5
     assert reader_rows(
@@ -277,14 +296,14 @@ def test_enum_codes_are_case_insensitive_and_stored_canonically(warehouse, load,
 
 
 def test_blank_optional_values_are_unknown_not_defaults(warehouse, load, tmp_path) -> None:
-    rows = feed_rows("police", 5, offence_time="", domestic_abuse="", victim_age="",
-                     lsoa_code="")
+    rows = feed_rows("police", 5, offence_time="", domestic_abuse="", victim_age="", lsoa_code="")
     (r,) = load(warehouse, "police", write_feed(tmp_path / "p.csv", "police", rows))
     assert r.status == "loaded" and r.rows_loaded == 5
     # A blank time is "unknown", not midnight; a blank LSOA still counts in the totals.
     assert reader_rows(
-        warehouse, "SELECT DISTINCT offence_time, domestic_abuse, victim_age, lsoa_code, "
-        "district_code FROM police"
+        warehouse,
+        "SELECT DISTINCT offence_time, domestic_abuse, victim_age, lsoa_code, "
+        "district_code FROM police",
     ) == [(None, None, None, None, None)]
 
 
@@ -303,7 +322,10 @@ def test_malformed_csv_rows_are_quarantined_with_their_lines(warehouse, load, tm
     assert all("too many values" in e["reason"] for e in r.errors if e["line"] == 6)
     # A short row is reported once per missing column, and counted once.
     assert {e["column"] for e in r.errors if e["line"] == 11} == {
-        "victim_ethnicity", "suspect_ethnicity", "outcome"}
+        "victim_ethnicity",
+        "suspect_ethnicity",
+        "outcome",
+    }
     assert all("too few values" in e["reason"] for e in r.errors if e["line"] == 11)
     assert errors_at(r, 21) == [("victim_age", "out of range 0–120: 999")]
     # The two-line record is one row and loaded whole.
@@ -342,9 +364,7 @@ def test_utf8_bom_is_accepted(warehouse, load, tmp_path) -> None:
     assert path.read_bytes().startswith(codecs.BOM_UTF8)
     (r,) = load(warehouse, "police", path)
     assert r.status == "loaded" and r.rows_loaded == 5, r.message
-    assert reader_rows(warehouse, "SELECT DISTINCT offence_description FROM police") == [
-        ("Café",)
-    ]
+    assert reader_rows(warehouse, "SELECT DISTINCT offence_description FROM police") == [("Café",)]
 
 
 def test_utf16_excel_export_is_converted(warehouse, load, tmp_path) -> None:
@@ -404,8 +424,9 @@ def test_validator_sql_is_parameterised_not_spliced(tmp_path, key_file) -> None:
     wh = build_warehouse(tmp_path / "wh", key_file)
     rows = feed_rows("police", 30)
     rows[0]["location_type"] = "x'); DROP TABLE loads; --"
-    (r,) = load_files(wh, "police", [write_feed(tmp_path / "p.csv", "police", rows)],
-                      key_path=key_file)
+    (r,) = load_files(
+        wh, "police", [write_feed(tmp_path / "p.csv", "police", rows)], key_path=key_file
+    )
     assert r.status == "loaded"
     assert "DROP TABLE" in r.errors[0]["reason"]
     con = duckdb.connect(str(wh / "catalog.duckdb"), read_only=True)
@@ -419,6 +440,8 @@ def test_a_header_naming_a_column_twice_is_refused(make_warehouse, tmp_path) -> 
     """DuckDB would call the second one weapon_1 and it would be ignored without a word."""
     header = (*VALID["police"], "weapon")
     rows = [[*r.values(), "firearm"] for r in feed_rows("police", 3)]
-    (report,) = load_files(make_warehouse(), "police", [write_csv(tmp_path / "p.csv", header, rows)])
+    (report,) = load_files(
+        make_warehouse(), "police", [write_csv(tmp_path / "p.csv", header, rows)]
+    )
     assert report.status == "refused" and "'weapon' twice" in report.message
     assert errors_at(report, 1) == [("weapon", report.errors[0]["reason"])]

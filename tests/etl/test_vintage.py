@@ -22,8 +22,13 @@ from etl.load import init_warehouse, load_files
 from etl.vintage import METHOD
 from svcore.config import Settings
 
-EXACT = REALDATA / "lookups" / (
-    "LSOA_(2011)_to_LSOA_(2021)_to_Local_Authority_District_(2022)_Lookup_for_England_and_Wales.csv")
+EXACT = (
+    REALDATA
+    / "lookups"
+    / (
+        "LSOA_(2011)_to_LSOA_(2021)_to_Local_Authority_District_(2022)_Lookup_for_England_and_Wales.csv"
+    )
+)
 WARDS11 = REALDATA / "lookups" / "LSOA11_WD19_LAD19_EW_LU.csv"
 CENSUS = REALDATA / "census2021" / "census2021-ts021-lsoa.csv"
 IMD2 = REALDATA / "imd2019" / "File_2_-_IoD2019_Domains_of_Deprivation.csv.gz"
@@ -33,7 +38,8 @@ WY = ("E08000032", "E08000033", "E08000034", "E08000035", "E08000036")
 
 pytestmark = pytest.mark.skipif(
     not all(p.exists() for p in (EXACT, WARDS11, CENSUS, IMD2, IMD6)),
-    reason="real ONS / MHCLG files not present")
+    reason="real ONS / MHCLG files not present",
+)
 
 
 def read(path: Path) -> list[dict[str, str]]:
@@ -54,29 +60,42 @@ def wy21(tmp_path_factory, key_file, exact):
     first: dict[str, dict[str, str]] = {}
     for r in sorted(exact, key=lambda r: r["LSOA11CD"]):
         first.setdefault(r["LSOA21CD"], r)
-    geo = write_csv(root / "LSOA21_WD19_LAD22_WY.csv",
-                    ("LSOA21CD", "LSOA21NM", "WD19CD", "WD19NM", "LAD22CD", "LAD22NM"),
-                    [(c, r["LSOA21NM"], wards[r["LSOA11CD"]]["WD19CD"],
-                      wards[r["LSOA11CD"]]["WD19NM"], r["LAD22CD"], r["LAD22NM"])
-                     for c, r in sorted(first.items())])
+    geo = write_csv(
+        root / "LSOA21_WD19_LAD22_WY.csv",
+        ("LSOA21CD", "LSOA21NM", "WD19CD", "WD19NM", "LAD22CD", "LAD22NM"),
+        [
+            (
+                c,
+                r["LSOA21NM"],
+                wards[r["LSOA11CD"]]["WD19CD"],
+                wards[r["LSOA11CD"]]["WD19NM"],
+                r["LAD22CD"],
+                r["LAD22NM"],
+            )
+            for c, r in sorted(first.items())
+        ],
+    )
     census = []
     with open(CENSUS, encoding="utf-8-sig", newline="") as fh:
         for row in csv.reader(fh):
             m = re.match(r"(E01\d{6}) : ", row[0]) if row else None
             if m and m.group(1) in first:
                 census.append((m.group(1), "2021", "persons", "", row[1]))
-    pop21 = write_csv(root / "census2021-lsoa.csv",
-                      ("area_code", "year", "sex", "age", "population"), census)
+    pop21 = write_csv(
+        root / "census2021-lsoa.csv", ("area_code", "year", "sex", "age", "population"), census
+    )
     pop15 = root / "mid2015-lsoa11.csv"
     pop15.write_bytes(gzip.decompress(IMD6.read_bytes()))
     mid2015 = root / "mid2015.toml"
     mid2015.write_text("[defaults]\nyear = 2015\n", encoding="utf-8")
 
     wh = init_warehouse(root / "wh", Settings(districts=WY))
-    reports = [*load_files(wh, "geography", [geo], key_path=key_file),
-               *load_files(wh, "population", [pop21], key_path=key_file),
-               *load_files(wh, "lsoa_lookup", [EXACT], key_path=key_file),
-               *load_files(wh, "population", [pop15], mapping_path=mid2015, key_path=key_file)]
+    reports = [
+        *load_files(wh, "geography", [geo], key_path=key_file),
+        *load_files(wh, "population", [pop21], key_path=key_file),
+        *load_files(wh, "lsoa_lookup", [EXACT], key_path=key_file),
+        *load_files(wh, "population", [pop15], mapping_path=mid2015, key_path=key_file),
+    ]
     assert [r.status for r in reports] == ["loaded"] * 4, [r.message for r in reports]
     return wh, reports, first
 
@@ -90,7 +109,9 @@ def test_the_warehouse_is_on_lsoa_2021(wy21, exact) -> None:
     assert lookup.rows_out_of_area == 35796 - 1406
     # Every WY 2011 LSOA's mid-2015 population is kept (under its own code, as a weight).
     assert pop15.rows_loaded == 1388
-    assert reader_rows(wh, "SELECT count(*), count(DISTINCT change) FROM lsoa_lookup") == [(1406, 3)]
+    assert reader_rows(wh, "SELECT count(*), count(DISTINCT change) FROM lsoa_lookup") == [
+        (1406, 3)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +134,8 @@ def test_imd_factors_cover_every_2021_lsoa(wy21, imd, exact) -> None:
     assert "carried to LSOA 2021" in imd.message
     assert imd.rows_loaded == 1404 * domains
     assert reader_rows(wh, "SELECT count(*), count(DISTINCT lsoa_code) FROM imd") == [
-        (1404 * domains, 1404)]
+        (1404 * domains, 1404)
+    ]
     con = connect_reader(wh)
     try:
         scores = imd_scores(con, Filters())
@@ -124,12 +146,19 @@ def test_imd_factors_cover_every_2021_lsoa(wy21, imd, exact) -> None:
 
     # U: the file's own values; S: each part has its source's; M: the weighted mean.
     rows = {r["LSOA code (2011)"]: r for r in read(IMD2)}
-    got = {c: (rank, dec) for c, rank, dec in reader_rows(
-        wh, "SELECT lsoa_code, rank, decile FROM imd WHERE domain = 'imd'")}
+    got = {
+        c: (rank, dec)
+        for c, rank, dec in reader_rows(
+            wh, "SELECT lsoa_code, rank, decile FROM imd WHERE domain = 'imd'"
+        )
+    }
 
     def rank(code11: str) -> int:
-        return int(rows[code11]["Index of Multiple Deprivation (IMD) Rank (where 1 is most "
-                                "deprived)"].replace(",", ""))
+        return int(
+            rows[code11][
+                "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)"
+            ].replace(",", "")
+        )
 
     by21 = defaultdict(list)
     for r in exact:
@@ -161,15 +190,23 @@ def test_boundaries_of_both_vintages_meet_the_imd(wy21, imd, key_file, tmp_path)
     wh = Path(shutil.copytree(wy21[0], tmp_path / "wh"))
     (r,) = load_files(wh, "boundaries", [BOUNDARIES21], key_path=key_file)
     assert r.status == "loaded" and r.rows_loaded == 1404
-    assert reader_rows(wh, "SELECT count(*) FROM boundaries b WHERE level = 'lsoa' AND NOT EXISTS "
-                       "(SELECT 1 FROM imd i WHERE i.lsoa_code = b.area_code)") == [(0,)]
+    assert reader_rows(
+        wh,
+        "SELECT count(*) FROM boundaries b WHERE level = 'lsoa' AND NOT EXISTS "
+        "(SELECT 1 FROM imd i WHERE i.lsoa_code = b.area_code)",
+    ) == [(0,)]
     # With the 2011 boundaries kept too (from another partner: a re-send from the same one
     # replaces its LSOA boundaries), the map draws the warehouse's vintage, once a code.
     from dashboard.queries.areas import boundaries, centroids
     from svcore.warehouse import connect_reader
 
-    (r11,) = load_files(wh, "boundaries", [BOUNDARIES21.with_name(
-        "lsoa11_E47000003_west-yorkshire-ca.geojson")], partner="ons-2011", key_path=key_file)
+    (r11,) = load_files(
+        wh,
+        "boundaries",
+        [BOUNDARIES21.with_name("lsoa11_E47000003_west-yorkshire-ca.geojson")],
+        partner="ons-2011",
+        key_path=key_file,
+    )
     assert r11.status == "loaded" and r11.rows_loaded == 1388  # placed through the lookup
     codes = [c for (c,) in reader_rows(wh, "SELECT lsoa_code FROM geography")]
     con = connect_reader(wh)
@@ -196,17 +233,33 @@ def test_records_on_lsoa_2011_are_carried_whole(wy21, key_file, exact, tmp_path)
     largest = max(splits[split11], key=lambda c: (pop21[c], c))
     rows = []
     for i, code in enumerate([split11] * 3 + [merged["LSOA11CD"]] * 2 + [same["LSOA11CD"]]):
-        rows.append([f"{i:064x}", "2021-05", "West Yorkshire Police", "West Yorkshire Police",
-                     "-1.5", "53.8", "On or near X", code, "", "Robbery", "", ""])
+        rows.append(
+            [
+                f"{i:064x}",
+                "2021-05",
+                "West Yorkshire Police",
+                "West Yorkshire Police",
+                "-1.5",
+                "53.8",
+                "On or near X",
+                code,
+                "",
+                "Robbery",
+                "",
+                "",
+            ]
+        )
     path = write_csv(tmp_path / "2021-05-west-yorkshire-street.csv", POLICEUK_HEADER, rows)
     (r,) = load_files(wh, "policeuk", [path], key_path=key_file)
     assert r.status == "loaded" and r.rows_loaded == 6 and r.rows_out_of_area == 0, r.message
     assert "5 rows coded on LSOA 2011 carried to LSOA 2021" in r.message
     got = dict(reader_rows(wh, "SELECT lsoa_code, count(*) FROM policeuk GROUP BY 1"))
     assert got == {largest: 3, merged["LSOA21CD"]: 2, same["LSOA21CD"]: 1}
-    assert reader_rows(wh, "SELECT count(*) FROM policeuk p JOIN geography g USING (lsoa_code) "
-                       "WHERE p.ward_code = g.ward_code AND p.district_code = g.district_code"
-                       ) == [(6,)]
+    assert reader_rows(
+        wh,
+        "SELECT count(*) FROM policeuk p JOIN geography g USING (lsoa_code) "
+        "WHERE p.ward_code = g.ward_code AND p.district_code = g.district_code",
+    ) == [(6,)]
 
 
 def test_indicators_on_lsoa_2011_are_carried(wy21, key_file, exact, tmp_path) -> None:
@@ -217,14 +270,20 @@ def test_indicators_on_lsoa_2011_are_carried(wy21, key_file, exact, tmp_path) ->
     merged = [r for r in exact if r["CHGIND"] == "M"]
     into = merged[0]["LSOA21CD"]
     sources = sorted(r["LSOA11CD"] for r in merged if r["LSOA21CD"] == into)
-    rows = [["pupils_fsm", src, "2019", "20", "percent"], ["pupil_count", src, "2019", "100", "count"]]
+    rows = [
+        ["pupils_fsm", src, "2019", "20", "percent"],
+        ["pupil_count", src, "2019", "100", "count"],
+    ]
     rows += [["pupils_fsm", s, "2019", str(10 * (i + 1)), "percent"] for i, s in enumerate(sources)]
-    path = write_csv(tmp_path / "ind.csv", ("indicator_code", "area_code", "period", "value", "unit"),
-                     rows)
+    path = write_csv(
+        tmp_path / "ind.csv", ("indicator_code", "area_code", "period", "value", "unit"), rows
+    )
     (r,) = load_files(wh, "indicators", [path], key_path=key_file)
     assert r.status == "loaded" and r.rows_out_of_area == 0, r.message
-    got = {(c, a): v for c, a, v in reader_rows(
-        wh, "SELECT indicator_code, area_code, value FROM indicators")}
+    got = {
+        (c, a): v
+        for c, a, v in reader_rows(wh, "SELECT indicator_code, area_code, value FROM indicators")
+    }
     pop21 = dict(reader_rows(wh, "SELECT area_code, population FROM population WHERE year = 2021"))
     pop15 = dict(reader_rows(wh, "SELECT area_code, population FROM population WHERE year = 2015"))
     for p in parts:
@@ -233,7 +292,8 @@ def test_indicators_on_lsoa_2011_are_carried(wy21, key_file, exact, tmp_path) ->
         assert got[("pupil_count", p)] == pytest.approx(100 * share)  # a count: shared out
     w = [pop15[s] for s in sources]
     assert got[("pupils_fsm", into)] == pytest.approx(
-        sum(wi * 10 * (i + 1) for i, wi in enumerate(w)) / sum(w))
+        sum(wi * 10 * (i + 1) for i, wi in enumerate(w)) / sum(w)
+    )
     assert r.rows_loaded == len(got) == 2 * len(parts) + 1
 
 

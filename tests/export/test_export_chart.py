@@ -21,8 +21,9 @@ QUERY = "district=E08000033&from=2021-01&to=2021-06"
 
 @pytest.fixture(scope="module")
 def req(demo_warehouse: Path):
-    return make_request(WarehouseSource(demo_warehouse), parse_filters(QUERY),
-                        Viewer(getpass.getuser(), "admin"))
+    return make_request(
+        WarehouseSource(demo_warehouse), parse_filters(QUERY), Viewer(getpass.getuser(), "admin")
+    )
 
 
 @pytest.mark.parametrize("name", sorted(CHARTS))

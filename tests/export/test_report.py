@@ -28,20 +28,29 @@ def pack(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 def test_sections_captions_alt_text_and_files(pack: Path) -> None:
     doc = Document(str(pack))
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
-    for theme in ("Overview", "Where", "When", "How", "Who", "Influential factors",
-                  "Data sources and quality", "Methodology and definitions"):
+    for theme in (
+        "Overview",
+        "Where",
+        "When",
+        "How",
+        "Who",
+        "Influential factors",
+        "Data sources and quality",
+        "Methodology and definitions",
+    ):
         assert any(theme in h for h in headings), theme
     captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
     figures = [c for c in captions if c.startswith("Figure ")]
     tables = [c for c in captions if c.startswith("Table ")]
     assert len(figures) == len(doc.inline_shapes) >= 15
     assert [int(re.match(r"Figure (\d+)", c).group(1)) for c in figures] == list(
-        range(1, len(figures) + 1))
+        range(1, len(figures) + 1)
+    )
     assert len(tables) == len(doc.tables)
     for shape in doc.inline_shapes:
         assert len(shape._inline.docPr.get("descr", "")) > 20
     for table in doc.tables:
-        assert 'w:tblHeader' in table.rows[0]._tr.xml
+        assert "w:tblHeader" in table.rows[0]._tr.xml
     assert "Suppression statement" in headings
     assert any("no data" in t.lower() for t in text_of(pack))  # 2020 is not in the demo
     figs = list((pack.parent / "figures").iterdir())

@@ -35,8 +35,12 @@ def visible_numbers(fig: go.Figure) -> list[float]:
             if values is None:
                 continue
             flat = np.asarray(values, dtype=object).ravel()
-            out += [abs(float(v)) for v in flat if isinstance(v, (int, float, np.number))
-                    and not (isinstance(v, float) and math.isnan(v))]
+            out += [
+                abs(float(v))
+                for v in flat
+                if isinstance(v, (int, float, np.number))
+                and not (isinstance(v, float) and math.isnan(v))
+            ]
         for attr in ("text", "customdata"):
             values = getattr(trace, attr, None)
             if values is None:
@@ -73,8 +77,9 @@ def test_seasonality_averages_calendar_months() -> None:
 
 
 def test_heatmap_grid() -> None:
-    frame = pd.DataFrame({"weekday": ["Friday", "Saturday", "Monday"], "hour": [22, 2, 3],
-                          "count": [30, 10, 3]})
+    frame = pd.DataFrame(
+        {"weekday": ["Friday", "Saturday", "Monday"], "hour": [22, 2, 3], "count": [30, 10, 3]}
+    )
     fig = hour_weekday_figure(protect(frame, Rule(5)), CTX)
     assert_titled(fig)
     z = np.asarray(fig.data[0].z, dtype=float)
@@ -84,8 +89,9 @@ def test_heatmap_grid() -> None:
 
 
 def test_breakdown_shows_c_and_no_share_of_small_totals() -> None:
-    frame = protect(pd.DataFrame({"weapon": ["knife_sharp", "firearm", "none"],
-                                          "count": [40, 3, 60]}), Rule(5))
+    frame = protect(
+        pd.DataFrame({"weapon": ["knife_sharp", "firearm", "none"], "count": [40, 3, 60]}), Rule(5)
+    )
     fig = breakdown_figure(frame, "weapon", CTX)
     assert_titled(fig)
     assert list(fig.data[0].y)[-1] == "No weapon"  # largest at the top
@@ -95,21 +101,36 @@ def test_breakdown_shows_c_and_no_share_of_small_totals() -> None:
 
 
 def test_grouped_and_rate_bars() -> None:
-    frame = pd.DataFrame({"area": ["A", "B", "A", "B"], "source": ["police", "police", "health", "health"],
-                          "count": [10, 20, SUPPRESSED, 30]})
+    frame = pd.DataFrame(
+        {
+            "area": ["A", "B", "A", "B"],
+            "source": ["police", "police", "health", "health"],
+            "count": [10, 20, SUPPRESSED, 30],
+        }
+    )
     fig = grouped_bars_figure(frame, "area", "source", CTX)
-    assert [t.name for t in fig.data] == ["Police recorded crime (force extract)", "A&E assault attendances"]
+    assert [t.name for t in fig.data] == [
+        "Police recorded crime (force extract)",
+        "A&E assault attendances",
+    ]
     rates = pd.DataFrame({"decile": range(1, 11), "rate": [float(20 - i) for i in range(10)]})
     fig = rate_bars_figure(rates, "decile", CTX, "Decile")
     assert list(fig.data[0].x)[0] == "1" and "Decile 1: 20.0" in alt_text(fig)
 
 
 def test_pyramid_mirrors_males_and_labels_ticks_positive() -> None:
-    frame = pd.DataFrame({"sex": ["M", "F", "M", "unknown"], "age_band": ["18-24", "18-24", "25-34", "18-24"],
-                          "count": [50, 40, 2, 7]})
+    frame = pd.DataFrame(
+        {
+            "sex": ["M", "F", "M", "unknown"],
+            "age_band": ["18-24", "18-24", "25-34", "18-24"],
+            "count": [50, 40, 2, 7],
+        }
+    )
     fig = pyramid_figure(protect(frame, Rule(5)), CTX)
     male, female = fig.data
-    assert male.x[list(male.y).index("18-24")] == -50 and female.x[list(female.y).index("18-24")] == 40
+    assert (
+        male.x[list(male.y).index("18-24")] == -50 and female.x[list(female.y).index("18-24")] == 40
+    )
     assert all(not t.startswith("-") for t in fig.layout.xaxis.ticktext)
     assert "other or unknown sex" in alt_text(fig)
     assert 2.0 not in visible_numbers(fig)
@@ -120,15 +141,26 @@ def _squares(n: int) -> dict:
     for i in range(n):
         x, y = i % 10, i // 10
         ring = [[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1], [x, y]]
-        feats.append({"type": "Feature", "id": f"E0100{i:04d}", "properties": {},
-                      "geometry": {"type": "Polygon", "coordinates": [ring]}})
+        feats.append(
+            {
+                "type": "Feature",
+                "id": f"E0100{i:04d}",
+                "properties": {},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        )
     return {"type": "FeatureCollection", "features": feats}
 
 
 def test_choropleth_greys_hidden_areas_and_ships_only_drawn_features() -> None:
-    frame = pd.DataFrame({"area_code": ["E01000000", "E01000001", "E01000002", "E01000003"],
-                          "area_name": ["A", "B", "C", "D"], "count": [50, 3, 0, 60],
-                          "rate": [5.0, 0.3, 0.0, 6.0]})
+    frame = pd.DataFrame(
+        {
+            "area_code": ["E01000000", "E01000001", "E01000002", "E01000003"],
+            "area_name": ["A", "B", "C", "D"],
+            "count": [50, 3, 0, 60],
+            "rate": [5.0, 0.3, 0.0, 6.0],
+        }
+    )
     shown = suppress_rates(protect(frame, Rule(5)), Rule(5))
     fig = choropleth_figure(shown, _squares(100), CTX, "rate")
     assert_titled(fig)
@@ -149,9 +181,15 @@ def test_hotspots_find_a_planted_cluster() -> None:
     rate = rng.normal(10, 1, n)
     cluster = (xs < 3) & (ys < 3)
     rate[cluster] += 15
-    frame = pd.DataFrame({"area_code": [f"E0100{i:04d}" for i in range(n)],
-                          "area_name": [f"A{i}" for i in range(n)],
-                          "lon": xs * 0.01, "lat": 53 + ys * 0.01, "rate": rate})
+    frame = pd.DataFrame(
+        {
+            "area_code": [f"E0100{i:04d}" for i in range(n)],
+            "area_name": [f"A{i}" for i in range(n)],
+            "lon": xs * 0.01,
+            "lat": 53 + ys * 0.01,
+            "rate": rate,
+        }
+    )
     out = getis_ord(frame, permutations=99)
     hot = set(out.loc[out["hotspot"].str.startswith("Hot"), "area_code"])
     assert {f"E0100{i:04d}" for i in np.where(cluster)[0]} & hot
@@ -174,8 +212,13 @@ def test_correlation_interval_and_scatter() -> None:
 
 
 def test_coverage_marks_missing_months() -> None:
-    frame = pd.DataFrame({"feed": ["police", "police", "health"], "month": ["2024-01", "2024-03", "2024-01"],
-                          "rows": [100, 120, 3]})
+    frame = pd.DataFrame(
+        {
+            "feed": ["police", "police", "health"],
+            "month": ["2024-01", "2024-03", "2024-01"],
+            "rows": [100, 120, 3],
+        }
+    )
     fig = coverage_figure(protect(frame, Rule(5), column="rows"), CTX)
     assert "feed-months have no data" in alt_text(fig)
     assert fig.data[0].text[0][1] == "missing"

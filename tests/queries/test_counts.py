@@ -15,7 +15,9 @@ def rows(frame, *cols):
 def test_counts_by_district_and_offence_group(con) -> None:
     f = parse_filters("")
     assert rows(count_table(con, f, ["district"]), "district", "count") == [
-        ("E08000001", 15), ("E08000002", 20)]
+        ("E08000001", 15),
+        ("E08000002", 20),
+    ]
     groups = dict(rows(count_table(con, f, ["offence_group"]), "offence_group", "count"))
     assert groups["knife_sharp"] == 12
     assert groups["violence_with_injury"] == 32
@@ -36,7 +38,10 @@ def test_every_source_reads_its_own_view(con) -> None:
 def test_weekday_hour_and_names(con) -> None:
     t = count_table(con, parse_filters(""), ["weekday", "hour"])
     assert rows(t, "weekday", "hour", "count") == [
-        ("Monday", 14, 3), ("Friday", 22, 12), ("Saturday", 1, 20)]
+        ("Monday", 14, 3),
+        ("Friday", 22, 12),
+        ("Saturday", 1, 20),
+    ]
     named = count_table(con, parse_filters(""), ["ward"])
     assert "Alpha North" in set(named["ward_name"])
 

@@ -15,7 +15,8 @@ BETA_ONLY = ("E08000002",)
 def test_scope_limits_every_query(con) -> None:
     f = parse_filters("").with_(scope=BETA_ONLY)
     assert count_table(con, f, ["district"])[["district", "count"]].values.tolist() == [
-        ["E08000002", 20]]
+        ["E08000002", 20]
+    ]
     assert set(area_table(con, f, "lsoa")["area_code"]) == {"E01000004", "E01000005"}
     assert hour_by_weekday(con, f)["count"].sum() == 20
     assert set(imd_scores(con, f)["area_code"]) == {"E01000004", "E01000005"}

@@ -15,8 +15,9 @@ HOME_OFFICE = (resources.files("svcore.definitions") / "home_office.toml").read_
 def own_definition(path: Path, title: str = "Our partnership's definition") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = HOME_OFFICE.replace('name = "home_office"', 'name = "ours"', 1)
-    text = text.replace('title = "Home Office Serious Violence Strategy (default)"',
-                        f'title = "{title}"', 1)
+    text = text.replace(
+        'title = "Home Office Serious Violence Strategy (default)"', f'title = "{title}"', 1
+    )
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -50,20 +51,34 @@ def test_a_built_in_name_wins_over_a_file_of_that_name(tmp_path, monkeypatch) ->
 
 BROKEN = {
     "not TOML": ('name = "x"\n[groups\n', "not valid TOML"),
-    "no name": ('[groups.a]\nrules = [{ source = "police", weapon = ["knife_sharp"] }]\n',
-                "missing key 'name'"),
+    "no name": (
+        '[groups.a]\nrules = [{ source = "police", weapon = ["knife_sharp"] }]\n',
+        "missing key 'name'",
+    ),
     "no groups": ('name = "x"\n', "missing key 'groups'"),
     "groups not a table": ('name = "x"\ngroups = 3\n', "groups must be a table"),
     "group not a table": ('name = "x"\n[groups]\nknife = "yes"\n', "group 'knife' must be a table"),
-    "rules not a list": ('name = "x"\n[groups.a]\nrules = "all"\n', "rules must be a list of tables"),
-    "rule not a table": ('name = "x"\n[groups.a]\nrules = [1, 2]\n', "rules must be a list of tables"),
+    "rules not a list": (
+        'name = "x"\n[groups.a]\nrules = "all"\n',
+        "rules must be a list of tables",
+    ),
+    "rule not a table": (
+        'name = "x"\n[groups.a]\nrules = [1, 2]\n',
+        "rules must be a list of tables",
+    ),
     "no rules": ('name = "x"\n[groups.a]\nlabel = "A"\n', "group 'a' has no rules"),
-    "unknown source": ('name = "x"\n[groups.a]\nrules = [{ source = "fax", weapon = ["x"] }]\n',
-                       "unknown source 'fax'"),
-    "unknown column": ('name = "x"\n[groups.a]\nrules = [{ source = "police", colour = ["x"] }]\n',
-                       "police has no classifying column 'colour'"),
-    "empty list": ('name = "x"\n[groups.a]\nrules = [{ source = "police", weapon = [] }]\n',
-                   "weapon needs a non-empty list"),
+    "unknown source": (
+        'name = "x"\n[groups.a]\nrules = [{ source = "fax", weapon = ["x"] }]\n',
+        "unknown source 'fax'",
+    ),
+    "unknown column": (
+        'name = "x"\n[groups.a]\nrules = [{ source = "police", colour = ["x"] }]\n',
+        "police has no classifying column 'colour'",
+    ),
+    "empty list": (
+        'name = "x"\n[groups.a]\nrules = [{ source = "police", weapon = [] }]\n',
+        "weapon needs a non-empty list",
+    ),
 }
 
 

@@ -47,12 +47,14 @@ def test_hidden_cells_that_already_sum_past_the_threshold_need_no_more() -> None
 def test_every_row_and_column_of_a_table_is_protected() -> None:
     # One pass over the whole table would stop once 3 + 9 >= 5; but the 3 is alone in its row
     # (Mon) and in its column (night), so each margin needs a second hidden cell.
-    frame = pd.DataFrame({"day": ["Mon", "Mon", "Tue", "Tue"], "time": ["day", "night"] * 2,
-                          "count": [9, 3, 40, 50]})
+    frame = pd.DataFrame(
+        {"day": ["Mon", "Mon", "Tue", "Tue"], "time": ["day", "night"] * 2, "count": [9, 3, 40, 50]}
+    )
     out = protect(frame, Rule(5), dims=["day", "time"])
     hidden = out["count"] == SUPPRESSED
     assert hidden.tolist() == [True, True, True, True] or (
-        hidden[[0, 1]].all() and hidden[[1, 3]].all())
+        hidden[[0, 1]].all() and hidden[[1, 3]].all()
+    )
 
 
 def test_rules_per_source_take_the_strictest() -> None:
@@ -83,8 +85,9 @@ def test_ons_10_5_mode_hides_under_ten_and_rounds_to_five() -> None:
 
 def test_tiers_default_to_exact_for_analysts_and_cell_key_for_everyone_else() -> None:
     s = Settings(districts=WY)
-    assert [tier_for(s, r) for r in ("admin", "analyst", "duty_holder", "viewer", "publication")] \
-        == ["exact", "exact", "cell_key", "cell_key", "cell_key"]
+    assert [
+        tier_for(s, r) for r in ("admin", "analyst", "duty_holder", "viewer", "publication")
+    ] == ["exact", "exact", "cell_key", "cell_key", "cell_key"]
     legacy = Settings(districts=WY, rounding="ons_10_5")
     assert tier_for(legacy, "analyst") == "ons_10_5" and tier_for(legacy, "viewer") == "cell_key"
     custom = Settings(districts=WY, tiers={**s.tiers, "viewer": "ons_10_5"})
@@ -105,8 +108,10 @@ def test_the_perturbation_table_is_unbiased_with_the_stated_variance() -> None:
     assert perturb([5000], [17])[0] - 5000 == table[256 + 5000 % 256, 17]
 
 
-@given(st.lists(st.tuples(st.integers(0, 3000), st.integers(0, 255)), min_size=1, max_size=40),
-       st.sampled_from([5, 8, 10]))
+@given(
+    st.lists(st.tuples(st.integers(0, 3000), st.integers(0, 255)), min_size=1, max_size=40),
+    st.sampled_from([5, 8, 10]),
+)
 @fuzz(100)
 def test_cell_key_values_are_bounded_consistent_and_never_small(cells, threshold) -> None:
     frame = pd.DataFrame(cells, columns=["count", "ckey"])
@@ -135,12 +140,16 @@ def test_cell_key_differencing_rarely_agrees_with_the_truth_on_two_routes() -> N
     keys = rng.integers(0, 256 * 40, (trials, 12))  # each month's sum of record keys
 
     def window(a: int, b: int) -> np.ndarray:
-        c, k = months[:, a:b + 1].sum(axis=1), keys[:, a:b + 1].sum(axis=1) % 256
+        c, k = months[:, a : b + 1].sum(axis=1), keys[:, a : b + 1].sum(axis=1) % 256
         v = perturb(c, k).astype(float)
         return np.where((c < 5) | (v < 5), np.nan, v)  # what protect() shows as [c]
 
-    assert (protect(pd.DataFrame({"count": months[:, 9], "ckey": keys[:, 9]}), Rule(5, 10, "cell_key"))
-            ["count"] == SUPPRESSED).all()
+    assert (
+        protect(pd.DataFrame({"count": months[:, 9], "ckey": keys[:, 9]}), Rule(5, 10, "cell_key"))[
+            "count"
+        ]
+        == SUPPRESSED
+    ).all()
     truth = months[:, 9].astype(float)
     routes = np.stack([window(0, 9) - window(0, 8), window(9, 11) - window(10, 11)])
     exact = routes == truth
@@ -159,13 +168,19 @@ def test_no_small_count_survives_and_hidden_cells_cannot_be_recovered(values, th
     hidden = [v for v, o in zip(values, out["count"], strict=True) if o == SUPPRESSED]
     # By subtraction from the table total, a reader learns only the hidden cells' sum:
     # that sum is never a small number, so no single hidden cell is pinned down.
-    assert sum(hidden) == 0 or sum(hidden) >= threshold or len(hidden) == len(
-        [v for v in values if v > 0]
+    assert (
+        sum(hidden) == 0
+        or sum(hidden) >= threshold
+        or len(hidden) == len([v for v in values if v > 0])
     )
 
 
-@given(st.lists(st.lists(st.integers(0, 30), min_size=2, max_size=6), min_size=2, max_size=6)
-       .filter(lambda rows: len({len(r) for r in rows}) == 1), st.integers(3, 8))
+@given(
+    st.lists(st.lists(st.integers(0, 30), min_size=2, max_size=6), min_size=2, max_size=6).filter(
+        lambda rows: len({len(r) for r in rows}) == 1
+    ),
+    st.integers(3, 8),
+)
 @fuzz(100)
 def test_every_margin_of_a_two_way_table_is_protected(grid, threshold) -> None:
     rows = [(i, j, v) for i, row in enumerate(grid) for j, v in enumerate(row)]
@@ -173,8 +188,11 @@ def test_every_margin_of_a_two_way_table_is_protected(grid, threshold) -> None:
     out = protect(frame, Rule(threshold), dims=["a", "b"])
     hidden = (out["count"] == SUPPRESSED).to_numpy()
     values = frame["count"].to_numpy()
-    margins = [frame["a"] == i for i in frame["a"].unique()] + \
-        [frame["b"] == j for j in frame["b"].unique()] + [frame["a"] >= 0]
+    margins = (
+        [frame["a"] == i for i in frame["a"].unique()]
+        + [frame["b"] == j for j in frame["b"].unique()]
+        + [frame["a"] >= 0]
+    )
     for m in margins:
         m = m.to_numpy()
         h = values[m & hidden]

@@ -61,15 +61,33 @@ def test_audit_csv_is_formula_safe(tmp_path: Path) -> None:
 
 def test_users_cli_and_audit_cli(tmp_path: Path) -> None:
     def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "svdash.cli", *args, "--warehouse", str(tmp_path)],
-                              input=stdin, capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "-m", "svdash.cli", *args, "--warehouse", str(tmp_path)],
+            input=stdin,
+            capture_output=True,
+            text=True,
+        )
 
-    r = cli("users", "add", "lee", "--role", "duty_holder", "--district", "E08000035",
-            "--password-stdin", stdin=PW + "\n")
+    r = cli(
+        "users",
+        "add",
+        "lee",
+        "--role",
+        "duty_holder",
+        "--district",
+        "E08000035",
+        "--password-stdin",
+        stdin=PW + "\n",
+    )
     assert r.returncode == 0, r.stderr
     listed = json.loads(cli("users", "list", "--json").stdout)
     assert listed == [{"name": "lee", "role": "duty_holder", "districts": ["E08000035"]}]
-    assert cli("users", "add", "x", "--role", "analyst", "--password-stdin", stdin="short\n").returncode == 2
+    assert (
+        cli(
+            "users", "add", "x", "--role", "analyst", "--password-stdin", stdin="short\n"
+        ).returncode
+        == 2
+    )
     assert cli("users", "remove", "lee").returncode == 0
     assert cli("audit", "verify").returncode == 0
     out = tmp_path / "audit.csv"
@@ -119,9 +137,20 @@ def test_a_log_from_before_heads_still_verifies(tmp_path: Path) -> None:
     path.parent.mkdir(parents=True)
     prev, lines = audit.GENESIS, []
     for i in range(1, 3):
-        line = json.dumps({"seq": i, "at": "2026-01-01T00:00:00+00:00", "user": "ann",
-                           "role": "", "action": "export", "detail": "", "filters": "",
-                           "file": "", "outcome": "ok", "prev": prev})
+        line = json.dumps(
+            {
+                "seq": i,
+                "at": "2026-01-01T00:00:00+00:00",
+                "user": "ann",
+                "role": "",
+                "action": "export",
+                "detail": "",
+                "filters": "",
+                "file": "",
+                "outcome": "ok",
+                "prev": prev,
+            }
+        )
         lines.append(line)
         prev = audit._digest(line)
     path.write_text("\n".join(lines) + "\n")
@@ -157,9 +186,25 @@ def test_cli_records_name_the_os_user_and_host_without_user_env(tmp_path: Path) 
     import socket
 
     env = {k: v for k, v in os.environ.items() if k not in ("USER", "LOGNAME")}
-    r = subprocess.run([sys.executable, "-m", "svdash.cli", "users", "add", "lee", "--role",
-                        "analyst", "--password-stdin", "--warehouse", str(tmp_path)],
-                       input=PW + "\n", capture_output=True, text=True, env=env)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "svdash.cli",
+            "users",
+            "add",
+            "lee",
+            "--role",
+            "analyst",
+            "--password-stdin",
+            "--warehouse",
+            str(tmp_path),
+        ],
+        input=PW + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     (entry,) = audit.entries(tmp_path)
     assert entry["user"] == pwd.getpwuid(os.geteuid()).pw_name
@@ -171,8 +216,11 @@ def test_audit_verify_cli_fails_on_truncation(tmp_path: Path) -> None:
         audit.record(tmp_path, "export", user="ann")
     path = audit.audit_path(tmp_path)
     path.write_text("\n".join(_lines(path)[:2]) + "\n")
-    r = subprocess.run([sys.executable, "-m", "svdash.cli", "audit", "verify", "--warehouse",
-                        str(tmp_path)], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "svdash.cli", "audit", "verify", "--warehouse", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 1 and "removed" in r.stderr
 
 
@@ -185,8 +233,10 @@ def test_changes_to_users_land_under_the_lock(tmp_path: Path) -> None:
     fast = users.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     original, users._hasher = users._hasher, fast
     try:
-        threads = [threading.Thread(target=add_user, args=(tmp_path, f"u{i:02d}", "analyst", PW))
-                   for i in range(12)]
+        threads = [
+            threading.Thread(target=add_user, args=(tmp_path, f"u{i:02d}", "analyst", PW))
+            for i in range(12)
+        ]
         for t in threads:
             t.start()
         for t in threads:
