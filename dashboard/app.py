@@ -110,6 +110,13 @@ def filter_bar(
                 ),
             ),
             html.Button("Reset filters", id=ids.F_RESET, className="button-secondary", n_clicks=0),
+            # The filters a click on a chart set (weapon, location, day, hour), each removable.
+            html.Div(
+                id=ids.F_DETAIL + "-chips",
+                className="chips",
+                role="group",
+                **{"aria-label": "Filters set from charts"},
+            ),
             html.Div(id=ids.FILTER_MESSAGES, role="status", className="filter-messages"),
         ],
         className="filter-bar",
@@ -155,19 +162,9 @@ def create_app(warehouse: Path) -> dash.Dash:
     )
     app.layout = lambda: shell(source)
     _serve_boundaries(app, source)
-    from dashboard.callbacks import (
-        downloads,
-        factors,
-        filters,
-        how,
-        overview,
-        quality,
-        when,
-        where,
-        who,
-    )
+    from dashboard.callbacks import clicks, downloads, filters, views
 
-    for module in (filters, overview, where, when, how, who, factors, quality, downloads):
+    for module in (filters, views, clicks, downloads):
         module.register(app, source)
     # The hashes of Dash's inline scripts (clientside callbacks, the renderer's start).
     security.install_headers(
@@ -284,6 +281,9 @@ def shell(source: WarehouseSource) -> html.Div:
             dcc.Location(id=ids.URL),
             dcc.Store(id=ids.FILTERS, data=None),
             dcc.Store(id=ids.URL_SYNC),
+            dcc.Store(id=ids.VIEW),
+            dcc.Store(id=ids.HISTORY),
+            dcc.Store(id=ids.F_DETAIL, data={}),
             dcc.Download(id=ids.DOWNLOAD_TARGET),
             html.A("Skip to content", href="#main", className="skip-link"),
             html.Header(

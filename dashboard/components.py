@@ -23,32 +23,93 @@ GRAPH_CONFIG = {
 }
 
 
-def chart(graph_id: str, height: int = 460, caption: str = "") -> html.Figure:
-    """A graph with a loading state and a text alternative a callback fills in."""
+def chart(name: str, height: int = 460, caption: str = "", wide: bool = False) -> html.Figure:
+    """A view's graph (id = its catalogue name) in a card, with a loading state, the text
+    alternative a callback fills in, and the view's download buttons."""
     return html.Figure(
         [
             dcc.Loading(
-                dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"height": f"{height}px"}),
+                dcc.Graph(
+                    id=name,
+                    config=GRAPH_CONFIG,
+                    style={"height": f"{height}px"},
+                    responsive=True,
+                ),
                 type="default",
                 delay_show=300,
             ),
             html.Figcaption(
                 [
                     html.Span(caption, className="chart-caption"),
-                    html.Span(id=ids.alt(graph_id), className="visually-hidden"),
-                    _downloads(ids.CHART_OF.get(graph_id)),
+                    html.Span(id=ids.alt(name), className="visually-hidden"),
+                    downloads(name),
                 ]
             ),
         ],
-        className="chart",
+        className="chart card" + (" span-2" if wide else ""),
     )
 
 
-def _downloads(name: str | None) -> html.Div | None:
-    """Download buttons: the chart as an image, or its suppressed data, built server-side
-    from the same catalogue chart and the same filters."""
-    if name is None:
-        return None
+def panel(name: str, heading: str = "", wide: bool = False, class_name: str = "") -> html.Section:
+    """A card holding a table, sentence or headline view (id = its catalogue name)."""
+    body = dcc.Loading(html.Div(id=name, className=class_name or None), delay_show=300)
+    parts = [html.H2(heading, className="card-heading"), body] if heading else [body]
+    return html.Section(
+        parts,
+        className="card" + (" span-2" if wide else ""),
+        **({"aria-label": heading} if heading else {}),
+    )
+
+
+def grid(*children, lead: bool = False) -> html.Div:
+    """The page grid: one column, two from about 1200 px wide (assets/style.css); ``lead``
+    gives the first column more room (a map beside its table)."""
+    return html.Div(list(children), className="grid grid-lead" if lead else "grid")
+
+
+def headline_cards(meta: dict) -> html.Div:
+    """The overview's headline cards: value, words and sparkline per card, as the view made
+    them (no numbers are made here)."""
+    cards = []
+    for card in meta.get("cards", []):
+        spark = card.get("spark")
+        cards.append(
+            html.Div(
+                [
+                    html.P(card["label"], className="kpi-label"),
+                    html.P(card["value"], className="kpi-value"),
+                    html.P(card["detail"], className="kpi-detail"),
+                    html.Div(
+                        dcc.Graph(
+                            figure=spark,
+                            config={"staticPlot": True, "displayModeBar": False},
+                            style={"height": "48px"},
+                        ),
+                        className="kpi-spark",
+                        **{"aria-hidden": "true"},
+                    )
+                    if spark
+                    else None,
+                    html.P(spark["layout"]["meta"]["alt"], className="visually-hidden")
+                    if spark
+                    else None,
+                ],
+                className="kpi",
+            )
+        )
+    parts: list = [
+        html.P("For " + meta.get("scope", ""), className="kpi-caption"),
+        html.Div(cards, className="kpis"),
+    ]
+    if meta.get("wide"):
+        parts.append(html.Ul([html.Li(x) for x in meta["wide"]]))
+    parts.append(html.P(meta["note"], className="table-note"))
+    return html.Div(parts)
+
+
+def downloads(name: str, formats: tuple[str, ...] = ("png", "svg", "csv", "xlsx")) -> html.Div:
+    """Download buttons: the view as an image, or its published data, built server-side from
+    the same catalogue view and the same filters (and audited there)."""
     words = name.replace("-", " ")
     return html.Div(
         [html.Span("Download:", className="download-label")]
@@ -60,7 +121,7 @@ def _downloads(name: str | None) -> html.Div | None:
                 n_clicks=0,
                 **{"aria-label": f"Download {words} as {fmt.upper()}"},
             )
-            for fmt in ("png", "svg", "csv", "xlsx")
+            for fmt in formats
         ],
         className="downloads",
     )
@@ -101,6 +162,7 @@ def table(
     caption: str,
     formats: dict[str, str] | None = None,
     note: str = "",
+    name: str | None = None,
 ) -> html.Div:
     """``columns``: (frame column, header). ``formats``: column -> format spec for numbers."""
     formats = formats or {}

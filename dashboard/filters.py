@@ -12,12 +12,17 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, urlencode
 
 from svcore.definitions import DefinitionError, builtin_names, load_definition
-from svcore.vocab import SOURCES
+from svcore.vocab import SOURCES, WEEKDAYS
 
 # ASCII digits only (``\d`` would take "٢٠٢٣-01"), whole value, and months a query can use:
 # year 0 or 1 would reach the SQL and the report pack as a date it cannot make.
 MONTH = re.compile(r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])")
 GSS = re.compile(r"[EWSN][0-9]{8}")
+# A recorded category (weapon, type of location) as the contracts store it: lower-case words.
+CATEGORY = re.compile(r"[a-z][a-z0-9_]{0,39}")
+# The filters a click on a chart sets (a bar of weapon or location, a heatmap cell), with the
+# words the filter bar shows them by: URL parameter -> Filters field.
+DETAIL = {"weapon": "weapon", "location": "location", "day": "weekday", "hour": "hour"}
 MAX_MESSAGES = 10
 
 
@@ -30,6 +35,10 @@ class Filters:
     group: str | None = None  # offence group of the definition; None = all serious violence
     source: str | None = "police"  # None = every source (counts are not additive across them)
     definition: str = "home_office"
+    weapon: str | None = None  # weapon (police) or assault method (A&E), as recorded
+    location: str | None = None  # type of location, as recorded
+    weekday: str | None = None  # "Monday" .. "Sunday"
+    hour: int | None = None  # 0-23, the hour the event started
     messages: tuple[str, ...] = field(default=(), compare=False)
     # The definition a URL without ``definition=`` means (the partnership's, from settings):
     # ``to_query`` leaves out only that one, so the query parses back to the same filters.
@@ -54,7 +63,26 @@ class Filters:
             pairs.append(("source", self.source or "all"))
         if self.definition != self.default_definition:
             pairs.append(("definition", self.definition))
+        for key, attr in DETAIL.items():
+            if getattr(self, attr) is not None:
+                pairs.append((key, str(getattr(self, attr))))
         return urlencode(pairs)
+
+    def details(self) -> list[tuple[str, str]]:
+        """The click filters that are set, as (URL parameter, words) for the filter bar."""
+        from svcore.vocab import label
+
+        words = {
+            "weapon": lambda v: f"Weapon or method: {label('weapon', v)}",
+            "location": lambda v: f"Location: {label('location_type', v)}",
+            "day": lambda v: f"Day: {v}",
+            "hour": lambda v: f"Hour: {int(v):02d}:00 to {int(v):02d}:59",
+        }
+        return [
+            (key, words[key](getattr(self, attr)))
+            for key, attr in DETAIL.items()
+            if getattr(self, attr) is not None
+        ]
 
     def describe(self, names: Mapping[str, str] | None = None) -> str:
         """Plain words for titles and export notes (area names when ``names`` knows them)."""
@@ -69,6 +97,7 @@ class Filters:
         if self.wards:
             parts.append(", ".join(names.get(w, w) for w in self.wards))
         parts.append(SOURCES.get(self.source, "all sources") if self.source else "all sources")
+        parts += [words for _, words in self.details()]
         return "; ".join(parts)
 
 
@@ -143,6 +172,28 @@ def parse_filters(
         else:
             msgs.append(f"Unknown source {s[:30]!r}: showing police recorded crime.")
 
+    def category(key: str) -> str | None:
+        vals = q.get(key, [])
+        if not vals:
+            return None
+        v = vals[-1].strip()
+        if CATEGORY.fullmatch(v):
+            return v
+        msgs.append(f"Ignored {key} {v[:20]!r}: not a recorded category.")
+        return None
+
+    weekday = (q.get("day") or [None])[-1]
+    if weekday is not None and weekday not in WEEKDAYS:
+        msgs.append(f"Ignored day {weekday[:20]!r}: expected Monday to Sunday.")
+        weekday = None
+    hour_text = (q.get("hour") or [None])[-1]
+    hour = None
+    if hour_text is not None:
+        if re.fullmatch(r"[0-9]{1,2}", hour_text) and int(hour_text) < 24:
+            hour = int(hour_text)
+        else:
+            msgs.append(f"Ignored hour {hour_text[:20]!r}: expected 0 to 23.")
+
     date_from, date_to = month("from"), month("to")
     if date_from and date_to and date_from > date_to:
         msgs.append("The period ends before it starts: the dates were swapped.")
@@ -155,6 +206,10 @@ def parse_filters(
         group=group,
         source=source,
         definition=definition_name,
+        weapon=category("weapon"),
+        location=category("location"),
+        weekday=weekday,
+        hour=hour,
         messages=_summarised(msgs),
         default_definition=default_definition,
     )

@@ -107,6 +107,19 @@ SOURCES = MappingProxyType(
     }
 )
 
+# Reference feeds (not events): what each is, and how its parts' period keys read.
+REFERENCE_FEEDS = MappingProxyType(
+    {
+        "boundaries": "Area boundaries",
+        "geography": "Geography lookup (LSOA, ward, district)",
+        "lsoa_lookup": "LSOA 2011 to 2021 lookup",
+        "population": "Population (ONS mid-year estimates)",
+        "imd": "English Indices of Deprivation",
+        "indicators": "Local-authority indicators",
+    }
+)
+LEVEL_NAMES = MappingProxyType({"district": "districts", "ward": "wards", "lsoa": "LSOAs"})
+
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 # Age bands used in every breakdown; (label, lowest age, highest age inclusive).

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dash import ALL, Input, Output, State, ctx, html, no_update
 
 from dashboard import ids
+from dashboard.controls import CONTROLS as PAGE_CONTROLS
+from dashboard.controls import to_query
 from dashboard.data import WarehouseSource
-from dashboard.filters import Filters, parse_filters
+from dashboard.filters import DETAIL, Filters, parse_filters
 from dashboard.queries.overview import months_available, wards_of
 from svcore.definitions import builtin_names, load_definition
 
@@ -38,8 +40,18 @@ def controls_of(filters: Filters) -> list:
     ]
 
 
-def filters_of(values: list, default_definition: str) -> Filters:
-    """Controls -> Filters, through the same parser as the URL (one set of rules)."""
+def details_of(filters: Filters) -> dict:
+    """The click filters as the detail store holds them (URL parameter -> text)."""
+    return {
+        key: str(getattr(filters, attr))
+        for key, attr in DETAIL.items()
+        if getattr(filters, attr) is not None
+    }
+
+
+def filters_of(values: list, default_definition: str, details: object = None) -> Filters:
+    """Controls (and the click filters) -> Filters, through the same parser as the URL (one
+    set of rules)."""
     district, ward, date_from, date_to, group, source, definition = values
 
     def many(v: object) -> list:  # a forged callback may send a number or a string here
@@ -54,28 +66,34 @@ def filters_of(values: list, default_definition: str) -> Filters:
         "source": [source] if source else [],
         "definition": [definition] if definition else [],
     }
+    if isinstance(details, dict):
+        pairs.update({k: [str(details[k])] for k in DETAIL if details.get(k) is not None})
     return parse_filters({k: v for k, v in pairs.items() if v}, default_definition)
 
 
 def register(app, source: WarehouseSource) -> None:
     @app.callback(
         Output(ids.FILTERS, "data"),
+        Output(ids.HISTORY, "data"),
         *[Output(c, "value") for c in CONTROLS],
+        Output(ids.F_DETAIL, "data"),
         Output(ids.FILTER_MESSAGES, "children"),
         Input(ids.URL, "search"),
         *[Input(c, "value") for c in CONTROLS],
+        Input(ids.F_DETAIL, "data"),
         Input(ids.F_RESET, "n_clicks"),
         State(ids.FILTERS, "data"),
     )
     def sync(search, *args):
-        *values, _reset, current = args
+        *values, details, _reset, current = args
         default = source.settings().definition
         trigger = ctx.triggered_id
         if trigger == ids.F_RESET:
             filters = parse_filters("", default)
-            return [filters.to_query(), *controls_of(filters), []]
-        if trigger in CONTROLS:
-            filters = filters_of(values, default)
+            return [filters.to_query(), "push", *controls_of(filters), {}, []]
+        if trigger in (*CONTROLS, ids.F_DETAIL):
+            # A person changed a control or clicked a chart: a step Back undoes it.
+            filters = filters_of(values, default, details)
             query = filters.to_query()
             out_controls = [no_update] * len(CONTROLS)
             # A ward outside the chosen districts is dropped from the control too.
@@ -87,24 +105,90 @@ def register(app, source: WarehouseSource) -> None:
                     query = filters.to_query()
                     out_controls[1] = kept
             msgs = [html.P(m, className="filter-message") for m in filters.messages]
-            return [query if query != current else no_update, *out_controls, msgs]
+            changed = query != current
+            return [
+                query if changed else no_update,
+                "push" if changed else no_update,
+                *out_controls,
+                no_update,
+                msgs,
+            ]
+        # The address (first load, a bookmark, Back): the controls follow it, no new step.
         filters = parse_filters(search, default)
         query = filters.to_query()
         msgs = [html.P(m, className="filter-message") for m in filters.messages]
-        return [query if query != current else no_update, *controls_of(filters), msgs]
+        return [
+            query if query != current else no_update,
+            "replace",
+            *controls_of(filters),
+            details_of(filters),
+            msgs,
+        ]
+
+    @app.callback(
+        Output(ids.F_DETAIL + "-chips", "children"),
+        Input(ids.F_DETAIL, "data"),
+        State(ids.FILTERS, "data"),
+    )
+    def detail_chips(_details, query):
+        """The click filters in force, each with a button that removes it."""
+        filters = parse_filters(query or "", source.settings().definition)
+        return [
+            html.Button(
+                [words, html.Span(" ×", **{"aria-hidden": "true"})],
+                id={"type": ids.DETAIL_CLEAR, "key": key},
+                className="chip",
+                n_clicks=0,
+                **{"aria-label": f"Remove the filter {words}"},
+            )
+            for key, words in filters.details()
+        ]
+
+    @app.callback(
+        Output(ids.F_DETAIL, "data", allow_duplicate=True),
+        Input({"type": ids.DETAIL_CLEAR, "key": ALL}, "n_clicks"),
+        State(ids.F_DETAIL, "data"),
+        prevent_initial_call=True,
+    )
+    def clear_detail(clicks, details):
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not any(clicks or []):
+            return no_update
+        kept = dict(details) if isinstance(details, dict) else {}
+        kept.pop(str(trigger.get("key")), None)
+        return kept
+
+    for page in sorted({c.page for c in PAGE_CONTROLS}):
+        _register_page_controls(app, page)
 
     # The address bar follows the store without a navigation (no page re-render).
+    # A person's change adds a step to the browser's history (Back undoes it: see
+    # assets/history.js); the address settling on what it means (a bad value dropped) does not.
     app.clientside_callback(
-        """function(query) {
-            if (query === null || query === undefined) { return window.dash_clientside.no_update; }
-            const url = window.location.pathname + (query ? "?" + query : "");
-            if (url !== window.location.pathname + window.location.search) {
-                window.history.replaceState(window.history.state, "", url);
+        """function(query, view, mode) {
+            const dc = window.dash_clientside;
+            if (query === null || query === undefined) { return dc.no_update; }
+            const path = window.location.pathname;
+            const parts = [];
+            if (query) { parts.push(query); }
+            if (view && view.page === path && view.query) { parts.push(view.query); }
+            const url = path + (parts.length ? "?" + parts.join("&") : "");
+            if (url !== path + window.location.search) {
+                const fired = (dc.callback_context.triggered || []).map(t => t.prop_id);
+                const push = fired.includes("view.data") ? Boolean(view && view.push)
+                                                         : mode === "push";
+                if (push) {
+                    window.history.pushState({svdash: true}, "", url);
+                } else {
+                    window.history.replaceState(window.history.state, "", url);
+                }
             }
             return query;
         }""",
         Output(ids.URL_SYNC, "data"),
         Input(ids.FILTERS, "data"),
+        Input(ids.VIEW, "data"),
+        State(ids.HISTORY, "data"),
     )
 
     @app.callback(
@@ -145,3 +229,24 @@ def register(app, source: WarehouseSource) -> None:
         held = source.memo(("months-available",), lambda: months_available(source.connection()))
         months = [{"label": m, "value": m} for m in held]
         return months, months
+
+
+def _register_page_controls(app, page: str) -> None:
+    """A page's controls (map level, factor...) into the address bar, beside the filters."""
+    from dashboard.controls import controls_of as page_controls
+
+    controls = page_controls(page)
+
+    def view(*values):
+        return {
+            "page": page,
+            "query": to_query(page, {c.key: v for c, v in zip(controls, values, strict=True)}),
+            "push": ctx.triggered_id is not None,  # the layout's first call is not a step
+        }
+
+    view.__name__ = f"view_{page.strip('/') or 'overview'}"
+    app.callback(
+        Output(ids.VIEW, "data", allow_duplicate=True),
+        *[Input(c.id, "value") for c in controls],
+        prevent_initial_call="initial_duplicate",
+    )(view)

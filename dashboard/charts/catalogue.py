@@ -12,7 +12,7 @@ the published counts, so that no derived figure carries a hidden count back out.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ from dashboard.figures.heatmap import NTE_WINDOW, hour_weekday_figure
 from dashboard.figures.maps import choropleth_figure, hotspot_figure
 from dashboard.figures.pyramid import pyramid_figure
 from dashboard.figures.scatter import factor_scatter_figure
+from dashboard.figures.sparkline import sparkline_figure
 from dashboard.figures.trend import seasonality_figure, trend_figure
 from dashboard.queries.areas import (
     area_table,
@@ -41,6 +42,7 @@ from dashboard.queries.areas import (
 )
 from dashboard.queries.counts import count_table
 from dashboard.queries.deciles import decile_profile
+from dashboard.queries.factors import indicator_catalogue
 from dashboard.queries.gap import hospital_police_gap
 from dashboard.queries.overview import latest_month, loaded_feeds, monthly_trend
 from dashboard.queries.people import (
@@ -68,7 +70,7 @@ from svcore.disclosure import (
     published_share,
     published_value,
 )
-from svcore.vocab import SOURCES
+from svcore.vocab import LEVEL_NAMES, REFERENCE_FEEDS, SOURCES
 
 LEVEL_WORDS = {"district": "district", "ward": "ward", "lsoa": "LSOA"}
 KINDS = ("chart", "table", "headline", "sentence")
@@ -83,11 +85,13 @@ class Chart:
     """A built view. ``data`` is what it publishes (the CSV/XLSX export); ``figure`` is None
     for tables and sentences; ``text`` holds a sentence or a headline's words."""
 
-    name: str
     figure: go.Figure | None
     data: pd.DataFrame
     meta: dict = field(default_factory=dict)  # e.g. the area level a map settled on
     text: str = ""
+    # Stamped by ``build`` from the view's spec: a builder never repeats them.
+    name: str = ""
+    title: str = ""
     kind: str = "chart"
 
     @property
@@ -107,6 +111,7 @@ class Spec:
     options: dict[str, tuple[str, ...]] = field(default_factory=dict)
     kind: str = "chart"
     one_source: bool = False  # counts of one source only: "all sources" shows police
+    screen: bool = True  # shown on its page (False: the report pack and exports only)
 
 
 CHARTS: dict[str, Spec] = {}
@@ -118,10 +123,11 @@ def chart(
     title: str,
     kind: str = "chart",
     one_source: bool = False,
+    screen: bool = True,
     **options: tuple[str, ...],
 ):
     def register(fn: Callable[..., Chart]) -> Callable[..., Chart]:
-        CHARTS[name] = Spec(name, page, title, fn, options, kind, one_source)
+        CHARTS[name] = Spec(name, page, title, fn, options, kind, one_source, screen)
         return fn
 
     return register
@@ -151,8 +157,9 @@ def build(name: str, req: Request, **options: str) -> Chart:
     run = req
     if spec.one_source and req.filters.source is None:
         run = req.with_filters(req.filters.with_(source="police"), note=ALL_SOURCES_NOTE)
-    built = spec.build(run, **options)
-    built.kind = spec.kind
+    built = spec.build(replace(run, title=spec.title, views=run.views), **options)
+    built.name, built.kind = spec.name, spec.kind
+    built.title = built.title or spec.title
     table = built.meta.get("table")
     if (
         table is not None
@@ -289,13 +296,15 @@ def _headline(req: Request) -> Chart:
             parts.append(f"{r['change']:+.0%} on the same period a year earlier")
         if parts:
             facts.append(label + "; ".join(parts))
+    wide: list[str] = []
     if req.filters.scope is not None:
         # Duty holders see other districts only inside the partnership-wide total.
         whole = req.filters.with_(scope=None, districts=(), wards=())
         for s in _sources_shown(req):
             total = _cell(req, whole.with_(source=s), req.rule_for(s))
             word = f"{SOURCES[s]}, partnership-wide" if len(rows) > 1 else "Partnership-wide"
-            facts.append(f"{word} (all districts): {_fmt_count(total)}")
+            wide.append(f"{word} (all districts): {_fmt_count(total)}")
+        facts += wide
     data = pd.DataFrame(rows)
     single = len(rows) == 1
     number = _fmt_count(rows[0]["count"]) if single else f"{len(rows)} sources"
@@ -303,13 +312,80 @@ def _headline(req: Request) -> Chart:
         " serious-violence events, " if single else " side by side (not added together), "
     ) + req.filters.describe(req.names)
     text = number + label + ". " + ". ".join(facts)
-    return Chart(
-        "overview-headline",
-        None,
-        data,
-        {"number": number, "label": label, "facts": facts, "note": req.rule.note()},
-        text=text,
-    )
+    meta = {
+        "number": number,
+        "label": label,
+        "facts": facts,
+        "note": req.rule.note(),
+        "scope": req.filters.describe(req.names),
+    }
+    meta["cards"], meta["wide"] = _cards(req, rows), wide
+    return Chart(None, data, meta, text=text)
+
+
+SPARK_MONTHS = 24
+
+
+def _spark(req: Request, source: str, label: str) -> dict | None:
+    """The last two years of the trend view's *published* months for one source."""
+    trend = build("overview-trend", req).data
+    if "source" in trend:
+        trend = trend[trend["source"] == source]
+    if trend.empty:
+        return None
+    trend = trend.sort_values("month").tail(SPARK_MONTHS)
+    counts = published(trend)
+    return sparkline_figure(list(trend["month"].astype(str)), list(counts), label)
+
+
+def _change_words(r: dict) -> str:
+    if r["change"] is None:
+        return "No comparison: too few events or no year before"
+    if r["last12"] is not None:
+        return f"{r['change']:+.0%} on the previous 12 months"
+    return f"{r['change']:+.0%} on the same period a year earlier"
+
+
+def _cards(req: Request, rows: list[dict]) -> list[dict]:
+    """Headline cards (value, words, sparkline), each from the published figures above."""
+    if len(rows) > 1:  # one card per source: sources count different things
+        return [
+            {
+                "label": SOURCES[r["source"]],
+                "value": _fmt_count(r["count"]),
+                "detail": _change_words(r),
+                "spark": _spark(req, r["source"], SOURCES[r["source"]]),
+            }
+            for r in rows
+        ]
+    r = rows[0]
+    cards = [
+        {
+            "label": f"Events ({SOURCES[r['source']]})",
+            "value": _fmt_count(r["count"]),
+            "detail": req.filters.describe(req.names).split("; ")[0],
+            "spark": _spark(req, r["source"], "Events"),
+        },
+        {
+            "label": "Rate per 1,000 residents a year",
+            "value": "–" if r["rate"] is None else f"{r['rate']:,.1f}",
+            "detail": "Too few events for a rate"
+            if r["rate"] is None
+            else "Residents: ONS mid-year",
+            "spark": None,
+        },
+        {
+            "label": "Change on a year earlier",
+            "value": "–" if r["change"] is None else f"{r['change']:+.0%}",
+            "detail": (
+                f"{_fmt_count(r['last12'])} in the 12 months to {r['last_month']}"
+                if r["change"] is not None and r["last12"] is not None
+                else _change_words(r)
+            ),
+            "spark": None,
+        },
+    ]
+    return cards
 
 
 def _fmt_count(value: object) -> str:
@@ -325,7 +401,6 @@ def _sources(req: Request) -> Chart:
         [{"source": SOURCES[r["source"]], "count": r["count"], "change": r["change"]} for r in rows]
     )
     return Chart(
-        "overview-sources",
         None,
         data,
         table_meta(
@@ -346,6 +421,7 @@ def _sources(req: Request) -> Chart:
     "/",
     "Serious violence by source, this period and a year earlier",
     kind="table",
+    screen=False,
 )
 def _year_on_year(req: Request) -> Chart:
     """Each source in the period and in the same months a year earlier (the report's table)."""
@@ -389,7 +465,6 @@ def _year_on_year(req: Request) -> Chart:
             }
         )
     return Chart(
-        "overview-year-on-year",
         None,
         pd.DataFrame(rows),
         table_meta(
@@ -406,24 +481,49 @@ def _year_on_year(req: Request) -> Chart:
     )
 
 
+def _covers(feed: str, periods: list[str], indicators: dict[str, str]) -> str:
+    """What a feed's parts cover, in words: months for events, levels, years or names else."""
+    periods = [str(p) for p in periods]
+    if feed in SOURCES or all(len(p) == 7 and p[4] == "-" for p in periods):
+        return f"{periods[0]} to {periods[-1]}" if periods else "–"
+    if feed == "boundaries":
+        order = list(LEVEL_NAMES)
+        levels = sorted(periods, key=lambda p: order.index(p) if p in order else 99)
+        return ", ".join(LEVEL_NAMES.get(p, p) for p in levels)
+    if feed == "indicators":
+        named = []
+        for p in periods:
+            code, _, year = p.partition("|")
+            named.append(f"{indicators.get(code, code.replace('_', ' '))} ({year})")
+        return "; ".join(named)
+    words = {"lsoa2021": "LSOA 2021", "lsoa2011": "LSOA 2011", "imd2019": "IoD 2019"}
+    return ", ".join(words.get(p, p) for p in periods)
+
+
 @chart("overview-feeds", "/", "Feeds loaded in the warehouse", kind="table")
 def _feeds(req: Request) -> Chart:
     feeds = req.q(loaded_feeds)
     data = protect(feeds, req.rule_for(None), column="rows")
-    data = data.assign(
-        feed=data["feed"].map(lambda s: SOURCES.get(s, s)),
-        last_load=data["last_load"].astype(str).str[:16],
+    names = dict(
+        req.q(indicator_catalogue)[["indicator_code", "indicator_name"]].itertuples(
+            index=False, name=None
+        )
     )
+    data = data.assign(
+        covers=[
+            _covers(f, list(p), names) for f, p in zip(data["feed"], data["periods"], strict=True)
+        ],
+        feed=data["feed"].map(lambda s: SOURCES.get(s) or REFERENCE_FEEDS.get(s, s)),
+        last_load=data["last_load"].astype(str).str[:16],
+    ).drop(columns=["periods", "first_period", "last_period"])
     return Chart(
-        "overview-feeds",
         None,
         _readable(data),
         table_meta(
             [
                 ("feed", "Feed"),
                 ("rows", "Rows"),
-                ("first_period", "From"),
-                ("last_period", "To"),
+                ("covers", "Covers"),
                 ("last_load", "Last load"),
             ],
             "Feeds loaded in the warehouse",
@@ -436,9 +536,7 @@ def _feeds(req: Request) -> Chart:
 def _overview_trend(req: Request) -> Chart:
     raw = req.q(monthly_trend, req.filters)
     frame = _per_source(raw, req, ["month"])
-    return Chart(
-        "overview-trend", trend_figure(frame, req.context("Serious violence by month")), frame
-    )
+    return Chart(trend_figure(frame, req.context()), frame)
 
 
 # When -----------------------------------------------------------------------------------------
@@ -447,8 +545,8 @@ def _overview_trend(req: Request) -> Chart:
 @chart("when-heatmap", "/when", "Serious violence by hour and day of week", one_source=True)
 def _heatmap(req: Request) -> Chart:
     frame = protect(req.q(hour_by_weekday, req.filters), req.rule, dims=["weekday", "hour"])
-    fig = hour_weekday_figure(frame, req.context("Serious violence by hour and day of week"))
-    return Chart("when-heatmap", fig, frame)
+    fig = hour_weekday_figure(frame, req.context())
+    return Chart(fig, frame)
 
 
 def nte_mask(frame: pd.DataFrame) -> np.ndarray:
@@ -481,15 +579,13 @@ def _nte(req: Request) -> Chart:
             "in the night-time economy window (Friday and Saturday, 20:00 to 03:59), which "
             f"is {16 / 168:.0%} of the week's hours."
         )
-    return Chart("when-nte", None, pd.DataFrame({"nte_share": [share]}), text=text)
+    return Chart(None, pd.DataFrame({"nte_share": [share]}), text=text)
 
 
 @chart("when-monthly", "/when", "Serious violence by month, with a 12-month rolling average")
 def _monthly(req: Request) -> Chart:
     frame = _per_source(req.q(monthly, req.filters), req, ["month"])
-    return Chart(
-        "when-monthly", trend_figure(frame, req.context("Serious violence by month")), frame
-    )
+    return Chart(trend_figure(frame, req.context("Serious violence by month")), frame)
 
 
 @chart("when-seasonality", "/when", "Seasonality: average events in each calendar month")
@@ -497,25 +593,23 @@ def _season(req: Request) -> Chart:
     frame = _per_source(req.q(monthly, req.filters), req, ["month"])
     if not req.filters.source:
         frame = frame.iloc[0:0]  # sources are not additive: no seasonality across them
-    fig = seasonality_figure(
-        frame, req.context("Seasonality: average events in each calendar month")
-    )
-    return Chart("when-seasonality", fig, frame)
+    fig = seasonality_figure(frame, req.context())
+    return Chart(fig, frame)
 
 
 @chart("when-police-ae", "/when", "Police-recorded and A&E-recorded serious violence by month")
 def _police_ae(req: Request) -> Chart:
     frame = _per_source(req.q(police_and_health_monthly, req.filters), req, ["month"])
-    ctx = req.context("Police-recorded and A&E-recorded serious violence by month", source=None)
-    return Chart("when-police-ae", trend_figure(frame, ctx, rolling=False), frame)
+    ctx = req.context(source=None)
+    return Chart(trend_figure(frame, ctx, rolling=False), frame)
 
 
 # How ------------------------------------------------------------------------------------------
 
 
-def _breakdown(
-    name: str, req: Request, dimension: str, title: str, source: str | None = None, note: str = ""
-) -> Chart:
+def _breakdown(req: Request, dimension: str, source: str | None = None, note: str = "") -> Chart:
+    """Counts by one dimension as bars; the bars carry the recorded value, so a click on one
+    can filter by it (``dashboard.callbacks.clicks``)."""
     f = req.filters.with_(source=source) if source else req.filters
     rule = req.rule_for(f.source)
     frame = protect(req.q(count_table, f, (dimension,)), rule, dims=[dimension])
@@ -525,48 +619,36 @@ def _breakdown(
     fig = breakdown_figure(
         frame,
         dimension,
-        req.context(title, source=f.source, note=note),
+        req.context(source=f.source, note=note),
         labels=labels,
         min_events_for_share=rule.min_events_for_rate,
     )
-    return Chart(name, fig, frame)
+    return Chart(fig, frame)
 
 
 @chart("how-offence-group", "/how", "Serious violence by offence group", one_source=True)
 def _groups(req: Request) -> Chart:
-    return _breakdown(
-        "how-offence-group",
-        req,
-        "offence_group",
-        "Serious violence by offence group",
-        note="An event can fall in several groups.",
-    )
+    return _breakdown(req, "offence_group", note="An event can fall in several groups.")
 
 
 @chart("how-weapon", "/how", "Weapon used (police) or assault method (A&E)", one_source=True)
 def _weapon(req: Request) -> Chart:
-    return _breakdown("how-weapon", req, "weapon", "Weapon used (police) or assault method (A&E)")
+    return _breakdown(req, "weapon")
 
 
 @chart("how-location", "/how", "Where it happened: type of location", one_source=True)
 def _location(req: Request) -> Chart:
-    return _breakdown("how-location", req, "location_type", "Where it happened: type of location")
+    return _breakdown(req, "location_type")
 
 
 @chart("how-domestic-abuse", "/how", "Domestic-abuse related", one_source=True)
 def _domestic(req: Request) -> Chart:
-    return _breakdown("how-domestic-abuse", req, "domestic_abuse", "Domestic-abuse related")
+    return _breakdown(req, "domestic_abuse")
 
 
 @chart("how-relationship", "/how", "A&E: relationship to the assailant")
 def _relationship(req: Request) -> Chart:
-    return _breakdown(
-        "how-relationship",
-        req,
-        "relationship",
-        "A&E: relationship to the assailant",
-        source="health",
-    )
+    return _breakdown(req, "relationship", source="health")
 
 
 # Who ------------------------------------------------------------------------------------------
@@ -580,7 +662,7 @@ def _people_word(req: Request) -> str:
 def _victims(req: Request) -> Chart:
     frame = protect(req.q(victim_pyramid, req.filters), req.rule, dims=["sex", "age_band"])
     fig = pyramid_figure(frame, req.context(f"{_people_word(req)} by age and sex"))
-    return Chart("who-victims", fig, frame)
+    return Chart(fig, frame)
 
 
 @chart("who-suspects", "/who", "Police-recorded suspects by age and sex")
@@ -592,11 +674,11 @@ def _suspects(req: Request) -> Chart:
     )
     fig = pyramid_figure(
         frame,
-        req.context("Police-recorded suspects by age and sex", source="police"),
+        req.context(source="police"),
         sex="suspect_sex",
         band="suspect_age_band",
     )
-    return Chart("who-suspects", fig, frame)
+    return Chart(fig, frame)
 
 
 @chart("who-ethnicity", "/who", "Victims by ethnicity", one_source=True)
@@ -611,54 +693,36 @@ def _ethnicity(req: Request) -> Chart:
     fig = breakdown_figure(
         frame, "ethnicity", ctx, min_events_for_share=req.rule.min_events_for_rate
     )
-    return Chart("who-ethnicity", fig, frame)
+    return Chart(fig, frame)
 
 
-def _cohort(name: str, req: Request, source: str, by: str, title: str) -> Chart:
+def _cohort(req: Request, source: str, by: str) -> Chart:
     rule = req.rule_for(source)
     frame = protect(req.q(cohort_profile, req.filters, source, by), rule, dims=[by])
     fig = breakdown_figure(
         frame,
         by,
-        req.context(title, source=source, note="People counted once."),
+        req.context(source=source, note="People counted once."),
         min_events_for_share=rule.min_events_for_rate,
         unit="People",
         ordered=by in ("rosh_level", "age"),
     )
-    return Chart(name, fig, frame)
+    return Chart(fig, frame)
 
 
 @chart("who-probation-risk", "/who", "Probation caseload by risk of serious harm")
 def _probation_risk(req: Request) -> Chart:
-    return _cohort(
-        "who-probation-risk",
-        req,
-        "probation",
-        "rosh_level",
-        "Probation caseload by risk of serious harm",
-    )
+    return _cohort(req, "probation", "rosh_level")
 
 
 @chart("who-probation-offence", "/who", "Probation caseload by index offence")
 def _probation_offence(req: Request) -> Chart:
-    return _cohort(
-        "who-probation-offence",
-        req,
-        "probation",
-        "index_offence_group",
-        "Probation caseload by index offence",
-    )
+    return _cohort(req, "probation", "index_offence_group")
 
 
 @chart("who-youth-age", "/who", "Youth justice: children with proven offences by age")
 def _youth_age(req: Request) -> Chart:
-    return _cohort(
-        "who-youth-age",
-        req,
-        "youth_justice",
-        "age",
-        "Youth justice: children with proven offences by age",
-    )
+    return _cohort(req, "youth_justice", "age")
 
 
 @chart("who-youth-repeat", "/who", "Youth justice: proven offences per child in the period")
@@ -668,15 +732,13 @@ def _youth_repeat(req: Request) -> Chart:
     fig = breakdown_figure(
         frame,
         "times",
-        req.context(
-            "Youth justice: proven offences per child in the period", source="youth_justice"
-        ),
+        req.context(source="youth_justice"),
         labels={"1": "1 offence", "2": "2 offences", "3 or more": "3 or more offences"},
         min_events_for_share=rule.min_events_for_rate,
         unit="Children",
         ordered=True,
     )
-    return Chart("who-youth-repeat", fig, frame)
+    return Chart(fig, frame)
 
 
 # Where ----------------------------------------------------------------------------------------
@@ -705,7 +767,7 @@ def _map(req: Request, level: str = "auto", measure: str = "rate", embed: str = 
     )
     fig = choropleth_figure(areas, geojson_for(req, lvl, bool(embed)), req.context(title), measure)
     data = areas[["area_code", "area_name", "count", "population", "rate"]]
-    return Chart("where-map", fig, _readable(data), {"level": lvl})
+    return Chart(fig, _readable(data), {"level": lvl})
 
 
 @chart(
@@ -723,7 +785,6 @@ def _top(req: Request, level: str = "auto") -> Chart:
     word = LEVEL_WORDS[lvl]
     data = ranked[["area_name", "area_code", "count", "population", "rate"]]
     return Chart(
-        "where-top",
         None,
         _readable(data),
         {
@@ -772,7 +833,7 @@ def _hotspots(req: Request, embed: str = "") -> Chart:
         ),
     )
     data = stats[["area_code", "area_name", "hotspot", "gi_z", "gi_p"]]
-    return Chart("where-hotspots", fig, _readable(data))
+    return Chart(fig, _readable(data))
 
 
 @chart("where-hotspot-table", "/where", "The strongest hot spots", kind="table", one_source=True)
@@ -783,7 +844,6 @@ def _hotspot_table(req: Request) -> Chart:
     )
     data = hot[["area_name", "area_code", "hotspot", "gi_z", "gi_p"]]
     return Chart(
-        "where-hotspot-table",
         None,
         _readable(data),
         table_meta(
@@ -836,7 +896,6 @@ def _gap(req: Request, level: str = "auto") -> Chart:
         note="A&E: all assault attendances; police: violence with injury.",
     )
     return Chart(
-        "where-gap",
         grouped_bars_figure(long, "area", "source", ctx),
         _readable(gap),
         {"level": lvl},
@@ -855,7 +914,6 @@ def _gap_table(req: Request, level: str = "auto") -> Chart:
     word = LEVEL_WORDS[lvl]
     data = gap.sort_values("per_100", ascending=False, na_position="last")
     return Chart(
-        "where-gap-table",
         None,
         _readable(data),
         {
@@ -908,7 +966,7 @@ def _factor_scatter(req: Request, factor: str = "imd:imd") -> Chart:
         shown, corr, ctx, x_title=label, y_title="Rate per 1,000 residents a year"
     )
     data = shown[["area_code", "area_name", "factor", "count", "rate"]]
-    return Chart("factors-scatter", fig, _readable(data))
+    return Chart(fig, _readable(data))
 
 
 def ranked_factors(req: Request) -> pd.DataFrame:
@@ -945,7 +1003,6 @@ def ranked_factors(req: Request) -> pd.DataFrame:
 )
 def _ranked(req: Request) -> Chart:
     return Chart(
-        "factors-ranked",
         None,
         _readable(ranked_factors(req).round(2)),
         table_meta(
@@ -981,7 +1038,7 @@ def _deciles(req: Request) -> Chart:
         req.context("Violence rate by deprivation decile (IMD 2019, 1 = most deprived)"),
         x_title="Decile",
     )
-    return Chart("factors-deciles", fig, frame)
+    return Chart(fig, frame)
 
 
 # Data quality ---------------------------------------------------------------------------------
@@ -990,8 +1047,8 @@ def _deciles(req: Request) -> Chart:
 @chart("quality-coverage", "/quality", "Rows loaded per feed and month")
 def _coverage(req: Request) -> Chart:
     frame = protect(req.q(coverage), req.rule_for(None), column="rows", dims=["feed", "month"])
-    fig = coverage_figure(frame, req.context("Rows loaded per feed and month", source=None))
-    return Chart("quality-coverage", fig, frame)
+    fig = coverage_figure(frame, req.context(source=None))
+    return Chart(fig, frame)
 
 
 QUALITY_FIELDS = (("lsoa", "LSOA"), ("time_of_day", "Time of day"), ("age", "Age"), ("sex", "Sex"))
@@ -1018,7 +1075,6 @@ def _completeness(req: Request) -> Chart:
         ]
     shown["feed"] = shown["feed"].map(lambda s: SOURCES.get(s, s))
     return Chart(
-        "quality-completeness",
         None,
         _readable(shown),
         table_meta(
@@ -1037,7 +1093,6 @@ def _timeliness(req: Request) -> Chart:
         last_load=tl["last_load"].astype(str).str[:16],
     )
     return Chart(
-        "quality-timeliness",
         None,
         _readable(tl),
         table_meta(
@@ -1070,7 +1125,6 @@ def _metadata(frame: pd.DataFrame, req: Request, columns: tuple[str, ...]) -> pd
 def _reasons(req: Request) -> Chart:
     reasons = _metadata(req.q(quarantine_reasons), req, ("rows", "files"))
     return Chart(
-        "quality-reasons",
         None,
         _readable(reasons),
         table_meta(
@@ -1105,7 +1159,6 @@ def _history(req: Request) -> Chart:
     )
     hist = _metadata(hist, req, counts)
     return Chart(
-        "quality-history",
         None,
         _readable(hist),
         table_meta(
@@ -1140,7 +1193,6 @@ def _codes(req: Request) -> Chart:
     codes = _metadata(req.q(codes_not_in_definition, req.filters.definition), req, ("rows",))
     codes = codes.assign(feed=codes["feed"].map(lambda s: SOURCES.get(s, s)))
     return Chart(
-        "quality-codes",
         None,
         _readable(codes),
         table_meta(

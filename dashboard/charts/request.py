@@ -39,6 +39,7 @@ class Request:
     tier: str = "exact"  # the disclosure method every number of this request is published by
     note: str = ""  # added to every chart's note (e.g. which source stands in for "all")
     views: dict = field(default_factory=dict)  # views built for this request, by name/options
+    title: str = ""  # the title of the view being built (``build`` sets it from the spec)
 
     def with_filters(self, filters: Filters, note: str = "") -> Request:
         """The same viewer and tier with other filters (a view's own source, a window)."""
@@ -50,8 +51,12 @@ class Request:
             views={},
         )
 
-    def context(self, title: str, source: object = SAME_SOURCE, note: str = "") -> Context:
-        """A chart's title block: period, definition, source line and the suppression rule."""
+    def context(
+        self, title: str | None = None, source: object = SAME_SOURCE, note: str = ""
+    ) -> Context:
+        """A chart's title block: period, definition, source line and the suppression rule.
+        The title is the view's own (its spec's) unless the view words it for the data."""
+        title = self.title if title is None else title
         src = self.filters.source if source is SAME_SOURCE else source
         line = SOURCES.get(src, "all partner feeds") if src else "all partner feeds"
         rule = rule_for(self.settings, src, self.tier)
@@ -87,7 +92,8 @@ class Request:
 
 RESTRICTED_NOTE = (
     "On this disclosure tier a view covers one area (a district or a ward) and a "
-    "month, a calendar quarter, a financial year or whole calendar years."
+    "month, a calendar quarter, a financial year or whole calendar years, without the "
+    "filters set by clicking a chart (weapon, location, day, hour)."
 )
 
 
@@ -117,14 +123,19 @@ def _window(date_from: str | None, date_to: str | None) -> tuple[str | None, str
 
 def restrict(filters: Filters) -> Filters:
     """Filters a perturbed tier may ask for: one district or one ward, a fixed window (see
-    ``_window``). Unions of areas are refused the same way: each added area is another
+    ``_window``), no click filters. Unions of areas are refused the same way: each added area is another
     independent route to the same hidden cell."""
     date_from, date_to = _window(filters.date_from, filters.date_to)
+    # The click filters cut the same cells along yet more routes: analysts only.
     return filters.with_(
         districts=filters.districts[:1],
         wards=filters.wards[:1],
         date_from=date_from,
         date_to=date_to,
+        weapon=None,
+        location=None,
+        weekday=None,
+        hour=None,
     )
 
 

@@ -6,7 +6,8 @@ import dash
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.components import chart, dropdown_field, page_header
+from dashboard.components import chart, dropdown_field, grid, page_header, panel
+from dashboard.controls import from_query
 from dashboard.queries.factors import IMD_DOMAINS
 
 dash.register_page(
@@ -14,7 +15,16 @@ dash.register_page(
 )
 
 
-def layout(**_query: str) -> html.Div:
+def layout(**query: str) -> html.Div:
+    """``/factors?factor=imd:income`` opens with that factor chosen."""
+    factor = from_query("/factors", query)["factor"]
+    # IMD domains are known up front; loaded indicators are added by callback. A bookmarked
+    # indicator is offered at once too, or the dropdown would drop the value it has no option for.
+    options = [
+        {"label": f"IMD 2019: {name}", "value": f"imd:{key}"} for key, name in IMD_DOMAINS.items()
+    ]
+    if factor not in {o["value"] for o in options}:
+        options.append({"label": factor, "value": factor})
     return html.Div(
         [
             page_header(
@@ -24,21 +34,13 @@ def layout(**_query: str) -> html.Div:
             ),
             dropdown_field(
                 "Factor",
-                dcc.Dropdown(
-                    id=ids.FACTORS_CHOICE,
-                    value="imd:imd",
-                    clearable=False,
-                    # IMD domains are known up front; loaded indicators are added by callback.
-                    options=[
-                        {"label": f"IMD 2019: {name}", "value": f"imd:{key}"}
-                        for key, name in IMD_DOMAINS.items()
-                    ],
-                ),
+                dcc.Dropdown(id=ids.FACTORS_CHOICE, value=factor, clearable=False, options=options),
                 class_name="field field-wide",
             ),
-            chart(ids.FACTORS_SCATTER, height=520),
-            html.H2("All factors ranked by correlation"),
-            dcc.Loading(html.Div(id=ids.FACTORS_RANKED), delay_show=300),
-            chart(ids.FACTORS_DECILES, height=400),
+            grid(
+                chart("factors-scatter", height=520),
+                chart("factors-deciles", height=520),
+                panel("factors-ranked", "All factors ranked by correlation", wide=True),
+            ),
         ]
     )

@@ -5,8 +5,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
-from dashboard import ids
-from dashboard.components import chart, page_header
+from dashboard.components import chart, grid, page_header
 
 dash.register_page(__name__, path="/how", name="How", order=3, title="How")
 
@@ -15,12 +14,16 @@ def layout(**_query: str) -> html.Div:
     return html.Div(
         [
             page_header(
-                "How serious violence happens", "Offence groups, weapons, places and relationships."
+                "How serious violence happens",
+                "Offence groups, weapons, places and relationships. Click a bar of offence "
+                "group, weapon or location to filter every page by it.",
             ),
-            chart(ids.HOW_GROUP),
-            chart(ids.HOW_WEAPON),
-            chart(ids.HOW_LOCATION),
-            chart(ids.HOW_DOMESTIC, height=300),
-            chart(ids.HOW_RELATIONSHIP, caption="A&E records the relationship to the assailant."),
+            grid(
+                chart("how-offence-group"),
+                chart("how-weapon"),
+                chart("how-location"),
+                chart("how-domestic-abuse"),
+                chart("how-relationship", caption="A&E records the relationship to the assailant."),
+            ),
         ]
     )

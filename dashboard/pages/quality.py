@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dash
-from dash import dcc, html
+from dash import html
 
-from dashboard import ids
-from dashboard.components import chart, page_header
+from dashboard.components import chart, grid, page_header, panel
 from etl.vintage import METHOD as VINTAGE_METHOD
 
 dash.register_page(__name__, path="/quality", name="Data quality", order=6, title="Data quality")
@@ -18,17 +17,14 @@ def layout(**_query: str) -> html.Div:
             page_header(
                 "Data quality", "Every feed as the partners sent it: all districts and offences."
             ),
-            chart(ids.QUALITY_COVERAGE, height=360),
-            html.H2("Completeness of key fields"),
-            dcc.Loading(html.Div(id=ids.QUALITY_COMPLETENESS), delay_show=300),
-            html.H2("Timeliness"),
-            dcc.Loading(html.Div(id=ids.QUALITY_TIMELINESS), delay_show=300),
-            html.H2("Why rows were quarantined"),
-            dcc.Loading(html.Div(id=ids.QUALITY_REASONS), delay_show=300),
-            html.H2("Codes not in the definition"),
-            dcc.Loading(html.Div(id=ids.QUALITY_UNKNOWN_CODES), delay_show=300),
-            html.H2("Load history"),
-            dcc.Loading(html.Div(id=ids.QUALITY_HISTORY), delay_show=300),
+            grid(
+                chart("quality-coverage", height=400, wide=True),
+                panel("quality-completeness", "Completeness of key fields"),
+                panel("quality-timeliness", "Timeliness"),
+                panel("quality-reasons", "Why rows were quarantined", wide=True),
+                panel("quality-codes", "Codes not in the definition", wide=True),
+                panel("quality-history", "Load history", wide=True),
+            ),
             html.H2("LSOA 2011 and 2021"),
             html.P(VINTAGE_METHOD, className="table-note"),
         ]

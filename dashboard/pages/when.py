@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dash
-from dash import dcc, html
+from dash import html
 
-from dashboard import ids
-from dashboard.components import chart, page_header
+from dashboard.components import chart, grid, page_header, panel
 
 dash.register_page(__name__, path="/when", name="When", order=2, title="When")
 
@@ -16,12 +15,15 @@ def layout(**_query: str) -> html.Div:
         [
             page_header(
                 "When serious violence happens",
-                "Time of day and week, months and seasons, and police beside A&E.",
+                "Time of day and week, months and seasons, and police beside A&E. Click a "
+                "cell of the heatmap to filter every page by that day and hour.",
             ),
-            chart(ids.WHEN_HEATMAP, height=420),
-            dcc.Loading(html.P(id=ids.WHEN_NTE, className="stat"), delay_show=300),
-            chart(ids.WHEN_TREND),
-            chart(ids.WHEN_SEASON, height=380),
-            chart(ids.WHEN_COMPARE),
+            grid(
+                chart("when-heatmap", height=460),
+                chart("when-monthly"),
+                panel("when-nte", class_name="stat", wide=True),
+                chart("when-seasonality"),
+                chart("when-police-ae"),
+            ),
         ]
     )

@@ -5,8 +5,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
-from dashboard import ids
-from dashboard.components import chart, page_header
+from dashboard.components import chart, grid, page_header
 
 dash.register_page(__name__, path="/who", name="Who", order=4, title="Who")
 
@@ -17,20 +16,12 @@ def layout(**_query: str) -> html.Div:
             page_header(
                 "Who is involved", "Victims, suspects, and the probation and youth-justice cohorts."
             ),
-            html.Div([chart(ids.WHO_VICTIMS), chart(ids.WHO_SUSPECTS)], className="two-up"),
-            chart(ids.WHO_ETHNICITY),
+            grid(chart("who-victims"), chart("who-suspects"), chart("who-ethnicity", wide=True)),
             html.H2("Probation caseload"),
-            html.Div(
-                [
-                    chart(ids.WHO_PROBATION, height=380),
-                    chart(ids.WHO_PROBATION_OFFENCE, height=380),
-                ],
-                className="two-up",
+            grid(
+                chart("who-probation-risk", height=400), chart("who-probation-offence", height=400)
             ),
             html.H2("Youth justice"),
-            html.Div(
-                [chart(ids.WHO_YOUTH, height=380), chart(ids.WHO_REPEAT, height=380)],
-                className="two-up",
-            ),
+            grid(chart("who-youth-age", height=400), chart("who-youth-repeat", height=400)),
         ]
     )

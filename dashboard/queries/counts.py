@@ -83,6 +83,15 @@ def where_clause(filters: Filters, params: Params, alias: str = "e") -> str:
         conds.append(f"{alias}.period >= strptime({params.add(filters.date_from)}, '%Y-%m')")
     if filters.date_to:
         conds.append(f"{alias}.period <= strptime({params.add(filters.date_to)}, '%Y-%m')")
+    # The click filters (a bar of weapon or location, a heatmap cell), as parameters.
+    if filters.weapon is not None:
+        conds.append(f"{alias}.weapon = {params.add(filters.weapon)}")
+    if filters.location is not None:
+        conds.append(f"{alias}.location_type = {params.add(filters.location)}")
+    if filters.weekday is not None:
+        conds.append(f"dayname({alias}.event_date) = {params.add(filters.weekday)}")
+    if filters.hour is not None:
+        conds.append(f"{alias}.hour = {params.add(filters.hour)}")
     if not filters.source:
         preds = []
         for source in SOURCES:

@@ -35,7 +35,8 @@ def loaded_feeds(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return execute(
         con,
         "SELECT p.table_name AS feed, sum(p.rows) AS rows, min(p.period_key) AS first_period, "
-        "max(p.period_key) AS last_period, max(l.finished_at) AS last_load "
+        "max(p.period_key) AS last_period, list(DISTINCT p.period_key ORDER BY p.period_key) "
+        "AS periods, max(l.finished_at) AS last_load "
         "FROM parts p JOIN loads l USING (load_id) WHERE p.active AND p.table_name <> 'quarantine' "
         "GROUP BY 1 ORDER BY 1",
     )
