@@ -21,7 +21,7 @@ def _open(browser, url: str):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("request", lambda r: hosts.add(urlparse(r.url).hostname or ""))
     page.goto(url)
-    page.wait_for_selector(".headline-number", timeout=30_000)
+    page.wait_for_selector(".kpi-value", timeout=30_000)
     return page, errors, hosts
 
 
@@ -29,7 +29,7 @@ def _open(browser, url: str):
 def test_headline_equals_query_layer(browser, server, demo_warehouse, district: str) -> None:
     query = f"district={district}&from=2021-03&to=2021-09"
     page, errors, hosts = _open(browser, f"{server}/?{query}")
-    shown = page.inner_text(".headline-number").replace(",", "")
+    shown = page.locator(".kpi-value").first.inner_text().replace(",", "")
     con = connect_reader(demo_warehouse)
     expected = int(count_table(con, parse_filters(query), [])["count"].iloc[0])
     con.close()

@@ -78,9 +78,9 @@ def test_a_url_with_filters_restores_them(browser, server) -> None:
         "to": ["2021-09"],
         "group": ["knife_sharp"],
     }
-    title = page.locator("#when-trend .gtitle").text_content()
+    title = page.locator("#when-monthly .gtitle").text_content()
     assert "Serious violence by month" in title
-    assert "Knife or sharp instrument" in page.locator("#when-trend .gtitle").text_content()
+    assert "Knife or sharp instrument" in page.locator("#when-monthly .gtitle").text_content()
     page.close()
 
 
@@ -116,13 +116,13 @@ def choose(page, control_id: str, option_text: str) -> None:
 
 def test_changing_the_district_changes_the_numbers(browser, server, demo_warehouse) -> None:
     page = open_page(browser, server + "/")
-    assert page.inner_text(".headline-number") == expected_headline(demo_warehouse, "")
+    assert page.locator(".kpi-value").first.inner_text() == expected_headline(demo_warehouse, "")
     choose(page, "filter-district", "Calderdale")
     page.wait_for_function("() => location.search.includes('district=E08000033')")
     settle(page)
     want = expected_headline(demo_warehouse, "district=E08000033")
     page.wait_for_function(
-        "want => document.querySelector('.headline-number').innerText === want", arg=want
+        "want => document.querySelector('.kpi-value').innerText === want", arg=want
     )
     # The filters travel with the navigation.
     page.locator(".nav-link", has_text="When").click()

@@ -283,7 +283,7 @@ def test_an_older_catalog_gains_the_new_history_columns(held, load, tmp_path) ->
 def test_the_quality_page_lists_codes_not_in_the_definition(warehouse, load, tmp_path) -> None:
     """Raw per-code counts of the live rows (the page renders them as a table), and the load
     history with what each load did."""
-    from dashboard.callbacks.quality import quality_outputs  # noqa: F401 - the page's wiring imports
+    from dashboard.callbacks.views import view_outputs  # noqa: F401 - the page's wiring imports
     from dashboard.queries.quality import codes_not_in_definition, load_history
 
     rows = march(7)
