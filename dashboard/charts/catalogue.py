@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from dashboard.analysis.hotspots import getis_ord
 from dashboard.analysis.stats import correlate
 from dashboard.charts.factors import factor_frame, factor_options
 from dashboard.charts.request import Request
-from dashboard.figures import alt_text
+from dashboard.figures import Figure, alt_text
 from dashboard.figures.bars import breakdown_figure, grouped_bars_figure, rate_bars_figure
 from dashboard.figures.coverage import coverage_figure
 from dashboard.figures.heatmap import NTE_WINDOW, hour_weekday_figure
@@ -80,11 +79,12 @@ ALL_SOURCES_NOTE = (
 
 @dataclass
 class Chart:
-    """A built view. ``data`` is what it publishes (the CSV/XLSX export); ``figure`` is None
-    for tables and sentences; ``text`` holds a sentence or a headline's words."""
+    """A built view. ``data`` is what it publishes (the CSV/XLSX export); ``figure`` is the
+    plotly figure as a plain dict (``dashboard.figures``: no ``go.Figure`` on the way to the
+    browser), None for tables and sentences; ``text`` holds a sentence or a headline's words."""
 
     name: str
-    figure: go.Figure | None
+    figure: Figure | None
     data: pd.DataFrame
     meta: dict = field(default_factory=dict)  # e.g. the area level a map settled on
     text: str = ""
@@ -703,7 +703,12 @@ def _map(req: Request, level: str = "auto", measure: str = "rate", embed: str = 
     title = f"Serious violence by {LEVEL_WORDS[lvl]}" + (
         ", rate per 1,000 residents a year" if measure == "rate" else ", events"
     )
-    fig = choropleth_figure(areas, geojson_for(req, lvl, bool(embed)), req.context(title), measure)
+    fig = choropleth_figure(
+        areas,
+        geojson_for(req, lvl, bool(embed)),
+        req.context(title),
+        measure,
+    )
     data = areas[["area_code", "area_name", "count", "population", "rate"]]
     return Chart("where-map", fig, _readable(data), {"level": lvl})
 
