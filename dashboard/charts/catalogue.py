@@ -25,12 +25,13 @@ from dashboard.figures import Figure, alt_text
 from dashboard.figures.bars import breakdown_figure, grouped_bars_figure, rate_bars_figure
 from dashboard.figures.coverage import coverage_figure
 from dashboard.figures.heatmap import NTE_WINDOW, hour_weekday_figure
-from dashboard.figures.maps import choropleth_figure, hotspot_figure
+from dashboard.figures.maps import bounds_of, choropleth_figure, hotspot_figure
 from dashboard.figures.pyramid import pyramid_figure
 from dashboard.figures.scatter import factor_scatter_figure
 from dashboard.figures.trend import seasonality_figure, trend_figure
 from dashboard.queries.areas import (
     area_table,
+    areas_in_scope,
     boundaries,
     centroids,
     drill_level,
@@ -173,6 +174,31 @@ def geojson_for(req: Request, level: str, embed: bool) -> dict | str:
             ("boundaries", level), lambda: boundaries(req.con, level, None), shared=False
         )
     return f"/geojson/{level}.json?v={req.source.snapshot_id()}"
+
+
+def district_layers(req: Request, level: str, codes: list[str], embed: bool) -> dict:
+    """What a ward or LSOA map draws over its areas for bearings: the outlines and names of
+    the districts in scope (keyword arguments of the map figures; nothing at district level).
+
+    Inside a ward the LSOAs cover a corner of their district, and fitting the view to every
+    trace would take in the whole district outline: the view is pinned to the LSOAs' own
+    bounds instead."""
+    if level == "district":
+        return {}
+    districts = req.q(areas_in_scope, req.filters, "district")[["area_code", "area_name"]]
+    if districts.empty:
+        return {}
+    in_scope = tuple(districts["area_code"])
+    places = req.q(centroids, "district", in_scope)
+    layers: dict = {
+        "districts": districts.merge(places, on="area_code", how="left"),
+        "district_geojson": geojson_for(req, "district", embed),
+    }
+    if req.filters.wards and codes:
+        layers["bounds"] = bounds_of(req.q(boundaries, level, tuple(sorted(codes))))
+        # Drawn as lines clipped to the view, from the geometry itself (a few districts).
+        layers["district_geojson"] = req.q(boundaries, "district", in_scope)
+    return layers
 
 
 def _readable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -708,6 +734,7 @@ def _map(req: Request, level: str = "auto", measure: str = "rate", embed: str = 
         geojson_for(req, lvl, bool(embed)),
         req.context(title),
         measure,
+        **district_layers(req, lvl, areas["area_code"].tolist(), bool(embed)),
     )
     data = areas[["area_code", "area_name", "count", "population", "rate"]]
     return Chart("where-map", fig, _readable(data), {"level": lvl})
@@ -775,6 +802,7 @@ def _hotspots(req: Request, embed: str = "") -> Chart:
         req.context(
             "Hotspots of serious violence (Gi*)", note=("Computed from the published LSOA rates.")
         ),
+        **district_layers(req, "lsoa", stats["area_code"].tolist(), bool(embed)),
     )
     data = stats[["area_code", "area_name", "hotspot", "gi_z", "gi_p"]]
     return Chart("where-hotspots", fig, _readable(data))
