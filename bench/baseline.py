@@ -1,5 +1,6 @@
 """The plain-pandas baseline of the page callbacks: one global events DataFrame, boolean masks,
-``groupby`` and the dashboard's own pure figure functions, behind a small Flask app.
+``groupby`` and the dashboard's own pure figure functions (each figure wrapped in ``go.Figure``,
+as a plain plotly app draws), behind a small Flask app.
 
     python -m bench.baseline WAREHOUSE --port N     (the development server; bench.harness
                                                      starts it for ``--server dev``)
@@ -70,10 +71,14 @@ def _last_two_years(monthly: pd.DataFrame) -> tuple[int, int | None, str | None]
     return recent, before, last
 
 
-def with_alt(fig) -> tuple:
+def with_alt(fig: dict) -> tuple:
+    """A plain app draws with plotly's graph objects: wrap the dashboard's figure dict in
+    ``go.Figure`` so the baseline pays the validation a typical app pays."""
+    import plotly.graph_objects as go
+
     from dashboard.figures import alt_text
 
-    return fig, alt_text(fig)
+    return go.Figure(fig), alt_text(fig)
 
 
 @dataclass

@@ -16,23 +16,23 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from dashboard.analysis.hotspots import getis_ord
 from dashboard.analysis.stats import correlate
 from dashboard.charts.factors import factor_frame, factor_options
 from dashboard.charts.request import Request
-from dashboard.figures import alt_text
+from dashboard.figures import Figure, alt_text
 from dashboard.figures.bars import breakdown_figure, grouped_bars_figure, rate_bars_figure
 from dashboard.figures.coverage import coverage_figure
 from dashboard.figures.heatmap import NTE_WINDOW, hour_weekday_figure
-from dashboard.figures.maps import choropleth_figure, hotspot_figure
+from dashboard.figures.maps import bounds_of, choropleth_figure, hotspot_figure
 from dashboard.figures.pyramid import pyramid_figure
 from dashboard.figures.scatter import factor_scatter_figure
 from dashboard.figures.sparkline import sparkline_figure
 from dashboard.figures.trend import seasonality_figure, trend_figure
 from dashboard.queries.areas import (
     area_table,
+    areas_in_scope,
     boundaries,
     centroids,
     drill_level,
@@ -82,10 +82,11 @@ ALL_SOURCES_NOTE = (
 
 @dataclass
 class Chart:
-    """A built view. ``data`` is what it publishes (the CSV/XLSX export); ``figure`` is None
-    for tables and sentences; ``text`` holds a sentence or a headline's words."""
+    """A built view. ``data`` is what it publishes (the CSV/XLSX export); ``figure`` is the
+    plotly figure as a plain dict (``dashboard.figures``: no ``go.Figure`` on the way to the
+    browser), None for tables and sentences; ``text`` holds a sentence or a headline's words."""
 
-    figure: go.Figure | None
+    figure: Figure | None
     data: pd.DataFrame
     meta: dict = field(default_factory=dict)  # e.g. the area level a map settled on
     text: str = ""
@@ -180,6 +181,31 @@ def geojson_for(req: Request, level: str, embed: bool) -> dict | str:
             ("boundaries", level), lambda: boundaries(req.con, level, None), shared=False
         )
     return f"/geojson/{level}.json?v={req.source.snapshot_id()}"
+
+
+def district_layers(req: Request, level: str, codes: list[str], embed: bool) -> dict:
+    """What a ward or LSOA map draws over its areas for bearings: the outlines and names of
+    the districts in scope (keyword arguments of the map figures; nothing at district level).
+
+    Inside a ward the LSOAs cover a corner of their district, and fitting the view to every
+    trace would take in the whole district outline: the view is pinned to the LSOAs' own
+    bounds instead."""
+    if level == "district":
+        return {}
+    districts = req.q(areas_in_scope, req.filters, "district")[["area_code", "area_name"]]
+    if districts.empty:
+        return {}
+    in_scope = tuple(districts["area_code"])
+    places = req.q(centroids, "district", in_scope)
+    layers: dict = {
+        "districts": districts.merge(places, on="area_code", how="left"),
+        "district_geojson": geojson_for(req, "district", embed),
+    }
+    if req.filters.wards and codes:
+        layers["bounds"] = bounds_of(req.q(boundaries, level, tuple(sorted(codes))))
+        # Drawn as lines clipped to the view, from the geometry itself (a few districts).
+        layers["district_geojson"] = req.q(boundaries, "district", in_scope)
+    return layers
 
 
 def _readable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -765,7 +791,13 @@ def _map(req: Request, level: str = "auto", measure: str = "rate", embed: str = 
     title = f"Serious violence by {LEVEL_WORDS[lvl]}" + (
         ", rate per 1,000 residents a year" if measure == "rate" else ", events"
     )
-    fig = choropleth_figure(areas, geojson_for(req, lvl, bool(embed)), req.context(title), measure)
+    fig = choropleth_figure(
+        areas,
+        geojson_for(req, lvl, bool(embed)),
+        req.context(title),
+        measure,
+        **district_layers(req, lvl, areas["area_code"].tolist(), bool(embed)),
+    )
     data = areas[["area_code", "area_name", "count", "population", "rate"]]
     return Chart(fig, _readable(data), {"level": lvl})
 
@@ -831,6 +863,7 @@ def _hotspots(req: Request, embed: str = "") -> Chart:
         req.context(
             "Hotspots of serious violence (Gi*)", note=("Computed from the published LSOA rates.")
         ),
+        **district_layers(req, "lsoa", stats["area_code"].tolist(), bool(embed)),
     )
     data = stats[["area_code", "area_name", "hotspot", "gi_z", "gi_p"]]
     return Chart(fig, _readable(data))

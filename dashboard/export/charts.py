@@ -13,6 +13,7 @@ import plotly.io as pio
 from dashboard.charts.catalogue import CHARTS, Chart, build
 from dashboard.charts.request import Request
 from dashboard.export.tables import write_table
+from dashboard.figures import Figure, source_note_of, title_of
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 IMAGE_FORMATS = ("png", "svg")
@@ -33,15 +34,11 @@ def chart_notes(chart: Chart, req: Request) -> list[tuple[str, str]]:
             ("Suppression", f"{req.rule.note()} ({req.tier} tier)"),
             ("Text", chart.text or chart.meta.get("table", {}).get("caption", "")),
         ]
-    title = chart.figure.layout.title.text or chart.name
-    source_line = " ".join(
-        a.text for a in chart.figure.layout.annotations if a.text.startswith("Source")
-    )
     return [
-        ("Chart", title.split("<br>")[0]),
+        ("Chart", title_of(chart.figure) or chart.name),
         ("Filters", req.filters.describe(req.names)),
         ("Definition", req.definition.title),
-        ("Source and suppression", source_line.replace("<br>", " ")),
+        ("Source and suppression", source_note_of(chart.figure)),
         ("Text alternative", chart.alt),
     ]
 
@@ -59,7 +56,13 @@ def export_chart(name: str, req: Request, fmt: str, out: Path, **options: str) -
     if fmt in DATA_FORMATS:
         return write_table(chart.data, out, fmt, chart_notes(chart, req))
     _offline_topojson()
-    chart.figure.write_image(
-        out, format=fmt, width=WIDTH, height=HEIGHT, scale=2 if fmt == "png" else 1
-    )
+    write_image(chart.figure, out, fmt)
     return out
+
+
+def write_image(figure: Figure, out: Path, fmt: str) -> None:
+    """PNG (at twice the size, for print) or SVG through kaleido. The figure dict is validated
+    here (``pio.write_image`` builds a ``go.Figure`` from it): the export path is not hot."""
+    pio.write_image(
+        figure, out, format=fmt, width=WIDTH, height=HEIGHT, scale=2 if fmt == "png" else 1
+    )

@@ -21,8 +21,9 @@ from dashboard.auth import Viewer
 from dashboard.charts.catalogue import Chart, build
 from dashboard.charts.request import make_request
 from dashboard.data import WarehouseSource
-from dashboard.export.charts import ASSETS, HEIGHT, WIDTH
+from dashboard.export.charts import ASSETS, write_image
 from dashboard.export.tables import formula_safe
+from dashboard.figures import title_of
 from dashboard.filters import parse_filters
 from etl.vintage import METHOD as VINTAGE_METHOD
 from svcore.disclosure import SUPPRESSED, rule_for, stricter, tier_for
@@ -181,11 +182,11 @@ def build_report(
         n = counters["figure"]
         stem = f"figure-{n:02d}-{chart.name}"
         png, svg = out_dir / "figures" / f"{stem}.png", out_dir / "figures" / f"{stem}.svg"
-        chart.figure.write_image(png, format="png", width=WIDTH, height=HEIGHT, scale=2)
-        chart.figure.write_image(svg, format="svg", width=WIDTH, height=HEIGHT)
+        write_image(chart.figure, png, "png")
+        write_image(chart.figure, svg, "svg")
         doc.add_picture(str(png), width=Cm(16))
         _set_alt_text(doc.inline_shapes[-1], chart.alt)
-        title = (chart.figure.layout.title.text or chart.name).split("<br>")[0]
+        title = title_of(chart.figure) or chart.name
         doc.add_paragraph(f"Figure {n}: {title}", style="Caption")
         pack.figures.append((title, png))
 

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
-from dashboard.figures import Context, base_layout, empty_figure, set_alt
+from dashboard.figures import (
+    FONT_SIZE,
+    MONTH_AXIS,
+    Context,
+    Figure,
+    axis_below,
+    base_layout,
+    colorbar_title,
+    colorscale,
+    empty_figure,
+    figure,
+    set_alt,
+    text_width,
+)
 from svcore.disclosure import SUPPRESSED, shown_counts
 from svcore.palette import SEQUENTIAL_BLUE
 from svcore.vocab import SOURCES
 
 
-def coverage_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
+def coverage_figure(frame: pd.DataFrame, ctx: Context) -> Figure:
     """``frame``: feed, month (YYYY-MM), rows (possibly ``[c]``)."""
     if frame.empty:
         return empty_figure(ctx, "Nothing loaded yet")
@@ -29,22 +41,27 @@ def coverage_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
             i, j = feeds.index(feed), col[month]
             grid[i, j] = v
             text[i, j] = SUPPRESSED if raw == SUPPRESSED else f"{int(v):,} rows"
-    fig = go.Figure(
-        go.Heatmap(
-            z=grid,
-            x=list(months),
-            y=[SOURCES[f] for f in feeds],
-            text=text,
-            colorscale=[[i / (len(SEQUENTIAL_BLUE) - 1), c] for i, c in enumerate(SEQUENTIAL_BLUE)],
-            hovertemplate="%{y}, %{x}: %{text}<extra></extra>",
-            xgap=1,
-            ygap=2,
-            colorbar={"title": {"text": "Rows"}},
-        )
+    names = [SOURCES[f] for f in feeds]
+    fig = figure(
+        [
+            {
+                "type": "heatmap",
+                "z": grid.tolist(),
+                "x": list(months),
+                "y": names,
+                "text": text.tolist(),
+                "colorscale": colorscale(SEQUENTIAL_BLUE),
+                "hovertemplate": "%{y}, %{x}: %{text}<extra></extra>",
+                "xgap": 1,
+                "ygap": 2,
+                "colorbar": {"title": colorbar_title("Rows")},
+            }
+        ]
     )
-    base_layout(fig, ctx)
-    fig.update_layout(margin={"l": 260})
-    fig.update_yaxes(autorange="reversed", rangemode=None)
+    widest = max(text_width(n, FONT_SIZE) for n in names)
+    base_layout(fig, ctx, below=axis_below(tick_lines=2), margin={"l": round(widest + 16)})
+    fig["layout"]["xaxis"] = dict(MONTH_AXIS)
+    fig["layout"]["yaxis"] = {"autorange": "reversed", "gridcolor": "#E5E5E5"}
     missing = int(np.isnan(grid).sum())
     return set_alt(
         fig,

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
-from dashboard.figures import Context, base_layout, empty_figure, set_alt
+from dashboard.figures import (
+    Context,
+    Figure,
+    axis_below,
+    base_layout,
+    colorbar_title,
+    colorscale,
+    empty_figure,
+    figure,
+    set_alt,
+)
 from svcore.disclosure import SUPPRESSED, shown_counts
 from svcore.palette import SEQUENTIAL_BLUE
 from svcore.vocab import WEEKDAYS
@@ -20,7 +29,7 @@ NTE_WINDOW = (
 )
 
 
-def hour_weekday_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
+def hour_weekday_figure(frame: pd.DataFrame, ctx: Context) -> Figure:
     """``frame``: weekday (English day name), hour 0-23, count (possibly ``[c]``)."""
     if frame.empty:
         return empty_figure(ctx, "No events with a time for these filters")
@@ -35,23 +44,26 @@ def hour_weekday_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
             i, j = day_index[day], int(hour)
             grid[i, j] = value
             text[i, j] = SUPPRESSED if raw == SUPPRESSED else f"{int(value):,}"
-    fig = go.Figure(
-        go.Heatmap(
-            z=grid,
-            x=[f"{h:02d}:00" for h in range(24)],
-            y=list(WEEKDAYS),
-            text=text,
-            colorscale=[[i / (len(SEQUENTIAL_BLUE) - 1), c] for i, c in enumerate(SEQUENTIAL_BLUE)],
-            hovertemplate="%{y} %{x}: %{text}<extra></extra>",
-            hoverongaps=False,
-            colorbar={"title": {"text": "Events"}},
-            xgap=1,
-            ygap=1,
-        )
+    fig = figure(
+        [
+            {
+                "type": "heatmap",
+                "z": grid.tolist(),
+                "x": [f"{h:02d}:00" for h in range(24)],
+                "y": list(WEEKDAYS),
+                "text": text.tolist(),
+                "colorscale": colorscale(SEQUENTIAL_BLUE),
+                "hovertemplate": "%{y} %{x}: %{text}<extra></extra>",
+                "hoverongaps": False,
+                "colorbar": {"title": colorbar_title("Events")},
+                "xgap": 1,
+                "ygap": 1,
+            }
+        ]
     )
-    base_layout(fig, ctx)
-    fig.update_yaxes(autorange="reversed", title=None, rangemode=None)
-    fig.update_xaxes(title="Hour of day", tickangle=0, dtick=2)
+    base_layout(fig, ctx, below=axis_below(title_lines=1), margin={"l": 90})
+    fig["layout"]["yaxis"] = {"autorange": "reversed", "gridcolor": "#E5E5E5"}
+    fig["layout"]["xaxis"] = {"title": {"text": "Hour of day"}, "tickangle": 0, "dtick": 3}
     peak = np.unravel_index(np.nanargmax(np.nan_to_num(grid, nan=-1)), grid.shape)
     return set_alt(
         fig,

@@ -21,6 +21,7 @@ from dashboard.auth import Viewer
 from dashboard.charts.catalogue import CHARTS, build, published_table
 from dashboard.charts.request import make_request
 from dashboard.data import WarehouseSource
+from dashboard.figures import source_note_of
 from dashboard.filters import parse_filters
 from dashboard.queries.counts import count_table
 from svcore.config import read_settings, write_settings
@@ -173,7 +174,7 @@ def test_all_sources_are_never_added_together(demo_warehouse: Path) -> None:
     assert len(head.data) == 5 and "not added together" in head.meta["label"]
     assert not re.match(r"^[\d,]+$", head.meta["number"])
     weapon = build("how-weapon", req)
-    notes = " ".join(a.text for a in weapon.figure.layout.annotations).replace("<br>", " ")
+    notes = source_note_of(weapon.figure)
     assert "not added together: this view shows police-recorded crime" in notes
 
 
