@@ -1,14 +1,17 @@
 """Layout building blocks shared by every page: charts with text alternatives, tables, headers.
 
-Layout only: no data access. Tables are plain HTML tables with captions and column headers so
-screen readers announce them properly.
+Layout only: no data access. Tables are dash-ag-grid grids (sort, filter, keyboard) showing a
+view's data exactly as published, with a visible caption that names the grid for screen readers.
 """
 
 from __future__ import annotations
 
+import json
 import numbers
+import re
 from collections.abc import Sequence
 
+import dash_ag_grid as dag
 import pandas as pd
 from dash import dcc, html
 
@@ -156,6 +159,98 @@ def page_header(title: str, intro: str) -> html.Div:
     return html.Div([html.H1(title), html.P(intro, className="lead")], className="page-header")
 
 
+# Tables -----------------------------------------------------------------------------------------
+
+GRID_AUTO_HEIGHT_ROWS = 15  # up to this many rows the grid is as tall as its rows; then it scrolls
+GRID_ROW_HEIGHT = 36  # px
+GRID_HEADER_HEIGHT = 48  # px, a two-line wrapped header
+MISSING = "–"  # what an empty cell shows (None, NaN)
+GRID_NAMING_EVENTS = ("firstDataRendered", "columnResized", "modelUpdated")
+# Shown under a grid while the keyboard is in it (assets/style.css); ag-grid itself announces
+# the header keys to screen readers, so this is hidden from them.
+GRID_KEYS = (
+    "Keyboard: arrow keys move between cells; Enter on a column heading sorts by it, Ctrl+Enter "
+    "opens its filter; Tab leaves the table."
+)
+# Python's format specs the views use, all valid d3-format specifiers as they stand.
+_SPEC = re.compile(r"[+\- ]?,?(\.\d+)?[dfe%]?")
+# d3's default locale writes a minus sign as U+2212; Python (and so the CSV) writes "-".
+_D3_FORMAT = (
+    "d3.formatLocale({decimal: '.', thousands: ',', grouping: [3], currency: ['£', ''],"
+    " minus: '-'}).format(%s)(params.value)"
+)
+# Grid look: the site's type and colours on ag-grid's Quartz theme (its Theming API).
+_THEME = (
+    "themeQuartz.withParams({fontFamily: 'inherit', fontSize: 15, headerFontSize: 15,"
+    " headerFontWeight: 700, foregroundColor: '#0b0c0c', headerTextColor: '#0b0c0c',"
+    " headerBackgroundColor: '#f3f2f1', borderColor: '#b1b4b6', accentColor: '#12436D',"
+    " rowHeight: %d, headerHeight: %d, wrapperBorderRadius: 0, spacing: 6})"
+)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "table"
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _numeric(values: list, formatted: bool) -> bool:
+    """A column of numbers (a hidden "[c]" or an empty cell among them): right-aligned, sorted
+    and filtered as numbers."""
+    present = [v for v in values if v is not None]
+    return formatted or (bool(present) and all(_is_number(v) for v in present))
+
+
+def _cell_value(value: object) -> object:
+    """A cell as published, in JSON: numbers stay numbers (the grid formats them), NaN and NA
+    become empty, anything else (``[c]``, words, dates) is shown as the text it is."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value if isinstance(value, str) else str(value)
+
+
+def _value_formatter(spec: str | None) -> dict:
+    """Display only (sorting and filtering see the value): a number in the view's own format,
+    an empty cell as "–", text such as the disclosure marker "[c]" as it is.
+
+    dash-ag-grid evaluates the expression itself (no ``typeof``: ``x === +x`` holds for numbers
+    only), so it needs no script compiled at run time, which the CSP would refuse."""
+    shown = "params.value"
+    if spec is not None:
+        if not _SPEC.fullmatch(spec):
+            raise ValueError(f"table format {spec!r} has no d3-format equivalent here")
+        shown = f"(params.value === +params.value ? {_D3_FORMAT % json.dumps(spec)} : params.value)"
+    return {"function": f"params.value == null ? {json.dumps(MISSING)} : {shown}"}
+
+
+def _column_def(index: int, column: str, header: str, values: list, spec: str | None) -> dict:
+    field = f"c{index}"  # not the frame's name: ag-grid reads dots in a field as a path
+    value = f"params.data.{field}"
+    numeric = _numeric(values, spec is not None)
+    col = {
+        "field": field,
+        "colId": column,
+        "headerName": header,
+        "valueFormatter": _value_formatter(spec),
+        "filter": "agNumberColumnFilter" if numeric else "agTextColumnFilter",
+    }
+    if numeric:
+        col |= {
+            "type": "rightAligned",  # ag-grid's own classes: ag-right-aligned-header/-cell
+            # The number filter compares numbers: a hidden or empty cell is blank to it.
+            "filterValueGetter": {"function": f"{value} === +{value} ? {value} : null"},
+        }
+    return col
+
+
 def table(
     frame: pd.DataFrame,
     columns: Sequence[tuple[str, str]],
@@ -164,36 +259,73 @@ def table(
     note: str = "",
     name: str | None = None,
 ) -> html.Div:
-    """``columns``: (frame column, header). ``formats``: column -> format spec for numbers."""
+    """A view's table as an interactive grid: sortable (by mouse or keyboard: Enter on a header),
+    filterable, resizable columns, with its caption, note and server-side CSV/XLSX downloads of
+    the same view (``name``, the catalogue name; the grid itself exports nothing).
+
+    ``columns``: (frame column, header). ``formats``: column -> format spec for numbers (Python's,
+    which d3-format shares). Cells hold the view's data as published; the grid only formats
+    them for display. Ids are ``{name}-grid``, ``{name}-caption`` and ``{name}-note``.
+    """
     formats = formats or {}
-
-    def cell(col: str, value: object) -> str:
-        if value is None or (isinstance(value, float) and value != value):
-            return "–"
-        if col in formats and isinstance(value, numbers.Number) and not isinstance(value, bool):
-            return format(value, formats[col])
-        return str(value)
-
-    numeric = {c for c, _ in columns if c in formats}
-    head = html.Thead(
-        html.Tr(
-            [html.Th(h, scope="col", className="num" if c in numeric else None) for c, h in columns]
-        )
+    base = name or _slug(caption)
+    caption_id, note_id = f"{base}-caption", f"{base}-note"
+    cells = {
+        f"c{i}": [_cell_value(v) for v in frame[c].tolist()] for i, (c, _) in enumerate(columns)
+    }
+    rows = [dict(zip(cells, values, strict=True)) for values in zip(*cells.values(), strict=True)]
+    auto_height = len(rows) <= GRID_AUTO_HEIGHT_ROWS
+    name_grid = f"svdashNameGrid({json.dumps(caption_id)}, {json.dumps(note_id if note else '')})"
+    grid = dag.AgGrid(
+        id=f"{base}-grid",
+        className="table-grid",
+        columnDefs=[
+            _column_def(i, c, h, cells[f"c{i}"], formats.get(c)) for i, (c, h) in enumerate(columns)
+        ],
+        rowData=rows,
+        defaultColDef={
+            "sortable": True,
+            "filter": True,
+            "resizable": True,
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+            "minWidth": 80,
+            # assets/dashAgGridFunctions.js: numbers as numbers, "[c]" and empty cells last.
+            "comparator": {"function": "svdashPublishedOrder"},
+        },
+        columnSize="autoSize",
+        dashGridOptions={
+            "theme": {"function": _THEME % (GRID_ROW_HEIGHT, GRID_HEADER_HEIGHT)},
+            "domLayout": "autoHeight" if auto_height else "normal",
+            "animateRows": False,
+            "enableCellTextSelection": True,
+            "ensureDomOrder": True,  # screen readers read the cells in the order shown
+            "suppressColumnVirtualisation": True,
+            "suppressRowVirtualisation": True,
+            # One Tab stop (the ARIA grid pattern): arrows move between cells, Tab leaves.
+            "tabToNextHeader": {"function": "false"},
+            "tabToNextCell": {"function": "false"},
+            # The CSV and XLSX come from the server, from the same view, and are audited.
+            "suppressCsvExport": True,
+            "suppressExcelExport": True,
+        },
+        # dash-ag-grid adds these once the grid is ready, after its first render: autoSize's
+        # columnResized comes after that (and each sort or filter's modelUpdated).
+        eventListeners={event: [name_grid] for event in GRID_NAMING_EVENTS},
+        style={
+            "height": None
+            if auto_height
+            else f"{GRID_HEADER_HEIGHT + GRID_AUTO_HEIGHT_ROWS * GRID_ROW_HEIGHT + 2}px",
+            "width": "100%",
+        },
     )
-    body = html.Tbody(
-        [
-            html.Tr(
-                [
-                    html.Td(cell(c, getattr(row, c)), className="num" if c in numeric else None)
-                    for c, _ in columns
-                ]
-            )
-            for row in frame.itertuples(index=False)
-        ]
-    )
-    parts: list = [html.Table([html.Caption(caption), head, body], className="table")]
+    parts: list = [
+        html.P(caption, id=caption_id, className="table-caption"),
+        grid,
+        html.P(GRID_KEYS, className="table-keys", **{"aria-hidden": "true"}),
+    ]
     if note:
-        parts.append(html.P(note, className="table-note"))
-    return html.Div(
-        parts, className="table-wrap", tabIndex=0, role="region", **{"aria-label": caption}
-    )
+        parts.append(html.P(note, id=note_id, className="table-note"))
+    if name is not None:
+        parts.append(downloads(name, ("csv", "xlsx")))
+    return html.Div(parts, className="table-wrap", role="region", **{"aria-labelledby": caption_id})

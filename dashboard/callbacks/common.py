@@ -50,7 +50,7 @@ def figure_and_alt(name: str, req: Request, **options: str) -> tuple:
 def table_of(name: str, req: Request, **options: str):
     """A table view, laid out as its view says (no numbers are made here)."""
     view: Chart = build(name, req, **options)
-    return table(view.data, **view.meta["table"])
+    return table(view.data, **view.meta["table"], name=view.name)
 
 
 def text_of(name: str, req: Request, **options: str) -> str:

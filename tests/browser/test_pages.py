@@ -136,9 +136,13 @@ def test_changing_the_district_changes_the_numbers(browser, server, demo_warehou
 def test_top_areas_equal_the_export_table(browser, server, demo_warehouse, tmp_path) -> None:
     query = "district=E08000034&from=2021-01&to=2021-12"
     page = open_page(browser, f"{server}/where?{query}")
-    page.wait_for_selector("#where-top table")
-    rows = page.locator("#where-top tbody tr").all()
-    shown = {r.locator("td").nth(1).inner_text(): r.locator("td").nth(2).inner_text() for r in rows}
+    page.wait_for_selector("#where-top-grid .ag-row")
+    shown = page.evaluate(
+        """() => Object.fromEntries(
+          [...document.querySelectorAll('#where-top-grid .ag-center-cols-container .ag-row')]
+            .map(r => ['area_code', 'count'].map(c => r.querySelector(`[col-id=${c}]`).textContent))
+        )"""
+    )
     out = tmp_path / "wards.csv"
     subprocess.run(
         [
