@@ -67,6 +67,7 @@ from etl.writer import (
 from svcore import audit
 from svcore.config import Settings, read_settings, write_settings
 from svcore.definitions import CODE_COLUMNS, DefinitionError, load_definition
+from svcore.sql import literal, literal_list
 from svcore.warehouse import CATALOG, CURRENT
 
 MAX_REPORTED_ERRORS = 1000
@@ -151,11 +152,6 @@ def init_warehouse(warehouse: Path, settings: Settings) -> Path:
     return warehouse
 
 
-def _sql_text(path: Path) -> str:
-    """A path inside a SQL string literal (COPY TO takes no parameter for its target)."""
-    return str(path).replace("'", "''")
-
-
 def _area_places(con: duckdb.DuckDBPyConnection, districts: tuple[str, ...]) -> bool:
     """Temp table of every LSOA, ward and district code inside the area; False if none loaded."""
     con.execute(
@@ -201,7 +197,7 @@ def _already_loaded(
     if not live:
         return None
     (held,) = con.execute(
-        f"SELECT count(*) FROM read_parquet({_files_sql(live)}, union_by_name = true) "
+        f"SELECT count(*) FROM read_parquet({literal_list(live)}, union_by_name = true) "
         "WHERE load_id = $id",
         {"id": load_id},
     ).fetchone()
@@ -242,10 +238,6 @@ def _match_key(feed: str) -> str:
     if feed in PERIOD_KEYS:
         return f"(period_key || '|' || {PERIOD_KEYS[feed]})"
     return "period_key"  # no key: a period's rows are counted against the period's rows
-
-
-def _files_sql(paths: list[str]) -> str:
-    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
 def _held_parts(con, feed: str, partner: str, periods: list[str] | None = None) -> list[str]:
@@ -291,7 +283,7 @@ def _plan(con, feed: str, partner: str, mode: str, file_periods: list[str]) -> _
             r[0]
             for r in con.execute(
                 f"SELECT DISTINCT h.period_key FROM (SELECT period_key, {mk} AS _mk FROM "
-                f"read_parquet({_files_sql(everything)}, union_by_name = true)) h "
+                f"read_parquet({literal_list(everything)}, union_by_name = true)) h "
                 "SEMI JOIN file_keys f ON h._mk = f._mk"
             ).fetchall()
         }
@@ -300,7 +292,7 @@ def _plan(con, feed: str, partner: str, mode: str, file_periods: list[str]) -> _
     cols = schema_of(feed)
     if paths:
         typed = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in cols)
-        source = f"SELECT {typed}, {mk} AS _mk FROM read_parquet({_files_sql(paths)}, union_by_name = true)"
+        source = f"SELECT {typed}, {mk} AS _mk FROM read_parquet({literal_list(paths)}, union_by_name = true)"
     else:
         typed = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in cols)
         source = f"SELECT {typed}, NULL::VARCHAR AS _mk WHERE FALSE"
@@ -559,7 +551,7 @@ def _load_one(
             con.execute(
                 f"COPY (SELECT {names} FROM held WHERE NOT _dropped AND period_key = $pk "
                 f"UNION ALL SELECT {names} FROM good WHERE period_key = $pk) "
-                f"TO '{_sql_text(warehouse.resolve() / rel)}' (FORMAT parquet, COMPRESSION zstd)",
+                f"TO {literal(warehouse.resolve() / rel)} (FORMAT parquet, COMPRESSION zstd)",
                 {"pk": period},
             )
             new_parts.append((feed, partner, period, rel, rows, *part_digest(warehouse / rel)))
@@ -582,7 +574,7 @@ def _load_one(
             },
         )
         con.execute(
-            f"COPY q TO '{_sql_text(warehouse.resolve() / rel)}' (FORMAT parquet, COMPRESSION zstd)"
+            f"COPY q TO {literal(warehouse.resolve() / rel)} (FORMAT parquet, COMPRESSION zstd)"
         )
         new_parts.append(
             (

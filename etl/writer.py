@@ -23,6 +23,7 @@ from etl.contracts import CONTRACTS
 from etl.events import events_view_sql
 from etl.validate import stored_schema
 from svcore.files import private_dir, tighten_warehouse
+from svcore.sql import ident, literal_list
 from svcore.warehouse import CATALOG, LOCK, search_path
 
 SCHEMA = """
@@ -75,22 +76,16 @@ def schema_of(table: str) -> list[tuple[str, str]]:
     return QUARANTINE_SCHEMA if table == "quarantine" else stored_schema(CONTRACTS[table])
 
 
-def _ident(name: str) -> str:
-    assert name.replace("_", "").isalnum(), name
-    return name
-
-
 def view_sql(table: str, paths: list[str]) -> str:
     """A view over a table's live parts, typed and empty when there are none."""
     cols = schema_of(table)
     if not paths:
-        body = ", ".join(f"CAST(NULL AS {t}) AS {_ident(c)}" for c, t in cols)
-        return f"CREATE OR REPLACE VIEW {_ident(table)} AS SELECT {body} WHERE FALSE"
-    files = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
-    body = ", ".join(f"CAST({_ident(c)} AS {t}) AS {_ident(c)}" for c, t in cols)
+        body = ", ".join(f"CAST(NULL AS {t}) AS {ident(c)}" for c, t in cols)
+        return f"CREATE OR REPLACE VIEW {ident(table)} AS SELECT {body} WHERE FALSE"
+    body = ", ".join(f"CAST({ident(c)} AS {t}) AS {ident(c)}" for c, t in cols)
     return (
-        f"CREATE OR REPLACE VIEW {_ident(table)} AS SELECT {body} "
-        f"FROM read_parquet([{files}], union_by_name = true)"
+        f"CREATE OR REPLACE VIEW {ident(table)} AS SELECT {body} "
+        f"FROM read_parquet({literal_list(paths)}, union_by_name = true)"
     )
 
 
