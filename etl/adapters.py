@@ -16,6 +16,7 @@ import duckdb
 from etl.contracts import Contract
 from etl.mapping import Mapping
 from etl.read import FileRefused
+from svcore.sql import ident
 
 INDICATOR_MISSING = ("z", "x", "c", ":", "..", "[c]", "[x]", "[z]", "[low]", "u", "-")
 
@@ -31,10 +32,6 @@ IOD_DOMAINS = {
     "income_deprivation_affecting_children_index_idaci": "idaci",
     "income_deprivation_affecting_older_people_idaopi": "idaopi",
 }
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str = "raw") -> list[str]:
@@ -58,12 +55,12 @@ def _standard(con, path: Path, contract: Contract, mapping: Mapping) -> None:
     select = ["_line"]
     for i, col in enumerate(contract.names):
         if col in present:
-            select.append(f"CAST({_q(col)} AS VARCHAR) AS {_q(col)}")
+            select.append(f"CAST({ident(col)} AS VARCHAR) AS {ident(col)}")
         elif col in defaults:
             params[f"d{i}"] = defaults[col]
-            select.append(f"CAST($d{i} AS VARCHAR) AS {_q(col)}")
+            select.append(f"CAST($d{i} AS VARCHAR) AS {ident(col)}")
         else:
-            select.append(f"CAST(NULL AS VARCHAR) AS {_q(col)}")
+            select.append(f"CAST(NULL AS VARCHAR) AS {ident(col)}")
     kind = "TABLE" if params else "VIEW"  # a view cannot hold prepared parameters
     _drop_canon(con)
     con.execute(f"CREATE TEMP {kind} canon AS SELECT {', '.join(select)} FROM raw", params)
@@ -103,7 +100,7 @@ def _geography(con, path: Path, contract: Contract, mapping: Mapping) -> None:
     renames = {v: k for k, v in found.items()}
     con.execute(
         "CREATE OR REPLACE TEMP TABLE raw AS SELECT "
-        + ", ".join(f"{_q(c)} AS {_q(renames.get(c, c))}" for c in _columns(con))
+        + ", ".join(f"{ident(c)} AS {ident(renames.get(c, c))}" for c in _columns(con))
         + " FROM raw"
     )
     _standard(con, path, contract, mapping)
@@ -132,10 +129,10 @@ def _imd(con, path: Path, contract: Contract, mapping: Mapping) -> None:
     parts = []
     for domain, m in measures.items():
         parts.append(
-            f"SELECT _line, {_q(lsoa)} AS lsoa_code, "
-            f"{_q(district) if district else 'NULL'} AS district_code, '{domain}' AS domain, "
+            f"SELECT _line, {ident(lsoa)} AS lsoa_code, "
+            f"{ident(district) if district else 'NULL'} AS district_code, '{domain}' AS domain, "
             + ", ".join(
-                f"{_q(m[k]) if k in m else 'NULL'} AS {k}" for k in ("score", "rank", "decile")
+                f"{ident(m[k]) if k in m else 'NULL'} AS {k}" for k in ("score", "rank", "decile")
             )
             + " FROM raw"
         )
@@ -179,18 +176,18 @@ def _population(con, path: Path, contract: Contract, mapping: Mapping) -> None:
         None,
     )
     if by_age:
-        names = ", ".join(_q(c) for c in by_age)
+        names = ", ".join(ident(c) for c in by_age)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE raw AS "
-            f"SELECT _line, {_q(area)} AS area_code, '{year}' AS year, "
+            f"SELECT _line, {ident(area)} AS area_code, '{year}' AS year, "
             "upper(left(col, 1)) AS sex, regexp_extract(col, '\\d+') AS age, v AS population "
             f"FROM (UNPIVOT raw ON {names} INTO NAME col VALUE v)"
         )
     elif total:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE raw AS "
-            f"SELECT _line, {_q(area)} AS area_code, '{year}' AS year, 'persons' AS sex, "
-            f"NULL AS age, {_q(total)} AS population FROM raw"
+            f"SELECT _line, {ident(area)} AS area_code, '{year}' AS year, 'persons' AS sex, "
+            f"NULL AS age, {ident(total)} AS population FROM raw"
         )
     else:
         raise FileRefused(path, "no population columns (expected Total, or F0..F90 and M0..M90)")
@@ -232,7 +229,7 @@ def _lsoa_lookup(con, path: Path, contract: Contract, mapping: Mapping) -> None:
         target = found.get(c, c)
         if target not in used:
             used.add(target)
-            select.append(f"{_q(c)} AS {_q(target)}")
+            select.append(f"{ident(c)} AS {ident(target)}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {', '.join(select)} FROM raw")
     _standard(con, path, contract, mapping)
 
@@ -288,7 +285,7 @@ def _filter_lines(con, path: Path, mapping: Mapping) -> bool | None:
                 column=col,
             )
         params[f"k{i}"] = list(values)
-        conds.append(f"coalesce(lower(trim({_q(name)})) = ANY($k{i}), FALSE)")
+        conds.append(f"coalesce(lower(trim({ident(name)})) = ANY($k{i}), FALSE)")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE filtered_out AS SELECT DISTINCT _line FROM raw "
         f"WHERE NOT ({' AND '.join(conds)})",
@@ -321,14 +318,14 @@ def _melt_indicators(con, path: Path, mapping: Mapping) -> None:
             line=1,
             column=clash,
         )
-    names = ", ".join(_q(c) for c in value_cols)
+    names = ", ".join(ident(c) for c in value_cols)
     codes = list(mapping.wide)
     labels = [mapping.wide[c] for c in codes]
     con.execute(
         "CREATE OR REPLACE TEMP TABLE raw AS SELECT * EXCLUDE (_wide_col), "
         "list_extract($labels, list_position($codes, _wide_col)) AS indicator_code, "
         "_wide_col AS indicator_source_column "
-        f"FROM (UNPIVOT (SELECT {', '.join(_q(c) for c in keep + value_cols)} FROM raw) "
+        f"FROM (UNPIVOT (SELECT {', '.join(ident(c) for c in keep + value_cols)} FROM raw) "
         f"ON {names} INTO NAME _wide_col VALUE value)",
         {"labels": labels, "codes": codes},
     )

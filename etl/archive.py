@@ -51,7 +51,7 @@ def digest(path: Path) -> str:
     corrected .dbf or .prj sent with the same .shp is new work, not "unchanged"."""
     import hashlib
 
-    from etl.catalog import sha256_file
+    from etl.parts import sha256_file
 
     if path.suffix.lower() != ".shp":
         return sha256_file(path)

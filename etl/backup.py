@@ -30,7 +30,10 @@ from pathlib import Path
 
 import duckdb
 
-from etl import catalog
+from etl.parts import fsync_parts_dirs, sha256_file
+from etl.recovery import recover_and_audit
+from etl.snapshots import publish
+from etl.writer import committed_mark, connect_writer, rebuild_views, write_lock
 from svcore import audit
 from svcore.config import SETTINGS_FILE
 from svcore.users import USERS_FILE
@@ -90,8 +93,8 @@ def backup(
     if not (warehouse / CATALOG).exists():
         raise BackupError(f"{warehouse}: no warehouse here to back up")
     tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
-    with catalog.write_lock(warehouse):
-        catalog.recover_and_audit(warehouse, user)  # a clean, checkpointed, published catalog
+    with write_lock(warehouse):
+        recover_and_audit(warehouse, user)  # a clean, checkpointed, published catalog
         parts = _listed_parts(warehouse / CATALOG)
         recorded = dict(parts)
         live = {
@@ -108,7 +111,7 @@ def backup(
             path = warehouse / rel
             if not path.is_file():
                 raise BackupError(f"{rel}: listed by the catalog but missing; run `svdash check`")
-            digest = catalog.sha256_file(path)
+            digest = sha256_file(path)
             if recorded.get(rel) and recorded[rel] != digest:
                 raise BackupError(
                     f"{rel}: checksum mismatch, the part changed after it was written; a backup "
@@ -119,7 +122,7 @@ def backup(
                 progress(i, len(members))
         con = duckdb.connect(str(warehouse / CATALOG), read_only=True)
         try:
-            mark = catalog.committed_mark(con)
+            mark = committed_mark(con)
         finally:
             con.close()
         manifest = {
@@ -206,7 +209,7 @@ def _extract(source: Path, staging: Path) -> dict:
                     dst.flush()
                     os.fsync(dst.fileno())  # durable before any rename makes it live
                 os.chmod(target, MODES.get(m.name, 0o600))
-                if catalog.sha256_file(target) != files[m.name]["sha256"]:
+                if sha256_file(target) != files[m.name]["sha256"]:
                     raise BackupError(
                         f"{source}: {m.name} does not match its checksum; the backup is "
                         "damaged and nothing was restored"
@@ -226,10 +229,10 @@ def restore(source: Path, warehouse: Path, user: str = "") -> BackupSummary:
     if not source.is_file():
         raise BackupError(f"{source}: no such backup file")
     warehouse.mkdir(parents=True, exist_ok=True)
-    with catalog.write_lock(warehouse):
+    with write_lock(warehouse):
         if (warehouse / CATALOG).exists():
             try:  # merge any write-ahead log, clear leftovers (a damaged catalog is why some restore)
-                catalog.recover_and_audit(warehouse, user)
+                recover_and_audit(warehouse, user)
             except duckdb.Error:
                 aside = warehouse / f"{CATALOG}.damaged-{dt.datetime.now():%Y%m%d-%H%M%S}"
                 os.replace(warehouse / CATALOG, aside)
@@ -249,9 +252,9 @@ def restore(source: Path, warehouse: Path, user: str = "") -> BackupSummary:
                             "does not hold as a part; not restored"
                         )
                 # The views are rebuilt from the parts table, never taken on trust.
-                con = catalog.connect_writer(staging)
+                con = connect_writer(staging)
                 try:
-                    catalog.rebuild_views(con)
+                    rebuild_views(con)
                     con.execute("CHECKPOINT")
                 finally:
                     con.close()
@@ -260,7 +263,7 @@ def restore(source: Path, warehouse: Path, user: str = "") -> BackupSummary:
             for rel in parts:
                 dest = warehouse / rel
                 if dest.exists():
-                    if catalog.sha256_file(dest) != files[rel]["sha256"]:
+                    if sha256_file(dest) != files[rel]["sha256"]:
                         raise BackupError(
                             f"{rel}: a different file of that name is in the "
                             "warehouse; nothing was restored"
@@ -268,7 +271,7 @@ def restore(source: Path, warehouse: Path, user: str = "") -> BackupSummary:
                     continue
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staging / rel, dest)
-            catalog.fsync_parts_dirs(warehouse, {Path(rel).parts[1] for rel in parts})
+            fsync_parts_dirs(warehouse, {Path(rel).parts[1] for rel in parts})
             keep = [n for n in (USERS_FILE, AUDIT_LOG) if (warehouse / n).exists()]
             for name in LIVE_FILES:
                 # A live warehouse keeps its own users and its own audit trail: restoring must
@@ -280,7 +283,7 @@ def restore(source: Path, warehouse: Path, user: str = "") -> BackupSummary:
                         audit.seal(warehouse)  # the checked log gets its head
             (warehouse / f"{CATALOG}.wal").unlink(missing_ok=True)
             os.replace(staging / CATALOG, warehouse / CATALOG)
-            catalog.publish(warehouse)
+            publish(warehouse)
             audit.record(
                 warehouse,
                 "restore",

@@ -23,7 +23,10 @@ from pathlib import Path
 
 import duckdb
 
-from etl import catalog
+from etl.parts import sha256_file
+from etl.recovery import Recovery, recover_and_audit, unfinished_files
+from etl.snapshots import snapshot_parts
+from etl.writer import TABLES, committed_mark, write_lock
 from svcore import audit
 from svcore.warehouse import (
     CATALOG,
@@ -106,7 +109,7 @@ def _check_part(
         return False
     if checksums and digest:
         report.bytes_hashed += actual
-        if catalog.sha256_file(path) != digest:
+        if sha256_file(path) != digest:
             report.add(
                 level, rel, "checksum mismatch: the file changed after it was written", refetch
             )
@@ -155,15 +158,14 @@ def check(
         # The catalog and the file listing are taken together under the write lock, for a
         # moment: a running load is never blocked for the whole check, and never mistaken for
         # damage (its new parts are not "unfinished" at the moment of the copy).
-        with catalog.write_lock(warehouse):
+        with write_lock(warehouse):
             copy = Path(work) / CATALOG
             shutil.copyfile(warehouse / CATALOG, copy)
             if (warehouse / f"{CATALOG}.wal").exists():
                 shutil.copyfile(warehouse / f"{CATALOG}.wal", Path(work) / f"{CATALOG}.wal")
-            listed, unreadable = catalog.snapshot_parts(warehouse)
+            listed, unreadable = snapshot_parts(warehouse)
             on_disk = [
-                p.relative_to(warehouse).as_posix()
-                for p in catalog.unfinished_files(warehouse, listed)
+                p.relative_to(warehouse).as_posix() for p in unfinished_files(warehouse, listed)
             ]
         return _check(report, warehouse, copy, listed, unreadable, on_disk, checksums, progress)
 
@@ -221,7 +223,7 @@ def _check(
                 try:
                     if _readable(scon, report, f"{SNAPSHOTS}/{snap.name}"):
                         snap_parts = {p: i for p, i in _parts(scon).items() if i[3]}
-                        snap_mark = catalog.committed_mark(scon)
+                        snap_mark = committed_mark(scon)
                 finally:
                     scon.close()
             except duckdb.Error as exc:
@@ -253,7 +255,7 @@ def _check(
         if not _readable(con, report, CATALOG):
             return report
         parts = _parts(con)
-        mark = catalog.committed_mark(con)
+        mark = committed_mark(con)
         if snap_mark is not None and snap_mark != mark:
             report.add(
                 WARNING,
@@ -296,7 +298,7 @@ def _check(
                 "re-load the file",
             )
         con.execute("SET file_search_path = $p", {"p": search_path(warehouse)})
-        for table in catalog.TABLES:
+        for table in TABLES:
             listed = sum(i[1] for p, i in parts.items() if i[0] == table and i[3])
             if not listed:
                 continue
@@ -346,9 +348,9 @@ def _check(
     return report
 
 
-def repair(warehouse: Path, user: str = "") -> catalog.Recovery:
+def repair(warehouse: Path, user: str = "") -> Recovery:
     """What can be mended in place: publish committed loads, remove unfinished files. Damaged
     parts cannot be: they need a backup or the partner's file again."""
     warehouse = Path(warehouse)
-    with catalog.write_lock(warehouse):
-        return catalog.recover_and_audit(warehouse, user)
+    with write_lock(warehouse):
+        return recover_and_audit(warehouse, user)

@@ -45,16 +45,29 @@ from pathlib import Path
 
 import duckdb
 
-from etl import adapters, archive, catalog, vintage
+from etl import adapters, archive, vintage
 from etl.contracts import CONTRACTS, contract
 from etl.crashpoints import crashpoint
 from etl.mapping import LOAD_MODES, Mapping, MappingError, read_mapping
+from etl.parts import fsync_parts_dirs, part_digest, parts_dir, sha256_file
 from etl.pseudonymise import PseudonymKey, load_key
 from etl.read import FileRefused, read_raw
+from etl.recovery import recover_and_audit
+from etl.snapshots import publish, published_mark
 from etl.validate import counts, quarantine_rows, stored_select, validate
+from etl.writer import (
+    LOADS_COLUMNS,
+    PARTS_COLUMNS,
+    committed_mark,
+    connect_writer,
+    rebuild_views,
+    schema_of,
+    write_lock,
+)
 from svcore import audit
 from svcore.config import Settings, read_settings, write_settings
 from svcore.definitions import CODE_COLUMNS, DefinitionError, load_definition
+from svcore.sql import literal, literal_list
 from svcore.warehouse import CATALOG, CURRENT
 
 MAX_REPORTED_ERRORS = 1000
@@ -130,18 +143,13 @@ def init_warehouse(warehouse: Path, settings: Settings) -> Path:
         return warehouse
     warehouse.mkdir(parents=True, exist_ok=True)
     write_settings(warehouse, settings)
-    with catalog.write_lock(warehouse):
-        con = catalog.connect_writer(warehouse)
-        catalog.rebuild_views(con)
+    with write_lock(warehouse):
+        con = connect_writer(warehouse)
+        rebuild_views(con)
         con.execute("CHECKPOINT")
         con.close()
-        catalog.publish(warehouse)
+        publish(warehouse)
     return warehouse
-
-
-def _sql_text(path: Path) -> str:
-    """A path inside a SQL string literal (COPY TO takes no parameter for its target)."""
-    return str(path).replace("'", "''")
 
 
 def _area_places(con: duckdb.DuckDBPyConnection, districts: tuple[str, ...]) -> bool:
@@ -189,7 +197,7 @@ def _already_loaded(
     if not live:
         return None
     (held,) = con.execute(
-        f"SELECT count(*) FROM read_parquet({_files_sql(live)}, union_by_name = true) "
+        f"SELECT count(*) FROM read_parquet({literal_list(live)}, union_by_name = true) "
         "WHERE load_id = $id",
         {"id": load_id},
     ).fetchone()
@@ -230,10 +238,6 @@ def _match_key(feed: str) -> str:
     if feed in PERIOD_KEYS:
         return f"(period_key || '|' || {PERIOD_KEYS[feed]})"
     return "period_key"  # no key: a period's rows are counted against the period's rows
-
-
-def _files_sql(paths: list[str]) -> str:
-    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
 def _held_parts(con, feed: str, partner: str, periods: list[str] | None = None) -> list[str]:
@@ -279,16 +283,16 @@ def _plan(con, feed: str, partner: str, mode: str, file_periods: list[str]) -> _
             r[0]
             for r in con.execute(
                 f"SELECT DISTINCT h.period_key FROM (SELECT period_key, {mk} AS _mk FROM "
-                f"read_parquet({_files_sql(everything)}, union_by_name = true)) h "
+                f"read_parquet({literal_list(everything)}, union_by_name = true)) h "
                 "SEMI JOIN file_keys f ON h._mk = f._mk"
             ).fetchall()
         }
     plan = _Plan(sorted(affected))
     paths = _held_parts(con, feed, partner, plan.affected)
-    cols = catalog.schema_of(feed)
+    cols = schema_of(feed)
     if paths:
         typed = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in cols)
-        source = f"SELECT {typed}, {mk} AS _mk FROM read_parquet({_files_sql(paths)}, union_by_name = true)"
+        source = f"SELECT {typed}, {mk} AS _mk FROM read_parquet({literal_list(paths)}, union_by_name = true)"
     else:
         typed = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in cols)
         source = f"SELECT {typed}, NULL::VARCHAR AS _mk WHERE FALSE"
@@ -382,14 +386,14 @@ def _record_refusal(
     sha = None
     try:
         if path.is_file():
-            sha = catalog.sha256_file(path)
+            sha = sha256_file(path)
     except OSError:
         pass
     load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()[0]
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
-            f"INSERT INTO loads ({catalog.LOADS_COLUMNS}) VALUES ($id, $feed, $partner, $file, "
+            f"INSERT INTO loads ({LOADS_COLUMNS}) VALUES ($id, $feed, $partner, $file, "
             "$sha, $msha, 'refused', 0, 0, 0, 0, 0, [], $msg, NULL, $start, $end, $mode, "
             "0, 0, 0, 0)",
             {
@@ -531,8 +535,8 @@ def _load_one(
             plan = _Plan([])
     if report.status == "loaded":
         # One new part per affected period: the held rows it keeps, then the file's rows.
-        names = ", ".join(col for col, _ in catalog.schema_of(feed))
-        catalog.parts_dir(warehouse, feed)
+        names = ", ".join(col for col, _ in schema_of(feed))
+        parts_dir(warehouse, feed)
         sizes = dict(
             con.execute(
                 "SELECT period_key, count(*) FROM (SELECT period_key FROM held WHERE NOT _dropped "
@@ -547,16 +551,14 @@ def _load_one(
             con.execute(
                 f"COPY (SELECT {names} FROM held WHERE NOT _dropped AND period_key = $pk "
                 f"UNION ALL SELECT {names} FROM good WHERE period_key = $pk) "
-                f"TO '{_sql_text(warehouse.resolve() / rel)}' (FORMAT parquet, COMPRESSION zstd)",
+                f"TO {literal(warehouse.resolve() / rel)} (FORMAT parquet, COMPRESSION zstd)",
                 {"pk": period},
             )
-            new_parts.append(
-                (feed, partner, period, rel, rows, *catalog.part_digest(warehouse / rel))
-            )
+            new_parts.append((feed, partner, period, rel, rows, *part_digest(warehouse / rel)))
             crashpoint("part-written")
     if qrows:
         rel = f"parts/quarantine/L{load_id:06d}-{token}.parquet"
-        catalog.parts_dir(warehouse, "quarantine")
+        parts_dir(warehouse, "quarantine")
         con.execute(
             "CREATE OR REPLACE TEMP TABLE q AS SELECT $load_id::INTEGER AS load_id, $feed AS feed, "
             "$file AS file_name, line::BIGINT AS line, column_name, reason "
@@ -572,7 +574,7 @@ def _load_one(
             },
         )
         con.execute(
-            f"COPY q TO '{_sql_text(warehouse.resolve() / rel)}' (FORMAT parquet, COMPRESSION zstd)"
+            f"COPY q TO {literal(warehouse.resolve() / rel)} (FORMAT parquet, COMPRESSION zstd)"
         )
         new_parts.append(
             (
@@ -581,18 +583,18 @@ def _load_one(
                 str(load_id),
                 rel,
                 len(qrows),
-                *catalog.part_digest(warehouse / rel),
+                *part_digest(warehouse / rel),
             )
         )
     if new_parts:
-        catalog.fsync_parts_dirs(warehouse, {t for t, *_ in new_parts})
+        fsync_parts_dirs(warehouse, {t for t, *_ in new_parts})
     crashpoint("before-commit")
 
     # The commit: one transaction flips the catalog to the new state.
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
-            f"INSERT INTO loads ({catalog.LOADS_COLUMNS}) VALUES ($id, $feed, $partner, $file, "
+            f"INSERT INTO loads ({LOADS_COLUMNS}) VALUES ($id, $feed, $partner, $file, "
             "$sha, $msha, $status, $read, $loaded, $q, $out, $excl, $periods, $msg, $enc, $start, "
             "$end, $mode, $added, $updated, $removed, $kept)",
             {
@@ -628,7 +630,7 @@ def _load_one(
             )
         for table, part_partner, period, rel, rows, size, digest in new_parts:
             con.execute(
-                f"INSERT INTO parts ({catalog.PARTS_COLUMNS}) "
+                f"INSERT INTO parts ({PARTS_COLUMNS}) "
                 "VALUES ($t, $p, $k, $path, $rows, $id, TRUE, NULL, $bytes, $sha)",
                 {
                     "t": table,
@@ -641,7 +643,7 @@ def _load_one(
                     "sha": digest,
                 },
             )
-        catalog.rebuild_views(con, (feed, "quarantine"))
+        rebuild_views(con, (feed, "quarantine"))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -697,10 +699,10 @@ def load_files(
         raise
     key = load_key(key_path, warehouse)
     reports: list[FileReport] = []
-    with catalog.write_lock(warehouse), tempfile.TemporaryDirectory(prefix="svdash-unpack-") as tmp:
+    with write_lock(warehouse), tempfile.TemporaryDirectory(prefix="svdash-unpack-") as tmp:
         unpacked = Path(tmp)
-        catalog.recover_and_audit(warehouse, user)
-        con = catalog.connect_writer(warehouse)
+        recover_and_audit(warehouse, user)
+        con = connect_writer(warehouse)
         try:
             _check_key(con, key)
             for target, shown in _each_file(paths, feed, unpacked):
@@ -766,22 +768,22 @@ def load_files(
                 if progress:
                     progress(path, report)
             con.execute("CHECKPOINT")
-            mark = catalog.committed_mark(con)
+            mark = committed_mark(con)
         except BaseException as stopped:
             # Stopped part-way (an OS error, Ctrl+C): what was committed is whole, so publish
             # it now and clear the stopped file's parts, rather than wait for the next load.
             con.close()
             try:
-                catalog.recover_and_audit(warehouse, user)
+                recover_and_audit(warehouse, user)
             except Exception as also:  # the full disk that stopped the load may stop this too
                 stopped.add_note(f"not tidied up yet ({also}); `svdash check --repair` will")
             raise
         finally:
             con.close()
         crashpoint("before-publish")
-        if catalog.published_mark(warehouse) != mark:
+        if published_mark(warehouse) != mark:
             try:
-                catalog.publish(warehouse)
+                publish(warehouse)
             except (OSError, duckdb.Error) as exc:
                 raise LoadStopped(
                     Path(reports[-1].path) if reports else warehouse,

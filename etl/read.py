@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from etl.mapping import Mapping, normalise_name
+from svcore.sql import ident
 
 
 class FileRefused(Exception):
@@ -284,7 +285,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> Ra
                 column=orig,
             )
         seen[name] = orig
-        select.append(f'"{orig.replace(chr(34), chr(34) * 2)}" AS "{name}"')
+        select.append(f"{ident(orig)} AS {ident(name)}")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {', '.join(select)} FROM raw_in ORDER BY _line"
     )

@@ -16,6 +16,7 @@ from etl.adapters import INDICATOR_MISSING
 from etl.contracts import Column, Contract
 from etl.mapping import Mapping
 from etl.pseudonymise import PseudonymKey
+from svcore.sql import Params, ident
 
 DATE_FORMATS = ["%Y-%m-%d"]
 DATETIME_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
@@ -40,10 +41,6 @@ SQL_TYPES = {
 }
 
 
-def _q(name: str) -> str:
-    return '"' + name + '"'
-
-
 @dataclass
 class Counts:
     rows_read: int
@@ -53,20 +50,8 @@ class Counts:
     rows_excluded: int
 
 
-class _Sql:
-    """Builds one SELECT's expressions with named parameters."""
-
-    def __init__(self) -> None:
-        self.params: dict[str, object] = {}
-
-    def p(self, value: object) -> str:
-        name = f"v{len(self.params)}"
-        self.params[name] = value
-        return f"${name}"
-
-
-def _err(sql: _Sql, column: str, reason_sql: str) -> str:
-    return f"{{'column': {sql.p(column)}, 'reason': {reason_sql}}}"
+def _err(sql: Params, column: str, reason_sql: str) -> str:
+    return f"{{'column': {sql.add(column)}, 'reason': {reason_sql}}}"
 
 
 def _shown(col: Column, v: str) -> str:
@@ -76,30 +61,32 @@ def _shown(col: Column, v: str) -> str:
     return f"': ' || left({v}, 40)"
 
 
-def _too_early(col: Column, v: str, typed: str, sql: _Sql) -> str:
+def _too_early(col: Column, v: str, typed: str, sql: Params) -> str:
     return (
-        f"CASE WHEN {typed} < {sql.p(EARLIEST)}::DATE THEN "
+        f"CASE WHEN {typed} < {sql.add(EARLIEST)}::DATE THEN "
         + _err(
             sql,
             col.name,
-            f"'before ' || {sql.p(EARLIEST)} || ': not a plausible date' || {_shown(col, v)}",
+            f"'before ' || {sql.add(EARLIEST)} || ': not a plausible date' || {_shown(col, v)}",
         )
         + " END"
     )
 
 
-def _column_sql(col: Column, mapping: Mapping, sql: _Sql) -> tuple[str, list[str]]:
+def _column_sql(col: Column, mapping: Mapping, sql: Params) -> tuple[str, list[str]]:
     """The typed expression of one column and its list of error expressions."""
     v = f"v_{col.name}"
     errors: list[str] = []
     t = col.type
     if t == "enum":
-        idx = f"list_position({sql.p([e.lower() for e in col.enum])}, lower({v}))"
-        typed = f"list_extract({sql.p(list(col.enum))}, {idx})"
+        idx = f"list_position({sql.add([e.lower() for e in col.enum])}, lower({v}))"
+        typed = f"list_extract({sql.add(list(col.enum))}, {idx})"
         errors.append(
             f"CASE WHEN {v} IS NOT NULL AND {idx} IS NULL THEN "
             + _err(
-                sql, col.name, f"'not one of ' || {sql.p(', '.join(col.enum))} || {_shown(col, v)}"
+                sql,
+                col.name,
+                f"'not one of ' || {sql.add(', '.join(col.enum))} || {_shown(col, v)}",
             )
             + " END"
         )
@@ -108,26 +95,26 @@ def _column_sql(col: Column, mapping: Mapping, sql: _Sql) -> tuple[str, list[str
         rx = col.pattern or (LSOA_RE if t == "lsoa" else AREA_RE)
         kind = "an LSOA GSS code (E01...)" if t == "lsoa" else "a GSS area code"
         errors.append(
-            f"CASE WHEN {v} IS NOT NULL AND NOT regexp_full_match(upper({v}), {sql.p(rx)}) THEN "
-            + _err(sql, col.name, f"'not ' || {sql.p(kind)} || {_shown(col, v)}")
+            f"CASE WHEN {v} IS NOT NULL AND NOT regexp_full_match(upper({v}), {sql.add(rx)}) THEN "
+            + _err(sql, col.name, f"'not ' || {sql.add(kind)} || {_shown(col, v)}")
             + " END"
         )
     elif t == "date":
         fmts = DATE_FORMATS + list(mapping.date_formats)
-        typed = f"try_strptime({v}, {sql.p(fmts)})::DATE"
+        typed = f"try_strptime({v}, {sql.add(fmts)})::DATE"
         errors.append(
             f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "
             + _err(
                 sql,
                 col.name,
-                f"'not a date (expected ' || {sql.p(' or '.join(fmts))} || ')' || {_shown(col, v)}",
+                f"'not a date (expected ' || {sql.add(' or '.join(fmts))} || ')' || {_shown(col, v)}",
             )
             + " END"
         )
         errors.append(_too_early(col, v, typed, sql))
     elif t == "datetime":
         fmts = DATETIME_FORMATS + list(mapping.datetime_formats)
-        typed = f"try_strptime({v}, {sql.p(fmts)})"
+        typed = f"try_strptime({v}, {sql.add(fmts)})"
         errors.append(
             f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "
             + _err(
@@ -150,12 +137,12 @@ def _column_sql(col: Column, mapping: Mapping, sql: _Sql) -> tuple[str, list[str
         target = "INTEGER" if t == "int" else "DOUBLE"
         typed = f"try_cast(replace({v}, ',', '') AS {target})"
         if t == "int":  # a cast would round '24.5' to 25: only whole numbers are whole numbers
-            whole = sql.p(r"[+-]?[0-9]+(\.0*)?")
+            whole = sql.add(r"[+-]?[0-9]+(\.0*)?")
             typed = f"CASE WHEN regexp_full_match(replace({v}, ',', ''), {whole}) THEN {typed} END"
         what = "a whole number" if t == "int" else "a number"
         errors.append(
             f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "
-            + _err(sql, col.name, f"'not ' || {sql.p(what)} || {_shown(col, v)}")
+            + _err(sql, col.name, f"'not ' || {sql.add(what)} || {_shown(col, v)}")
             + " END"
         )
         finite = "TRUE"
@@ -173,9 +160,11 @@ def _column_sql(col: Column, mapping: Mapping, sql: _Sql) -> tuple[str, list[str
                 f"{col.min if col.min is not None else ''}–{col.max if col.max is not None else ''}"
             )
             errors.append(
-                f"CASE WHEN {typed} IS NOT NULL AND {finite} AND ({typed} < {sql.p(lo)} OR {typed} > {sql.p(hi)}) THEN "
+                f"CASE WHEN {typed} IS NOT NULL AND {finite} AND ({typed} < {sql.add(lo)} OR {typed} > {sql.add(hi)}) THEN "
                 + _err(
-                    sql, col.name, f"'out of range ' || {sql.p(rng.strip('–'))} || {_shown(col, v)}"
+                    sql,
+                    col.name,
+                    f"'out of range ' || {sql.add(rng.strip('–'))} || {_shown(col, v)}",
                 )
                 + " END"
             )
@@ -193,7 +182,7 @@ def _column_sql(col: Column, mapping: Mapping, sql: _Sql) -> tuple[str, list[str
         typed = v
     if col.pattern and t in ("text", "period"):
         errors.append(
-            f"CASE WHEN {v} IS NOT NULL AND NOT regexp_full_match({v}, {sql.p(col.pattern)}) THEN "
+            f"CASE WHEN {v} IS NOT NULL AND NOT regexp_full_match({v}, {sql.add(col.pattern)}) THEN "
             + _err(sql, col.name, f"'not in the expected form' || {_shown(col, v)}")
             + " END"
         )
@@ -220,25 +209,25 @@ def validate(
     Expects temp table ``area_places(code, level, ward_code, district_code)`` when
     ``has_geography``.
     """
-    sql = _Sql()
+    sql = Params()
     missing = list(mapping.missing_markers) or (
         list(INDICATOR_MISSING) if contract.feed == "indicators" else []
     )
     cleaned = []
     for col in contract.columns:
-        v = f"nullif(trim({_q(col.name)}), '')"
+        v = f"nullif(trim({ident(col.name)}), '')"
         recode = mapping.recodes.get(col.name)
         if recode:
             keys, vals = list(recode), list(recode.values())
-            v = f"coalesce(list_extract({sql.p(vals)}, list_position({sql.p(keys)}, lower({v}))), {v})"
+            v = f"coalesce(list_extract({sql.add(vals)}, list_position({sql.add(keys)}, lower({v}))), {v})"
         if missing and col.type == "decimal":
-            v = f"CASE WHEN lower({v}) = ANY({sql.p([m.lower() for m in missing])}) THEN NULL ELSE {v} END"
+            v = f"CASE WHEN lower({v}) = ANY({sql.add([m.lower() for m in missing])}) THEN NULL ELSE {v} END"
         cleaned.append(f"{v} AS v_{col.name}")
 
     typed_cols, error_exprs = [], []
     for col in contract.columns:
         typed, errs = _column_sql(col, mapping, sql)
-        typed_cols.append(f"{typed} AS {_q(col.name)}")
+        typed_cols.append(f"{typed} AS {ident(col.name)}")
         error_exprs.extend(errs)
 
     typed_sql = (
@@ -250,20 +239,20 @@ def validate(
     extra = []
     for col in contract.columns:
         if col.unique:
-            c = _q(col.name)
+            c = ident(col.name)
             shown = f"duplicate {col.name} (first on line "
             extra.append(
                 f"CASE WHEN {c} IS NOT NULL AND row_number() OVER (PARTITION BY {c} ORDER BY _line) > 1 "
-                f"THEN {_err(sql, col.name, f'{sql.p(shown)} || min(_line) OVER (PARTITION BY {c}) || {sql.p(chr(41))}')} END"
+                f"THEN {_err(sql, col.name, f'{sql.add(shown)} || min(_line) OVER (PARTITION BY {c}) || {sql.add(chr(41))}')} END"
             )
     for cmp in contract.comparisons:
         extra.append(
-            f"CASE WHEN {_q(cmp.left)} > {_q(cmp.right)} THEN {_err(sql, cmp.left, sql.p(cmp.reason))} END"
+            f"CASE WHEN {ident(cmp.left)} > {ident(cmp.right)} THEN {_err(sql, cmp.left, sql.add(cmp.reason))} END"
         )
     for name in contract.not_future:
         extra.append(
-            f"CASE WHEN {_q(name)} > current_date + INTERVAL 1 DAY THEN "
-            f"{_err(sql, name, sql.p('is in the future'))} END"
+            f"CASE WHEN {ident(name)} > current_date + INTERVAL 1 DAY THEN "
+            f"{_err(sql, name, sql.add('is in the future'))} END"
         )
 
     # Where is the row? Out of area is not an error: it is set aside.
@@ -271,12 +260,12 @@ def validate(
     ward_sql = district_sql = "NULL"
     join = ""
     if contract.feed in ("geography",):
-        out_sql = f"NOT ({_q('district_code')} = ANY({sql.p(list(districts))}))"
+        out_sql = f"NOT ({ident('district_code')} = ANY({sql.add(list(districts))}))"
     elif place is None:
         out_sql = "FALSE"
     elif place == "district_code" and contract.feed == "imd":
         out_sql = (
-            f"CASE WHEN t.district_code IS NOT NULL THEN NOT (t.district_code = ANY({sql.p(list(districts))})) "
+            f"CASE WHEN t.district_code IS NOT NULL THEN NOT (t.district_code = ANY({sql.add(list(districts))})) "
             + ("ELSE ap.code IS NULL END" if has_geography else "ELSE FALSE END")
         )
         if has_geography:
@@ -285,13 +274,13 @@ def validate(
         if not has_geography:
             out_sql = "FALSE"
         else:
-            join = f"LEFT JOIN area_places ap ON ap.code = t.{_q(place)}"
-            out_sql = f"t.{_q(place)} IS NOT NULL AND ap.code IS NULL AND NOT (t.{_q(place)} = ANY({sql.p(list(districts))}))"
+            join = f"LEFT JOIN area_places ap ON ap.code = t.{ident(place)}"
+            out_sql = f"t.{ident(place)} IS NOT NULL AND ap.code IS NULL AND NOT (t.{ident(place)} = ANY({sql.add(list(districts))}))"
             ward_sql, district_sql = "ap.ward_code", "ap.district_code"
             if contract.kind != "event":
                 ward_sql = district_sql = "NULL"
     if contract.excluded_when_blank:
-        excl = " OR ".join(f"t.{_q(c)} IS NULL" for c in contract.excluded_when_blank)
+        excl = " OR ".join(f"t.{ident(c)} IS NULL" for c in contract.excluded_when_blank)
     else:
         excl = "FALSE"
     con.execute(
@@ -302,7 +291,7 @@ def validate(
         f"coalesce({out_sql}, FALSE) AS _out, ({excl}) AS _excluded, "
         f"{ward_sql} AS ward_code_, {district_sql} AS district_code_ FROM ("
         f"SELECT *, [{', '.join(extra) or 'NULL'}] AS _e2 FROM typed) t {join})",
-        sql.params,
+        sql.values,
     )
 
 
@@ -329,9 +318,9 @@ def stored_select(contract: Contract, key: PseudonymKey) -> str:
         if not col.store:
             continue
         if col.pseudonymise:
-            out.append(f"{key.sql(_q(col.name))} AS {_q(col.stored_name)}")
+            out.append(f"{key.sql(ident(col.name))} AS {ident(col.stored_name)}")
         else:
-            out.append(_q(col.name))
+            out.append(ident(col.name))
     return ", ".join(out)
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import duckdb
 
 from etl.contracts import Contract
+from svcore.sql import ident
 from svcore.vocab import ENGLAND_LSOAS_2019
 
 METHOD = (
@@ -131,7 +132,7 @@ def apply(
     part; merged areas' values one row) and a note for the load report."""
     if carry is None or carry.column is None:
         return 0, None
-    col = f'"{carry.column}"'
+    col = ident(carry.column)
     n_src = con.execute(
         f"SELECT count(*) FROM checked WHERE _status = 'ok' AND {col} IN (SELECT src FROM lsoa_carry)"
     ).fetchone()[0]

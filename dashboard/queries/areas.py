@@ -16,7 +16,7 @@ from dashboard.filters import Filters
 from dashboard.queries import execute, scalar
 from dashboard.queries.counts import count_table, events_relation
 from dashboard.queries.scope import area_conditions
-from svcore.definitions import Params
+from svcore.sql import Params
 
 LEVELS = ("district", "ward", "lsoa")
 # Level -> the geography column holding its code (a whitelist: nothing else reaches SQL text).

@@ -12,8 +12,9 @@ import pandas as pd
 from dashboard.filters import Filters
 from dashboard.queries import execute
 from dashboard.queries.scope import area_conditions
-from svcore.definitions import Params, load_definition
+from svcore.definitions import load_definition
 from svcore.disclosure import cell_key_sql
+from svcore.sql import Params
 from svcore.vocab import ROSH_LEVELS, SOURCES, age_band_sql
 
 # Dimension name -> SQL expression over the ``events`` view (a whitelist: nothing else is

@@ -10,8 +10,8 @@ from dashboard.queries import execute
 from dashboard.queries.areas import months_covered, population_year
 from dashboard.queries.counts import events_relation, measure_sql, where_clause
 from dashboard.queries.scope import area_conditions
-from svcore.definitions import Params
 from svcore.disclosure import cell_key_sql
+from svcore.sql import Params
 
 
 def decile_profile(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:

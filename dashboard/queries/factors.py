@@ -12,7 +12,7 @@ import pandas as pd
 from dashboard.filters import Filters
 from dashboard.queries import execute
 from dashboard.queries.scope import area_conditions
-from svcore.definitions import Params
+from svcore.sql import Params
 from svcore.vocab import ENGLAND_LSOAS_2019
 
 IMD_DOMAINS = {

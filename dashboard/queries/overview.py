@@ -8,7 +8,7 @@ import pandas as pd
 from dashboard.filters import Filters
 from dashboard.queries import execute, scalar
 from dashboard.queries.counts import count_table, events_relation
-from svcore.definitions import Params
+from svcore.sql import Params
 
 
 def latest_month(con: duckdb.DuckDBPyConnection, filters: Filters) -> str | None:

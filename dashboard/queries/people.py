@@ -8,8 +8,8 @@ import pandas as pd
 from dashboard.filters import Filters
 from dashboard.queries import execute
 from dashboard.queries.counts import count_table, events_relation, where_clause
-from svcore.definitions import Params
 from svcore.disclosure import cell_key_sql
+from svcore.sql import Params
 
 PERSON_SOURCES = ("probation", "youth_justice")
 

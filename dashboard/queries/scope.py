@@ -8,7 +8,7 @@ nothing here, in the query layer, whatever the page shows.
 from __future__ import annotations
 
 from dashboard.filters import Filters
-from svcore.definitions import Params
+from svcore.sql import Params
 
 
 def area_conditions(filters: Filters, params: Params, alias: str) -> list[str]:

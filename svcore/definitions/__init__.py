@@ -13,6 +13,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from svcore.sql import Params
+
 # Columns a rule may test, per source (the feeds' classification columns).
 CLASSIFIERS: dict[str, frozenset[str]] = {
     "police": frozenset({"ho_offence_code", "weapon", "domestic_abuse", "location_type"}),
@@ -48,19 +50,6 @@ class Group:
 
     def sources(self) -> frozenset[str]:
         return frozenset(r.source for r in self.rules)
-
-
-class Params:
-    """Collects named query parameters so SQL fragments compose without string values."""
-
-    def __init__(self, prefix: str = "p") -> None:
-        self.prefix = prefix
-        self.values: dict[str, object] = {}
-
-    def add(self, value: object) -> str:
-        name = f"{self.prefix}{len(self.values)}"
-        self.values[name] = value
-        return f"${name}"
 
 
 @dataclass(frozen=True)

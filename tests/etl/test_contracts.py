@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from helpers import count
 
-from etl.catalog import EVENTS_COLUMNS
 from etl.contracts import CONTRACTS, EVENT_FEEDS, FEEDS, HO_CODE, contract
+from etl.events import EVENTS_COLUMNS
 from etl.mapping import normalise_name
 from etl.validate import stored_schema
 from svcore import vocab

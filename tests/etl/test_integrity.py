@@ -14,10 +14,11 @@ import duckdb
 import pytest
 from helpers import count, feed_rows, reader_rows, write_feed
 
-from etl import catalog
 from etl.backup import BackupError, backup, restore
 from etl.integrity import check, repair
 from etl.load import load_files
+from etl.recovery import unfinished_files
+from etl.snapshots import snapshot_parts, snapshots
 from svcore import audit
 from svcore.users import add_user, load_users
 from svcore.warehouse import CATALOG
@@ -227,7 +228,7 @@ def test_a_backup_refuses_to_carry_damage(make_warehouse, tmp_path) -> None:
     assert not (tmp_path / "b.tar").exists() and not list(tmp_path.glob(".b.tar.*"))
     result = svdash("backup", "--warehouse", str(wh), "--out", str(tmp_path / "c.tar"))
     assert result.returncode == 1 and part.name in result.stderr.replace("\n", "")
-    assert catalog.unfinished_files(wh, catalog.snapshot_parts(wh)[0]) == []
+    assert unfinished_files(wh, snapshot_parts(wh)[0]) == []
 
 
 def test_check_and_loads_run_side_by_side(make_warehouse, tmp_path) -> None:
@@ -272,7 +273,7 @@ def test_check_and_loads_run_side_by_side(make_warehouse, tmp_path) -> None:
 
 def test_unreadable_snapshots_do_not_block_the_warehouse(make_warehouse, tmp_path) -> None:
     wh = loaded(make_warehouse, tmp_path)
-    snaps = catalog.snapshots(wh)
+    snaps = snapshots(wh)
     assert len(snaps) == 3
     snaps[0].write_bytes(os.urandom(8192))  # an old snapshot nobody reads any more
     report = check(wh)
@@ -285,7 +286,7 @@ def test_unreadable_snapshots_do_not_block_the_warehouse(make_warehouse, tmp_pat
     assert load_files(wh, "police", [apr])[0].status == "loaded"  # and the load tidied it
     assert not snaps[0].exists() and check(wh).problems == []
 
-    current = catalog.snapshots(wh)[-1]
+    current = snapshots(wh)[-1]
     with open(current, "r+b") as fh:  # the snapshot readers use: its pages damaged
         fh.seek(4096)
         fh.write(os.urandom(8192))

@@ -24,11 +24,11 @@ from helpers import (
     write_feed,
 )
 
-from etl import catalog
+import etl.load
 from etl.contracts import CONTRACTS, EVENT_FEEDS, contract
 from etl.load import init_warehouse, load_files, status
 from svcore.config import Settings
-from svcore.warehouse import connect_reader
+from svcore.warehouse import CATALOG, connect_reader
 
 DATA_TABLES = tuple(CONTRACTS)
 PLACE_HEADER = {
@@ -60,7 +60,7 @@ def state(warehouse: Path) -> dict:
 
 def catalog_state(warehouse: Path) -> tuple:
     """The writer's catalog itself (not only the published snapshot)."""
-    con = duckdb.connect(str(warehouse / catalog.CATALOG), read_only=True)
+    con = duckdb.connect(str(warehouse / CATALOG), read_only=True)
     try:
         return (
             con.execute("SELECT * FROM parts ORDER BY path").fetchall(),
@@ -140,7 +140,7 @@ def test_failure_inside_the_commit_rolls_back(warehouse, load, tmp_path, monkeyp
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(catalog, "rebuild_views", boom)
+    monkeypatch.setattr(etl.load, "rebuild_views", boom)
     resend = write_feed(tmp_path / "jan-v2.csv", "police", feed_rows("police", 4, start=90))
     with pytest.raises(RuntimeError, match="disk full"):
         load(warehouse, "police", resend)

@@ -9,10 +9,9 @@ import duckdb
 import pytest
 from helpers import feed_rows, reader_rows, write_feed
 
-from etl import catalog
 from etl.integrity import check
 from etl.mapping import MappingError
-from svcore.warehouse import connect_reader
+from svcore.warehouse import CATALOG, connect_reader
 
 
 def months(wh: Path, partner: str | None = None) -> dict[str, int]:
@@ -263,7 +262,7 @@ def test_a_mapping_mode_must_be_known(warehouse, load, tmp_path) -> None:
 
 def test_an_older_catalog_gains_the_new_history_columns(held, load, tmp_path) -> None:
     """A warehouse made before loads kept added/updated/removed still checks and loads."""
-    con = duckdb.connect(str(held / catalog.CATALOG))
+    con = duckdb.connect(str(held / CATALOG))
     for col in ("mode", "rows_added", "rows_updated", "rows_removed", "rows_kept"):
         con.execute(f"ALTER TABLE loads DROP COLUMN {col}")
     con.close()
