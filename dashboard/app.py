@@ -171,6 +171,9 @@ def create_app(warehouse: Path) -> dash.Dash:
         app.server, app.csp_hashes, secure=bool(app.server.config.get("SESSION_COOKIE_SECURE"))
     )
     security.install_request_checks(app)
+    from dashboard import prewarm
+
+    prewarm.start(source)
     return app
 
 

@@ -1,6 +1,7 @@
 """Where repeated query results are kept: flask-caching, chosen by ``SVDASH_CACHE``.
 
-- ``simple`` (default): in each server process, up to 512 results.
+- ``simple`` (default): in each server process, up to 20,000 results (query results and
+  whole view outputs, a few kB each).
 - ``filesystem:DIR``: shared by every gunicorn worker on the host (made mode 0700: results are
   counts before suppression, so the folder must be as private as the warehouse).
 - ``redis://HOST:PORT/DB``: shared across hosts (needs the ``redis`` package).
@@ -18,9 +19,10 @@ from pathlib import Path
 
 ENV = "SVDASH_CACHE"
 TIMEOUT_ENV = "SVDASH_CACHE_TIMEOUT"
-# Entries kept (in memory, on disk) before the oldest go. Sign-in counters are tiny and must
+# Entries kept (in memory, on disk) before the oldest go: every view of a few filter sets per
+# snapshot fits (prewarming builds about 550). Sign-in counters are tiny and must
 # not be pushed out by a flood of made-up names: they expire by their own 15-minute timeout.
-THRESHOLDS = {"results": (512, 5000), "signins": (1_000_000, 1_000_000)}
+THRESHOLDS = {"results": (20_000, 20_000), "signins": (1_000_000, 1_000_000)}
 
 
 class CacheConfigError(ValueError):

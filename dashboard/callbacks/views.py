@@ -15,6 +15,7 @@ from dashboard import ids
 from dashboard.callbacks.common import request
 from dashboard.charts.catalogue import CHARTS, Spec, build
 from dashboard.charts.factors import factor_options
+from dashboard.charts.request import Request
 from dashboard.components import headline_cards, table
 from dashboard.controls import Control, controls_of
 from dashboard.data import WarehouseSource
@@ -41,7 +42,31 @@ def view_outputs(source: WarehouseSource, name: str, query: str | None, *values:
         if control.key == "factor" and clean not in {o["value"] for o in factor_options(req)}:
             clean = control.default
         options[control.key] = clean
-    view = build(name, req, **options)
+    return rendered(req, spec, options)
+
+
+def rendered(req: Request, spec: Spec, options: dict[str, str]) -> tuple:
+    """A view's callback output, built once per snapshot for the same filters (the viewer's
+    scope and click filters included), options and disclosure tier, and then served from the
+    shared cache (``dashboard.cache``) to every worker and instance. The output is a function
+    of exactly those: what a role may open is checked before (``request``), and the record of
+    who asked is written for every response, cached or not."""
+    return req.source.memo(output_key(req, spec, options), lambda: render(req, spec, options))
+
+
+def output_key(req: Request, spec: Spec, options: dict[str, str]) -> tuple:
+    return (
+        "view-output",
+        spec.name,
+        tuple(sorted(options.items())),
+        req.filters,
+        req.tier,
+        req.note,
+    )
+
+
+def render(req: Request, spec: Spec, options: dict[str, str]) -> tuple:
+    view = build(spec.name, req, **options)
     if spec.kind == "chart":
         return view.figure, view.alt
     if spec.kind == "table":

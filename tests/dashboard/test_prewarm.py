@@ -1,0 +1,53 @@
+"""Prewarming builds what a person's request would build: the same cache entries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import flask
+from cachelib import SimpleCache
+
+from dashboard import prewarm
+from dashboard.auth import Viewer
+from dashboard.callbacks.common import request
+from dashboard.callbacks.views import output_key, rendered
+from dashboard.charts.catalogue import CHARTS
+from dashboard.charts.request import make_request
+from dashboard.data import WarehouseSource
+from dashboard.filters import parse_filters
+
+
+def test_a_prewarmed_view_has_the_key_of_a_persons_request(demo_warehouse: Path) -> None:
+    source = WarehouseSource(demo_warehouse)
+    spec = CHARTS["how-weapon"]
+    app = flask.Flask("t")
+    with app.test_request_context("/_dash-update-component"):
+        live = request(source, "", page=spec.page)  # the demo's analyst, default filters
+        live_key = output_key(live, spec, {})
+    warm = make_request(
+        source, parse_filters("", source.settings().definition), Viewer("prewarm", "analyst")
+    )
+    assert output_key(warm, spec, {}) == live_key
+
+
+def test_prewarm_fills_the_cache_each_view_then_reads(demo_warehouse: Path) -> None:
+    cache = SimpleCache(threshold=50_000)
+    source = WarehouseSource(demo_warehouse, cache=cache)
+    built = prewarm.prewarm(source)
+    # Every screen view, for the default filters and each district, for three kinds of viewer
+    # (a viewer and a duty holder do not open the data-quality page).
+    assert built > 3 * len(source.settings().districts) * 20
+    entries = len(cache._cache)
+    pinned = WarehouseSource(demo_warehouse, cache=cache, pinned=True)
+    req = make_request(
+        pinned, parse_filters("", pinned.settings().definition), Viewer("prewarm", "analyst")
+    )
+    rendered(req, CHARTS["where-map"], {"level": "auto", "measure": "rate"})
+    rendered(req, CHARTS["how-weapon"], {})
+    assert len(cache._cache) == entries  # served from the cache: nothing new was built
+
+
+def test_prewarm_is_off_unless_asked() -> None:
+    assert not prewarm.wanted({})
+    assert prewarm.wanted({"SVDASH_PREWARM": "1"})
+    assert not prewarm.wanted({"SVDASH_PREWARM": "0"})
