@@ -78,16 +78,22 @@ class Request:
     def rule_for(self, source: str | None) -> Rule:
         return rule_for(self.settings, source, self.tier)
 
-    def memo(self, key: tuple, compute: Callable[[], T]) -> T:
-        """Memoise a view-level result per snapshot: keyed by the tier and the disclosure
-        settings too, since what a statistic may be computed from depends on them."""
-        rule = (
+    def disclosure_key(self) -> tuple:
+        """What a published number depends on beyond the filters: the tier and the
+        disclosure settings (an edited ``svdash.toml`` publishes afresh)."""
+        return (
+            self.tier,
             self.settings.suppress_below,
             tuple(sorted(self.settings.suppress_below_by_source.items())),
             self.settings.min_events_for_rate,
             self.settings.rounding,
+            tuple(sorted(self.settings.tiers.items())),
         )
-        return self.source.memo((*key, self.tier, rule), compute)
+
+    def memo(self, key: tuple, compute: Callable[[], T]) -> T:
+        """Memoise a view-level result per snapshot: keyed by the tier and the disclosure
+        settings too, since what a statistic may be computed from depends on them."""
+        return self.source.memo((*key, *self.disclosure_key()), compute)
 
 
 RESTRICTED_NOTE = (
