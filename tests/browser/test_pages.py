@@ -195,7 +195,7 @@ def test_chart_downloads_are_the_chart_on_screen(browser, server, demo_warehouse
     query = "district=E08000033&from=2021-01&to=2021-06"
     page = open_page(browser, f"{server}/how?{query}")
     page.wait_for_selector("#how-weapon .main-svg")
-    with page.expect_download() as info:
+    with page.expect_download(timeout=90_000) as info:
         page.get_by_role("button", name="Download how weapon as CSV").click()
     got = tmp_path / "weapon.csv"
     info.value.save_as(got)
