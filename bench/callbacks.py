@@ -3,6 +3,8 @@
     python bench/callbacks.py [--events N ...] [--requests-per-page N] [--clients 20]
                               [--server gunicorn|dev] [--workdir DIR] [--only svdash|pandas]
                               [--time-limit S] [--build-only] [--quick]
+    python bench/callbacks.py --mode open-loop [--analysts 20] [--think 5] [--duration 120]
+                              [--events N ...] [--server ...] [--only ...] [--quick]
 
 For each warehouse size (default 1M and 10M police events):
 
@@ -30,6 +32,18 @@ For each warehouse size (default 1M and 10M police events):
    seconds). Reports p50/p95 per page and overall, requests/s, errors and the
    servers' RSS (psutil, the server process and its children, peak sampled during the run; PSS
    too, since forked workers share pages).
+
+``--mode open-loop`` replaces step 4 with analysts at work: ``--analysts`` threads, each an
+analyst with their own sessions and seeded stream, think for an exponential time (mean
+``--think`` seconds, the first think staggering the starts), open a page with random filters
+(all of the page's callbacks at once, each on its own connection, as the browser does: where
+sends map, hotspots and A&E gap together), wait for the slowest answer, and think again, for
+``--duration`` seconds per server. Reported: interaction times (until the page's slowest
+callback answered) p50/p95/p99 overall and per page, per-callback times, errors (with the first
+ten in full), server RSS/PSS, and CPU shares of the machine over the run: the client's own
+(this process), the server's (its process tree), everyone else's, and the server's CPU seconds
+per page opened (what a page costs, whatever else the machine runs). Results go to
+``bench/results/callbacks-open-loop-<events>.json``.
 
 Both servers run the same way: gunicorn, ``gthread`` workers (default 2 workers x 4 threads for
 a 2-core machine; the baseline with ``--preload`` so its workers share the loaded frame), or
@@ -188,6 +202,11 @@ def run_open_loop(
         server.sampler.sample()
         summary = summarise_open_loop(interactions, wall, args.duration)
         summary["cpu"] = cpu.stop()
+        opened = len(interactions)
+        # CPU per page opened: what a page costs the server, whatever else the machine runs.
+        summary["cpu"]["server_cpu_seconds_per_page"] = (
+            summary["cpu"]["server_cpu_seconds"] / opened if opened else None
+        )
         summary.update(server_facts(server, idle, checked))
         i, c = summary["interactions"], summary["cpu"]
         say(
@@ -386,6 +405,7 @@ def print_open_loop_report(result: dict, console) -> None:
         "PSS peak MB",
         "client CPU",
         "server CPU",
+        "server CPU s/page",
         "others CPU",
         "load avg",
     ):
@@ -401,6 +421,9 @@ def print_open_loop_report(result: dict, console) -> None:
             f"{x['pss_mb_peak_during_run']:,.0f}",
             f"{100 * c['client_cpu_share']:.1f}%",
             f"{100 * c['server_cpu_share']:.0f}%",
+            fmt_ms(None)
+            if c["server_cpu_seconds_per_page"] is None
+            else f"{c['server_cpu_seconds_per_page']:.2f}",
             f"{100 * c['others_cpu_share']:.0f}%",
             f"{c['loadavg_start']:.1f}→{c['loadavg_end']:.1f}",
         )

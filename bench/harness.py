@@ -538,6 +538,7 @@ class Interaction:
     ok: bool  # every callback answered 200 with a response
     callbacks: list[tuple[str, float, bool]]  # (callback, seconds, ok)
     query: str
+    errors: list[str]  # what each failed callback got: status and the body's start, or the error
 
 
 class CpuMeter:
@@ -624,14 +625,15 @@ def open_loop(
     lock = threading.Lock()
     done: list[Interaction] = []
 
-    def post(s: requests.Session, item: Item, t0: float) -> tuple[str, float, bool]:
+    def post(s: requests.Session, item: Item, t0: float) -> tuple[str, float, bool, str]:
         url, body = payloads.request(item)
         try:
             r = s.post(url, data=body, headers=HEADERS, timeout=timeout)
             ok = r.status_code == 200 and b'"response"' in r.content[:64]
-        except requests.RequestException:
-            ok = False
-        return item.page, time.perf_counter() - t0, ok
+            why = "" if ok else f"HTTP {r.status_code}: {r.text[:200]}"
+        except requests.RequestException as exc:
+            ok, why = False, f"{type(exc).__name__}: {str(exc)[:200]}"
+        return item.page, time.perf_counter() - t0, ok, why
 
     def analyst(a: int) -> None:
         rng = np.random.default_rng([seed, a])
@@ -653,8 +655,9 @@ def open_loop(
                     started=t0 - start,
                     seconds=max(c[1] for c in calls),
                     ok=all(c[2] for c in calls),
-                    callbacks=calls,
+                    callbacks=[c[:3] for c in calls],
                     query=items[0].query,
+                    errors=[f"{c[0]}: {c[3]}" for c in calls if not c[2]],
                 )
                 with lock:
                     done.append(interaction)
@@ -703,6 +706,11 @@ def summarise_open_loop(interactions: list[Interaction], wall: float, duration: 
         "wall_seconds": wall,
         "interactions_per_minute": 60 * len(interactions) / duration if duration else None,
         "distinct_page_opens": len({(x.page, x.query) for x in interactions}),
+        "first_errors": [
+            {"page": x.page, "query": x.query, "started_s": x.started, "errors": x.errors}
+            for x in interactions
+            if not x.ok
+        ][:10],
     }
 
 

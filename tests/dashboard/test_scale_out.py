@@ -11,6 +11,7 @@ cache and sign-in counter store, as ``docs/SCALING.md`` describes.
 - Failed sign-ins on one instance count toward the limit on the other.
 - A session opened on one instance works on the other, and signing out on the other ends it
   everywhere (the secret key is shared; the session epoch lives in the warehouse's users.json).
+- Both instances append to the warehouse's one audit chain, and it stays unbroken.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from helpers import (
     write_feed,
 )
 
+from svcore import audit
 from svcore.config import read_settings, write_settings
 from svcore.users import add_user
 
@@ -262,3 +264,20 @@ def test_a_session_is_good_on_both_instances_and_ends_on_both(cluster: Cluster) 
     assert out.status_code == 302
     for url in (one, two):  # signed out on two: the copied cookie is dead on one as well
         assert callback(copied, url, deps, HEADLINE, "").status_code == 401
+
+
+def test_both_instances_append_to_one_unbroken_audit_chain(cluster: Cluster) -> None:
+    one, two = cluster.urls
+    time.sleep(2.5)  # each server writes its queued records every 2 s
+    start = audit.verify(cluster.warehouse)
+    assert start.ok, start.message
+    for url in (one, two):
+        s = signed_in(url)
+        deps = dependencies(s, url)
+        for q in QUERIES:
+            headline(s, url, deps, q)
+    time.sleep(2.5)
+    end = audit.verify(cluster.warehouse)
+    assert end.ok, end.message  # two processes appended to one hash chain, under its lock
+    views = [e for e in audit.entries(cluster.warehouse) if e["seq"] > start.records]
+    assert sum(1 for e in views if e["action"] == "view") >= 2 * len(QUERIES)
