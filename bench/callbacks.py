@@ -56,6 +56,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -399,7 +400,7 @@ def print_open_loop_report(result: dict, console) -> None:
     for col in (
         "server",
         "pages/min",
-        "errors",
+        "pages failed",
         "RSS idle MB",
         "RSS peak MB",
         "PSS peak MB",
@@ -415,7 +416,7 @@ def print_open_loop_report(result: dict, console) -> None:
         s.add_row(
             name,
             f"{x['interactions_per_minute']:.1f}",
-            f"{x['interactions']['errors']} ({x['interactions']['callback_errors']} callbacks)",
+            f"{x['interactions']['errors']} ({x['interactions']['callbacks_retried']} retried)",
             f"{x['rss_mb_after_warmup']:,.0f}",
             f"{x['rss_mb_peak_during_run']:,.0f}",
             f"{x['pss_mb_peak_during_run']:,.0f}",
@@ -483,6 +484,10 @@ def main(argv: list[str] | None = None) -> int:
         help="smoke run: 200k events; 5 requests per page, or 5 analysts for 20 s",
     )
     args = ap.parse_args(argv)
+    # SIGTERM (or SIGINT, which a background job may have ignored) stops the run cleanly: the
+    # servers it started are stopped on the way out, not left running.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     from rich.console import Console
     from rich.markup import escape

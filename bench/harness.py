@@ -539,6 +539,7 @@ class Interaction:
     callbacks: list[tuple[str, float, bool]]  # (callback, seconds, ok)
     query: str
     errors: list[str]  # what each failed callback got: status and the body's start, or the error
+    retries: int = 0  # callbacks sent again after the connection was reset before an answer
 
 
 class CpuMeter:
@@ -625,15 +626,26 @@ def open_loop(
     lock = threading.Lock()
     done: list[Interaction] = []
 
-    def post(s: requests.Session, item: Item, t0: float) -> tuple[str, float, bool, str]:
+    def post(s: requests.Session, item: Item, t0: float) -> tuple[str, float, bool, str, int]:
+        """One callback: (callback, seconds since the page was opened, ok, what went wrong,
+        retries). A connection the server closed while it sat idle (gunicorn drops keep-alive
+        connections after 2 s, and analysts think for longer) is retried once, as browsers
+        do for a reused connection that fails before any answer; retries are counted."""
         url, body = payloads.request(item)
-        try:
-            r = s.post(url, data=body, headers=HEADERS, timeout=timeout)
-            ok = r.status_code == 200 and b'"response"' in r.content[:64]
-            why = "" if ok else f"HTTP {r.status_code}: {r.text[:200]}"
-        except requests.RequestException as exc:
-            ok, why = False, f"{type(exc).__name__}: {str(exc)[:200]}"
-        return item.page, time.perf_counter() - t0, ok, why
+        retries = 0
+        while True:
+            try:
+                r = s.post(url, data=body, headers=HEADERS, timeout=timeout)
+                ok = r.status_code == 200 and b'"response"' in r.content[:64]
+                why = "" if ok else f"HTTP {r.status_code}: {r.text[:200]}"
+            except requests.ConnectionError as exc:
+                if retries == 0:
+                    retries = 1
+                    continue
+                ok, why = False, f"{type(exc).__name__}: {str(exc)[:200]}"
+            except requests.RequestException as exc:
+                ok, why = False, f"{type(exc).__name__}: {str(exc)[:200]}"
+            return item.page, time.perf_counter() - t0, ok, why, retries
 
     def analyst(a: int) -> None:
         rng = np.random.default_rng([seed, a])
@@ -658,6 +670,7 @@ def open_loop(
                     callbacks=[c[:3] for c in calls],
                     query=items[0].query,
                     errors=[f"{c[0]}: {c[3]}" for c in calls if not c[2]],
+                    retries=sum(c[4] for c in calls),
                 )
                 with lock:
                     done.append(interaction)
@@ -698,6 +711,7 @@ def summarise_open_loop(interactions: list[Interaction], wall: float, duration: 
         "errors": len(interactions) - len(good),
         "callback_errors": sum(1 for c in calls if not c[2]),
         "callbacks": len(calls),
+        "callbacks_retried": sum(x.retries for x in interactions),
     }
     return {
         "interactions": overall,
