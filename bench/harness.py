@@ -50,6 +50,38 @@ def svdash_wsgi(warehouse: str):
     return server
 
 
+def _baseline_compat() -> None:
+    """``bench/baseline.py``'s when page imports ``nte_share`` from ``dashboard.figures.heatmap``,
+    which the one-disclosure-path change (6cb6582) moved into the views catalogue: put the
+    baseline's own version (the share of unsuppressed timed counts in the night-time window,
+    and the total) back under that name until the baseline is updated. A no-op once the
+    figures module has it again or the baseline stops asking."""
+    from dashboard.figures import heatmap
+
+    if hasattr(heatmap, "nte_share"):
+        return
+
+    def nte_share(frame: pd.DataFrame) -> tuple[float, int]:
+        counts = pd.to_numeric(frame["count"], errors="coerce").fillna(0)
+        total = int(counts.sum())
+        in_window = np.zeros(len(frame), dtype=bool)
+        for day, hours in heatmap.NTE_WINDOW:
+            in_window |= (frame["weekday"] == day).to_numpy() & frame["hour"].isin(
+                list(hours)
+            ).to_numpy()
+        return (float(counts[in_window].sum()) / total if total else float("nan")), total
+
+    heatmap.nte_share = nte_share
+
+
+def pandas_wsgi(warehouse: str):
+    """The plain-pandas baseline's Flask app, for gunicorn (``bench.baseline.pandas_wsgi``)."""
+    from bench.baseline import pandas_wsgi as baseline_wsgi
+
+    _baseline_compat()
+    return baseline_wsgi(warehouse)
+
+
 # ---- servers, memory, load --------------------------------------------------------------------
 
 
@@ -159,8 +191,7 @@ def start_server(
         ]
         if kind == "pandas":
             cmd.append("--preload")  # load the frame once; workers share its pages
-        module = "bench.harness" if kind == "svdash" else "bench.baseline"
-        cmd.append(f"{module}:{kind}_wsgi({str(warehouse)!r})")
+        cmd.append(f"bench.harness:{kind}_wsgi({str(warehouse)!r})")
         description = f"gunicorn gthread, {workers} workers x {threads} threads" + (
             ", --preload" if kind == "pandas" else ""
         )
@@ -431,30 +462,269 @@ def drive(
     return results, wall, len(plan) - len(results)
 
 
-def summarise(results: list[tuple[str, float, bool]], wall: float) -> dict:
-    def stats(times: list[float]) -> dict:
-        if not times:
-            return {"n": 0, "p50_ms": None, "p95_ms": None, "mean_ms": None, "max_ms": None}
-        a = np.array(times) * 1000
+def latency_stats(times: list[float]) -> dict:
+    """n, p50, p95, p99, mean and max in milliseconds of ``times`` (seconds)."""
+    if not times:
         return {
-            "n": len(a),
-            "p50_ms": float(np.percentile(a, 50)),
-            "p95_ms": float(np.percentile(a, 95)),
-            "mean_ms": float(a.mean()),
-            "max_ms": float(a.max()),
+            "n": 0,
+            "p50_ms": None,
+            "p95_ms": None,
+            "p99_ms": None,
+            "mean_ms": None,
+            "max_ms": None,
         }
+    a = np.array(times) * 1000
+    return {
+        "n": len(a),
+        "p50_ms": float(np.percentile(a, 50)),
+        "p95_ms": float(np.percentile(a, 95)),
+        "p99_ms": float(np.percentile(a, 99)),
+        "mean_ms": float(a.mean()),
+        "max_ms": float(a.max()),
+    }
 
-    pages = {p: stats([t for page, t, ok in results if page == p and ok]) for p in PAGES}
+
+def summarise(results: list[tuple[str, float, bool]], wall: float) -> dict:
+    pages = {p: latency_stats([t for page, t, ok in results if page == p and ok]) for p in PAGES}
     errors = {p: sum(1 for page, _, ok in results if page == p and not ok) for p in PAGES}
     for p in PAGES:
         pages[p]["errors"] = errors[p]
-    overall = stats([t for _, t, ok in results if ok])
+    overall = latency_stats([t for _, t, ok in results if ok])
     overall["errors"] = sum(errors.values())
     return {
         "pages": pages,
         "overall": overall,
         "wall_seconds": wall,
         "requests_per_second": len(results) / wall if wall else None,
+    }
+
+
+# ---- open loop: analysts opening pages and reading them -------------------------------------
+
+# The pages an analyst opens, and the page callbacks a browser fires at once on opening each
+# (the shell's callbacks, which the baseline has no counterpart for, are left out: bench/soak.py
+# drives those).
+BROWSER_PAGES: dict[str, tuple[str, ...]] = {
+    "overview": ("overview",),
+    "where": ("where_map", "where_hotspots", "where_gap"),
+    "when": ("when",),
+    "how": ("how",),
+    "who": ("who",),
+    "factors": ("factors",),
+    "quality": ("quality",),
+}
+
+
+def page_open(
+    rng: np.random.Generator, wards: dict[str, list[str]], factors: list[str]
+) -> tuple[str, list[Item]]:
+    """A page and its callbacks as the browser sends them on opening it with random filters:
+    one filter set for all of them, the where page's controls at their defaults (level
+    ``auto``, measure ``rate``), a factor the analyst picked on the factors page."""
+    page = str(rng.choice(list(BROWSER_PAGES)))
+    query = random_query(rng, wards)
+    choice = str(rng.choice(factors)) if page == "factors" else "imd:imd"
+    return page, [Item(cb, query, choice=choice) for cb in BROWSER_PAGES[page]]
+
+
+@dataclass
+class Interaction:
+    """One page opened by one analyst: from sending its callbacks until the slowest answered."""
+
+    analyst: int
+    page: str
+    started: float  # seconds after the run started
+    seconds: float
+    ok: bool  # every callback answered 200 with a response
+    callbacks: list[tuple[str, float, bool]]  # (callback, seconds, ok)
+    query: str
+    errors: list[str]  # what each failed callback got: status and the body's start, or the error
+    retries: int = 0  # callbacks sent again after the connection was reset before an answer
+
+
+class CpuMeter:
+    """CPU seconds used between ``start()`` and ``stop()``: this process's own threads (the
+    client), a process tree (the server and its workers), and the whole machine."""
+
+    def __init__(self, server_pid: int | None = None) -> None:
+        import psutil
+
+        self.me = psutil.Process()
+        self.server = psutil.Process(server_pid) if server_pid else None
+        self._seen: dict[int, float] = {}
+
+    def _tree(self) -> float:
+        import psutil
+
+        if self.server is None:
+            return 0.0
+        try:
+            procs = [self.server, *self.server.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            procs = []
+        for p in procs:
+            try:
+                t = p.cpu_times()
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            self._seen[p.pid] = t.user + t.system  # a worker that exits keeps its last count
+        return sum(self._seen.values())
+
+    def _read(self) -> tuple[float, float, float, float]:
+        import psutil
+
+        mine = self.me.cpu_times()
+        machine = psutil.cpu_times()
+        busy = sum(machine) - machine.idle - getattr(machine, "iowait", 0.0)
+        return time.perf_counter(), mine.user + mine.system, self._tree(), busy
+
+    def start(self) -> None:
+        self._t0 = self._read()
+        self._load0 = os.getloadavg()
+
+    def stop(self) -> dict:
+        t1 = self._read()
+        wall, client, server, busy = (b - a for a, b in zip(self._t0, t1, strict=True))
+        cores = os.cpu_count() or 1
+        return {
+            "wall_seconds": wall,
+            "cores": cores,
+            "client_cpu_seconds": client,
+            "client_cpu_share": client / wall / cores,  # of the whole machine
+            "server_cpu_seconds": server,
+            "server_cpu_share": server / wall / cores,
+            "machine_busy_share": busy / wall / cores,  # everything, other users' work too
+            "others_cpu_share": max(0.0, busy - client - server) / wall / cores,
+            "loadavg_start": self._load0[0],
+            "loadavg_end": os.getloadavg()[0],
+        }
+
+
+def open_loop(
+    payloads: Payloads,
+    analysts: int,
+    think: float,
+    duration: float,
+    seed: int,
+    wards: dict[str, list[str]],
+    factors: list[str],
+    timeout: float = 900,
+) -> tuple[list[Interaction], float]:
+    """``analysts`` threads, each an analyst with their own sessions and seeded stream: think
+    (exponential, mean ``think`` seconds; the first think staggers the starts), open a page
+    (all of its callbacks at once, each on its own connection as a browser does), wait for its
+    slowest answer, think again. No page is opened after ``duration`` seconds; those open then
+    are waited for. An analyst's pages, filters and thinking times depend only on the seed and
+    the analyst's number, so every server gets the same sequence.
+
+    Returns every interaction and the wall time until the last one answered.
+    """
+    import requests
+
+    start = time.perf_counter()
+    widest = max(len(cbs) for cbs in BROWSER_PAGES.values())
+    lock = threading.Lock()
+    done: list[Interaction] = []
+
+    def post(s: requests.Session, item: Item, t0: float) -> tuple[str, float, bool, str, int]:
+        """One callback: (callback, seconds since the page was opened, ok, what went wrong,
+        retries). A connection the server closed while it sat idle (gunicorn drops keep-alive
+        connections after 2 s, and analysts think for longer) is retried once, as browsers
+        do for a reused connection that fails before any answer; retries are counted."""
+        url, body = payloads.request(item)
+        retries = 0
+        while True:
+            try:
+                r = s.post(url, data=body, headers=HEADERS, timeout=timeout)
+                ok = r.status_code == 200 and b'"response"' in r.content[:64]
+                why = "" if ok else f"HTTP {r.status_code}: {r.text[:200]}"
+            except requests.ConnectionError as exc:
+                if retries == 0:
+                    retries = 1
+                    continue
+                ok, why = False, f"{type(exc).__name__}: {str(exc)[:200]}"
+            except requests.RequestException as exc:
+                ok, why = False, f"{type(exc).__name__}: {str(exc)[:200]}"
+            return item.page, time.perf_counter() - t0, ok, why, retries
+
+    def analyst(a: int) -> None:
+        rng = np.random.default_rng([seed, a])
+        sessions = [requests.Session() for _ in range(widest)]
+        with ThreadPoolExecutor(max_workers=widest) as pool:
+            pause = rng.exponential(think)
+            while True:
+                wake = time.perf_counter() + pause
+                if wake - start > duration:
+                    break
+                time.sleep(max(0.0, wake - time.perf_counter()))
+                page, items = page_open(rng, wards, factors)
+                t0 = time.perf_counter()
+                futures = [pool.submit(post, sessions[i], item, t0) for i, item in enumerate(items)]
+                calls = [f.result() for f in futures]
+                interaction = Interaction(
+                    analyst=a,
+                    page=page,
+                    started=t0 - start,
+                    seconds=max(c[1] for c in calls),
+                    ok=all(c[2] for c in calls),
+                    callbacks=[c[:3] for c in calls],
+                    query=items[0].query,
+                    errors=[f"{c[0]}: {c[3]}" for c in calls if not c[2]],
+                    retries=sum(c[4] for c in calls),
+                )
+                with lock:
+                    done.append(interaction)
+                pause = rng.exponential(think)
+        for s in sessions:
+            s.close()
+
+    threads = [threading.Thread(target=analyst, args=(a,), daemon=True) for a in range(analysts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(done, key=lambda x: x.started), time.perf_counter() - start
+
+
+def summarise_open_loop(interactions: list[Interaction], wall: float, duration: float) -> dict:
+    """Interaction latencies overall and per page (of those whose every callback answered),
+    per callback, errors, and the pace achieved."""
+    good = [x for x in interactions if x.ok]
+    pages = {}
+    for page in BROWSER_PAGES:
+        of_page = [x for x in interactions if x.page == page]
+        pages[page] = {
+            **latency_stats([x.seconds for x in of_page if x.ok]),
+            "errors": sum(1 for x in of_page if not x.ok),
+        }
+    calls = [c for x in interactions for c in x.callbacks]
+    callbacks = {
+        cb: {
+            **latency_stats([t for name, t, ok in calls if name == cb and ok]),
+            "errors": sum(1 for name, _, ok in calls if name == cb and not ok),
+        }
+        for cbs in BROWSER_PAGES.values()
+        for cb in cbs
+    }
+    overall = {
+        **latency_stats([x.seconds for x in good]),
+        "errors": len(interactions) - len(good),
+        "callback_errors": sum(1 for c in calls if not c[2]),
+        "callbacks": len(calls),
+        "callbacks_retried": sum(x.retries for x in interactions),
+    }
+    return {
+        "interactions": overall,
+        "pages": pages,
+        "callbacks": callbacks,
+        "wall_seconds": wall,
+        "interactions_per_minute": 60 * len(interactions) / duration if duration else None,
+        "distinct_page_opens": len({(x.page, x.query) for x in interactions}),
+        "first_errors": [
+            {"page": x.page, "query": x.query, "started_s": x.started, "errors": x.errors}
+            for x in interactions
+            if not x.ok
+        ][:10],
     }
 
 

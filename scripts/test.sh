@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # The README's second command (and CI's, .ci/run): installs everything the tests need (Debian
-# Chromium included; svdash and its test tools into .venv, Python 3.11+) and runs ruff and the
-# suite. Arguments go to pytest, e.g. bash scripts/test.sh tests/test_cli.py -x
+# Chromium and redis-server included; svdash and its test tools into .venv, Python 3.11+) and
+# runs ruff and the suite. Arguments go to pytest, e.g. bash scripts/test.sh tests/test_cli.py -x
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian packages the tests use: Chromium (browser tests, image exports) and redis-server (the
+# scale-out test's shared cache); each installed only when it is not on PATH.
+debs=()
+command -v chromium >/dev/null 2>&1 || debs+=(chromium chromium-driver)
+command -v redis-server >/dev/null 2>&1 || debs+=(redis-server)
+if [ "${#debs[@]}" -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  $SUDO apt-get install -y -qq "${debs[@]}" >/dev/null
 fi
 . scripts/venv.sh
 svdash_venv "$root" "[test]"

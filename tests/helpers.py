@@ -361,3 +361,90 @@ def secured_server(
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def redis_server(root: Path):
+    """Debian's ``redis-server`` on a free loopback port, persisting nothing, its files in
+    ``root``: yields its URL (``redis://127.0.0.1:PORT/0``) once it answers PING, and shuts it
+    down at exit. ``scripts/test.sh`` installs it."""
+    import shutil
+
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed: run scripts/test.sh, which installs it")
+    root.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(root),
+            "--logfile",
+            str(root / "redis.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log = root / "redis.log"
+                    raise RuntimeError(
+                        "redis-server did not start: "
+                        + (log.read_text()[-2000:] if log.exists() else "")
+                    ) from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        client.close()
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def sign_in_form(
+    s: requests.Session, url: str, name: str, password: str = TEST_PASSWORD
+) -> requests.Response:
+    """Sign in through the form as a browser does: GET /login for the CSRF token (and the
+    session cookie that goes with it), then POST; redirects are not followed."""
+    import re
+
+    page = s.get(f"{url}/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    data = {"username": name, "password": password, "next": "/", "csrf_token": token}
+    return s.post(f"{url}/login", data=data, allow_redirects=False)
+
+
+def from_loopback(address: str) -> requests.Session:
+    """A session whose connections come from ``address`` (any of 127.0.0.0/8), so servers
+    see different clients without a proxy in between."""
+
+    class FromAddress(requests.adapters.HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            kwargs["source_address"] = (address, 0)
+            return super().init_poolmanager(*args, **kwargs)
+
+    s = requests.Session()
+    s.mount("http://", FromAddress())
+    return s
