@@ -113,6 +113,21 @@ class PageRequest:
         return rule_for(self.settings, source)
 
 
+def nte_share(frame: pd.DataFrame) -> tuple[float, int]:
+    """The share of the timed counts in the night-time window, and their total, as a plain
+    app would compute it (from the true counts)."""
+    from dashboard.figures.heatmap import NTE_WINDOW
+
+    counts = pd.to_numeric(frame["count"], errors="coerce").fillna(0)
+    total = int(counts.sum())
+    in_window = np.zeros(len(frame), dtype=bool)
+    for day, hours in NTE_WINDOW:
+        in_window |= (frame["weekday"] == day).to_numpy() & frame["hour"].isin(
+            list(hours)
+        ).to_numpy()
+    return (float(counts[in_window].sum()) / total if total else float("nan")), total
+
+
 class PandasBaseline:
     """The same page callbacks over one global events DataFrame: masks, groupby, figures."""
 
@@ -703,7 +718,7 @@ class PandasBaseline:
         return fig, alt, listing
 
     def when(self, query: str, **_) -> tuple:
-        from dashboard.figures.heatmap import hour_weekday_figure, nte_share
+        from dashboard.figures.heatmap import hour_weekday_figure
         from dashboard.figures.trend import seasonality_figure, trend_figure
         from svcore.disclosure import suppress_counts
 

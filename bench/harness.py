@@ -24,17 +24,41 @@ from bench import ROOT
 from bench.baseline import IMD_DOMAINS, PAGES
 from dashboard import ids
 
-# The first output of each page's callback identifies it in /_dash-dependencies.
-FIRST_OUTPUT = {
-    "overview": ids.OVERVIEW_HEADLINE,
-    "where_map": ids.WHERE_MAP,
-    "where_hotspots": ids.WHERE_HOTSPOTS,
-    "where_gap": ids.WHERE_GAP,
-    "when": ids.WHEN_HEATMAP,
-    "how": ids.HOW_GROUP,
-    "who": ids.WHO_VICTIMS,
-    "factors": ids.FACTORS_CHOICE,
-    "quality": ids.QUALITY_COVERAGE,
+# The views each unit of work opens (a baseline page endpoint answers all of them at once;
+# the app answers each view's own callback, generated from the catalogue, which the browser
+# sends together). Each view's callback is found in /_dash-dependencies by its first output,
+# the view's name (the factors dropdown's options come first, as the page fills them).
+UNIT_VIEWS = {
+    "overview": ("overview-headline", "overview-trend", "overview-sources", "overview-feeds"),
+    "where_map": ("where-map", "where-top"),
+    "where_hotspots": ("where-hotspots", "where-hotspot-table"),
+    "where_gap": ("where-gap", "where-gap-table"),
+    "when": ("when-heatmap", "when-nte", "when-monthly", "when-seasonality", "when-police-ae"),
+    "how": (
+        "how-offence-group",
+        "how-weapon",
+        "how-location",
+        "how-domestic-abuse",
+        "how-relationship",
+    ),
+    "who": (
+        "who-victims",
+        "who-suspects",
+        "who-ethnicity",
+        "who-probation-risk",
+        "who-probation-offence",
+        "who-youth-age",
+        "who-youth-repeat",
+    ),
+    "factors": (ids.FACTORS_CHOICE, "factors-scatter", "factors-ranked", "factors-deciles"),
+    "quality": (
+        "quality-coverage",
+        "quality-completeness",
+        "quality-timeliness",
+        "quality-reasons",
+        "quality-history",
+        "quality-codes",
+    ),
 }
 DISTRICTS = ("E08000032", "E08000033", "E08000034", "E08000035", "E08000036")
 GROUPS = ("knife_sharp", "robbery", "violence_with_injury", "homicide")
@@ -50,35 +74,10 @@ def svdash_wsgi(warehouse: str):
     return server
 
 
-def _baseline_compat() -> None:
-    """``bench/baseline.py``'s when page imports ``nte_share`` from ``dashboard.figures.heatmap``,
-    which the one-disclosure-path change (6cb6582) moved into the views catalogue: put the
-    baseline's own version (the share of unsuppressed timed counts in the night-time window,
-    and the total) back under that name until the baseline is updated. A no-op once the
-    figures module has it again or the baseline stops asking."""
-    from dashboard.figures import heatmap
-
-    if hasattr(heatmap, "nte_share"):
-        return
-
-    def nte_share(frame: pd.DataFrame) -> tuple[float, int]:
-        counts = pd.to_numeric(frame["count"], errors="coerce").fillna(0)
-        total = int(counts.sum())
-        in_window = np.zeros(len(frame), dtype=bool)
-        for day, hours in heatmap.NTE_WINDOW:
-            in_window |= (frame["weekday"] == day).to_numpy() & frame["hour"].isin(
-                list(hours)
-            ).to_numpy()
-        return (float(counts[in_window].sum()) / total if total else float("nan")), total
-
-    heatmap.nte_share = nte_share
-
-
 def pandas_wsgi(warehouse: str):
     """The plain-pandas baseline's Flask app, for gunicorn (``bench.baseline.pandas_wsgi``)."""
     from bench.baseline import pandas_wsgi as baseline_wsgi
 
-    _baseline_compat()
     return baseline_wsgi(warehouse)
 
 
@@ -317,17 +316,21 @@ class Payloads:
         import requests
 
         self.server = server
-        self.callbacks: dict[str, dict] = {}
+        self.callbacks: dict[str, list[dict]] = {}
         if server.kind == "svdash":
             deps = requests.get(server.url + "/_dash-dependencies", timeout=60).json()
-            for page, first in FIRST_OUTPUT.items():
-                for cb in deps:
-                    outputs = self.outputs_of(cb["output"])
-                    if outputs and outputs[0]["id"] == first:
-                        self.callbacks[page] = {**cb, "outputs": outputs}
-                        break
-                else:
-                    raise SystemExit(f"no callback for the {page} page in /_dash-dependencies")
+            by_first = {}
+            for cb in deps:
+                outputs = self.outputs_of(cb["output"])
+                if outputs and (ids.FILTERS, "data") in {
+                    (i["id"], i["property"]) for i in cb["inputs"]
+                }:
+                    by_first.setdefault(outputs[0]["id"], {**cb, "outputs": outputs})
+            for page, views in UNIT_VIEWS.items():
+                missing = [v for v in views if v not in by_first]
+                if missing:
+                    raise SystemExit(f"no callback for {missing} in /_dash-dependencies")
+                self.callbacks[page] = [by_first[v] for v in views]
 
     @staticmethod
     def outputs_of(output: str) -> list[dict]:
@@ -342,6 +345,12 @@ class Payloads:
         return out
 
     def request(self, item: Item) -> tuple[str, bytes]:
+        """The unit's first request (the baseline's only one)."""
+        return self.requests(item)[0]
+
+    def requests(self, item: Item) -> list[tuple[str, bytes]]:
+        """Every request the unit of work sends at once: the baseline's page endpoint, or
+        each view's callback of the app."""
         if self.server.kind == "pandas":
             body = {
                 "query": item.query,
@@ -349,8 +358,7 @@ class Payloads:
                 "measure": item.measure,
                 "choice": item.choice,
             }
-            return f"{self.server.url}/page/{item.page}", json.dumps(body).encode()
-        cb = self.callbacks[item.page]
+            return [(f"{self.server.url}/page/{item.page}", json.dumps(body).encode())]
         values = {
             (ids.FILTERS, "data"): item.query,
             (ids.WHERE_LEVEL, "value"): item.level,
@@ -368,92 +376,130 @@ class Payloads:
                 for d in deps
             ]
 
-        body = {
-            "output": cb["output"],
-            "outputs": cb["outputs"],
-            "inputs": filled(cb["inputs"]),
-            "changedPropIds": [f"{ids.FILTERS}.data"],
-            "state": filled(cb.get("state", [])),
-        }
-        return f"{self.server.url}/_dash-update-component", json.dumps(body).encode()
+        out = []
+        for cb in self.callbacks[item.page]:
+            outputs = cb["outputs"]
+            body = {
+                "output": cb["output"],
+                "outputs": outputs if len(outputs) > 1 else outputs[0],
+                "inputs": filled(cb["inputs"]),
+                "changedPropIds": [f"{ids.FILTERS}.data"],
+                "state": filled(cb.get("state", [])),
+            }
+            out.append((f"{self.server.url}/_dash-update-component", json.dumps(body).encode()))
+        return out
 
-    def ordered_outputs(self, item: Item, payload: dict) -> list:
-        """The response's outputs as a list in the callback's order (as the baseline sends)."""
+    def ordered_outputs(self, item: Item, payloads: list[dict]) -> list:
+        """The responses' outputs as one list in the unit's order (as the baseline sends)."""
         if self.server.kind == "pandas":
-            return payload["response"]
-        resp = payload["response"]
-        return [
-            resp.get(o["id"], {}).get(o["property"]) for o in self.callbacks[item.page]["outputs"]
-        ]
+            return payloads[0]["response"]
+        values = []
+        for cb, payload in zip(self.callbacks[item.page], payloads, strict=True):
+            resp = payload["response"]
+            values += [resp.get(o["id"], {}).get(o["property"]) for o in cb["outputs"]]
+        return values
+
+
+def post_all(
+    sessions: list, pool: ThreadPoolExecutor, requests_: list[tuple[str, bytes]], timeout: float
+) -> list:
+    """Send a unit's requests at once, each on its own connection (as a browser does);
+    returns the responses (or the exceptions raised), in order."""
+
+    def one(i: int):
+        url, body = requests_[i]
+        try:
+            return sessions[i].post(url, data=body, headers=HEADERS, timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - reported as a failed request
+            return exc
+
+    return list(pool.map(one, range(len(requests_))))
+
+
+def answered(r: object) -> bool:
+    return (
+        not isinstance(r, Exception)
+        and r.status_code == 200  # type: ignore[union-attr]
+        and b'"response"' in r.content[:64]  # type: ignore[union-attr]
+    )
+
+
+WIDEST = max(len(v) for v in UNIT_VIEWS.values())
 
 
 HEADERS = {"Content-Type": "application/json"}
 
 
 def verify(payloads: Payloads, items: list[Item]) -> dict[str, dict]:
-    """One request per page, in turn: must be 200 and JSON with a response; returns per page
-    the size, time and the string outputs (chart descriptions) to compare across servers."""
+    """One unit at a time (its requests at once): each must be 200 and JSON with a response;
+    returns per unit the size, time and the string outputs (chart descriptions) to compare
+    across servers."""
     import requests
 
     out = {}
-    with requests.Session() as s:
+    sessions = [requests.Session() for _ in range(WIDEST)]
+    with ThreadPoolExecutor(max_workers=WIDEST) as pool:
         for item in items:
-            url, body = payloads.request(item)
+            reqs = payloads.requests(item)
             t0 = time.perf_counter()
-            r = s.post(url, data=body, headers=HEADERS, timeout=900)
+            responses = post_all(sessions, pool, reqs, timeout=900)
             seconds = time.perf_counter() - t0
-            if r.status_code != 200:
-                raise SystemExit(
-                    f"{payloads.server.kind} {item.page}: HTTP {r.status_code}\n"
-                    f"{r.text[:2000]}\n(see {payloads.server.log})"
-                )
-            payload = r.json()
-            if "response" not in payload:
-                raise SystemExit(
-                    f"{payloads.server.kind} {item.page}: no response in {r.text[:500]}"
-                )
-            values = payloads.ordered_outputs(item, payload)
+            for r in responses:
+                if isinstance(r, Exception) or r.status_code != 200:
+                    detail = (
+                        r if isinstance(r, Exception) else f"HTTP {r.status_code}\n{r.text[:2000]}"
+                    )
+                    raise SystemExit(
+                        f"{payloads.server.kind} {item.page}: {detail}\n(see {payloads.server.log})"
+                    )
+            bodies = [r.json() for r in responses]
+            if any("response" not in b for b in bodies):
+                raise SystemExit(f"{payloads.server.kind} {item.page}: no response")
+            values = payloads.ordered_outputs(item, bodies)
             if any(v is None for v in values):
                 raise SystemExit(f"{payloads.server.kind} {item.page}: missing outputs")
             out[item.page] = {
-                "bytes": len(r.content),
+                "bytes": sum(len(r.content) for r in responses),
                 "seconds": seconds,
                 "texts": [v for v in values if isinstance(v, str)],
             }
+    for sess in sessions:
+        sess.close()
     return out
 
 
 def drive(
     payloads: Payloads, plan: list[Item], clients: int, time_limit: float | None
 ) -> tuple[list[tuple[str, float, bool]], float, int]:
-    """``clients`` threads, each with its own session, pull the next item until none is left.
+    """``clients`` threads, each with its own sessions, pull the next unit until none is left
+    and send its requests at once (a unit's time is until its slowest answer).
 
-    Returns (page, seconds, ok) per request, the wall time and how many were not sent because
+    Returns (unit, seconds, ok) per unit, the wall time and how many were not sent because
     the time limit was reached.
     """
     import requests
 
-    bodies = [payloads.request(item) for item in plan]
+    bodies = [payloads.requests(item) for item in plan]
     lock = threading.Lock()
     cursor = iter(range(len(plan)))
     start = time.perf_counter()
 
     def client() -> list[tuple[str, float, bool]]:
         done = []
-        with requests.Session() as s:
+        sessions = [requests.Session() for _ in range(WIDEST)]
+        with ThreadPoolExecutor(max_workers=WIDEST) as pool:
             while True:
                 with lock:
                     i = next(cursor, None)
                 if i is None or (time_limit and time.perf_counter() - start > time_limit):
-                    return done
-                url, body = bodies[i]
+                    break
                 t0 = time.perf_counter()
-                try:
-                    r = s.post(url, data=body, headers=HEADERS, timeout=900)
-                    ok = r.status_code == 200 and b'"response"' in r.content[:64]
-                except requests.RequestException:
-                    ok = False
+                responses = post_all(sessions, pool, bodies[i], timeout=900)
+                ok = all(answered(r) for r in responses)
                 done.append((plan[i].page, time.perf_counter() - t0, ok))
+        for sess in sessions:
+            sess.close()
+        return done
 
     with ThreadPoolExecutor(max_workers=clients) as pool:
         futures = [pool.submit(client) for _ in range(clients)]
@@ -623,34 +669,38 @@ def open_loop(
 
     start = time.perf_counter()
     widest = max(len(cbs) for cbs in BROWSER_PAGES.values())
+    per_unit = WIDEST
     lock = threading.Lock()
     done: list[Interaction] = []
 
-    def post(s: requests.Session, item: Item, t0: float) -> tuple[str, float, bool, str, int]:
-        """One callback: (callback, seconds since the page was opened, ok, what went wrong,
-        retries). A connection the server closed while it sat idle (gunicorn drops keep-alive
-        connections after 2 s, and analysts think for longer) is retried once, as browsers
-        do for a reused connection that fails before any answer; retries are counted."""
-        url, body = payloads.request(item)
+    def post(
+        sessions: list, pool: ThreadPoolExecutor, item: Item, t0: float
+    ) -> tuple[str, float, bool, str, int]:
+        """One unit of the page (its requests at once): (unit, seconds since the page was
+        opened, ok, what went wrong, retries). A connection the server closed while it sat
+        idle (gunicorn drops keep-alive connections after 2 s, and analysts think for longer)
+        is retried once, as browsers do for a reused connection that fails before any answer;
+        retries are counted."""
+        reqs = payloads.requests(item)
+        responses = post_all(sessions, pool, reqs, timeout)
         retries = 0
-        while True:
-            try:
-                r = s.post(url, data=body, headers=HEADERS, timeout=timeout)
-                ok = r.status_code == 200 and b'"response"' in r.content[:64]
-                why = "" if ok else f"HTTP {r.status_code}: {r.text[:200]}"
-            except requests.ConnectionError as exc:
-                if retries == 0:
-                    retries = 1
-                    continue
-                ok, why = False, f"{type(exc).__name__}: {str(exc)[:200]}"
-            except requests.RequestException as exc:
-                ok, why = False, f"{type(exc).__name__}: {str(exc)[:200]}"
-            return item.page, time.perf_counter() - t0, ok, why, retries
+        for i, r in enumerate(responses):
+            if isinstance(r, requests.ConnectionError):
+                retries += 1
+                responses[i] = post_all(sessions[i : i + 1], pool, reqs[i : i + 1], timeout)[0]
+        whys = []
+        for r in responses:
+            if isinstance(r, Exception):
+                whys.append(f"{type(r).__name__}: {str(r)[:200]}")
+            elif not answered(r):
+                whys.append(f"HTTP {r.status_code}: {r.text[:200]}")
+        return item.page, time.perf_counter() - t0, not whys, "; ".join(whys), retries
 
     def analyst(a: int) -> None:
         rng = np.random.default_rng([seed, a])
-        sessions = [requests.Session() for _ in range(widest)]
-        with ThreadPoolExecutor(max_workers=widest) as pool:
+        sessions = [[requests.Session() for _ in range(per_unit)] for _ in range(widest)]
+        units = ThreadPoolExecutor(max_workers=widest)
+        with ThreadPoolExecutor(max_workers=widest * per_unit) as pool:
             pause = rng.exponential(think)
             while True:
                 wake = time.perf_counter() + pause
@@ -659,7 +709,9 @@ def open_loop(
                 time.sleep(max(0.0, wake - time.perf_counter()))
                 page, items = page_open(rng, wards, factors)
                 t0 = time.perf_counter()
-                futures = [pool.submit(post, sessions[i], item, t0) for i, item in enumerate(items)]
+                futures = [
+                    units.submit(post, sessions[i], pool, item, t0) for i, item in enumerate(items)
+                ]
                 calls = [f.result() for f in futures]
                 interaction = Interaction(
                     analyst=a,
@@ -675,8 +727,10 @@ def open_loop(
                 with lock:
                     done.append(interaction)
                 pause = rng.exponential(think)
-        for s in sessions:
-            s.close()
+        units.shutdown()
+        for row in sessions:
+            for sess in row:
+                sess.close()
 
     threads = [threading.Thread(target=analyst, args=(a,), daemon=True) for a in range(analysts)]
     for t in threads:

@@ -288,7 +288,7 @@ def nav_link_ids(layout: Any) -> list[dict]:
 
 
 def headline_number(payload: dict) -> int | None:
-    """The overview callback's headline count (``headline-number``), None if suppressed."""
+    """The headline view's first card value (``kpi-value``), None if suppressed."""
 
     def walk(node: Any) -> Iterator[Any]:
         if isinstance(node, list):
@@ -296,14 +296,14 @@ def headline_number(payload: dict) -> int | None:
                 yield from walk(x)
         elif isinstance(node, dict) and isinstance(node.get("props"), dict):
             props = node["props"]
-            if props.get("className") == "headline-number":
+            if props.get("className") == "kpi-value":
                 yield props.get("children")
             yield from walk(props.get("children"))
 
-    for text in walk(payload["response"][ids.OVERVIEW_HEADLINE]["children"]):
+    for text in walk(payload["response"]["overview-headline"]["children"]):
         digits = str(text).replace(",", "")
         return int(digits) if digits.isdigit() else None
-    raise ValueError("no headline-number in the overview's answer")
+    raise ValueError("no kpi-value in the overview's answer")
 
 
 # ---- the clients -------------------------------------------------------------------------------
