@@ -7,7 +7,9 @@ load publishes a new snapshot, the next request opens it.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +23,7 @@ from svcore.config import Settings, read_settings
 from svcore.warehouse import WarehouseDamaged, connect_reader, current_snapshot, damaged_parts
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class WarehouseSource:
@@ -43,6 +46,7 @@ class WarehouseSource:
         self._newest: Path | None = None  # the newest snapshot this process has seen
         self._sound: set[Path] = set()  # snapshots whose parts were all found whole
         self.memo_size = memo_size
+        self._cache_warned = float("-inf")
         # Query results: flask-caching's backend in the app (``dashboard.cache``), a private
         # in-memory one for the command line and tests.
         self.cache: BaseCache = cache if cache is not None else SimpleCache(threshold=memo_size)
@@ -71,10 +75,17 @@ class WarehouseSource:
         self._forget_older(snap)
         if shared:
             name = f"svdash:{snap.stem}:" + hashlib.sha256(repr(key).encode()).hexdigest()[:40]
-            value = self.cache.get(name)
+            try:
+                value = self.cache.get(name)
+            except Exception as exc:  # a shared cache that is down is a miss, not an outage
+                self._cache_down(exc)
+                return build()
             if value is None:
                 value = build()
-                self.cache.set(name, value)
+                try:
+                    self.cache.set(name, value)
+                except Exception as exc:
+                    self._cache_down(exc)
             return value
         with self._lock:
             if (snap, key) in self._memo:
@@ -86,6 +97,14 @@ class WarehouseSource:
             while len(self._memo) > self.memo_size:
                 self._memo.popitem(last=False)
         return value
+
+    def _cache_down(self, exc: Exception) -> None:
+        """Say once a minute that the shared cache is unreachable: figures are computed
+        afresh meanwhile (slower, never wrong)."""
+        now = time.monotonic()
+        if now - self._cache_warned > 60:
+            self._cache_warned = now
+            log.warning("the results cache is unreachable (%s): computing without it", exc)
 
     def snapshot_id(self) -> str:
         """The published snapshot's name: a cache-buster for files derived from it."""

@@ -93,3 +93,21 @@ def test_sign_in_locks_double_with_each_round_of_failures() -> None:
         t.fail("ann", "10.0.0.1")
         waits.append(t.retry_after("ann", "10.0.0.1"))
     assert [round(w / 60) for w in waits] == [1, 2, 4]
+
+
+def test_an_unreachable_shared_cache_is_a_miss_not_an_outage(warehouse: Path) -> None:
+    """Redis down: figures are computed afresh (slower), never a 500."""
+    import socket
+
+    from cachelib import RedisCache
+
+    from dashboard.data import WarehouseSource
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    source = WarehouseSource(warehouse, cache=RedisCache(host="127.0.0.1", port=port))
+    calls = []
+    assert source.memo(("k",), lambda: calls.append(1) or 42) == 42
+    assert source.memo(("k",), lambda: calls.append(1) or 42) == 42
+    assert len(calls) == 2
