@@ -387,9 +387,9 @@ def _cards(req: Request, rows: list[dict]) -> list[dict]:
     r = rows[0]
     cards = [
         {
-            "label": f"Events ({SOURCES[r['source']]})",
+            "label": SOURCES[r["source"]],
             "value": _fmt_count(r["count"]),
-            "detail": req.filters.describe(req.names).split("; ")[0],
+            "detail": "Events, " + req.filters.describe(req.names).split("; ")[0],
             "spark": _spark(req, r["source"], "Events"),
         },
         {

@@ -29,7 +29,9 @@ def factor_scatter_figure(
     fig = figure(
         [
             {
-                "type": "scattergl" if len(part) > 500 else "scatter",
+                # SVG always: WebGL (scattergl) compiles code at run time, which the app's
+                # Content-Security-Policy rightly refuses; SVG draws ~1,500 areas well.
+                "type": "scatter",
                 "x": part["factor"].tolist(),
                 "y": part["rate"].tolist(),
                 "mode": "markers",

@@ -58,13 +58,9 @@ AXE_URL = "/__test__/axe.min.js"
 _WATCH_CSP = """window.__cspRefused = [];
 document.addEventListener('securitypolicyviolation', e => window.__cspRefused.push(
   `${e.violatedDirective} ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`));"""
-# Known, and reported: dashboard/figures/scatter.py draws more than 500 areas (the LSOA factors)
-# as "scattergl", whose WebGL library (regl) compiles JavaScript at run time; the CSP refuses
-# that ('eval': script-src has no 'unsafe-eval', rightly) and plotly shows "WebGL is not
-# supported by your browser" in place of the chart, in every browser. An SVG "scatter" draws
-# 1,500 points well. test_the_lsoa_factor_scatter_draws_under_the_csp fails once it is fixed:
-# then empty this.
-CSP_REFUSED_CHARTS = {"factors-scatter"}
+# Charts the CSP may leave undrawn: none (plotly's WebGL traces compile code at run time, which
+# the CSP refuses; the figures draw SVG only, and this test holds them to it).
+CSP_REFUSED_CHARTS: set[str] = set()
 
 # The views of the page (the catalogue's, by id) have all drawn: each chart's title and each
 # table, sentence or headline's content; each chart as wide as its card (plotly's responsive
@@ -477,11 +473,6 @@ def test_clicking_a_heatmap_cell_sets_day_and_hour_and_back_undoes_it(screens, s
     assert not re.search(r"Day: |Hour: ", filter_bar(page))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dashboard/figures/scatter.py: scattergl above 500 areas, refused by the CSP "
-    "(see CSP_REFUSED_CHARTS)",
-)
 def test_the_lsoa_factor_scatter_draws_under_the_csp(screens, server) -> None:
     page = screens("1920x1080")
     goto(page, server, "/factors")
