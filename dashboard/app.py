@@ -150,6 +150,11 @@ def create_app(warehouse: Path) -> dash.Dash:
         # Behind a reverse proxy: take the client's address and scheme from the proxy's
         # headers (only as many hops as configured), so sign-in limits apply per person.
         app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=hops, x_proto=hops)
+    from dashboard import prewarm
+
+    # The prewarm watcher starts with the first request each process serves (after any fork),
+    # whatever the request (a sign-in redirect too): registered before every other hook.
+    app.server.before_request(lambda: prewarm.start(source) and None)
     cache = Cache(app.server, config=cache_config())
     source.cache = app.server.extensions["cache"][cache]  # the backend, usable off-request
     signins = Cache(app.server, config=cache_config(purpose="signins"))
@@ -171,9 +176,6 @@ def create_app(warehouse: Path) -> dash.Dash:
         app.server, app.csp_hashes, secure=bool(app.server.config.get("SESSION_COOKIE_SECURE"))
     )
     security.install_request_checks(app)
-    from dashboard import prewarm
-
-    prewarm.start(source)
     return app
 
 

@@ -65,32 +65,44 @@ def prewarm(source: WarehouseSource) -> int:
     return done
 
 
+_started: dict[int, threading.Thread] = {}
+_lock = threading.Lock()
+
+
 def start(source: WarehouseSource) -> threading.Thread | None:
-    """A daemon thread that prewarms each snapshot once it is published (if ``wanted``)."""
+    """The watcher of this process (if ``wanted``): a daemon thread that prewarms each
+    snapshot once it is published. Started from the first request a process serves, not when
+    the app is built: under ``gunicorn --preload`` the app is built in the master, and a thread
+    does not survive the fork into the workers (nor should the master compute anything)."""
     if not wanted():
         return None
+    pid = os.getpid()
+    with _lock:
+        if pid in _started:
+            return _started[pid]
 
-    def watch() -> None:
-        seen: Path | None = None
-        while True:
-            try:
-                snap = current_snapshot(source.warehouse)
-                if snap != seen:
-                    seen = snap
-                    claim = f"svdash:{snap.stem}:prewarm"
-                    if source.cache.add(claim, os.getpid(), timeout=3600):
-                        started = time.perf_counter()
-                        n = prewarm(source)
-                        log.info(
-                            "prewarmed %d views of %s in %.1f s",
-                            n,
-                            snap.stem,
-                            time.perf_counter() - started,
-                        )
-            except Exception:
-                log.exception("prewarm watcher")
-            time.sleep(POLL_SECONDS)
+        def watch() -> None:
+            seen: Path | None = None
+            while True:
+                try:
+                    snap = current_snapshot(source.warehouse)
+                    if snap != seen:
+                        seen = snap
+                        claim = f"svdash:{snap.stem}:prewarm"
+                        if source.cache.add(claim, pid, timeout=3600):
+                            started = time.perf_counter()
+                            n = prewarm(source)
+                            log.info(
+                                "prewarmed %d views of %s in %.1f s",
+                                n,
+                                snap.stem,
+                                time.perf_counter() - started,
+                            )
+                except Exception:
+                    log.exception("prewarm watcher")
+                time.sleep(POLL_SECONDS)
 
-    thread = threading.Thread(target=watch, name="svdash-prewarm", daemon=True)
-    thread.start()
-    return thread
+        thread = threading.Thread(target=watch, name="svdash-prewarm", daemon=True)
+        thread.start()
+        _started[pid] = thread
+        return thread

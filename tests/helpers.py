@@ -240,7 +240,8 @@ def free_port() -> int:
 def start_server(warehouse: Path, env: dict | None = None):
     """``svdash serve`` in a subprocess on a free port; returns (process, base URL)."""
     port = free_port()
-    env = {**os.environ, "SVDASH_WAREHOUSE": str(warehouse), **(env or {})}
+    # No prewarming in test servers unless a test asks: nobody opens the pages it builds.
+    env = {**os.environ, "SVDASH_WAREHOUSE": str(warehouse), "SVDASH_PREWARM": "0", **(env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "svdash.cli", "serve", "--port", str(port), "--no-demo"],
         env=env,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import flask
+import pytest
 from cachelib import SimpleCache
 
 from dashboard import prewarm
@@ -51,3 +52,24 @@ def test_prewarm_is_off_unless_asked() -> None:
     assert not prewarm.wanted({})
     assert prewarm.wanted({"SVDASH_PREWARM": "1"})
     assert not prewarm.wanted({"SVDASH_PREWARM": "0"})
+
+
+def test_the_watcher_starts_with_a_process_first_request(
+    warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not when the app is built (under ``gunicorn --preload`` that is the master, and a
+    thread does not survive the fork): at the first request of each process, once."""
+    import os
+
+    from dashboard.app import create_app
+
+    monkeypatch.setenv("SVDASH_PREWARM", "1")
+    prewarm._started.pop(os.getpid(), None)
+    app = create_app(warehouse)
+    assert os.getpid() not in prewarm._started
+    client = app.server.test_client()
+    client.get("/")
+    thread = prewarm._started[os.getpid()]
+    assert thread.is_alive() and thread.daemon
+    client.get("/")
+    assert prewarm._started[os.getpid()] is thread  # one watcher a process

@@ -34,6 +34,7 @@ def served(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory):
         **os.environ,
         "SVDASH_WAREHOUSE": str(wh),
         "SVDASH_CACHE": f"filesystem:{root / 'cache'}",
+        "SVDASH_PREWARM": "0",  # tests/dashboard/test_prewarm.py covers it; CPU for the load here
         "XDG_CONFIG_HOME": str(root / "cfg"),
     }
     proc = subprocess.Popen(
