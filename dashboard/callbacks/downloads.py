@@ -30,13 +30,37 @@ def _record(source: WarehouseSource, action: str, req, **fields: str) -> None:
     )
 
 
-def download(source: WarehouseSource, query: str | None, name: str, fmt: str) -> dict:
+def view_options(name: str, view: object) -> dict[str, str]:
+    """The page controls' values the view takes (map level, shading, factor), from the
+    page-controls store, so a download is the view on screen; defaults when the store is
+    another page's or nonsense."""
+    from urllib.parse import parse_qs
+
+    from dashboard.callbacks.views import controls_for
+
+    spec = CHARTS[name]
+    query = ""
+    if isinstance(view, dict) and view.get("page") == spec.page:
+        query = str(view.get("query") or "")[:500]
+    values = parse_qs(query)
+    return {c.key: c.clean((values.get(c.key) or [None])[-1]) for c in controls_for(spec)}
+
+
+def download(
+    source: WarehouseSource, query: str | None, name: str, fmt: str, view: object = None
+) -> dict:
     if name not in CHARTS or fmt not in IMAGE_FORMATS + DATA_FORMATS:
         note_for_audit(refused=f"no chart {name[:80]!r} as {fmt[:20]!r}")
         return no_update
     req = request(source, query, page=CHARTS[name].page)
+    options = view_options(name, view)
+    if "factor" in options:
+        from dashboard.charts.factors import factor_options
+
+        if options["factor"] not in {o["value"] for o in factor_options(req)}:
+            options["factor"] = "imd:imd"
     with tempfile.TemporaryDirectory() as tmp:
-        path = export_chart(name, req, fmt, Path(tmp) / f"{name}.{fmt}")
+        path = export_chart(name, req, fmt, Path(tmp) / f"{name}.{fmt}", **options)
         data = path.read_bytes()
     _record(source, "export", req, detail=f"chart {name} as {fmt} (screen)", file=f"{name}.{fmt}")
     return dcc.send_bytes(data, f"{name}.{fmt}")
@@ -93,13 +117,14 @@ def register(app, source: WarehouseSource) -> None:
         Output(ids.DOWNLOAD_TARGET, "data"),
         Input({"type": ids.DOWNLOAD, "chart": ALL, "fmt": ALL}, "n_clicks"),
         State(ids.FILTERS, "data"),
+        State(ids.VIEW, "data"),
         prevent_initial_call=True,
     )
-    def on_click(clicks, query):
+    def on_click(clicks, query, view):
         trigger = ctx.triggered_id
         if not isinstance(trigger, dict) or not any(c for c in clicks or []):
             return no_update
         fired = [t for t in ctx.triggered if t.get("value")]
         if not fired:
             return no_update
-        return download(source, query, str(trigger.get("chart")), str(trigger.get("fmt")))
+        return download(source, query, str(trigger.get("chart")), str(trigger.get("fmt")), view)

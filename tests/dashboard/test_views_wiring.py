@@ -114,3 +114,18 @@ def test_a_bookmarked_control_is_set_by_the_page_layout(app: dash.Dash) -> None:
     assert value_of(page, "where-measure") == "count"
     assert value_of(factors.layout(factor="imd:income"), "factors-choice") == "imd:income"
     assert value_of(where.layout(level="nonsense"), "where-level") == "auto"
+
+
+def test_a_download_is_the_view_with_the_page_controls_on_screen() -> None:
+    from dashboard.callbacks.downloads import view_options
+
+    where = {"page": "/where", "query": "level=lsoa&measure=count"}
+    assert view_options("where-top", where) == {"level": "lsoa"}
+    assert view_options("where-map", where) == {"level": "lsoa", "measure": "count"}
+    # Another page's controls, or nonsense, give the defaults.
+    assert view_options("where-map", {"page": "/how", "query": "level=lsoa"}) == {
+        "level": "auto",
+        "measure": "rate",
+    }
+    assert view_options("where-map", "level=lsoa") == {"level": "auto", "measure": "rate"}
+    assert view_options("how-weapon", where) == {}
