@@ -41,6 +41,7 @@ from pathlib import Path
 import duckdb
 
 from etl.contracts import EVENT_FEEDS
+from etl.crashpoints import crashpoint
 from svcore.config import read_settings
 from svcore.definitions import Definition, DefinitionError, builtin_names, load_definition
 from svcore.disclosure import record_key_sql
@@ -58,6 +59,7 @@ MEASURES = ("n", "keysum")
 ALL_GROUPS = ""  # ``grp`` of the all-serious-violence rows
 # Events aggregated per pass (whole months of one source): bounds the build's memory.
 CHUNK_ROWS = 2_000_000
+MAX_GROUPS = 62  # groups a source may have rules in: one bit each of a BIGINT mask
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ ROLLUP_NAMES = tuple(r.name for r in ROLLUPS)
 DEFINITIONS_TABLE = "rollup_definitions"
 TABLES_TABLE = "rollup_tables"
 INPUTS_TABLE = "rollup_inputs"
+BUILD_TABLE = "rollup_build"  # what the build did: months reused and aggregated, seconds
 
 
 def _event_columns() -> dict[str, str]:
@@ -172,7 +175,7 @@ class RollupBuild:
     error: str = ""
 
 
-def build_rollups(warehouse: Path, snapshot: Path) -> RollupBuild:
+def build_rollups(warehouse: Path, snapshot: Path, reuse: bool = True) -> RollupBuild:
     """Aggregate the rollups into ``snapshot`` (the committed catalog's copy being published).
 
     Called under the write lock, before the copy is fsynced and renamed into place, so the
@@ -180,7 +183,7 @@ def build_rollups(warehouse: Path, snapshot: Path) -> RollupBuild:
     last: readers use the rollups of a definition only when it lists it. If DuckDB cannot build
     them (a damaged part, a full disk), the snapshot is published without rollups and readers
     read events, as before: the damage is then reported by the readers' own checks, not turned
-    into a load that cannot publish.
+    into a load that cannot publish. ``reuse=False`` aggregates every month afresh.
     """
     warehouse = Path(warehouse).resolve()
     started = time.perf_counter()
@@ -193,14 +196,25 @@ def build_rollups(warehouse: Path, snapshot: Path) -> RollupBuild:
         con.execute("SET file_search_path = $p", {"p": search_path(warehouse)})
         con.execute("SET enable_progress_bar = false")
         con.execute(f"SET temp_directory = {literal(spill)}")
-        previous = _attach_previous(con, warehouse)
+        previous = reuse and _attach_previous(con, warehouse)
         try:
             _build(con, definitions, previous, result)
             result.built = True
+            result.seconds = time.perf_counter() - started
+            con.execute(
+                f"CREATE OR REPLACE TABLE main.{BUILD_TABLE} AS SELECT $r AS units_reused, "
+                "$b AS units_built, $e AS events_read, $s AS seconds",
+                {
+                    "r": result.units_reused,
+                    "b": result.units_built,
+                    "e": result.events_read,
+                    "s": result.seconds,
+                },
+            )
         except duckdb.Error as exc:
             result.error = str(exc).splitlines()[0]
             log.warning("published without rollups (readers read events): %s", result.error)
-            for name in (DEFINITIONS_TABLE, TABLES_TABLE, INPUTS_TABLE, *ROLLUP_NAMES):
+            for name in (DEFINITIONS_TABLE, TABLES_TABLE, INPUTS_TABLE, BUILD_TABLE, *ROLLUP_NAMES):
                 con.execute(f"DROP TABLE IF EXISTS main.{name}")
         if previous:
             con.execute("DETACH previous")
@@ -209,6 +223,7 @@ def build_rollups(warehouse: Path, snapshot: Path) -> RollupBuild:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
     result.seconds = time.perf_counter() - started
+    crashpoint("rollups-built")
     return result
 
 
@@ -362,35 +377,49 @@ def _aggregate(
     months: list[str],
 ) -> int:
     """One pass over some months of one source: each event's columns, record key and groups
-    (the definition's predicates tested once), then every rollup aggregated from that."""
+    (the definition's predicates tested once), then every rollup aggregated from that.
+
+    An event's groups are a bit mask (``groups_list_sql``'s tests, one bit per group the
+    source has rules in): cells are aggregated per mask first, which is cheap on an integer,
+    then spread over the mask's groups and the all-violence row, and summed again."""
     params = Params()
     cols = _event_columns()
     firsts = [dt.date(int(m[:4]), int(m[5:7]), 1) for m in months]
-    pred = definition.predicate(source, params, None)
-    groups = definition.groups_list_sql(source, params)
+    keys = definition.group_keys(source)
+    if len(keys) > MAX_GROUPS:
+        raise duckdb.InvalidInputException(f"{name}: more than {MAX_GROUPS} groups for {source}")
+    bits = [
+        f"CASE WHEN {definition.predicate(source, params, k)} THEN {1 << i} ELSE 0 END"
+        for i, k in enumerate(keys)
+    ]
+    mask = f"CAST({' + '.join(bits) or '0'} AS BIGINT)"
     con.execute(
         "CREATE OR REPLACE TEMP TABLE rollup_events AS SELECT e.period, e.district_code, "
         f"e.ward_code, {', '.join(f'{expr} AS {col}' for col, expr in cols.items())}, "
-        f"{record_key_sql('e')} AS k, list_prepend({params.add(ALL_GROUPS)}, {groups}) AS grps "
-        f"FROM events_{source} e WHERE e.period = ANY({params.add(firsts)}) AND {pred}",
+        f"{record_key_sql('e')} AS k, {mask} AS gmask FROM events_{source} e "
+        f"WHERE e.period = ANY({params.add(firsts)}) AND "
+        f"{definition.predicate(source, params, None)}",
         params.values,
     )
-    n = con.execute("SELECT count(*) FROM rollup_events").fetchone()[0]
-    if not n:
+    masks = [r[0] for r in con.execute("SELECT DISTINCT gmask FROM rollup_events").fetchall()]
+    if not masks:
         return 0
+    con.execute("CREATE OR REPLACE TEMP TABLE rollup_masks (gmask BIGINT, grp VARCHAR)")
+    con.executemany(
+        "INSERT INTO rollup_masks VALUES (?, ?)",
+        [(m, ALL_GROUPS) for m in masks]
+        + [(m, k) for m in masks for i, k in enumerate(keys) if m >> i & 1],
+    )
     for rollup in ROLLUPS:
-        dims = ["period", "district_code", "ward_code", *(c for _, c, _ in rollup.dims)]
-        keys = ", ".join(dims)
-        # Aggregate first, then spread each cell over its groups: far fewer rows to unnest.
+        dims = ", ".join(["period", "district_code", "ward_code", *(c for _, c, _ in rollup.dims)])
         con.execute(
-            f"INSERT INTO main.{rollup.name} SELECT $s, $d, grp, {keys}, "
-            "CAST(sum(n) AS BIGINT), CAST(sum(keysum) AS BIGINT) FROM ("
-            f"SELECT {keys}, unnest(grps) AS grp, n, keysum FROM (SELECT {keys}, grps, "
-            f"count(*) AS n, sum(k) AS keysum FROM rollup_events GROUP BY ALL)) "
-            f"GROUP BY grp, {keys} ORDER BY grp, period",
+            f"INSERT INTO main.{rollup.name} SELECT $s, $d, m.grp, {dims}, "
+            "CAST(sum(a.n) AS BIGINT), CAST(sum(a.keysum) AS BIGINT) FROM ("
+            f"SELECT {dims}, gmask, count(*) AS n, sum(k) AS keysum FROM rollup_events "
+            f"GROUP BY ALL) a JOIN rollup_masks m USING (gmask) GROUP BY m.grp, {dims}",
             {"s": source, "d": name},
         )
-    return int(n)
+    return int(con.execute("SELECT count(*) FROM rollup_events").fetchone()[0])
 
 
 def rollup_sizes(snapshot: Path) -> dict[str, int]:
@@ -400,5 +429,18 @@ def rollup_sizes(snapshot: Path) -> dict[str, int]:
         return dict(con.execute(f"SELECT name, rows FROM {TABLES_TABLE}").fetchall())
     except duckdb.CatalogException:
         return {}
+    finally:
+        con.close()
+
+
+def last_build(snapshot: Path) -> dict[str, float] | None:
+    """What the build of a snapshot's rollups did (None when it has none)."""
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        cur = con.execute(f"SELECT * FROM {BUILD_TABLE}")
+        names = [d[0] for d in cur.description]
+        return dict(zip(names, cur.fetchone(), strict=True))
+    except duckdb.CatalogException:
+        return None
     finally:
         con.close()

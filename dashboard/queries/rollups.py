@@ -92,7 +92,8 @@ def choose(
     try:
         rows = con.execute(
             f"SELECT t.name, t.dimensions, t.rows FROM {TABLES_TABLE} t, {DEFINITIONS_TABLE} d "
-            "WHERE d.definition = $d AND d.fingerprint = $f ORDER BY t.rows, t.name",
+            "WHERE d.definition = $d AND d.fingerprint = $f "
+            "ORDER BY t.rows, len(t.dimensions), t.name",
             {"d": filters.definition, "f": fingerprint(definition)},
         ).fetchall()
     except duckdb.CatalogException:  # a snapshot published before rollups
