@@ -291,12 +291,13 @@ def _build(
                 "ON p.source = u.source AND p.period_key = u.period_key AND p.paths = u.paths",
                 {"d": name},
             )
+    result.units_reused = con.execute("SELECT count(*) FROM rollup_kept").fetchone()[0]
     for rollup in ROLLUPS:
         cols = ", ".join(
             f"{c} {t}" for c, t in zip(rollup.columns, _column_types(con, rollup), strict=True)
         )
         con.execute(f"CREATE OR REPLACE TABLE main.{rollup.name} ({cols})")
-        if previous:
+        if result.units_reused:  # same fingerprint, so the same columns
             # The months whose parts are unchanged: their cells, as the last publish made them.
             con.execute(
                 f"INSERT INTO main.{rollup.name} SELECT {', '.join(rollup.columns)} "
@@ -304,7 +305,6 @@ def _build(
                 "WHERE k.definition = p.definition AND k.source = p.source "
                 "AND k.period = p.period)"
             )
-    result.units_reused = con.execute("SELECT count(*) FROM rollup_kept").fetchone()[0]
     for name, definition in definitions.items():
         todo = con.execute(
             "SELECT u.source, u.period_key, u.rows FROM rollup_units u "
