@@ -17,6 +17,7 @@ POINTS = (
     "before-commit",  # every part of a file is written; the catalog transaction has not run
     "after-commit",  # the catalog lists the file; no snapshot shows it yet
     "before-publish",  # the batch is committed and checkpointed; CURRENT still old
+    "rollups-built",  # the new snapshot's copy holds its rollups; not yet renamed into place
     "snapshot-copied",  # a new snapshot file exists; CURRENT not yet pointed at it
     "after-publish",  # published; the loader has not returned
 )

@@ -18,6 +18,7 @@ import duckdb
 
 from etl.crashpoints import crashpoint
 from etl.parts import fsync_dir
+from etl.rollups import build_rollups
 from etl.writer import committed_mark
 from svcore.warehouse import CATALOG, CURRENT, SNAPSHOTS
 
@@ -52,6 +53,7 @@ def publish(warehouse: Path, keep: int = 3) -> Path:
     pointer_tmp = warehouse / f".{CURRENT}.tmp"
     try:
         shutil.copyfile(warehouse / CATALOG, tmp)
+        build_rollups(warehouse, tmp)  # the counts pages read, in the snapshot they describe
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, snaps / name)
@@ -64,6 +66,7 @@ def publish(warehouse: Path, keep: int = 3) -> Path:
         fsync_dir(warehouse)
     finally:  # a full disk must not leave half a copy behind for every later load to trip on
         tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
         pointer_tmp.unlink(missing_ok=True)
     for old in snapshots(warehouse)[:-keep]:
         old.unlink(missing_ok=True)

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.filters import Filters
-from dashboard.queries import execute
+from dashboard.queries import execute, rollups
 from dashboard.queries.scope import area_conditions
 from svcore.definitions import load_definition
 from svcore.disclosure import cell_key_sql
@@ -119,12 +119,38 @@ def count_table(
     """Counts of serious-violence events by ``by`` dimensions, with GSS names alongside, and
     each cell's key (``ckey``, the sum of its records' keys mod 256) for cell-key perturbation.
 
-    Raw: the views layer (``dashboard.charts``) applies disclosure before anyone sees a count."""
+    Read from the snapshot's rollups when one holds every dimension the request groups or
+    filters by (``dashboard.queries.rollups.choose``), else from events: the same frame either
+    way. Raw: the views layer (``dashboard.charts``) applies disclosure before anyone sees a
+    count."""
+    _check_dimensions(by)
+    table = rollups.choose(con, filters, by, people)
+    if table is None:
+        return events_count_table(con, filters, by, people)
+    if list(by) == ["offence_group"] and filters.source:
+        return _groups_frame(_group_keys(filters), rollups.group_counts(con, table, filters))
+    params = Params()
+    sql = rollups.count_sql(table, filters, list(by), params)
+    return _finish(con, execute(con, sql, params.values), by)
+
+
+def _check_dimensions(by: list[str] | tuple[str, ...]) -> None:
     unknown = [d for d in by if d not in DIMENSIONS]
     if unknown:
         raise UnknownDimension(
             f"unknown dimension(s) {', '.join(unknown)} (choose from {', '.join(DIMENSIONS)})"
         )
+
+
+def events_count_table(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    by: list[str] | tuple[str, ...],
+    people: bool = False,
+) -> pd.DataFrame:
+    """``count_table`` read from the events themselves (the definition's predicates tested on
+    every event): for what no rollup holds, and the reference the rollups are tested against."""
+    _check_dimensions(by)
     if list(by) == ["offence_group"] and filters.source:
         return _groups_one_pass(con, filters, people)
     params = Params()
@@ -159,7 +185,14 @@ def count_table(
             else ""
         )
     )
-    frame = execute(con, sql, params.values).rename(columns={f"d_{d}": d for d in by})
+    return _finish(con, execute(con, sql, params.values), by)
+
+
+def _finish(
+    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, by: list[str] | tuple[str, ...]
+) -> pd.DataFrame:
+    """Dimension columns named, months as YYYY-MM, area names beside codes, counts as int64."""
+    frame = frame.rename(columns={f"d_{d}": d for d in by})
     if "month" in by:
         frame["month"] = pd.to_datetime(frame["month"]).dt.strftime("%Y-%m")
     for dim in by:
@@ -171,15 +204,16 @@ def count_table(
     return frame
 
 
-def _groups_one_pass(
-    con: duckdb.DuckDBPyConnection, filters: Filters, people: bool
-) -> pd.DataFrame:
-    """Counts per offence group for one source in a single scan (``count(*) FILTER``): about
-    3x faster than unnesting each event's list of groups. Same rows as the general path."""
+def _group_keys(filters: Filters) -> list[str]:
+    """The groups a one-source breakdown by offence group lists (the filter's, if any)."""
     definition = load_definition(filters.definition)
-    keys = [
+    return [
         k for k in definition.group_keys(filters.source) if not filters.group or k == filters.group
     ]
+
+
+def _groups_frame(keys: list[str], cells: dict[str, tuple[int, int]]) -> pd.DataFrame:
+    """offence_group, count, ckey: the groups with events, in key order."""
     if not keys:
         return pd.DataFrame(
             {
@@ -188,6 +222,26 @@ def _groups_one_pass(
                 "ckey": pd.Series([], dtype="int64"),
             }
         )
+    frame = pd.DataFrame(
+        {
+            "offence_group": keys,
+            "count": [cells.get(k, (0, 0))[0] for k in keys],
+            "ckey": [cells.get(k, (0, 0))[1] for k in keys],
+        }
+    )
+    frame = frame[frame["count"] > 0].sort_values("offence_group", kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def _groups_one_pass(
+    con: duckdb.DuckDBPyConnection, filters: Filters, people: bool
+) -> pd.DataFrame:
+    """Counts per offence group for one source in a single scan (``count(*) FILTER``): about
+    3x faster than unnesting each event's list of groups. Same rows as the general path."""
+    definition = load_definition(filters.definition)
+    keys = _group_keys(filters)
+    if not keys:
+        return _groups_frame(keys, {})
     params = Params()
     where = where_clause(filters, params)
     person = people or filters.source == "probation"
@@ -202,15 +256,8 @@ def _groups_one_pass(
         f"SELECT {measures} FROM {events_relation(filters.source)} e WHERE {where}",
         params.values,
     ).iloc[0]
-    frame = pd.DataFrame(
-        {
-            "offence_group": keys,
-            "count": [int(row[f"c{i}"] or 0) for i in range(len(keys))],
-            "ckey": [int(row[f"k{i}"] or 0) for i in range(len(keys))],
-        }
-    )
-    frame = frame[frame["count"] > 0].sort_values("offence_group", kind="stable")
-    return frame.reset_index(drop=True)
+    cells = {k: (int(row[f"c{i}"] or 0), int(row[f"k{i}"] or 0)) for i, k in enumerate(keys)}
+    return _groups_frame(keys, cells)
 
 
 def area_names(con: duckdb.DuckDBPyConnection, level: str) -> dict[str, str]:

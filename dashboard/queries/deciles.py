@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.filters import Filters
-from dashboard.queries import execute
+from dashboard.queries import execute, rollups
 from dashboard.queries.areas import months_covered, population_year
 from dashboard.queries.counts import events_relation, measure_sql, where_clause
 from dashboard.queries.scope import area_conditions
@@ -17,16 +17,21 @@ from svcore.sql import Params
 def decile_profile(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """decile, count, its cell key, population and person-years — aggregated in DuckDB."""
     params = Params()
-    where = where_clause(filters, params)
     year = population_year(con, filters)
     scope = ["TRUE", *area_conditions(filters, params, "g")]
+    table = rollups.choose(con, filters, ["lsoa"])
+    if table is None:
+        where = where_clause(filters, params)
+        count, ckey = measure_sql(filters), cell_key_sql("e", filters.source == "probation")
+        relation, alias = events_relation(filters.source), "e"
+    else:  # the same counts from the LSOA rollup
+        where, count, ckey = rollups.where_clause(filters, params), rollups.COUNT, rollups.CKEY
+        relation, alias = table, "r"
     sql = (
         "WITH dec AS (SELECT i.lsoa_code, i.decile FROM imd i JOIN geography g "
         f"ON g.lsoa_code = i.lsoa_code WHERE i.domain = 'imd' AND {' AND '.join(scope)}), "
-        f"ev AS (SELECT d.decile, {measure_sql(filters)} AS count, "
-        f"{cell_key_sql('e', filters.source == 'probation')} AS ckey FROM "
-        f"{events_relation(filters.source)} e JOIN dec d ON d.lsoa_code = e.lsoa_code "
-        f"WHERE {where} GROUP BY 1), "
+        f"ev AS (SELECT d.decile, {count} AS count, {ckey} AS ckey FROM {relation} {alias} "
+        f"JOIN dec d ON d.lsoa_code = {alias}.lsoa_code WHERE {where} GROUP BY 1), "
         "pop AS (SELECT d.decile, sum(p.population) AS population FROM population p "
         f"JOIN dec d ON d.lsoa_code = p.area_code WHERE p.year = {params.add(year or 0)} "
         "GROUP BY 1) "
