@@ -16,7 +16,11 @@ to a CSV in a temp folder, then runs each pipeline in its own subprocess:
     second N-row extract overlapping it (90% of its references held, so updated, often in
     another month; 10% new), merged by reference: every month is rewritten.
 
-Prints rows/s for both, the ratio, and the peak RSS of each process (``os.wait4`` rusage).
+Prints rows/s for both, the ratio, and the peak RSS of each process (``os.wait4`` rusage),
+and writes them to ``bench/results/load-<rows>.json`` with the configuration, the machine, the
+commit measured and the load average around each run (the machine may be shared: a run on a
+busy one says so). No assertions on timings: this is a measurement; the issue's targets
+(validated rows/s, the ratio to pandas, peak RSS) are reported as met or not.
 """
 
 from __future__ import annotations
@@ -379,8 +383,10 @@ def worker(kind: str, csv_path: Path, lookup: Path, workdir: Path) -> None:
 
 
 def in_subprocess(kind: str, csv_path: Path, lookup: Path, workdir: Path) -> dict:
-    """Run one pipeline in a fresh process; its own rusage gives its peak RSS."""
+    """Run one pipeline in a fresh process; its own rusage gives its peak RSS, its CPU time,
+    and the load average before and after says how busy the machine was meanwhile."""
     workdir.mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()
     out_path = workdir / "result.json"
     with open(out_path, "w") as out:
         proc = subprocess.Popen(
@@ -405,7 +411,35 @@ def in_subprocess(kind: str, csv_path: Path, lookup: Path, workdir: Path) -> dic
         raise SystemExit(f"the {kind} pipeline failed (exit {proc.returncode})")
     result = json.loads(out_path.read_text())
     result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux reports kilobytes
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
+    result["loadavg_before"], result["loadavg_after"] = load_before, os.getloadavg()
     return result
+
+
+TARGETS = {"rows_per_second": 500_000, "ratio_to_pandas": 3.0, "peak_rss_mb": 2048}
+
+
+def measured(r: dict, rows: int) -> dict:
+    """A pipeline's figures for the results file."""
+    keep = ("status", "rows_read", "rows_loaded", "rows_quarantined", "rows_out_of_area")
+    extra = ("rows_added", "rows_updated", "rows_removed", "held_before")
+    return {
+        "seconds": r["seconds"],
+        "rows_per_second": rows / r["seconds"],
+        "peak_rss_mb": r["peak_rss_mb"],
+        "cpu_seconds": r["cpu_seconds"],
+        "loadavg_before": r["loadavg_before"],
+        "loadavg_after": r["loadavg_after"],
+        **{k: r[k] for k in keep + extra if k in r},
+    }
+
+
+def report_line(label: str, r: dict, rows: int) -> str:
+    return (
+        f"{label}: {r['seconds']:6.1f} s  {rows / r['seconds']:>10,.0f} rows/s  peak RSS "
+        f"{r['peak_rss_mb']:,.0f} MB  CPU {r['cpu_seconds']:,.0f} s  load "
+        f"{r['loadavg_before'][0]:.1f}->{r['loadavg_after'][0]:.1f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -415,6 +449,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, help="keep the generated files and outputs here")
     ap.add_argument("--worker", choices=("etl", "pandas", "etl-merge"), help=argparse.SUPPRESS)
     ap.add_argument("--no-merge", action="store_true", help="skip the merge-load measurement")
+    ap.add_argument(
+        "--results",
+        type=Path,
+        default=Path(__file__).resolve().parent / "results",
+        help="folder for load-<rows>.json (default bench/results)",
+    )
     ap.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--lookup", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
@@ -423,8 +463,15 @@ def main(argv: list[str] | None = None) -> int:
         worker(args.worker, args.csv, args.lookup, args.workdir)
         return 0
 
+    import pyarrow
+
+    from bench.harness import code_state, machine
+    from etl.writer import WRITER_MEMORY_LIMIT
+
     root = Path(args.keep or tempfile.mkdtemp(prefix="svdash-bench-"))
     root.mkdir(parents=True, exist_ok=True)
+    started = dt.datetime.now().isoformat(timespec="seconds")
+    code = code_state()
     try:
         t0 = time.perf_counter()
         lookup = root / "lookup.csv"
@@ -439,19 +486,19 @@ def main(argv: list[str] | None = None) -> int:
         results = {}
         for kind in ("etl", "pandas"):
             results[kind] = r = in_subprocess(kind, csv_path, lookup, root / kind)
-            rate = args.rows / r["seconds"]
             label = "etl.load.load_files" if kind == "etl" else "plain pandas       "
             print(
-                f"{label}: {r['seconds']:6.1f} s  {rate:>10,.0f} rows/s  peak RSS "
-                f"{r['peak_rss_mb']:,.0f} MB  [{r['status']}: loaded {r['rows_loaded']:,}, "
-                f"quarantined {r['rows_quarantined']:,}, out of area "
+                report_line(label, r, args.rows) + f"  [{r['status']}: loaded "
+                f"{r['rows_loaded']:,}, quarantined {r['rows_quarantined']:,}, out of area "
                 f"{r['rows_out_of_area']:,}]"
             )
         etl, pandas = results["etl"], results["pandas"]
+        ratio = pandas["seconds"] / etl["seconds"]
         print(
-            f"ratio (etl rows/s / pandas rows/s): {pandas['seconds'] / etl['seconds']:.2f}x; "
+            f"ratio (etl rows/s / pandas rows/s): {ratio:.2f}x; "
             f"peak RSS ratio (etl / pandas): {etl['peak_rss_mb'] / pandas['peak_rss_mb']:.2f}"
         )
+        merge = None
         if not args.no_merge:
             t0 = time.perf_counter()
             make_police_csv(
@@ -466,10 +513,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"generated a second {args.rows:,}-row extract overlapping the first "
                 f"in {time.perf_counter() - t0:.1f} s"
             )
-            m = in_subprocess("etl-merge", csv_path, lookup, root / "etl-merge")
+            merge = m = in_subprocess("etl-merge", csv_path, lookup, root / "etl-merge")
             print(
-                f"merge load (2nd)   : {m['seconds']:6.1f} s  {args.rows / m['seconds']:>10,.0f} "
-                f"rows/s  peak RSS {m['peak_rss_mb']:,.0f} MB  [{m['status']}: onto "
+                report_line("merge load (2nd)   ", m, args.rows) + f"  [{m['status']}: onto "
                 f"{m['held_before']:,} held; added {m['rows_added']:,}, updated "
                 f"{m['rows_updated']:,}, removed {m['rows_removed']:,}; quarantined "
                 f"{m['rows_quarantined']:,}]"
@@ -487,6 +533,50 @@ def main(argv: list[str] | None = None) -> int:
             if same
             else "WARNING: the pipelines disagree on the counts (see above)"
         )
+        rate = args.rows / etl["seconds"]
+        met = {
+            "rows_per_second": rate >= TARGETS["rows_per_second"],
+            "ratio_to_pandas": ratio >= TARGETS["ratio_to_pandas"],
+            "peak_rss_mb": etl["peak_rss_mb"] < TARGETS["peak_rss_mb"],
+        }
+        print(
+            "targets: "
+            + "; ".join(
+                f"{k} {'met' if ok else 'NOT met'} (target {TARGETS[k]:,})" for k, ok in met.items()
+            )
+        )
+        args.results.mkdir(parents=True, exist_ok=True)
+        out = args.results / f"load-{args.rows}.json"
+        result = {
+            "rows": args.rows,
+            "config": {
+                "rows": args.rows,
+                "seed": args.seed,
+                "csv_mb": size_mb,
+                "bad_rows": made["bad"],
+                "out_of_area_rows": made["out_of_area"],
+                "merge": not args.no_merge,
+                "merge_overlap": "90% of the second extract's references held",
+            },
+            "etl": measured(etl, args.rows),
+            "pandas": measured(pandas, args.rows),
+            "ratio_to_pandas": ratio,
+            "merge": measured(merge, args.rows) if merge else None,
+            "counts_agree": same,
+            "targets": TARGETS,
+            "targets_met": met,
+            "machine": {
+                **machine(),
+                "pyarrow": pyarrow.__version__,
+                "writer_memory_limit": WRITER_MEMORY_LIMIT,
+                "loadavg_at_end": os.getloadavg(),
+            },
+            "code": code,
+            "started_at": started,
+            "finished_at": dt.datetime.now().isoformat(timespec="seconds"),
+        }
+        out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        print(f"results written to {out}")
         return 0 if same else 1
     finally:
         if not args.keep:

@@ -15,7 +15,7 @@ import duckdb
 
 from etl.contracts import Contract
 from etl.mapping import Mapping
-from etl.read import FileRefused
+from etl.read import FileRefused, drop_temp, replace_temp
 from svcore.sql import ident
 
 INDICATOR_MISSING = ("z", "x", "c", ":", "..", "[c]", "[x]", "[z]", "[low]", "u", "-")
@@ -62,19 +62,8 @@ def _standard(con, path: Path, contract: Contract, mapping: Mapping) -> None:
         else:
             select.append(f"CAST(NULL AS VARCHAR) AS {ident(col)}")
     kind = "TABLE" if params else "VIEW"  # a view cannot hold prepared parameters
-    _drop_canon(con)
+    drop_temp(con, "canon")
     con.execute(f"CREATE TEMP {kind} canon AS SELECT {', '.join(select)} FROM raw", params)
-
-
-def _drop_canon(con) -> None:
-    """Drop ``canon``, a view or a table (DROP VIEW IF EXISTS fails on a table of that name,
-    which the file before it in the batch may have left)."""
-    kind = con.execute(
-        "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = 'canon' AND temporary "
-        "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = 'canon' AND temporary"
-    ).fetchall()
-    for (k,) in kind:
-        con.execute(f"DROP {k} canon")
 
 
 def _geography(con, path: Path, contract: Contract, mapping: Mapping) -> None:
@@ -95,13 +84,15 @@ def _geography(con, path: Path, contract: Contract, mapping: Mapping) -> None:
     if "lsoa_year" in cols:
         found["lsoa_year"] = "lsoa_year"
     if year and "lsoa_year" not in found:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT *, '{year}' AS lsoa_year FROM raw")
+        replace_temp(con, "raw", f"SELECT *, '{year}' AS lsoa_year FROM raw")
         found["lsoa_year"] = "lsoa_year"
     renames = {v: k for k, v in found.items()}
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE raw AS SELECT "
+    replace_temp(
+        con,
+        "raw",
+        "SELECT "
         + ", ".join(f"{ident(c)} AS {ident(renames.get(c, c))}" for c in _columns(con))
-        + " FROM raw"
+        + " FROM raw",
     )
     _standard(con, path, contract, mapping)
 
@@ -136,7 +127,7 @@ def _imd(con, path: Path, contract: Contract, mapping: Mapping) -> None:
             )
             + " FROM raw"
         )
-    con.execute("CREATE OR REPLACE TEMP TABLE raw AS " + " UNION ALL ".join(parts))
+    replace_temp(con, "raw", " UNION ALL ".join(parts))
     _standard(con, path, contract, mapping)
 
 
@@ -177,17 +168,19 @@ def _population(con, path: Path, contract: Contract, mapping: Mapping) -> None:
     )
     if by_age:
         names = ", ".join(ident(c) for c in by_age)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE raw AS "
+        replace_temp(
+            con,
+            "raw",
             f"SELECT _line, {ident(area)} AS area_code, '{year}' AS year, "
             "upper(left(col, 1)) AS sex, regexp_extract(col, '\\d+') AS age, v AS population "
-            f"FROM (UNPIVOT raw ON {names} INTO NAME col VALUE v)"
+            f"FROM (UNPIVOT raw ON {names} INTO NAME col VALUE v)",
         )
     elif total:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE raw AS "
+        replace_temp(
+            con,
+            "raw",
             f"SELECT _line, {ident(area)} AS area_code, '{year}' AS year, 'persons' AS sex, "
-            f"NULL AS age, {ident(total)} AS population FROM raw"
+            f"NULL AS age, {ident(total)} AS population FROM raw",
         )
     else:
         raise FileRefused(path, "no population columns (expected Total, or F0..F90 and M0..M90)")
@@ -200,7 +193,7 @@ def read_boundaries(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
 
     table, notes = boundary_rows(path)
     con.register("geo_in", table)
-    con.execute("CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM geo_in")
+    replace_temp(con, "raw", "SELECT * FROM geo_in")
     con.unregister("geo_in")
     return notes
 
@@ -230,7 +223,7 @@ def _lsoa_lookup(con, path: Path, contract: Contract, mapping: Mapping) -> None:
         if target not in used:
             used.add(target)
             select.append(f"{ident(c)} AS {ident(target)}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {', '.join(select)} FROM raw")
+    replace_temp(con, "raw", f"SELECT {', '.join(select)} FROM raw")
     _standard(con, path, contract, mapping)
 
 
@@ -262,7 +255,7 @@ def to_canonical(con, path: Path, contract: Contract, mapping: Mapping) -> int:
         "CREATE OR REPLACE TEMP TABLE canon_kept AS SELECT * FROM canon "
         "WHERE _line NOT IN (SELECT _line FROM filtered_out)"
     )
-    _drop_canon(con)
+    drop_temp(con, "canon")
     con.execute("ALTER TABLE canon_kept RENAME TO canon")
     con.execute("DROP TABLE filtered_out")
     return n
@@ -321,8 +314,10 @@ def _melt_indicators(con, path: Path, mapping: Mapping) -> None:
     names = ", ".join(ident(c) for c in value_cols)
     codes = list(mapping.wide)
     labels = [mapping.wide[c] for c in codes]
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE raw AS SELECT * EXCLUDE (_wide_col), "
+    replace_temp(
+        con,
+        "raw",
+        "SELECT * EXCLUDE (_wide_col), "
         "list_extract($labels, list_position($codes, _wide_col)) AS indicator_code, "
         "_wide_col AS indicator_source_column "
         f"FROM (UNPIVOT (SELECT {', '.join(ident(c) for c in keep + value_cols)} FROM raw) "

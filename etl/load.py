@@ -49,9 +49,15 @@ from etl import adapters, archive, vintage
 from etl.contracts import CONTRACTS, contract
 from etl.crashpoints import crashpoint
 from etl.mapping import LOAD_MODES, Mapping, MappingError, read_mapping
-from etl.parts import fsync_parts_dirs, part_digest, parts_dir, sha256_file
+from etl.parts import (
+    fsync_parts_dirs,
+    part_digest,
+    parts_dir,
+    sha256_file,
+    write_period_parts,
+)
 from etl.pseudonymise import PseudonymKey, load_key
-from etl.read import FileRefused, read_raw
+from etl.read import FileRefused, drop_temp, read_raw
 from etl.recovery import recover_and_audit
 from etl.snapshots import publish, published_mark
 from etl.validate import counts, quarantine_rows, stored_select, validate
@@ -67,7 +73,7 @@ from etl.writer import (
 from svcore import audit
 from svcore.config import Settings, read_settings, write_settings
 from svcore.definitions import CODE_COLUMNS, DefinitionError, load_definition
-from svcore.sql import literal, literal_list
+from svcore.sql import ident, literal, literal_list
 from svcore.warehouse import CATALOG, CURRENT
 
 MAX_REPORTED_ERRORS = 1000
@@ -258,6 +264,7 @@ class _Plan:
     updated: int = 0
     removed: int = 0
     kept: int = 0  # held rows carried unchanged into the rewritten parts
+    held: bool = False  # temp table ``held`` was made (the partner holds rows of the feed)
     # Per period the file covers: (rows the load would remove, rows held).
     by_period: dict[str, tuple[int, int]] = field(default_factory=dict)
 
@@ -271,12 +278,15 @@ def _plan(con, feed: str, partner: str, mode: str, file_periods: list[str]) -> _
     unique keys: a held key is updated, a new key added, a held key the file lacks removed).
     """
     mk = _match_key(feed)
+    everything = _held_parts(con, feed, partner)
+    if not everything:  # the partner holds nothing of this feed: every row is added
+        ((rows,),) = con.execute("SELECT count(*) FROM good").fetchall()
+        return _Plan(sorted(file_periods), added=rows)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE file_keys AS SELECT {mk} AS _mk, count(*) AS n "
         "FROM good GROUP BY 1 HAVING _mk IS NOT NULL"
     )
     affected = set(file_periods)
-    everything = _held_parts(con, feed, partner)
     if feed in RECORD_KEYS and everything:
         # A record whose period changed since it was sent: its held row is in another period.
         affected |= {
@@ -287,7 +297,7 @@ def _plan(con, feed: str, partner: str, mode: str, file_periods: list[str]) -> _
                 "SEMI JOIN file_keys f ON h._mk = f._mk"
             ).fetchall()
         }
-    plan = _Plan(sorted(affected))
+    plan = _Plan(sorted(affected), held=True)
     paths = _held_parts(con, feed, partner, plan.affected)
     cols = schema_of(feed)
     if paths:
@@ -371,6 +381,12 @@ def _codes_not_in_definition(con, feed: str, settings: Settings) -> dict[str, in
     )
 
 
+def _part_name(feed: str, load_id: int, token: str, i: int) -> str:
+    """A part's path in the warehouse: the load, a random tag (no two loads' names can
+    meet, even after a restore), and the index of its period among those the load touches."""
+    return f"parts/{feed}/L{load_id:06d}-{token}-{i:04d}.parquet"
+
+
 def _record_refusal(
     con,
     feed: str,
@@ -441,13 +457,15 @@ def _load_one(
         return report
 
     notes: list[str] = []  # what the load did that a reader of the report should know
+    raw = None
     if feed == "boundaries":
         notes += adapters.read_boundaries(con, path)
-        rejects: list = []
         encoding = "utf-8"
     else:
-        raw = read_raw(con, path, mapping)
-        rejects, encoding = raw.rejects, raw.encoding
+        # Read in place (not copied) when nothing reshapes the rows before they are checked.
+        direct = feed not in adapters.ADAPTERS and not mapping.keep and not mapping.wide
+        raw = read_raw(con, path, mapping, direct=direct)
+        encoding = raw.encoding
     filtered = adapters.to_canonical(con, path, c, mapping)
     if filtered:
         notes.append(f"excluded by the mapping's filter: {filtered:,}")
@@ -459,7 +477,10 @@ def _load_one(
             "load one first with `svdash load geography LOOKUP.csv`",
         )
     carry = vintage.prepare(con, c) if has_geo else None  # LSOA 2011 <-> 2021
-    validate(con, c, mapping, key, settings.districts, has_geo)
+    validate(con, c, mapping, key, settings.districts, has_geo, raw.number_lines if raw else None)
+    rejects = raw.rejects if raw else []  # a direct read knows them once the rows are read
+    for name in ("canon", "raw", "raw_in", "raw_csv"):  # checked holds all it needs now
+        drop_temp(con, name)
     n = counts(con, len({r[0] for r in rejects}))  # a short row has one reject per column
     n.rows_read += filtered  # left out by the mapping: excluded, never judged
     n.rows_excluded += filtered
@@ -500,7 +521,6 @@ def _load_one(
     new_parts: list[tuple[str, str, str, str, int, int, str]] = []
     plan = _Plan([])
     if report.status == "loaded":
-        key_params = key.params() if any(col.pseudonymise for col in c.columns) else {}
         period_expr = (
             f"strftime({c.period_sql}, '%Y-%m')" if c.kind == "event" else f"({c.period_sql})"
         )
@@ -509,11 +529,11 @@ def _load_one(
             if c.kind == "event"
             else ""
         )
+        # A view, not a copy: its rows are read once more, when the parts are written.
+        drop_temp(con, "good")
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE good AS SELECT {stored_select(c, key)}{extra}, "
-            f"$partner AS partner, {period_expr} AS period_key, $load_id AS load_id "
-            "FROM checked WHERE _status = 'ok' ORDER BY period_key, _line",
-            {**key_params, "partner": partner, "load_id": load_id},
+            f"CREATE TEMP VIEW good AS SELECT {stored_select(c)}{extra}, "
+            f"{period_expr} AS period_key FROM checked WHERE _status = 'ok'"
         )
         period_rows = con.execute(
             "SELECT period_key, count(*) FROM good GROUP BY period_key ORDER BY period_key"
@@ -535,26 +555,27 @@ def _load_one(
             plan = _Plan([])
     if report.status == "loaded":
         # One new part per affected period: the held rows it keeps, then the file's rows.
-        names = ", ".join(col for col, _ in schema_of(feed))
         parts_dir(warehouse, feed)
-        sizes = dict(
-            con.execute(
-                "SELECT period_key, count(*) FROM (SELECT period_key FROM held WHERE NOT _dropped "
-                "UNION ALL SELECT period_key FROM good) GROUP BY 1"
-            ).fetchall()
+        cols = schema_of(feed)
+        names = ", ".join(ident(col) for col, _ in cols)
+        fixed = {"partner": "$partner", "load_id": "$load_id"}  # the same for every file row
+        from_file = ", ".join(
+            f"CAST({fixed.get(col, ident(col))} AS {kind}) AS {ident(col)}" for col, kind in cols
         )
-        for i, period in enumerate(plan.affected):
-            rows = sizes.get(period, 0)
-            if rows == 0:  # every row it held moved to another period: retired, not rewritten
-                continue
-            rel = f"parts/{feed}/L{load_id:06d}-{token}-{i:04d}.parquet"
-            con.execute(
-                f"COPY (SELECT {names} FROM held WHERE NOT _dropped AND period_key = $pk "
-                f"UNION ALL SELECT {names} FROM good WHERE period_key = $pk) "
-                f"TO {literal(warehouse.resolve() / rel)} (FORMAT parquet, COMPRESSION zstd)",
-                {"pk": period},
-            )
-            new_parts.append((feed, partner, period, rel, rows, *part_digest(warehouse / rel)))
+        queries = [(f"SELECT {names} FROM held WHERE NOT _dropped", {})] if plan.held else []
+        # ``checked`` is in file order (see etl.validate), so each part is too, without a sort.
+        queries.append((f"SELECT {from_file} FROM good", {"partner": partner, "load_id": load_id}))
+        index = {period: i for i, period in enumerate(plan.affected)}
+        written = write_period_parts(
+            con,
+            queries,
+            lambda period: warehouse / _part_name(feed, load_id, token, index[period]),
+            plain=[col.stored_name for col in c.columns if col.pseudonymise],
+        )
+        # A period whose held rows all moved to another period is retired, not rewritten.
+        for part in sorted(written, key=lambda w: index[w.period]):
+            rel = _part_name(feed, load_id, token, index[part.period])
+            new_parts.append((feed, partner, part.period, rel, part.rows, *part_digest(part.path)))
             crashpoint("part-written")
     if qrows:
         rel = f"parts/quarantine/L{load_id:06d}-{token}.parquet"

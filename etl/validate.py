@@ -1,6 +1,7 @@
 """The contract compiled to DuckDB SQL: type every column, check every rule, split the rows.
 
-All checks run as one vectorised query over the whole file. Each row gets a list of
+The checks of a row run in one vectorised pass over the whole file, then the rules across
+rows (duplicates) and the area lookup as updates of the checked rows. Each row gets a list of
 ``{column, reason}`` errors; rows with errors go to quarantine (one row per error, with the
 file's line number), rows placed outside the partnership area are set aside, the rest are
 typed, pseudonymised and ready to write. Values are passed as parameters, never spliced.
@@ -8,6 +9,7 @@ typed, pseudonymised and ready to write. Values are passed as parameters, never 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -16,7 +18,7 @@ from etl.adapters import INDICATOR_MISSING
 from etl.contracts import Column, Contract
 from etl.mapping import Mapping
 from etl.pseudonymise import PseudonymKey
-from svcore.sql import Params, ident
+from svcore.sql import Params, ident, literal
 
 DATE_FORMATS = ["%Y-%m-%d"]
 DATETIME_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
@@ -50,6 +52,12 @@ class Counts:
     rows_excluded: int
 
 
+# A check is (condition, error): the condition is SQL over row ``t`` of the ``typed`` step, where
+# ``t.v_<name>`` is the cleaned text of a column and ``t."<name>"`` its typed value; the error
+# is the ``{column, reason}`` struct the row gets when the condition holds.
+Check = tuple[str, str]
+
+
 def _err(sql: Params, column: str, reason_sql: str) -> str:
     return f"{{'column': {sql.add(column)}, 'reason': {reason_sql}}}"
 
@@ -61,77 +69,84 @@ def _shown(col: Column, v: str) -> str:
     return f"': ' || left({v}, 40)"
 
 
-def _too_early(col: Column, v: str, typed: str, sql: Params) -> str:
+def _too_early(col: Column, v: str, typed: str, sql: Params) -> Check:
     return (
-        f"CASE WHEN {typed} < {sql.add(EARLIEST)}::DATE THEN "
-        + _err(
+        f"{typed} < {sql.add(EARLIEST)}::DATE",
+        _err(
             sql,
             col.name,
             f"'before ' || {sql.add(EARLIEST)} || ': not a plausible date' || {_shown(col, v)}",
-        )
-        + " END"
+        ),
     )
 
 
-def _column_sql(col: Column, mapping: Mapping, sql: Params) -> tuple[str, list[str]]:
-    """The typed expression of one column and its list of error expressions."""
-    v = f"v_{col.name}"
-    errors: list[str] = []
+def _column_sql(col: Column, mapping: Mapping, sql: Params) -> tuple[str, list[Check]]:
+    """The typed expression of one column (over its cleaned text ``v_<name>``) and its checks
+    (over the cleaned text and the typed value, ``"<name>"``, so nothing is computed twice)."""
+    v = f"v_{col.name}"  # in the typed expression
+    cv, typed_col = f"t.{v}", f"t.{ident(col.name)}"  # in the checks
+    checks: list[Check] = []
     t = col.type
     if t == "enum":
         idx = f"list_position({sql.add([e.lower() for e in col.enum])}, lower({v}))"
         typed = f"list_extract({sql.add(list(col.enum))}, {idx})"
-        errors.append(
-            f"CASE WHEN {v} IS NOT NULL AND {idx} IS NULL THEN "
-            + _err(
-                sql,
-                col.name,
-                f"'not one of ' || {sql.add(', '.join(col.enum))} || {_shown(col, v)}",
+        checks.append(
+            (
+                f"{cv} IS NOT NULL AND {typed_col} IS NULL",
+                _err(
+                    sql,
+                    col.name,
+                    f"'not one of ' || {sql.add(', '.join(col.enum))} || {_shown(col, cv)}",
+                ),
             )
-            + " END"
         )
     elif t in ("lsoa", "area"):
         typed = f"upper({v})"
         rx = col.pattern or (LSOA_RE if t == "lsoa" else AREA_RE)
         kind = "an LSOA GSS code (E01...)" if t == "lsoa" else "a GSS area code"
-        errors.append(
-            f"CASE WHEN {v} IS NOT NULL AND NOT regexp_full_match(upper({v}), {sql.add(rx)}) THEN "
-            + _err(sql, col.name, f"'not ' || {sql.add(kind)} || {_shown(col, v)}")
-            + " END"
+        checks.append(
+            (
+                f"{cv} IS NOT NULL AND NOT regexp_full_match({typed_col}, {sql.add(rx)})",
+                _err(sql, col.name, f"'not ' || {sql.add(kind)} || {_shown(col, cv)}"),
+            )
         )
     elif t == "date":
         fmts = DATE_FORMATS + list(mapping.date_formats)
         typed = f"try_strptime({v}, {sql.add(fmts)})::DATE"
-        errors.append(
-            f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "
-            + _err(
-                sql,
-                col.name,
-                f"'not a date (expected ' || {sql.add(' or '.join(fmts))} || ')' || {_shown(col, v)}",
+        checks.append(
+            (
+                f"{cv} IS NOT NULL AND {typed_col} IS NULL",
+                _err(
+                    sql,
+                    col.name,
+                    f"'not a date (expected ' || {sql.add(' or '.join(fmts))} || ')' || "
+                    f"{_shown(col, cv)}",
+                ),
             )
-            + " END"
         )
-        errors.append(_too_early(col, v, typed, sql))
+        checks.append(_too_early(col, cv, typed_col, sql))
     elif t == "datetime":
         fmts = DATETIME_FORMATS + list(mapping.datetime_formats)
         typed = f"try_strptime({v}, {sql.add(fmts)})"
-        errors.append(
-            f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "
-            + _err(
-                sql,
-                col.name,
-                f"'not a date and time (expected YYYY-MM-DD HH:MM)' || {_shown(col, v)}",
+        checks.append(
+            (
+                f"{cv} IS NOT NULL AND {typed_col} IS NULL",
+                _err(
+                    sql,
+                    col.name,
+                    f"'not a date and time (expected YYYY-MM-DD HH:MM)' || {_shown(col, cv)}",
+                ),
             )
-            + " END"
         )
-        errors.append(_too_early(col, v, typed, sql))
+        checks.append(_too_early(col, cv, typed_col, sql))
     elif t == "time":
         ok = f"regexp_full_match({v}, '([01]?\\d|2[0-3]):[0-5]\\d(:[0-5]\\d)?')"
         typed = f"CASE WHEN {ok} THEN try_cast({v} AS TIME) END"
-        errors.append(
-            f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "
-            + _err(sql, col.name, f"'not a time (expected HH:MM)' || {_shown(col, v)}")
-            + " END"
+        checks.append(
+            (
+                f"{cv} IS NOT NULL AND {typed_col} IS NULL",
+                _err(sql, col.name, f"'not a time (expected HH:MM)' || {_shown(col, cv)}"),
+            )
         )
     elif t in ("int", "decimal"):
         target = "INTEGER" if t == "int" else "DOUBLE"
@@ -140,18 +155,20 @@ def _column_sql(col: Column, mapping: Mapping, sql: Params) -> tuple[str, list[s
             whole = sql.add(r"[+-]?[0-9]+(\.0*)?")
             typed = f"CASE WHEN regexp_full_match(replace({v}, ',', ''), {whole}) THEN {typed} END"
         what = "a whole number" if t == "int" else "a number"
-        errors.append(
-            f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "
-            + _err(sql, col.name, f"'not ' || {sql.add(what)} || {_shown(col, v)}")
-            + " END"
+        checks.append(
+            (
+                f"{cv} IS NOT NULL AND {typed_col} IS NULL",
+                _err(sql, col.name, f"'not ' || {sql.add(what)} || {_shown(col, cv)}"),
+            )
         )
         finite = "TRUE"
         if t == "decimal":  # 'inf', 'NaN' and '1e999' cast to DOUBLE, and no measure is one
-            finite = f"isfinite({typed})"
-            errors.append(
-                f"CASE WHEN {typed} IS NOT NULL AND NOT {finite} THEN "
-                + _err(sql, col.name, f"'not a finite number' || {_shown(col, v)}")
-                + " END"
+            finite = f"isfinite({typed_col})"
+            checks.append(
+                (
+                    f"{typed_col} IS NOT NULL AND NOT {finite}",
+                    _err(sql, col.name, f"'not a finite number' || {_shown(col, cv)}"),
+                )
             )
         if col.min is not None or col.max is not None:
             lo = col.min if col.min is not None else float("-inf")
@@ -159,40 +176,40 @@ def _column_sql(col: Column, mapping: Mapping, sql: Params) -> tuple[str, list[s
             rng = (
                 f"{col.min if col.min is not None else ''}–{col.max if col.max is not None else ''}"
             )
-            errors.append(
-                f"CASE WHEN {typed} IS NOT NULL AND {finite} AND ({typed} < {sql.add(lo)} OR {typed} > {sql.add(hi)}) THEN "
-                + _err(
-                    sql,
-                    col.name,
-                    f"'out of range ' || {sql.add(rng.strip('–'))} || {_shown(col, v)}",
+            checks.append(
+                (
+                    f"{typed_col} IS NOT NULL AND {finite} AND "
+                    f"({typed_col} < {sql.add(lo)} OR {typed_col} > {sql.add(hi)})",
+                    _err(
+                        sql,
+                        col.name,
+                        f"'out of range ' || {sql.add(rng.strip('–'))} || {_shown(col, cv)}",
+                    ),
                 )
-                + " END"
             )
     elif t == "bool":
         typed = (
             f"CASE WHEN lower({v}) IN ('y', 'yes', 'true', '1') THEN TRUE "
             f"WHEN lower({v}) IN ('n', 'no', 'false', '0') THEN FALSE END"
         )
-        errors.append(
-            f"CASE WHEN {v} IS NOT NULL AND ({typed}) IS NULL THEN "
-            + _err(sql, col.name, f"'not Y or N' || {_shown(col, v)}")
-            + " END"
+        checks.append(
+            (
+                f"{cv} IS NOT NULL AND {typed_col} IS NULL",
+                _err(sql, col.name, f"'not Y or N' || {_shown(col, cv)}"),
+            )
         )
     else:  # text, period
         typed = v
     if col.pattern and t in ("text", "period"):
-        errors.append(
-            f"CASE WHEN {v} IS NOT NULL AND NOT regexp_full_match({v}, {sql.add(col.pattern)}) THEN "
-            + _err(sql, col.name, f"'not in the expected form' || {_shown(col, v)}")
-            + " END"
+        checks.append(
+            (
+                f"{cv} IS NOT NULL AND NOT regexp_full_match({cv}, {sql.add(col.pattern)})",
+                _err(sql, col.name, f"'not in the expected form' || {_shown(col, cv)}"),
+            )
         )
     if col.required:
-        errors.append(
-            f"CASE WHEN {v} IS NULL THEN "
-            + _err(sql, col.name, "'required value is blank'")
-            + " END"
-        )
-    return typed, errors
+        checks.append((f"{cv} IS NULL", _err(sql, col.name, "'required value is blank'")))
+    return typed, checks
 
 
 def validate(
@@ -202,12 +219,25 @@ def validate(
     key: PseudonymKey,
     districts: tuple[str, ...],
     has_geography: bool,
+    number_lines: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> None:
     """From temp table ``canon`` make temp table ``checked`` with ``_errors`` and ``_status``.
 
     ``_status`` is one of ``ok``, ``bad`` (quarantine), ``out_of_area`` or ``excluded``.
+    ``checked`` holds each column typed, under its contract name, except the identifiers the
+    warehouse keeps only pseudonymised: those are replaced by their keyed hash under their
+    stored name (``crime_ref`` -> ``crime_key``), computed here once for every later use.
     Expects temp table ``area_places(code, level, ward_code, district_code)`` when
     ``has_geography``.
+
+    Built for files of millions of rows. One pass over the rows (``canon``, which may read
+    the partner's file itself) checks everything a row can show alone: each value is cleaned,
+    typed, then tested against plain columns (no expression is computed twice), and a row's
+    list of errors is built only when one of its tests fails. That pass has no join, so
+    ``checked`` keeps the file's order and a row's id is its record's number:
+    ``number_lines``, if given, sets ``_line`` from it (see ``etl.read.RawFile``). Then
+    updates, each over few columns: duplicates of a unique column (found by grouping: a
+    window over whole rows would sort every row), the area each row falls in, the status.
     """
     sql = Params()
     missing = list(mapping.missing_markers) or (
@@ -219,79 +249,125 @@ def validate(
         recode = mapping.recodes.get(col.name)
         if recode:
             keys, vals = list(recode), list(recode.values())
-            v = f"coalesce(list_extract({sql.add(vals)}, list_position({sql.add(keys)}, lower({v}))), {v})"
-        if missing and col.type == "decimal":
-            v = f"CASE WHEN lower({v}) = ANY({sql.add([m.lower() for m in missing])}) THEN NULL ELSE {v} END"
+            v = (
+                f"coalesce(list_extract({sql.add(vals)}, list_position({sql.add(keys)}, "
+                f"lower({v}))), {v})"
+            )
+        if missing and col.type == "decimal":  # list_contains: ``= ANY`` would be a join
+            v = (
+                f"CASE WHEN list_contains({sql.add([m.lower() for m in missing])}, lower({v})) "
+                f"THEN NULL ELSE {v} END"
+            )
         cleaned.append(f"{v} AS v_{col.name}")
 
-    typed_cols, error_exprs = [], []
+    typed_cols, col_checks = [], []
     for col in contract.columns:
-        typed, errs = _column_sql(col, mapping, sql)
+        typed, checks = _column_sql(col, mapping, sql)
         typed_cols.append(f"{typed} AS {ident(col.name)}")
-        error_exprs.extend(errs)
+        col_checks.extend(checks)
+    # Rules across columns, on typed values; a duplicate's error goes between the two lists.
+    row_checks = [
+        (f"t.{ident(cmp.left)} > t.{ident(cmp.right)}", _err(sql, cmp.left, sql.add(cmp.reason)))
+        for cmp in contract.comparisons
+    ] + [
+        (
+            f"t.{ident(name)} > current_date + INTERVAL 1 DAY",
+            _err(sql, name, sql.add("is in the future")),
+        )
+        for name in contract.not_future
+    ]
+    checks = col_checks + row_checks
 
-    typed_sql = (
-        f"SELECT _line, {', '.join(typed_cols)}, [{', '.join(error_exprs) or 'NULL'}] AS _e "
-        f"FROM (SELECT _line, {', '.join(cleaned)} FROM canon)"
-    )
-
-    # Rules across rows and columns, on typed values.
-    extra = []
+    # The columns ``checked`` keeps: each typed value, a reference as its keyed hash only.
+    # Free text the warehouse never stores is left behind (its checks are done), and a closed
+    # list's value is kept as a DuckDB ENUM: one byte, not sixteen. At ten million rows that
+    # is a gigabyte ``checked`` does not take (or spill to disk); ``good`` gives text back.
+    kept = []
     for col in contract.columns:
-        if col.unique:
-            c = ident(col.name)
-            shown = f"duplicate {col.name} (first on line "
-            extra.append(
-                f"CASE WHEN {c} IS NOT NULL AND row_number() OVER (PARTITION BY {c} ORDER BY _line) > 1 "
-                f"THEN {_err(sql, col.name, f'{sql.add(shown)} || min(_line) OVER (PARTITION BY {c}) || {sql.add(chr(41))}')} END"
-            )
-    for cmp in contract.comparisons:
-        extra.append(
-            f"CASE WHEN {ident(cmp.left)} > {ident(cmp.right)} THEN {_err(sql, cmp.left, sql.add(cmp.reason))} END"
+        if col.pseudonymise:
+            kept.append(f"{key.sql(f't.{ident(col.name)}')} AS {ident(col.stored_name)}")
+        elif col.store or col.unique or col.name in contract.excluded_when_blank:
+            kept.append(f"{_compact(col, f't.{ident(col.name)}')} AS {ident(col.name)}")
+    excl = " OR ".join(f"t.{ident(c)} IS NULL" for c in contract.excluded_when_blank) or "FALSE"
+
+    def listed(some: list[Check]) -> str:
+        items = ", ".join(f"CASE WHEN {cond} THEN {err} END" for cond, err in some) or "NULL"
+        return f"list_filter([{items}], lambda x: x IS NOT NULL)"
+
+    bad = " OR ".join(f"({cond})" for cond, _ in checks) or "FALSE"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE checked AS "
+        f"WITH cleaned AS (SELECT _line, {', '.join(cleaned)} FROM canon), "
+        f"typed AS (SELECT *, {', '.join(typed_cols)} FROM cleaned) "
+        f"SELECT t._line, {', '.join(kept)}, "
+        f"CASE WHEN {bad} THEN {listed(checks)} ELSE [] END AS _errors, "
+        f"CASE WHEN {bad} THEN len({listed(col_checks)}) ELSE 0 END AS _column_errors, "
+        f"({excl}) AS _excluded, FALSE AS _placed, NULL::VARCHAR AS ward_code_, "
+        "NULL::VARCHAR AS district_code_, FALSE AS _out, NULL::VARCHAR AS _status FROM typed t",
+        {**sql.values, **(key.params() if any(c.pseudonymise for c in contract.columns) else {})},
+    )
+    if number_lines is not None:
+        number_lines(con)
+
+    # Duplicates of a unique column: every occurrence after the first is an error.
+    for col in contract.columns:
+        if not col.unique:
+            continue
+        k = ident(col.stored_name if col.pseudonymise else col.name)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE dups AS SELECT {k} AS k, min(_line) AS first "
+            f"FROM checked WHERE {k} IS NOT NULL GROUP BY 1 HAVING count(*) > 1"
         )
-    for name in contract.not_future:
-        extra.append(
-            f"CASE WHEN {ident(name)} > current_date + INTERVAL 1 DAY THEN "
-            f"{_err(sql, name, sql.add('is in the future'))} END"
+        dup = Params()
+        shown = f"duplicate {col.name} (first on line "
+        err = _err(dup, col.name, f"{dup.add(shown)} || d.first || {dup.add(chr(41))}")
+        con.execute(
+            "UPDATE checked SET _errors = list_concat(list_slice(_errors, 1, _column_errors), "
+            f"[{err}], list_slice(_errors, _column_errors + 1, len(_errors))), "
+            "_column_errors = _column_errors + 1 "
+            f"FROM dups d WHERE checked.{k} = d.k AND checked._line > d.first",
+            dup.values,
         )
+        con.execute("DROP TABLE dups")
 
     # Where is the row? Out of area is not an error: it is set aside.
     place = contract.place_column
-    ward_sql = district_sql = "NULL"
-    join = ""
+    area = Params()
+    on = None
     if contract.feed in ("geography",):
-        out_sql = f"NOT ({ident('district_code')} = ANY({sql.add(list(districts))}))"
+        out_sql = f"NOT (district_code = ANY({area.add(list(districts))}))"
     elif place is None:
         out_sql = "FALSE"
     elif place == "district_code" and contract.feed == "imd":
         out_sql = (
-            f"CASE WHEN t.district_code IS NOT NULL THEN NOT (t.district_code = ANY({sql.add(list(districts))})) "
-            + ("ELSE ap.code IS NULL END" if has_geography else "ELSE FALSE END")
+            f"CASE WHEN district_code IS NOT NULL THEN NOT (district_code = "
+            f"ANY({area.add(list(districts))})) "
+            + ("ELSE NOT _placed END" if has_geography else "ELSE FALSE END")
         )
-        if has_geography:
-            join = "LEFT JOIN area_places ap ON ap.code = t.lsoa_code"
+        on = "lsoa_code" if has_geography else None
+    elif not has_geography:
+        out_sql = "FALSE"
     else:
-        if not has_geography:
-            out_sql = "FALSE"
-        else:
-            join = f"LEFT JOIN area_places ap ON ap.code = t.{ident(place)}"
-            out_sql = f"t.{ident(place)} IS NOT NULL AND ap.code IS NULL AND NOT (t.{ident(place)} = ANY({sql.add(list(districts))}))"
-            ward_sql, district_sql = "ap.ward_code", "ap.district_code"
-            if contract.kind != "event":
-                ward_sql = district_sql = "NULL"
-    if contract.excluded_when_blank:
-        excl = " OR ".join(f"t.{ident(c)} IS NULL" for c in contract.excluded_when_blank)
-    else:
-        excl = "FALSE"
+        on = place
+        out_sql = (
+            f"{ident(place)} IS NOT NULL AND NOT _placed AND NOT "
+            f"({ident(place)} = ANY({area.add(list(districts))}))"
+        )
+    if on is not None:
+        names = (
+            ", ward_code_ = ap.ward_code, district_code_ = ap.district_code"
+            if contract.kind == "event" and on == place
+            else ""
+        )
+        con.execute(
+            f"UPDATE checked SET _placed = TRUE{names} FROM area_places ap "
+            f"WHERE ap.code = checked.{ident(on)}"
+        )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE checked AS WITH typed AS ({typed_sql}) "
-        f"SELECT * EXCLUDE (_e2), CASE WHEN _excluded THEN 'excluded' WHEN len(_errors) > 0 THEN 'bad' "
-        "WHEN _out THEN 'out_of_area' ELSE 'ok' END AS _status FROM ("
-        f"SELECT t.* EXCLUDE (_e), list_filter(t._e || _e2, lambda x: x IS NOT NULL) AS _errors, _e2, "
-        f"coalesce({out_sql}, FALSE) AS _out, ({excl}) AS _excluded, "
-        f"{ward_sql} AS ward_code_, {district_sql} AS district_code_ FROM ("
-        f"SELECT *, [{', '.join(extra) or 'NULL'}] AS _e2 FROM typed) t {join})",
-        sql.values,
+        f"UPDATE checked SET _out = coalesce({out_sql}, FALSE), _status = CASE WHEN _excluded "
+        "THEN 'excluded' WHEN len(_errors) > 0 THEN 'bad' "
+        f"WHEN coalesce({out_sql}, FALSE) THEN 'out_of_area' ELSE 'ok' END",
+        area.values,
     )
 
 
@@ -311,16 +387,23 @@ def quarantine_rows(con: duckdb.DuckDBPyConnection, limit: int | None = None) ->
     ).fetchall()
 
 
-def stored_select(contract: Contract, key: PseudonymKey) -> str:
-    """The SELECT list writing a checked row to the warehouse (no identifiers, no free text)."""
+def _compact(col: Column, expr: str) -> str:
+    """How ``checked`` holds a typed value: a closed list's as an ENUM of that list."""
+    if col.type != "enum" or not col.enum:
+        return expr
+    return f"CAST({expr} AS ENUM({', '.join(literal(e) for e in dict.fromkeys(col.enum))}))"
+
+
+def stored_select(contract: Contract) -> str:
+    """The SELECT list writing a row of ``checked`` to the warehouse (no identifiers, no free
+    text; references are already their keyed hashes, under their stored names; a closed
+    list's values as text again)."""
     out = []
     for col in contract.columns:
         if not col.store:
             continue
-        if col.pseudonymise:
-            out.append(f"{key.sql(ident(col.name))} AS {ident(col.stored_name)}")
-        else:
-            out.append(ident(col.name))
+        name = ident(col.stored_name)
+        out.append(f"CAST({name} AS VARCHAR) AS {name}" if col.type == "enum" else name)
     return ", ".join(out)
 
 

@@ -89,8 +89,17 @@ def view_sql(table: str, paths: list[str]) -> str:
     )
 
 
+# What the writer's DuckDB may hold in memory. A load stages a file's rows in temp tables
+# (the text as read, then typed and checked): about 500 MB a million police rows, so a
+# 10-million-row extract would take 5 GB without a bound. With one, DuckDB spills what does
+# not fit to ``catalog.duckdb.tmp/`` in the warehouse (private, like the rest; removed when
+# the writer closes) and the loader stays well inside 2 GB whatever the file's size.
+WRITER_MEMORY_LIMIT = "1GB"
+
+
 def connect_writer(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(warehouse / CATALOG))
+    """The catalog's one writer connection (callers hold ``write_lock``)."""
+    con = duckdb.connect(str(warehouse / CATALOG), config={"memory_limit": WRITER_MEMORY_LIMIT})
     con.execute(SCHEMA)
     con.execute("SET file_search_path = $p", {"p": search_path(warehouse)})
     return con

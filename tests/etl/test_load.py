@@ -505,6 +505,7 @@ def test_another_key_is_refused(warehouse, load, tmp_path) -> None:
     before = state(warehouse)
     other = tmp_path / "other.key"
     other.write_bytes(b"k" * 32)
+    other.chmod(0o600)  # private, so it is its fingerprint that is refused (whatever the umask)
     path = write_feed(tmp_path / "more.csv", "police", feed_rows("police", 5, start=700))
     with pytest.raises(ValueError, match="SVDASH_KEY_FILE"):
         load_files(warehouse, "police", [path], key_path=other)
