@@ -82,7 +82,10 @@ class Attacker:
             "changedPropIds": [
                 json.dumps(cid, sort_keys=True, separators=(",", ":")) + ".n_clicks"
             ],
-            "state": [{"id": "filters", "property": "data", "value": query}],
+            "state": [
+                {"id": "filters", "property": "data", "value": query},
+                {"id": "view", "property": "data", "value": None},
+            ],
         }
         r = self.s.post(f"{self.url}/_dash-update-component", json=body)
         assert r.status_code in (200, 204), (name, query, r.status_code, r.text[:300])

@@ -519,7 +519,10 @@ def _download_body(deps: list[dict], chart: str, fmt: str, query: str) -> dict:
         "outputs": {"id": "download-target", "property": "data"},
         "inputs": [[{"id": wid, "property": "n_clicks", "value": 1}]],
         "changedPropIds": [json.dumps(wid, separators=(",", ":"), sort_keys=True) + ".n_clicks"],
-        "state": [{"id": "filters", "property": "data", "value": query}],
+        "state": [
+            {"id": "filters", "property": "data", "value": query},
+            {"id": "view", "property": "data", "value": None},
+        ],
     }
 
 
