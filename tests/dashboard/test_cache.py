@@ -106,7 +106,8 @@ def test_an_unreachable_shared_cache_is_a_miss_not_an_outage(warehouse: Path) ->
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    source = WarehouseSource(warehouse, cache=RedisCache(host="127.0.0.1", port=port))
+    cache = RedisCache(host="127.0.0.1", port=port, socket_connect_timeout=0.5, retry=None)
+    source = WarehouseSource(warehouse, cache=cache)
     calls = []
     assert source.memo(("k",), lambda: calls.append(1) or 42) == 42
     assert source.memo(("k",), lambda: calls.append(1) or 42) == 42

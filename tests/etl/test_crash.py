@@ -36,7 +36,7 @@ from svcore import audit
 from svcore.warehouse import CATALOG, connect_reader
 
 ROWS = 1000  # per month: enough that a kill often lands inside a COPY
-TRIALS = int(os.environ.get("SVDASH_CRASH_TRIALS", "20"))
+TRIALS = int(os.environ.get("SVDASH_CRASH_TRIALS", "14"))  # more: SVDASH_CRASH_TRIALS=100
 SEED = 20261123
 
 DRIVER = """
