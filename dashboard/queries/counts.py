@@ -11,7 +11,7 @@ import pandas as pd
 
 from dashboard.filters import Filters
 from dashboard.queries import execute, rollups
-from dashboard.queries.scope import area_conditions
+from dashboard.queries.scope import area_conditions, period_and_click_conditions
 from svcore.definitions import load_definition
 from svcore.disclosure import cell_key_sql
 from svcore.sql import Params
@@ -80,19 +80,7 @@ def where_clause(filters: Filters, params: Params, alias: str = "e") -> str:
         # Reading ``events_<source>``: the source test and the per-source OR are not needed.
         conds.append(f"({definition.predicate(filters.source, params, filters.group)})")
     conds += area_conditions(filters, params, alias)
-    if filters.date_from:
-        conds.append(f"{alias}.period >= strptime({params.add(filters.date_from)}, '%Y-%m')")
-    if filters.date_to:
-        conds.append(f"{alias}.period <= strptime({params.add(filters.date_to)}, '%Y-%m')")
-    # The click filters (a bar of weapon or location, a heatmap cell), as parameters.
-    if filters.weapon is not None:
-        conds.append(f"{alias}.weapon = {params.add(filters.weapon)}")
-    if filters.location is not None:
-        conds.append(f"{alias}.location_type = {params.add(filters.location)}")
-    if filters.weekday is not None:
-        conds.append(f"dayname({alias}.event_date) = {params.add(filters.weekday)}")
-    if filters.hour is not None:
-        conds.append(f"{alias}.hour = {params.add(filters.hour)}")
+    conds += period_and_click_conditions(filters, params, alias, f"dayname({alias}.event_date)")
     if not filters.source:
         preds = []
         for source in SOURCES:

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 import duckdb
 
 from dashboard.filters import Filters
-from dashboard.queries.scope import area_conditions
+from dashboard.queries.scope import area_conditions, period_and_click_conditions
 from etl.rollups import ALL_GROUPS, DEFINITIONS_TABLE, TABLES_TABLE, fingerprint
 from svcore.definitions import DefinitionError, load_definition
 from svcore.disclosure import KEY_SPACE
@@ -119,18 +119,7 @@ def where_clause(filters: Filters, params: Params, by_group: bool = False) -> st
     if filters.source:
         conds.append(f"r.source = {params.add(filters.source)}")
     conds += area_conditions(filters, params, "r")
-    if filters.date_from:
-        conds.append(f"r.period >= strptime({params.add(filters.date_from)}, '%Y-%m')")
-    if filters.date_to:
-        conds.append(f"r.period <= strptime({params.add(filters.date_to)}, '%Y-%m')")
-    if filters.weapon is not None:
-        conds.append(f"r.weapon = {params.add(filters.weapon)}")
-    if filters.location is not None:
-        conds.append(f"r.location_type = {params.add(filters.location)}")
-    if filters.weekday is not None:
-        conds.append(f"r.weekday = {params.add(filters.weekday)}")
-    if filters.hour is not None:
-        conds.append(f"r.hour = {params.add(filters.hour)}")
+    conds += period_and_click_conditions(filters, params, "r")
     return " AND ".join(conds)
 
 
