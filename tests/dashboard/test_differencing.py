@@ -99,3 +99,22 @@ def test_perturbed_tiers_see_one_area_and_fixed_windows(demo_warehouse: Path) ->
     assert "one area" in viewer.context("x").note
     analyst = make_request(source, parse_filters(query), Viewer("ann", "analyst"))
     assert len(analyst.filters.wards) == 2 and analyst.filters.date_to == "2021-10"
+
+
+def test_click_filters_are_for_the_exact_tier_only(demo_warehouse: Path) -> None:
+    """Weapon, location, day and hour cut the same cells along more routes: a perturbed tier
+    (duty holder, viewer, the report pack) asks without them and is told so; an analyst keeps
+    them, and the chart titles name them."""
+    source = WarehouseSource(demo_warehouse, pinned=True)
+    filters = parse_filters("district=E08000033&weapon=knife_sharp&day=Friday&hour=22")
+    for viewer in (Viewer("v", "viewer"), Viewer("d", "duty_holder", ("E08000033",))):
+        req = make_request(source, filters, viewer)
+        assert (req.filters.weapon, req.filters.weekday, req.filters.hour) == (None, None, None)
+        assert "clicking a chart" in req.note
+    analyst = make_request(source, filters, Viewer("a", "analyst"))
+    assert (analyst.filters.weapon, analyst.filters.weekday, analyst.filters.hour) == (
+        "knife_sharp",
+        "Friday",
+        22,
+    )
+    assert "Hour: 22:00" in analyst.context("t").period
