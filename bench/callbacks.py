@@ -551,7 +551,9 @@ def main(argv: list[str] | None = None) -> int:
                 "time_limit": args.time_limit,
                 "pages": list(PAGES),
             }
-            out = results_dir / f"callbacks-{events}.json"
+            # One analyst (``--clients 1``) and saturation keep separate results.
+            suffix = "" if args.clients == 20 else f"-clients-{args.clients}"
+            out = results_dir / f"callbacks-{events}{suffix}.json"
         result = {
             "events": events,
             "build": build,

@@ -14,7 +14,7 @@ import pandas as pd
 
 from dashboard.filters import Filters
 from dashboard.queries import execute, scalar
-from dashboard.queries.counts import count_table, events_relation
+from dashboard.queries.counts import count_table
 from dashboard.queries.scope import area_conditions
 from svcore.sql import Params
 
@@ -83,20 +83,10 @@ def population_by_area(
 
 def months_covered(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
     """Months of data inside the period for the source (the denominator of annual rates)."""
-    params = Params()
-    conds = ["TRUE"]
-    if filters.source:
-        conds.append(f"source = {params.add(filters.source)}")
-    if filters.date_from:
-        conds.append(f"period >= strptime({params.add(filters.date_from)}, '%Y-%m')")
-    if filters.date_to:
-        conds.append(f"period <= strptime({params.add(filters.date_to)}, '%Y-%m')")
-    n = scalar(
-        con,
-        f"SELECT count(DISTINCT period) FROM {events_relation(filters.source)} WHERE {' AND '.join(conds)}",
-        params.values,
-    )
-    return int(n or 0)
+    from dashboard.queries.overview import held_months
+
+    lo, hi = filters.date_from or "0000-00", filters.date_to or "9999-99"
+    return sum(1 for m in held_months(con, filters.source) if lo <= m <= hi)
 
 
 def area_table(con: duckdb.DuckDBPyConnection, filters: Filters, level: str) -> pd.DataFrame:
