@@ -889,8 +889,8 @@ def _hotspot_table(req: Request) -> Chart:
             ],
             "The strongest hot spots",
             {"gi_z": ".1f", "gi_p": ".3f"},
-            note="Gi* on the published LSOA rates; two-sided pseudo p-values from 999 seeded "
-            "permutations. With many areas tested, about 1 in 10 areas at 90% confidence can "
+            note="Gi* on the published LSOA rates over each LSOA's 8 nearest neighbours; two-sided "
+            "p-values from the Gi* z-score. With many areas tested, about 1 in 10 areas at 90% confidence can "
             "be significant by chance.",
         ),
     )

@@ -277,7 +277,8 @@ def build_report(
         )
     doc.add_paragraph(
         "Rates are per 1,000 residents a year (ONS mid-year estimates). Hotspots are Getis-Ord "
-        "Gi* on LSOA rates with 8 nearest neighbours and 999 seeded permutations (PySAL esda). "
+        "Gi* on LSOA rates with 8 nearest neighbours (PySAL esda), with two-sided p-values from "
+        "its z-score, as GIS hot spot tools give them. "
         "Correlations are across areas (ecological) and do not describe individuals."
     )
     doc.add_paragraph(VINTAGE_METHOD)

@@ -222,6 +222,18 @@ def test_hotspots_find_a_planted_cluster() -> None:
     assert not hot & {f"E0100{i:04d}" for i in np.where((xs > 6) & (ys > 6))[0]}
     again = getis_ord(frame, permutations=99)
     assert out["gi_p"].tolist() == again["gi_p"].tolist()  # seeded: screen and report agree
+    # The default reads p from the z-score's normal tail (as GIS hot spot tools do): the same
+    # z-scores, and the cluster is found the same way.
+    normal = getis_ord(frame)
+    assert normal["gi_z"].tolist() == out["gi_z"].tolist()
+    assert {f"E0100{i:04d}" for i in np.where(cluster)[0]} & set(
+        normal.loc[normal["hotspot"].str.startswith("Hot"), "area_code"]
+    )
+    strong = normal["gi_z"].abs() > 3.5
+    assert strong.any()
+    # With 99 permutations p cannot fall below 0.02: compare the side and significance.
+    assert (normal.loc[strong, "hotspot"].str[:3] == out.loc[strong, "hotspot"].str[:3]).all()
+    assert (normal.loc[strong, "gi_p"] < 0.05).all() and (out.loc[strong, "gi_p"] < 0.05).all()
     fig = hotspot_figure(out, _squares(n), CTX)
     assert_titled(fig)
     assert any(t["name"].startswith("Hot spot") for t in fig["data"])
