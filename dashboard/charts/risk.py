@@ -95,16 +95,17 @@ def risk_frame(req: Request) -> tuple[pd.DataFrame, dict]:
             join = {"lsoa": "area_code", "ward": "ward_code", "district": "district_code"}[level]
             mapped = values.set_index("area_code")["value"]
             frame[key] = frame[join].map(mapped)
-        scored = risk_index(frame, weights, reverse)
+        held = {k: w for k, w in weights.items() if k in frame and frame[k].notna().any()}
+        scored = risk_index(frame, held, reverse)
         scored["index"] = scored["index"].round(3)
         labels, idx_mid, rate_mid = quadrants(scored["index"], scored["rate"])
         scored["quadrant"] = labels
         names = req.names
         scored["ward_name"] = scored["ward_code"].map(names)
         method = {
-            "weights": weights,
+            "weights": held,
             "reverse": reverse,
-            "missing": missing,
+            "missing": missing + [k for k in weights if k not in held],
             "index_median": idx_mid,
             "rate_median": rate_mid,
             "areas": int(scored["index"].notna().sum()),
@@ -123,7 +124,7 @@ def method_text(req: Request, method: dict) -> str:
     parts = []
     for key, w in weights.items():
         flip = " (reversed: higher is less risk)" if key in method["reverse"] else ""
-        parts.append(f"{labels.get(key, key)} {w / total:.0%}{flip}")
+        parts.append(f"{labels.get(key, key)} {w / total:.1%}{flip}")
     configured = (
         "weights set in svdash.toml [risk_index]"
         if req.settings.risk_weights
@@ -140,16 +141,17 @@ def method_text(req: Request, method: dict) -> str:
         "second double-counts the domains)."
     )
     if method["missing"]:
-        text += f" Named in the settings but not loaded: {', '.join(method['missing'])}."
+        text += f" Named but not loaded: {', '.join(method['missing'])}."
     return text
 
 
 def quadrant_text(method: dict) -> str:
-    mid = method["rate_median"]
+    mid, imid = method["rate_median"], method["index_median"]
     rate = "–" if pd.isna(mid) else f"{mid:,.1f}"
+    index = "–" if pd.isna(imid) else f"{imid:+.2f}"
     return (
         "Quadrants split the areas at the median risk index "
-        f"({method['index_median']:+.2f}) and at the median published violence rate ({rate} per "
+        f"({index}) and at the median published violence rate ({rate} per "
         "1,000 residents a year). An area without a published rate is not placed: "
         f'"{NOT_SHOWN}".'
     )

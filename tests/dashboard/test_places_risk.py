@@ -290,7 +290,7 @@ def test_risk_weights_from_the_settings(source) -> None:
     expected = -(income - income.mean()) / income.std(ddof=1)
     assert view["index"].to_numpy() == pytest.approx(expected.to_numpy(), abs=1e-3)
     text = build("factors-risk-method", one).text
-    assert "not loaded: ind:not_loaded" in text and "reversed" in text
+    assert "Named but not loaded: ind:not_loaded." in text and "reversed" in text
 
 
 def test_a_hidden_count_gets_no_quadrant(source) -> None:
