@@ -16,7 +16,7 @@ from dashboard.figures import (
     figure,
     set_alt,
 )
-from svcore.palette import CATEGORICAL
+from svcore.palette import CATEGORICAL, QUADRANT_COLOURS
 
 
 def factor_scatter_figure(
@@ -82,7 +82,7 @@ def quadrant_scatter_figure(
     if part.empty:
         return empty_figure(ctx, "No areas with both a risk index and a published rate")
     fig = figure()
-    for colour, name in zip(CATEGORICAL, quadrants, strict=False):
+    for colour, name in zip(QUADRANT_COLOURS, quadrants, strict=False):
         q = part[part["quadrant"] == name]
         if q.empty:
             continue
