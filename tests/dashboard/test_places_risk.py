@@ -293,14 +293,21 @@ def test_risk_weights_from_the_settings(source) -> None:
     assert "Named but not loaded: ind:not_loaded." in text and "reversed" in text
 
 
-def test_a_hidden_count_gets_no_quadrant(source) -> None:
-    """On the cell-key tier an LSOA whose count is hidden has no rate and no quadrant."""
-    req = make_request(
-        source, parse_filters("district=E08000033&from=2021-03&to=2021-03&group=homicide"), VIEWER
-    )
-    data = build("factors-risk-index-table", req).data
-    table = build("factors-risk-quadrants", req).data
-    for frame in (data, table):
+@pytest.mark.parametrize("who", [VIEWER, ANALYST])
+def test_a_hidden_count_gets_no_quadrant(source, who: Viewer) -> None:
+    """An LSOA whose count is hidden (or too small for a rate) has no quadrant, on the
+    cell-key tier and the exact one; the quadrants are a function of the published rates."""
+    query = "district=E08000033&from=2021-03&to=2021-03&group=knife_sharp"
+    req = make_request(source, parse_filters(query), who)
+    quads = build("factors-risk-quadrants", req).data
+    assert (quads["count"] == SUPPRESSED).any()  # the test has hidden counts to look at
+    for frame in (build("factors-risk-index-table", req).data, quads):
         hidden = frame["count"] == SUPPRESSED
         assert (frame.loc[hidden, "quadrant"] == NOT_SHOWN).all()
         assert frame.loc[frame["rate"].isna(), "quadrant"].isin([NOT_SHOWN, NO_INDEX]).all()
+    # The same quadrants again from the published rates of the LSOA map alone.
+    shown = build("where-map", req, level="lsoa").data.set_index("area_code")["rate"]
+    labels, _, _ = quadrants(
+        quads.set_index("area_code")["index"], shown.reindex(quads["area_code"])
+    )
+    assert labels.tolist() == quads["quadrant"].tolist()

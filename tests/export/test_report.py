@@ -82,3 +82,14 @@ def test_no_table_cell_holds_a_small_count(pack: Path) -> None:
 def test_a_second_run_gives_the_same_text(pack: Path, demo_warehouse: Path, tmp_path: Path) -> None:
     again = build_report(demo_warehouse, 2021, tmp_path)
     assert text_of(again) == text_of(pack)
+
+
+def test_the_pack_holds_persistent_places_and_the_risk_index(pack: Path) -> None:
+    text = "\n".join(text_of(pack))
+    assert "an LSOA counts a year when it is a hot spot at 95% confidence" in text
+    assert "Area risk index: each indicator is standardised" in text
+    assert "Ranked by the strength of the evidence" in text
+    captions = [p.text for p in Document(str(pack)).paragraphs if p.style.name == "Caption"]
+    assert any("Persistent hot spots" in c for c in captions)
+    assert any("Repeat locations" in c for c in captions)
+    assert any("highest risk index" in c for c in captions)
