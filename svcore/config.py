@@ -21,6 +21,7 @@ DEFAULT_WAREHOUSE = Path("data/warehouse")
 WAREHOUSE_ENV = "SVDASH_WAREHOUSE"
 
 DISTRICT_CODE = re.compile(r"^[EWSN]0[6789]\d{6}$")
+RISK_FACTOR = re.compile(r"^(imd|ind):[A-Za-z0-9_.-]{1,80}$")
 
 # The demo partnership: West Yorkshire's five metropolitan districts (real ONS codes).
 WEST_YORKSHIRE: dict[str, str] = {
@@ -57,6 +58,12 @@ class Settings:
     # whatever happens ([sessions] in svdash.toml).
     session_idle_minutes: int = 30
     session_hours: float = 8.0
+    # The area risk index ([risk_index] in svdash.toml): factor ("imd:<domain>" or
+    # "ind:<indicator code>") -> weight; empty = the stated defaults
+    # (dashboard.charts.risk.DEFAULT_FACTORS), equal weights. ``risk_reverse``: factors where
+    # a higher value means less risk.
+    risk_weights: dict[str, float] = field(default_factory=dict)
+    risk_reverse: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         bad = [d for d in self.districts if not DISTRICT_CODE.match(d)]
@@ -87,6 +94,19 @@ class Settings:
             raise ValueError("max_replace_removal is a share between 0 and 1")
         if self.session_idle_minutes <= 0 or self.session_hours <= 0:
             raise ValueError("[sessions] idle_minutes and lifetime_hours must be above 0")
+        bad_factors = [
+            k for k in (*self.risk_weights, *self.risk_reverse) if not RISK_FACTOR.match(k)
+        ]
+        if bad_factors:
+            raise ValueError(
+                f"[risk_index]: {', '.join(bad_factors)} (a factor is imd:<domain> or "
+                "ind:<indicator code>)"
+            )
+        if any(w < 0 for w in self.risk_weights.values()):
+            raise ValueError(
+                "[risk_index] weights cannot be negative: list a factor where a higher value "
+                "means less risk in reverse instead"
+            )
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)
@@ -112,6 +132,7 @@ def read_settings(warehouse: Path) -> Settings:
     load = raw.get("load", {})
     disclosure = raw.get("disclosure", {})
     sessions = raw.get("sessions", {})
+    risk = raw.get("risk_index", {})
     return Settings(
         districts=tuple(area.get("districts", ())),
         area_name=area.get("name", Settings.area_name),
@@ -131,6 +152,8 @@ def read_settings(warehouse: Path) -> Settings:
         tiers={**DEFAULT_TIERS, **{str(k): str(v) for k, v in disclosure.get("tiers", {}).items()}},
         session_idle_minutes=int(sessions.get("idle_minutes", Settings.session_idle_minutes)),
         session_hours=float(sessions.get("lifetime_hours", Settings.session_hours)),
+        risk_weights={str(k): float(v) for k, v in risk.get("weights", {}).items()},
+        risk_reverse=tuple(str(k) for k in risk.get("reverse", ())),
     )
 
 
@@ -159,6 +182,11 @@ def write_settings(warehouse: Path, settings: Settings) -> Path:
             "lifetime_hours": data["session_hours"],
         },
     }
+    if data["risk_weights"] or data["risk_reverse"]:
+        doc["risk_index"] = {
+            "weights": data["risk_weights"],
+            "reverse": list(data["risk_reverse"]),
+        }
     warehouse.mkdir(parents=True, exist_ok=True)
     path = warehouse / SETTINGS_FILE
     header = (
@@ -166,6 +194,8 @@ def write_settings(warehouse: Path, settings: Settings) -> Path:
         "# suppress_below = 5 hides counts 1-4; health sets a stricter floor (1-7).\n"
         '# rounding = "ons_10_5" hides counts under 10 and rounds the rest to the nearest 5.\n'
         "# [disclosure.tiers] sets each role's method: exact, ons_10_5 or cell_key.\n"
+        '# [risk_index] weights = { "imd:income" = 1.0, ... }, reverse = [...]: the area\n'
+        "# risk index's factors and weights (README 'Area risk index').\n"
     )
     path.write_text(header + tomli_w.dumps(doc), encoding="utf-8")
     return path

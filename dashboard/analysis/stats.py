@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 
@@ -52,3 +53,32 @@ def correlate(x: np.ndarray | list[float], y: np.ndarray | list[float]) -> Corre
     return Correlation(
         n, float(r), low, high, float(p), float(rho), float(fit.slope), float(fit.intercept)
     )
+
+
+EVIDENCE_METHOD = (
+    "Ranked by the strength of the evidence, not by r alone: by the end of the 95% interval "
+    "of Pearson r nearer zero (the weakest correlation the data are consistent with), so a "
+    "factor over few areas, whose interval is wide, ranks below one as strong over many. "
+    "Factors whose interval includes zero rank last (by number of areas)."
+)
+
+
+def evidence(low: float, high: float) -> float:
+    """The weakest |r| a 95% interval (low, high) is consistent with: the end nearer zero, or
+    0 when the interval includes zero; NaN when there is no interval (too few areas)."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return float("nan")
+    if low <= 0 <= high:
+        return 0.0
+    return min(abs(low), abs(high))
+
+
+def rank_by_evidence(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame``: one row per factor with n, low, high (its 95% interval of r). Adds
+    ``evidence`` (``evidence(low, high)``) and sorts: intervals clear of zero first, by
+    evidence, then intervals including zero, then factors without one; ties by more areas."""
+    out = frame.copy()
+    out["evidence"] = [evidence(lo, hi) for lo, hi in zip(out["low"], out["high"], strict=True)]
+    tier = np.where(out["evidence"].isna(), 2, np.where(out["evidence"] > 0, 0, 1))
+    order = np.lexsort((-out["n"].to_numpy(float), -out["evidence"].fillna(0).to_numpy(), tier))
+    return out.iloc[order]

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.analysis.hotspots import getis_ord
-from dashboard.analysis.stats import correlate
+from dashboard.analysis.stats import EVIDENCE_METHOD, correlate, rank_by_evidence
 from dashboard.charts.factors import factor_frame, factor_options
 from dashboard.charts.request import Request
 from dashboard.figures import Figure, alt_text
@@ -1003,7 +1003,8 @@ def _factor_scatter(req: Request, factor: str = "imd:imd") -> Chart:
 
 
 def ranked_factors(req: Request) -> pd.DataFrame:
-    """Every factor's correlation with the published rates, strongest first."""
+    """Every factor's correlation with the published rates, the strongest evidence first
+    (``stats.rank_by_evidence``: by the interval's end nearer zero, not by r alone)."""
 
     def compute() -> pd.DataFrame:
         rows = []
@@ -1021,8 +1022,9 @@ def ranked_factors(req: Request) -> pd.DataFrame:
                     "rho": c.rho,
                 }
             )
-        ranked = pd.DataFrame(rows)
-        return ranked.reindex(ranked["r"].abs().sort_values(ascending=False).index)
+        ranked = rank_by_evidence(pd.DataFrame(rows))
+        ranked["rank"] = range(1, len(ranked) + 1)
+        return ranked
 
     return req.memo(("factors_ranked", req.filters), compute)
 
@@ -1030,7 +1032,7 @@ def ranked_factors(req: Request) -> pd.DataFrame:
 @chart(
     "factors-ranked",
     "/factors",
-    "Area factors ranked by correlation",
+    "Area factors ranked by the strength of the evidence",
     kind="table",
     one_source=True,
 )
@@ -1040,19 +1042,22 @@ def _ranked(req: Request) -> Chart:
         _readable(ranked_factors(req).round(2)),
         table_meta(
             [
+                ("rank", "Rank"),
                 ("factor", "Factor"),
                 ("level", "Areas"),
                 ("n", "Areas with a rate"),
                 ("r", "Pearson r"),
                 ("low", "95% CI low"),
                 ("high", "95% CI high"),
+                ("evidence", "Weakest |r| in the interval"),
                 ("rho", "Spearman rho"),
             ],
-            "Area factors ranked by the strength of their correlation with the violence rate",
-            {"r": ".2f", "low": ".2f", "high": ".2f", "rho": ".2f"},
-            note="Correlations across areas (ecological): they describe places, not individuals, "
-            "and use only areas with a published rate. District-level indicators rest on very "
-            "few areas; read their intervals.",
+            "Area factors ranked by the strength of the evidence for their correlation with "
+            "the violence rate",
+            {"r": ".2f", "low": ".2f", "high": ".2f", "evidence": ".2f", "rho": ".2f"},
+            note=EVIDENCE_METHOD
+            + " Correlations across areas (ecological): they describe places, not individuals, "
+            "and use only areas with a published rate.",
         ),
     )
 
@@ -1245,3 +1250,8 @@ def published_table(req: Request, by: list[str]) -> pd.DataFrame:
     """The count table by any dimensions, published by the request's rule (every margin
     protected): what ``svdash export table`` writes."""
     return protect(req.q(count_table, req.filters, tuple(by)), req.rule, dims=list(by))
+
+
+# Views in their own modules register with ``chart`` above (imported last: they use it).
+from dashboard.charts import places as _places  # noqa: E402, F401
+from dashboard.charts import risk as _risk  # noqa: E402, F401

@@ -17,8 +17,10 @@ from pathlib import Path
 import pandas as pd
 import plotly.io as pio
 
+from dashboard.analysis.places import PERSISTENCE_METHOD
+from dashboard.analysis.stats import EVIDENCE_METHOD
 from dashboard.auth import Viewer
-from dashboard.charts.catalogue import Chart, build
+from dashboard.charts.catalogue import CHARTS, Chart, build
 from dashboard.charts.request import make_request
 from dashboard.data import WarehouseSource
 from dashboard.export.charts import ASSETS, write_image
@@ -37,6 +39,10 @@ SECTIONS: tuple[tuple[str, str, tuple[tuple[str, dict], ...]], ...] = (
         (
             ("where-map", {"level": "ward"}),
             ("where-hotspots", {}),
+            ("where-persistent-hotspots", {}),
+            ("where-persistent-table", {}),
+            ("where-location-types", {}),
+            ("where-repeat-locations", {}),
             ("where-gap", {"level": "district"}),
         ),
     ),
@@ -68,10 +74,24 @@ SECTIONS: tuple[tuple[str, str, tuple[tuple[str, dict], ...]], ...] = (
     ),
     (
         "Influential factors",
-        "How violence goes with deprivation and other area factors.",
-        (("factors-deciles", {}), ("factors-scatter", {"factor": "imd:imd"})),
+        "How violence goes with deprivation and other area factors, and the area risk index.",
+        (
+            ("factors-deciles", {}),
+            ("factors-scatter", {"factor": "imd:imd"}),
+            ("factors-risk-method", {}),
+            ("factors-risk-index-map", {}),
+            ("factors-risk-quadrants", {}),
+            ("factors-risk-index-table", {}),
+        ),
     ),
 )
+# Views that look back over every year held up to the report's year (persistence needs years).
+HISTORY = {
+    "where-persistent-hotspots",
+    "where-persistent-table",
+    "where-location-types",
+    "where-repeat-locations",
+}
 
 
 @dataclass
@@ -129,6 +149,7 @@ def build_report(
         tier=tier,
         restricted=False,
     )  # calendar years, chosen districts
+    history = req.with_filters(req.filters.with_(date_from=None, date_to=f"{year}-12"))
     out_dir = Path(out_dir)
     (out_dir / "figures").mkdir(parents=True, exist_ok=True)
     pack = Pack(out_dir)
@@ -215,15 +236,17 @@ def build_report(
         for name, options in charts:
             chart = build(
                 name,
-                req,
-                **(
-                    {**options, "embed": "1"}
-                    if name.startswith("where-m") or name == "where-hotspots"
-                    else options
-                ),
+                history if name in HISTORY else req,
+                **({**options, "embed": "1"} if "embed" in CHARTS[name].options else options),
             )
+            if chart.kind == "sentence":
+                doc.add_paragraph(chart.text)
+                continue
             if chart.data.empty:
                 doc.add_paragraph(f"No data for {name.replace('-', ' ')} in {year}.")
+                continue
+            if chart.figure is None:
+                add_table(chart.meta["table"]["caption"], _headed(chart))
                 continue
             add_chart(chart)
             if name == "where-gap":
@@ -240,7 +263,8 @@ def build_report(
                 )
         if theme == "Influential factors":
             add_table(
-                "Area factors ranked by correlation with the violence rate",
+                "Area factors ranked by the strength of the evidence for their correlation "
+                "with the violence rate",
                 _headed(build("factors-ranked", req)),
             )
 
@@ -281,6 +305,9 @@ def build_report(
         "its z-score, as GIS hot spot tools give them. "
         "Correlations are across areas (ecological) and do not describe individuals."
     )
+    doc.add_paragraph(PERSISTENCE_METHOD)
+    doc.add_paragraph(EVIDENCE_METHOD)
+    doc.add_paragraph(build("factors-risk-method", req).text)
     doc.add_paragraph(VINTAGE_METHOD)
     kaleido.stop_sync_server()
 

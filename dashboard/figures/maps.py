@@ -30,7 +30,7 @@ from dashboard.figures import (
     set_alt,
 )
 from svcore.disclosure import SUPPRESSED, shown_counts
-from svcore.palette import SEQUENTIAL_BLUE, SUPPRESSED_GREY, TEXT
+from svcore.palette import DIVERGING, PERSISTENCE, SEQUENTIAL_BLUE, SUPPRESSED_GREY, TEXT
 
 HOTSPOT_COLOURS = dict(
     zip(
@@ -316,4 +316,126 @@ def hotspot_figure(
         fig,
         f"{ctx.title}, map of Getis-Ord Gi* hotspots: {hot} areas in hot spots and {cold} in "
         f"cold spots at 90% confidence or more, of {len(frame)}.",
+    )
+
+
+def _persistence_colour(years: int, of: int) -> str:
+    if years <= 0 or of <= 0:
+        return PERSISTENCE[0]
+    steps = len(PERSISTENCE) - 1
+    return PERSISTENCE[max(1, round(steps * years / of))]
+
+
+def persistence_figure(
+    frame: pd.DataFrame,
+    geojson: dict | str,
+    ctx: Context,
+    districts: pd.DataFrame | None = None,
+    district_geojson: dict | str | None = None,
+    bounds: Bounds | None = None,
+) -> Figure:
+    """``frame``: area_code, area_name, years_hot, years_tested, hot_years: each area shaded
+    by the number of years it was a significant hot spot (a legend entry per number)."""
+    if frame.empty or not _has_features(geojson):
+        return empty_figure(ctx, "No boundaries loaded for these areas")
+    geojson = _subset(geojson, frame["area_code"])
+    of = int(frame["years_tested"].max())
+    fig = figure()
+    for years in sorted(frame["years_hot"].unique(), reverse=True):
+        part = frame[frame["years_hot"] == years]
+        name = (
+            "Not a significant hot spot in any year"
+            if years == 0
+            else f"Hot spot in {years} of {of} year{'s' if of != 1 else ''}"
+        )
+        colour = _persistence_colour(int(years), of)
+        fig["data"].append(
+            _area_trace(
+                geojson,
+                part["area_code"].tolist(),
+                z=[1] * len(part),
+                colorscale=[[0, colour], [1, colour]],
+                showscale=False,
+                name=name,
+                showlegend=True,
+                text=[
+                    f"<b>{n}</b><br>Significant hot spot in {h} of {t} years"
+                    + (f" ({y})" if y else "")
+                    for n, h, t, y in zip(
+                        part["area_name"],
+                        part["years_hot"],
+                        part["years_tested"],
+                        part["hot_years"],
+                        strict=True,
+                    )
+                ],
+            )
+        )
+    fig["data"] += district_layers(districts, district_geojson, bounds)
+    base_layout(fig, ctx, below=NOTE_GAP, legend="right")
+    _geo(fig, bounds)
+    fig["layout"]["margin"]["r"] = 16
+    every = int((frame["years_hot"] == of).sum())
+    some = int((frame["years_hot"] > 0).sum())
+    return set_alt(
+        fig,
+        f"{ctx.title}, map of {len(frame)} areas shaded by the number of years each was a "
+        f"significant hot spot: {some} areas in at least one year, {every} in all {of}.",
+    )
+
+
+def index_map_figure(
+    frame: pd.DataFrame,
+    geojson: dict | str,
+    ctx: Context,
+    title: str,
+    districts: pd.DataFrame | None = None,
+    district_geojson: dict | str | None = None,
+    bounds: Bounds | None = None,
+) -> Figure:
+    """``frame``: area_code, area_name, index (a score centred on 0, NaN = none), hover (the
+    text shown for each area): a diverging choropleth centred on 0, areas with no score grey."""
+    if frame.empty or not _has_features(geojson):
+        return empty_figure(ctx, "No boundaries loaded for these areas")
+    geojson = _subset(geojson, frame["area_code"])
+    shown = frame["index"].notna()
+    fig = figure()
+    if (~shown).any():
+        grey = frame[~shown]
+        fig["data"].append(
+            _area_trace(
+                geojson,
+                grey["area_code"].tolist(),
+                z=[0] * len(grey),
+                colorscale=[[0, SUPPRESSED_GREY], [1, SUPPRESSED_GREY]],
+                showscale=False,
+                text=grey["hover"].tolist(),
+                name="No score",
+                showlegend=False,
+            )
+        )
+    part = frame[shown]
+    if not part.empty:
+        reach = float(part["index"].abs().max()) or 1.0
+        fig["data"].append(
+            _area_trace(
+                geojson,
+                part["area_code"].tolist(),
+                z=part["index"].round(3).tolist(),
+                colorscale=colorscale(DIVERGING),
+                zmin=-reach,
+                zmax=reach,
+                text=part["hover"].tolist(),
+                colorbar={"title": colorbar_title(title), "thickness": 14},
+            )
+        )
+    fig["data"] += district_layers(districts, district_geojson, bounds)
+    base_layout(fig, ctx, below=NOTE_GAP)
+    _geo(fig, bounds)
+    top = part.nlargest(3, "index") if not part.empty else part
+    listed = "; ".join(f"{r.area_name} {r.index:+.2f}" for r in top.itertuples())
+    return set_alt(
+        fig,
+        f"{ctx.title}, map of {len(frame)} areas shaded by {title.lower()} (0 = the average "
+        f"area). Highest: {listed}. {int((~shown).sum())} areas without a score.",
     )

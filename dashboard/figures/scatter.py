@@ -16,7 +16,7 @@ from dashboard.figures import (
     figure,
     set_alt,
 )
-from svcore.palette import CATEGORICAL
+from svcore.palette import CATEGORICAL, QUADRANT_COLOURS
 
 
 def factor_scatter_figure(
@@ -63,3 +63,73 @@ def factor_scatter_figure(
     base_layout(fig, ctx, y_title=y_title, below=below, header=corr.describe())
     fig["layout"]["xaxis"] = {"title": title, "gridcolor": "#E5E5E5"}
     return set_alt(fig, f"{ctx.title}, scatter plot of {len(part)} areas. {corr.describe()}.")
+
+
+def quadrant_scatter_figure(
+    frame: pd.DataFrame,
+    ctx: Context,
+    x_mid: float,
+    y_mid: float,
+    quadrants: tuple[str, ...],
+    x_title: str,
+    y_title: str,
+) -> Figure:
+    """``frame``: area_name, index, rate, quadrant (one of ``quadrants``; other labels, such as
+    areas without a published rate, are not drawn). A point per area coloured by quadrant,
+    with dashed lines at the two medians that split them."""
+    part = frame.dropna(subset=["index", "rate"])
+    part = part[part["quadrant"].isin(quadrants)]
+    if part.empty:
+        return empty_figure(ctx, "No areas with both a risk index and a published rate")
+    fig = figure()
+    for colour, name in zip(QUADRANT_COLOURS, quadrants, strict=False):
+        q = part[part["quadrant"] == name]
+        if q.empty:
+            continue
+        fig["data"].append(
+            {
+                "type": "scatter",
+                "x": q["index"].round(3).tolist(),
+                "y": q["rate"].round(2).tolist(),
+                "mode": "markers",
+                "name": name,
+                "marker": {"color": colour, "opacity": 0.7, "size": 7},
+                "text": q["area_name"].tolist(),
+                "hovertemplate": "%{text}<br>"
+                + name
+                + "<br>Risk index: %{x:+.2f}<br>Rate: %{y:,.1f}<extra></extra>",
+            }
+        )
+    title, title_lines = axis_title(x_title)
+    base_layout(fig, ctx, y_title=y_title, below=axis_below(title_lines=title_lines))
+    line = {"color": "#505A5F", "width": 1.5, "dash": "dash"}
+    fig["layout"]["shapes"] = [
+        {
+            "type": "line",
+            "xref": "x",
+            "yref": "paper",
+            "x0": x_mid,
+            "x1": x_mid,
+            "y0": 0,
+            "y1": 1,
+            "line": line,
+        },
+        {
+            "type": "line",
+            "xref": "paper",
+            "yref": "y",
+            "x0": 0,
+            "x1": 1,
+            "y0": y_mid,
+            "y1": y_mid,
+            "line": line,
+        },
+    ]
+    fig["layout"]["xaxis"] = {"title": title, "gridcolor": "#E5E5E5", "zeroline": False}
+    counts = part["quadrant"].value_counts()
+    parts = ", ".join(f"{name}: {int(counts.get(name, 0))}" for name in quadrants)
+    return set_alt(
+        fig,
+        f"{ctx.title}, scatter plot of {len(part)} areas, risk index against the violence "
+        f"rate, split at the medians (index {x_mid:+.2f}, rate {y_mid:,.1f}). {parts}.",
+    )

@@ -40,7 +40,27 @@ def layout(**query: str) -> html.Div:
             grid(
                 chart("factors-scatter", height=520),
                 chart("factors-deciles", height=520),
-                panel("factors-ranked", "All factors ranked by correlation", wide=True),
+                panel(
+                    "factors-ranked",
+                    "All factors ranked by the strength of the evidence",
+                    wide=True,
+                ),
+            ),
+            html.H2("Area risk index"),
+            html.P(
+                "Public indicators combined into one score per LSOA, beside the violence rate: "
+                "high-risk areas with high violence, and high-risk areas where violence is not "
+                "(yet) high.",
+                className="lead",
+            ),
+            grid(
+                chart("factors-risk-index-map", height=640),
+                panel("factors-risk-index-table", "Highest-risk areas"),
+                lead=True,
+            ),
+            grid(
+                chart("factors-risk-quadrants", height=520),
+                panel("factors-risk-method", "How the index is built", class_name="stat"),
             ),
         ]
     )

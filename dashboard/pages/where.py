@@ -1,4 +1,5 @@
-"""Where: the map by district, ward or LSOA, top areas, hotspots and the police vs A&E gap."""
+"""Where: the map by district, ward or LSOA, top areas, hotspots, persistent places and the
+police vs A&E gap."""
 
 from __future__ import annotations
 
@@ -76,6 +77,24 @@ def layout(**query: str) -> html.Div:
                 chart("where-hotspots", height=640),
                 panel("where-hotspot-table", "Hot spots"),
                 lead=True,
+            ),
+            html.H2("Persistent places"),
+            html.P(
+                "Hot spots year after year: Gi* run on each calendar year's LSOA rates, and "
+                "the number of years each LSOA was a significant hot spot (95% confidence). "
+                "Partner feeds hold no address, so repeat locations are location types in a "
+                "ward (in an LSOA when one ward is chosen) that are among the busiest in more "
+                "than one year.",
+                className="lead",
+            ),
+            grid(
+                chart("where-persistent-hotspots", height=640),
+                panel("where-persistent-table", "Persistent hot spots"),
+                lead=True,
+            ),
+            grid(
+                panel("where-location-types", "Location types by year"),
+                panel("where-repeat-locations", "Repeat locations"),
             ),
             html.H2("Violence that reaches hospital but not police records"),
             html.P(

@@ -41,7 +41,13 @@ NARROW = (
     "source=probation&group=firearm",
     "source=all&district=E08000034&from=2021-05&to=2021-05",
 )
-HEAVY = {"where-hotspots", "where-hotspot-table", "factors-ranked"}  # seconds each: fewer filters
+HEAVY = {  # seconds each: fewer filters
+    "where-hotspots",
+    "where-hotspot-table",
+    "factors-ranked",
+    "where-persistent-hotspots",  # Gi* once a year
+    "where-persistent-table",
+}
 COUNT_COLUMNS = ("count", "health", "police", "rows", "This period", "A year earlier", "last12")
 # (role, tier) pairs: each role on its default tier, and every tier once more for a role.
 RUNS = [(r, None) for r in VIEWERS] + [

@@ -11,6 +11,16 @@ from docx import Document
 
 from dashboard.export.report import build_report
 
+# Columns of small whole numbers that count no events or people.
+NOT_COUNTS = {
+    "n",  # areas in a correlation
+    "Areas with a rate",
+    "Rank",
+    "Rank in the year",
+    "Years a significant hot spot",
+    "Years tested",
+}
+
 
 def text_of(path: Path) -> list[str]:
     doc = Document(str(path))
@@ -64,7 +74,7 @@ def test_no_table_cell_holds_a_small_count(pack: Path) -> None:
         header = [c.text for c in table.rows[0].cells]
         for row in table.rows[1:]:
             for name, cell in zip(header, row.cells, strict=True):
-                if name == "n":  # number of areas in a correlation, not of events or people
+                if name in NOT_COUNTS:  # ranks, numbers of areas or years: not of events
                     continue
                 assert not re.fullmatch(r"[1-4]", cell.text.strip()), (header, name, cell.text)
 
@@ -72,3 +82,15 @@ def test_no_table_cell_holds_a_small_count(pack: Path) -> None:
 def test_a_second_run_gives_the_same_text(pack: Path, demo_warehouse: Path, tmp_path: Path) -> None:
     again = build_report(demo_warehouse, 2021, tmp_path)
     assert text_of(again) == text_of(pack)
+
+
+def test_the_pack_holds_persistent_places_and_the_risk_index(pack: Path) -> None:
+    text = "\n".join(text_of(pack))
+    assert "an LSOA counts a year when it is a hot spot at 95% confidence" in text
+    assert "Area risk index: each indicator is standardised" in text
+    assert "Ranked by the strength of the evidence" in text
+    captions = [p.text for p in Document(str(pack)).paragraphs if p.style.name == "Caption"]
+    assert any("Persistent hot spots" in c for c in captions)
+    # One demo year: no place can be among the busiest in two years, and the pack says so.
+    assert any("Repeat locations" in c for c in captions) or "where repeat locations" in text
+    assert any("highest risk index" in c for c in captions)
