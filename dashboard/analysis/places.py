@@ -20,7 +20,7 @@ from scipy import stats
 SIGNIFICANT_HOT = ("Hot spot, 99% confidence", "Hot spot, 95% confidence")
 PERSISTENCE_METHOD = (
     "Getis-Ord Gi* is run on each calendar year's published LSOA rates (8 nearest "
-    "neighbours, 999 seeded permutations); an LSOA counts a year when it is a hot spot at 95% "
+    "neighbours, p from the z-score); an LSOA counts a year when it is a hot spot at 95% "
     "confidence or more (two-sided p < 0.05) that year."
 )
 
