@@ -33,6 +33,7 @@ WEST_YORKSHIRE: dict[str, str] = {
 
 
 ROUNDING_MODES = ("none", "ons_10_5")
+YEAR_MODES = ("calendar", "fy")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class Settings:
     districts: tuple[str, ...]
     area_name: str = "Violence Reduction Partnership"
     definition: str = "home_office"
+    # How the dashboard reads "a year": "calendar" (January to December) or "fy" (the
+    # financial year, April to March, that most partners report on). ``[area] year``.
+    year: str = "calendar"
     bad_row_threshold: float = 0.05
     # A replacing load (mode "replace", police.uk months, snapshots) that would remove more than
     # this share of the rows held for any period it covers is refused unless confirmed.
@@ -64,6 +68,8 @@ class Settings:
             raise ValueError(f"not a district GSS code: {', '.join(bad)}")
         if not self.districts:
             raise ValueError("a partnership needs at least one district")
+        if self.year not in YEAR_MODES:
+            raise ValueError(f"[area] year must be one of {', '.join(YEAR_MODES)}")
         if self.rounding not in ROUNDING_MODES:
             raise ValueError(f"rounding must be one of {', '.join(ROUNDING_MODES)}")
         unknown = {k: v for k, v in self.tiers.items() if k not in TIER_NAMES or v not in METHODS}
@@ -116,6 +122,9 @@ def read_settings(warehouse: Path) -> Settings:
         districts=tuple(area.get("districts", ())),
         area_name=area.get("name", Settings.area_name),
         definition=area.get("definition", Settings.definition),
+        year={"financial": "fy"}.get(
+            str(area.get("year", "")), str(area.get("year", Settings.year))
+        ),
         demo=bool(area.get("demo", False)),
         bad_row_threshold=float(load.get("bad_row_threshold", Settings.bad_row_threshold)),
         max_replace_removal=float(load.get("max_replace_removal", Settings.max_replace_removal)),
@@ -141,6 +150,7 @@ def write_settings(warehouse: Path, settings: Settings) -> Path:
             "name": data["area_name"],
             "districts": list(data["districts"]),
             "definition": data["definition"],
+            "year": data["year"],
             "demo": data["demo"],
         },
         "load": {
@@ -166,6 +176,7 @@ def write_settings(warehouse: Path, settings: Settings) -> Path:
         "# suppress_below = 5 hides counts 1-4; health sets a stricter floor (1-7).\n"
         '# rounding = "ons_10_5" hides counts under 10 and rounds the rest to the nearest 5.\n'
         "# [disclosure.tiers] sets each role's method: exact, ons_10_5 or cell_key.\n"
+        '# [area] year = "fy" reads a year as April to March; "calendar" as January to December.\n'
     )
     path.write_text(header + tomli_w.dumps(doc), encoding="utf-8")
     return path

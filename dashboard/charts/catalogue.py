@@ -78,6 +78,19 @@ ALL_SOURCES_NOTE = (
     "All sources were chosen, and sources count different things, so they are "
     "not added together: this view shows police-recorded crime."
 )
+# What the who filters (age, sex, ethnicity) mean on a page's views, beyond the sources that
+# do not record a field (``Request.who_note`` says those on every view).
+WHO_RATES_NOTE = (
+    "Rates are per 1,000 residents of every age, sex and ethnic group: the who filters "
+    "narrow the events, not the residents."
+)
+WHO_PAGE_NOTES = {
+    "/": WHO_RATES_NOTE,
+    "/where": WHO_RATES_NOTE,
+    "/factors": WHO_RATES_NOTE
+    + " The factors describe all residents of an area, not the people the who filters name.",
+    "/quality": "The who filters (age, sex, ethnicity) do not apply to the data-quality views.",
+}
 
 
 @dataclass
@@ -158,6 +171,8 @@ def build(name: str, req: Request, **options: str) -> Chart:
     run = req
     if spec.one_source and req.filters.source is None:
         run = req.with_filters(req.filters.with_(source="police"), note=ALL_SOURCES_NOTE)
+    if run.filters.has_who() and spec.page in WHO_PAGE_NOTES:
+        run = replace(run, note=" ".join(x for x in (run.note, WHO_PAGE_NOTES[spec.page]) if x))
     built = spec.build(replace(run, title=spec.title, views=run.views), **options)
     built.name, built.kind = spec.name, spec.kind
     built.title = built.title or spec.title
@@ -170,6 +185,13 @@ def build(name: str, req: Request, **options: str) -> Chart:
         # Every table says which rule published it, in the rule's own words.
         rule_note = run.rule.note() if run.tier != "exact" or spec.page != "/quality" else ""
         table["note"] = " ".join(x for x in (table["note"], run.note, rule_note) if x)
+    if table is not None and run.filters.has_who():
+        # Every table says what the who filters did to it, whatever its note already holds.
+        who = [WHO_PAGE_NOTES.get(spec.page, "")]
+        who += [run.who_note(run.filters.source)] if spec.page != "/quality" else []
+        for part in who:
+            if part and part not in table["note"]:
+                table["note"] = f"{table['note']} {part}".strip()
     req.views[cache_key] = built
     return built
 
@@ -437,7 +459,7 @@ def _sources(req: Request) -> Chart:
             ],
             "Serious violence by partner source for the filters (sources are not additive)",
             {"count": ",", "change": "+.0%"},
-            note=req.rule_for(None).note(),
+            note=" ".join(x for x in (req.rule_for(None).note(), req.who_note(None)) if x),
         ),
     )
 
