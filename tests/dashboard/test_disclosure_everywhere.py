@@ -40,9 +40,23 @@ NARROW = (
     "source=youth_justice&district=E08000033",
     "source=probation&group=firearm",
     "source=all&district=E08000034&from=2021-05&to=2021-05",
+    # The who filters cut every cell by age, sex and ethnic group (dropped on perturbed tiers).
+    "district=E08000033&from=2021-06&to=2021-06&age=18-24&sex=F&ethnicity=asian",
 )
 HEAVY = {"where-hotspots", "where-hotspot-table", "factors-ranked"}  # seconds each: fewer filters
-COUNT_COLUMNS = ("count", "health", "police", "rows", "This period", "A year earlier", "last12")
+COUNT_COLUMNS = (
+    "count",
+    "health",
+    "police",
+    "rows",
+    "This period",
+    "A year earlier",
+    "last12",
+    "before",
+    "before12",
+    "year_count",
+    "year_before",
+)
 # (role, tier) pairs: each role on its default tier, and every tier once more for a role.
 RUNS = [(r, None) for r in VIEWERS] + [
     ("analyst", m) for m in METHODS if m not in ("exact", "cell_key")
