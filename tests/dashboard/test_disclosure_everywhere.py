@@ -40,8 +40,8 @@ NARROW = (
     "source=youth_justice&district=E08000033",
     "source=probation&group=firearm",
     "source=all&district=E08000034&from=2021-05&to=2021-05",
-    # The who filters cut every cell by age, sex and ethnic group (dropped on perturbed tiers).
-    "district=E08000033&from=2021-06&to=2021-06&age=18-24&sex=F&ethnicity=asian",
+    # The who filters cut every cell by a person's age and sex (dropped on perturbed tiers).
+    "district=E08000033&from=2021-01&to=2021-12&age=under25&sex=F",
 )
 HEAVY = {"where-hotspots", "where-hotspot-table", "factors-ranked"}  # seconds each: fewer filters
 COUNT_COLUMNS = (
