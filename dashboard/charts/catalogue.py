@@ -384,6 +384,7 @@ def source_figures(req: Request, source: str) -> dict:
         "change": primary["change"] if primary else None,
         "change_words": primary["words"] if primary else "no comparison: no data",
         "p_value": primary["p"] if primary else None,
+        "change_interval": primary.get("interval") if primary else None,
         "before": primary["before"] if primary else None,
         "compared": (f"{primary['label']} against {primary['before_label']}" if primary else None),
         "last12": rolling["now"] if rolling else None,

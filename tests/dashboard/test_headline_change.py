@@ -119,6 +119,7 @@ def test_a_one_year_filter_gets_its_change(years: Path) -> None:
     assert row["p_value"] == pytest.approx(stats.binomtest(165, 285, 0.5).pvalue)
     assert row["change_words"] == "up 38%, more than chance alone would give"
     assert row["compared"] == "2024 against 2023"
+    assert row["change_interval"] == compare_counts(165, 120).interval()
     # The latest 12 months (2024-04 to 2025-03) against the 12 before, read outside the filter.
     assert (row["last12"], row["before12"]) == (180, 120)
     assert "This period (2024): 165, up 38% on 2023 (120), more than chance" in h.text
