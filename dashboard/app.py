@@ -18,7 +18,7 @@ from dashboard.components import dropdown_field
 from dashboard.data import WarehouseSource
 from dashboard.queries.overview import districts_held, months_available, wards_of
 from svcore.definitions import builtin_names, load_definition
-from svcore.vocab import SOURCES
+from svcore.vocab import AGE_FILTERS, ETHNIC_BROAD, SEXES, SOURCES
 from svcore.warehouse import damage_from
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ def filter_bar(
     months: list[str],
     groups: list[tuple[str, str]],
     definitions: list[str],
+    year_mode: str = "calendar",
 ) -> html.Section:
     """The one filter bar every page shares; values arrive from the URL by callback.
 
@@ -110,6 +111,7 @@ def filter_bar(
                 ),
             ),
             html.Button("Reset filters", id=ids.F_RESET, className="button-secondary", n_clicks=0),
+            who_and_period(months, year_mode),
             # The filters a click on a chart set (weapon, location, day, hour), each removable.
             html.Div(
                 id=ids.F_DETAIL + "-chips",
@@ -121,6 +123,98 @@ def filter_bar(
         ],
         className="filter-bar",
         **{"aria-label": "Filters"},
+    )
+
+
+def period_options(months: list[str], year_mode: str = "calendar") -> list[dict]:
+    """Whole years inside the months held, as shortcuts for From and To: financial years
+    (April to March, "2024/25") and calendar years, the partnership's kind first, latest first
+    (From and To offer only months held, so a year must start and end inside them)."""
+    if not months:
+        return []
+    held = set(months)
+    years = range(int(months[-1][:4]), int(months[0][:4]) - 2, -1)
+    calendar = [
+        {"label": f"{y} (January to December)", "value": f"{y}-01|{y}-12"}
+        for y in years
+        if {f"{y}-01", f"{y}-12"} <= held
+    ]
+    financial = [
+        {"label": f"{y}/{str(y + 1)[2:]} (April to March)", "value": f"{y}-04|{y + 1}-03"}
+        for y in years
+        if {f"{y}-04", f"{y + 1}-03"} <= held
+    ]
+    return financial + calendar if year_mode == "fy" else calendar + financial
+
+
+def who_and_period(months: list[str], year_mode: str = "calendar") -> html.Details:
+    """The who filters (age, sex, ethnic group of the victim or the suspect) and the period
+    shortcut, folded under the main filters: the chips show what is set while it is closed."""
+    return html.Details(
+        [
+            html.Summary("More filters: who (age, sex, ethnicity) and whole years"),
+            html.Div(
+                [
+                    _field(
+                        "Year",
+                        ids.F_PERIOD,
+                        dcc.Dropdown(
+                            id=ids.F_PERIOD,
+                            placeholder="A whole year",
+                            options=period_options(months, year_mode),
+                        ),
+                    ),
+                    _field(
+                        "Person",
+                        ids.F_PERSON,
+                        dcc.Dropdown(
+                            id=ids.F_PERSON,
+                            clearable=False,
+                            value="victim",
+                            options=[
+                                {"label": "Victim or patient", "value": "victim"},
+                                {"label": "Suspect (police)", "value": "suspect"},
+                            ],
+                        ),
+                    ),
+                    _field(
+                        "Age",
+                        ids.F_AGE,
+                        dcc.Dropdown(
+                            id=ids.F_AGE,
+                            placeholder="Any age",
+                            options=[
+                                {"label": words[0].upper() + words[1:], "value": key}
+                                for key, (words, _lo, _hi) in AGE_FILTERS.items()
+                            ],
+                        ),
+                    ),
+                    _field(
+                        "Sex",
+                        ids.F_SEX,
+                        dcc.Dropdown(
+                            id=ids.F_SEX,
+                            placeholder="Any sex",
+                            options=[{"label": SEXES[s], "value": s} for s in ("F", "M")],
+                        ),
+                    ),
+                    _field(
+                        "Ethnicity",
+                        ids.F_ETHNICITY,
+                        dcc.Dropdown(
+                            id=ids.F_ETHNICITY,
+                            placeholder="Any ethnic group",
+                            options=[
+                                {"label": label, "value": key}
+                                for key, (label, _codes) in ETHNIC_BROAD.items()
+                            ],
+                        ),
+                    ),
+                ],
+                className="filter-more-fields",
+            ),
+        ],
+        className="filter-more",
     )
 
 
@@ -280,7 +374,7 @@ def shell(source: WarehouseSource) -> html.Div:
     districts = sorted(((c, names.get(c, c)) for c in codes), key=lambda kv: kv[1])
     definitions = sorted({*builtin_names(), settings.definition})
     groups = [(g.key, g.label) for g in load_definition(settings.definition).groups]
-    bar = filter_bar(districts, wards, months, groups, definitions)
+    bar = filter_bar(districts, wards, months, groups, definitions, settings.year)
     return html.Div(
         [
             dcc.Location(id=ids.URL),

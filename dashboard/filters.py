@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, urlencode
 
 from svcore.definitions import DefinitionError, builtin_names, load_definition
-from svcore.vocab import SOURCES, WEEKDAYS
+from svcore.vocab import AGE_FILTERS, ETHNIC_BROAD, SEXES, SOURCES, WEEKDAYS
 
 # ASCII digits only (``\d`` would take "٢٠٢٣-01"), whole value, and months a query can use:
 # year 0 or 1 would reach the SQL and the report pack as a date it cannot make.
@@ -23,6 +23,12 @@ CATEGORY = re.compile(r"[a-z][a-z0-9_]{0,39}")
 # The filters a click on a chart sets (a bar of weapon or location, a heatmap cell), with the
 # words the filter bar shows them by: URL parameter -> Filters field.
 DETAIL = {"weapon": "weapon", "location": "location", "day": "weekday", "hour": "hour"}
+# The "who" filters: the person they describe, and the URL parameters (= Filters fields).
+PERSONS = {"victim": "Victim", "suspect": "Suspect"}
+WHO = ("age", "sex", "ethnicity")
+WHO_SEXES = ("F", "M")
+# How the year reads: calendar (January to December) or financial (April to March).
+YEARS = {"calendar": "calendar years", "fy": "financial years (April to March)"}
 MAX_MESSAGES = 10
 
 
@@ -39,6 +45,15 @@ class Filters:
     location: str | None = None  # type of location, as recorded
     weekday: str | None = None  # "Monday" .. "Sunday"
     hour: int | None = None  # 0-23, the hour the event started
+    # Who: the person the filters below describe (the victim or patient, or the suspect), an
+    # ``AGE_FILTERS`` key, "F" or "M", an ``ETHNIC_BROAD`` key. Probation and youth justice
+    # record one person (the person supervised, the child): the filters describe them.
+    person: str = "victim"
+    age: str | None = None
+    sex: str | None = None
+    ethnicity: str | None = None
+    # "calendar" or "fy" (April to March); None: the partnership's setting (svdash.toml).
+    year: str | None = None
     messages: tuple[str, ...] = field(default=(), compare=False)
     # The definition a URL without ``definition=`` means (the partnership's, from settings):
     # ``to_query`` leaves out only that one, so the query parses back to the same filters.
@@ -66,7 +81,26 @@ class Filters:
         for key, attr in DETAIL.items():
             if getattr(self, attr) is not None:
                 pairs.append((key, str(getattr(self, attr))))
+        if self.person != "victim":
+            pairs.append(("person", self.person))
+        pairs += [(key, getattr(self, key)) for key in WHO if getattr(self, key) is not None]
+        if self.year is not None:
+            pairs.append(("year", self.year))
         return urlencode(pairs)
+
+    def has_who(self) -> bool:
+        """Whether any "who" filter (age, sex, ethnicity) is set."""
+        return any(getattr(self, key) is not None for key in WHO)
+
+    def who(self) -> list[tuple[str, str]]:
+        """The "who" filters that are set, as (URL parameter, words) for the filter bar."""
+        person = PERSONS[self.person]
+        words = {
+            "age": lambda v: f"{person} {AGE_FILTERS[v][0]}",
+            "sex": lambda v: f"{person}: {SEXES[v].lower()}",
+            "ethnicity": lambda v: f"{person}: {ETHNIC_BROAD[v][0]}",
+        }
+        return [(key, words[key](getattr(self, key))) for key in WHO if getattr(self, key)]
 
     def details(self) -> list[tuple[str, str]]:
         """The click filters that are set, as (URL parameter, words) for the filter bar."""
@@ -98,6 +132,7 @@ class Filters:
             parts.append(", ".join(names.get(w, w) for w in self.wards))
         parts.append(SOURCES.get(self.source, "all sources") if self.source else "all sources")
         parts += [words for _, words in self.details()]
+        parts += [words for _, words in self.who()]
         return "; ".join(parts)
 
 
@@ -194,6 +229,41 @@ def parse_filters(
         else:
             msgs.append(f"Ignored hour {hour_text[:20]!r}: expected 0 to 23.")
 
+    person = (q.get("person") or ["victim"])[-1].strip().lower()
+    if person not in PERSONS:
+        msgs.append(f"Ignored person {person[:20]!r}: expected victim or suspect.")
+        person = "victim"
+
+    def choice(key: str, allowed, fold, expected: str) -> str | None:
+        vals = q.get(key, [])
+        if not vals:
+            return None
+        v = fold(vals[-1].strip())
+        if v in allowed:
+            return v
+        msgs.append(f"Ignored {key} {vals[-1][:20]!r}: expected {expected}.")
+        return None
+
+    # A "+" typed in an address reads as a space: "age=65+" arrives as "65".
+    age = choice(
+        "age",
+        AGE_FILTERS,
+        lambda v: "65+" if v == "65" else v.lower(),
+        "under25, under18 or an age band (" + ", ".join(list(AGE_FILTERS)[2:]) + ")",
+    )
+    sex = choice(
+        "sex", WHO_SEXES, lambda v: {"female": "F", "male": "M"}.get(v.lower(), v.upper()), "F or M"
+    )
+    ethnicity = choice(
+        "ethnicity", ETHNIC_BROAD, str.lower, "a broad group (" + ", ".join(ETHNIC_BROAD) + ")"
+    )
+    year = choice(
+        "year",
+        YEARS,
+        lambda v: "fy" if v.lower() in ("fy", "financial") else v.lower(),
+        "fy or calendar",
+    )
+
     date_from, date_to = month("from"), month("to")
     if date_from and date_to and date_from > date_to:
         msgs.append("The period ends before it starts: the dates were swapped.")
@@ -210,6 +280,11 @@ def parse_filters(
         location=category("location"),
         weekday=weekday,
         hour=hour,
+        person=person,
+        age=age,
+        sex=sex,
+        ethnicity=ethnicity,
+        year=year,
         messages=_summarised(msgs),
         default_definition=default_definition,
     )

@@ -17,6 +17,13 @@ F_GROUP = "filter-group"
 F_SOURCE = "filter-source"
 F_DEFINITION = "filter-definition"
 F_RESET = "filter-reset"
+# Who (the person the filters describe, their age, sex, ethnic group) and a period shortcut.
+F_PERSON = "filter-person"
+F_AGE = "filter-age"
+F_SEX = "filter-sex"
+F_ETHNICITY = "filter-ethnicity"
+F_PERIOD = "filter-period"  # a whole calendar or financial year: sets From and To
+WHO_CLEAR = "who-clear"  # pattern-matching: {"type": WHO_CLEAR, "key": "age"}
 FILTER_SUMMARY = "filter-summary"
 
 # Page controls (dashboard.controls gives each its URL parameter). Views have no constants

@@ -34,6 +34,7 @@ WEST_YORKSHIRE: dict[str, str] = {
 
 
 ROUNDING_MODES = ("none", "ons_10_5")
+YEAR_MODES = ("calendar", "fy")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class Settings:
     districts: tuple[str, ...]
     area_name: str = "Violence Reduction Partnership"
     definition: str = "home_office"
+    # How the dashboard reads "a year": "calendar" (January to December) or "fy" (the
+    # financial year, April to March, that most partners report on). ``[area] year``.
+    year: str = "calendar"
     bad_row_threshold: float = 0.05
     # A replacing load (mode "replace", police.uk months, snapshots) that would remove more than
     # this share of the rows held for any period it covers is refused unless confirmed.
@@ -71,6 +75,8 @@ class Settings:
             raise ValueError(f"not a district GSS code: {', '.join(bad)}")
         if not self.districts:
             raise ValueError("a partnership needs at least one district")
+        if self.year not in YEAR_MODES:
+            raise ValueError(f"[area] year must be one of {', '.join(YEAR_MODES)}")
         if self.rounding not in ROUNDING_MODES:
             raise ValueError(f"rounding must be one of {', '.join(ROUNDING_MODES)}")
         unknown = {k: v for k, v in self.tiers.items() if k not in TIER_NAMES or v not in METHODS}
@@ -137,6 +143,9 @@ def read_settings(warehouse: Path) -> Settings:
         districts=tuple(area.get("districts", ())),
         area_name=area.get("name", Settings.area_name),
         definition=area.get("definition", Settings.definition),
+        year={"financial": "fy"}.get(
+            str(area.get("year", "")), str(area.get("year", Settings.year))
+        ),
         demo=bool(area.get("demo", False)),
         bad_row_threshold=float(load.get("bad_row_threshold", Settings.bad_row_threshold)),
         max_replace_removal=float(load.get("max_replace_removal", Settings.max_replace_removal)),
@@ -164,6 +173,7 @@ def write_settings(warehouse: Path, settings: Settings) -> Path:
             "name": data["area_name"],
             "districts": list(data["districts"]),
             "definition": data["definition"],
+            "year": data["year"],
             "demo": data["demo"],
         },
         "load": {
@@ -196,6 +206,7 @@ def write_settings(warehouse: Path, settings: Settings) -> Path:
         "# [disclosure.tiers] sets each role's method: exact, ons_10_5 or cell_key.\n"
         '# [risk_index] weights = { "imd:income" = 1.0, ... }, reverse = [...]: the area\n'
         "# risk index's factors and weights (README 'Area risk index').\n"
+        '# [area] year = "fy" reads a year as April to March; "calendar" as January to December.\n'
     )
     path.write_text(header + tomli_w.dumps(doc), encoding="utf-8")
     return path

@@ -146,6 +146,42 @@ def age_band_sql(column: str) -> str:
     return f"CASE {whens} ELSE NULL END"
 
 
+# The age filter of the filter bar: every band of ``AGE_BANDS`` by its label, and shortcuts
+# spanning bands; key -> (words, lowest age, highest age inclusive).
+AGE_FILTERS: MappingProxyType = MappingProxyType(
+    {
+        "under25": ("under 25", 0, 24),
+        "under18": ("under 18", 0, 17),
+        **{band: (f"aged {band}", lo, hi) for band, lo, hi in AGE_BANDS},
+    }
+)
+
+# Broad ethnic groups (the ONS high-level groups): group -> (label, the recorded ``ETHNICITIES``
+# codes in it). "Not stated" is in none. Filters and comparisons group by these.
+ETHNIC_BROAD: MappingProxyType = MappingProxyType(
+    {
+        "asian": ("Asian", ("asian",)),
+        "black": ("Black", ("black",)),
+        "mixed": ("Mixed", ("mixed",)),
+        "white": ("White", ("white",)),
+        "other": ("Other ethnic group", ("other",)),
+    }
+)
+
+
+def ethnic_broad_sql(column: str) -> str:
+    """A CASE expression giving the broad group (an ``ETHNIC_BROAD`` key) of a recorded
+    ethnicity column, NULL for "not stated" or anything else.
+
+    ``column`` must be a trusted column name from a whitelist, never user input.
+    """
+    whens = " ".join(
+        f"WHEN {column} IN ({', '.join(repr(c) for c in codes)}) THEN '{group}'"
+        for group, (_label, codes) in ETHNIC_BROAD.items()
+    )
+    return f"CASE {whens} ELSE NULL END"
+
+
 # Which vocabulary labels each breakdown dimension (charts and exports read it from here).
 DIMENSION_VOCABULARIES: dict[str, MappingProxyType] = {
     "weapon": WEAPONS,

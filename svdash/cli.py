@@ -468,6 +468,17 @@ def _cli_viewer():
     return Viewer(getpass.getuser(), "admin")
 
 
+WhoOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--who",
+        help="Who filters and the year reading, as in the address: e.g. "
+        "'age=under25&sex=F', 'person=suspect&ethnicity=black', 'year=fy'.",
+    ),
+]
+WHO_KEYS = ("person", "age", "sex", "ethnicity", "year")
+
+
 DefinitionOpt = Annotated[
     str | None,
     typer.Option(
@@ -495,7 +506,9 @@ def _definition(settings: Settings, definition: str | None) -> str:
     return chosen
 
 
-def _cli_filters(settings: Settings, source, district, ward, date_from, date_to, group, definition):
+def _cli_filters(
+    settings: Settings, source, district, ward, date_from, date_to, group, definition, who=None
+):
     """Export options -> Filters, through the URL parser (one set of rules); bad values exit 2.
 
     The command line may name any definition file (the URL may not): the one chosen is passed
@@ -510,6 +523,14 @@ def _cli_filters(settings: Settings, source, district, ward, date_from, date_to,
     for key, values in (("district", district), ("ward", ward)):
         if values:
             query[key] = list(values)
+    if who:
+        from urllib.parse import parse_qs
+
+        given = parse_qs(who.lstrip("?"), keep_blank_values=True)
+        unknown = [k for k in given if k not in WHO_KEYS]
+        if unknown:
+            raise _fail(f"--who takes {', '.join(WHO_KEYS)}, not {', '.join(unknown)}", 2)
+        query.update(given)
     filters = parse_filters(query, default_definition=chosen)
     if filters.messages:
         raise _fail(" ".join(filters.messages), 2)
@@ -536,6 +557,7 @@ def export_table(
     date_to: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
     group: Annotated[str | None, typer.Option(help="Offence group of the definition.")] = None,
     definition: DefinitionOpt = None,
+    who: WhoOpt = None,
     tier: TierOpt = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
@@ -556,7 +578,9 @@ def export_table(
         src.connection()
     except (FileNotFoundError, WarehouseMissing) as exc:
         raise _fail(str(exc), 2) from None
-    filters = _cli_filters(settings, source, district, (), date_from, date_to, group, definition)
+    filters = _cli_filters(
+        settings, source, district, (), date_from, date_to, group, definition, who
+    )
     dims = [d.strip() for d in by.split(",") if d.strip()]
     req = make_request(src, filters, _cli_viewer(), tier=_tier(settings, tier))
     try:
@@ -615,6 +639,7 @@ def export_chart_cmd(
     factor: Annotated[
         str | None, typer.Option(help="Factor for factors-scatter, e.g. imd:income.")
     ] = None,
+    who: WhoOpt = None,
     tier: TierOpt = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
@@ -665,7 +690,9 @@ def export_chart_cmd(
         src.connection()
     except (FileNotFoundError, WarehouseMissing) as exc:
         raise _fail(str(exc), 2) from None
-    filters = _cli_filters(settings, source, district, ward, date_from, date_to, group, definition)
+    filters = _cli_filters(
+        settings, source, district, ward, date_from, date_to, group, definition, who
+    )
     if fmt in ("png", "svg") and not browser_found():
         raise _fail(browser_help(f"--format {fmt}"))
     options = {k: v for k, v in (("level", level), ("measure", measure), ("factor", factor)) if v}

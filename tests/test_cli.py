@@ -346,6 +346,30 @@ def test_export_csv(export_warehouse, tmp_path) -> None:
     assert names == {code: "'" + name for code, name in NASTY.items()}
 
 
+def test_export_with_who_filters(export_warehouse, tmp_path) -> None:
+    """``--who`` takes the address's who parameters: every victim here is a man aged 24."""
+    out = tmp_path / "who.csv"
+
+    def cells(who: str) -> dict[str, str]:
+        result = svdash(
+            "export", "table", "--by", "lsoa", "--who", who, "--out", out,
+            "--warehouse", export_warehouse,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        with open(out, encoding="utf-8", newline="") as fh:
+            return {r["lsoa"]: r["count"] for r in csv.DictReader(fh)}
+
+    assert cells("sex=M&age=under25") == expected_cells()
+    assert cells("sex=F") == {}
+    assert cells("person=suspect&age=under25") == {}  # suspects are 27
+    for bad in ("shoe=9", "age=old"):
+        result = svdash(
+            "export", "table", "--by", "lsoa", "--who", bad, "--out", out,
+            "--warehouse", export_warehouse,
+        )  # fmt: skip
+        assert result.exit_code == 2, (bad, result.output)
+
+
 def test_export_xlsx(export_warehouse, tmp_path) -> None:
     out = tmp_path / "by-lsoa.xlsx"
     result = svdash(

@@ -25,7 +25,34 @@ CONTROLS = (
     ids.F_GROUP,
     ids.F_SOURCE,
     ids.F_DEFINITION,
+    ids.F_PERSON,
+    ids.F_AGE,
+    ids.F_SEX,
+    ids.F_ETHNICITY,
+    ids.F_PERIOD,  # a shortcut: sets From and To, never a filter of its own
 )
+WHO_CONTROLS = {"age": ids.F_AGE, "sex": ids.F_SEX, "ethnicity": ids.F_ETHNICITY}
+# What the detail store carries besides the controls: the click filters and the year reading.
+KEPT = (*DETAIL, "year")
+
+
+def period_value(filters: Filters) -> str | None:
+    """The period shortcut's value for the filters' months, when they are a whole year."""
+    f, t = filters.date_from, filters.date_to
+    if not f or not t:
+        return None
+    whole = (f[5:] == "01" and t == f"{f[:4]}-12") or (
+        f[5:] == "04" and t == f"{int(f[:4]) + 1}-03"
+    )
+    return f"{f}|{t}" if whole else None
+
+
+def period_window(value: object) -> tuple[str, str] | None:
+    """From and To of a period shortcut's value ("2024-04|2025-03"); None if it is not one."""
+    if not isinstance(value, str) or value.count("|") != 1:
+        return None
+    start, end = value.split("|")
+    return start, end
 
 
 def controls_of(filters: Filters) -> list:
@@ -37,22 +64,32 @@ def controls_of(filters: Filters) -> list:
         filters.group,
         filters.source or "all",
         filters.definition,
+        filters.person,
+        filters.age,
+        filters.sex,
+        filters.ethnicity,
+        period_value(filters),
     ]
 
 
 def details_of(filters: Filters) -> dict:
-    """The click filters as the detail store holds them (URL parameter -> text)."""
-    return {
+    """The click filters (and the year reading) as the detail store holds them (URL
+    parameter -> text)."""
+    out = {
         key: str(getattr(filters, attr))
         for key, attr in DETAIL.items()
         if getattr(filters, attr) is not None
     }
+    if filters.year is not None:
+        out["year"] = filters.year
+    return out
 
 
 def filters_of(values: list, default_definition: str, details: object = None) -> Filters:
     """Controls (and the click filters) -> Filters, through the same parser as the URL (one
     set of rules)."""
-    district, ward, date_from, date_to, group, source, definition = values
+    district, ward, date_from, date_to, group, source, definition, *who = values
+    person, age, sex, ethnicity = (list(who) + [None] * 4)[:4]
 
     def many(v: object) -> list:  # a forged callback may send a number or a string here
         return v if isinstance(v, list) else [] if v is None else [v]
@@ -65,9 +102,13 @@ def filters_of(values: list, default_definition: str, details: object = None) ->
         "group": [group] if group else [],
         "source": [source] if source else [],
         "definition": [definition] if definition else [],
+        "person": [person] if person else [],
+        "age": [age] if age else [],
+        "sex": [sex] if sex else [],
+        "ethnicity": [ethnicity] if ethnicity else [],
     }
     if isinstance(details, dict):
-        pairs.update({k: [str(details[k])] for k in DETAIL if details.get(k) is not None})
+        pairs.update({k: [str(details[k])] for k in KEPT if details.get(k) is not None})
     return parse_filters({k: v for k, v in pairs.items() if v}, default_definition)
 
 
@@ -93,9 +134,15 @@ def register(app, source: WarehouseSource) -> None:
             return [filters.to_query(), "push", *controls_of(filters), {}, []]
         if trigger in (*CONTROLS, ids.F_DETAIL):
             # A person changed a control or clicked a chart: a step Back undoes it.
+            out_controls = [no_update] * len(CONTROLS)
+            period = CONTROLS.index(ids.F_PERIOD)
+            window = period_window(values[period])
+            if trigger == ids.F_PERIOD and window:
+                values[2], values[3] = out_controls[2], out_controls[3] = window
             filters = filters_of(values, default, details)
             query = filters.to_query()
-            out_controls = [no_update] * len(CONTROLS)
+            if period_value(filters) != values[period]:
+                out_controls[period] = period_value(filters)
             # A ward outside the chosen districts is dropped from the control too.
             if trigger == ids.F_DISTRICT and values[1]:
                 allowed = {c for c, _ in wards_in(filters.districts)}
@@ -127,22 +174,38 @@ def register(app, source: WarehouseSource) -> None:
 
     @app.callback(
         Output(ids.F_DETAIL + "-chips", "children"),
-        Input(ids.F_DETAIL, "data"),
-        State(ids.FILTERS, "data"),
+        Input(ids.FILTERS, "data"),
     )
-    def detail_chips(_details, query):
-        """The click filters in force, each with a button that removes it."""
-        filters = parse_filters(query or "", source.settings().definition)
+    def detail_chips(query):
+        """The click filters and the who filters in force, each with a button removing it."""
+        filters = parse_filters(
+            query if isinstance(query, str) else "", source.settings().definition
+        )
+        chips = [(ids.DETAIL_CLEAR, key, words) for key, words in filters.details()]
+        chips += [(ids.WHO_CLEAR, key, words) for key, words in filters.who()]
         return [
             html.Button(
                 [words, html.Span(" ×", **{"aria-hidden": "true"})],
-                id={"type": ids.DETAIL_CLEAR, "key": key},
+                id={"type": kind, "key": key},
                 className="chip",
                 n_clicks=0,
                 **{"aria-label": f"Remove the filter {words}"},
             )
-            for key, words in filters.details()
+            for kind, key, words in chips
         ]
+
+    @app.callback(
+        *[Output(c, "value", allow_duplicate=True) for c in WHO_CONTROLS.values()],
+        Input({"type": ids.WHO_CLEAR, "key": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def clear_who(clicks):
+        """A who chip's button clears its control (the filters follow the control)."""
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not any(clicks or []):
+            return [no_update] * len(WHO_CONTROLS)
+        key = str(trigger.get("key"))
+        return [None if k == key else no_update for k in WHO_CONTROLS]
 
     @app.callback(
         Output(ids.F_DETAIL, "data", allow_duplicate=True),

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from dashboard.analysis.change import compare_counts
 from dashboard.analysis.hotspots import getis_ord
 from dashboard.analysis.stats import EVIDENCE_METHOD, correlate, rank_by_evidence
 from dashboard.charts.factors import factor_frame, factor_options
@@ -44,7 +45,7 @@ from dashboard.queries.counts import count_table
 from dashboard.queries.deciles import decile_profile
 from dashboard.queries.factors import indicator_catalogue
 from dashboard.queries.gap import hospital_police_gap
-from dashboard.queries.overview import latest_month, loaded_feeds, monthly_trend
+from dashboard.queries.overview import first_month, latest_month, loaded_feeds, monthly_trend
 from dashboard.queries.people import (
     cohort_profile,
     ethnicity,
@@ -78,6 +79,19 @@ ALL_SOURCES_NOTE = (
     "All sources were chosen, and sources count different things, so they are "
     "not added together: this view shows police-recorded crime."
 )
+# What the who filters (age, sex, ethnicity) mean on a page's views, beyond the sources that
+# do not record a field (``Request.who_note`` says those on every view).
+WHO_RATES_NOTE = (
+    "Rates are per 1,000 residents of every age, sex and ethnic group: the who filters "
+    "narrow the events, not the residents."
+)
+WHO_PAGE_NOTES = {
+    "/": WHO_RATES_NOTE,
+    "/where": WHO_RATES_NOTE,
+    "/factors": WHO_RATES_NOTE
+    + " The factors describe all residents of an area, not the people the who filters name.",
+    "/quality": "The who filters (age, sex, ethnicity) do not apply to the data-quality views.",
+}
 
 
 @dataclass
@@ -158,6 +172,8 @@ def build(name: str, req: Request, **options: str) -> Chart:
     run = req
     if spec.one_source and req.filters.source is None:
         run = req.with_filters(req.filters.with_(source="police"), note=ALL_SOURCES_NOTE)
+    if run.filters.has_who() and spec.page in WHO_PAGE_NOTES:
+        run = replace(run, note=" ".join(x for x in (run.note, WHO_PAGE_NOTES[spec.page]) if x))
     built = spec.build(replace(run, title=spec.title, views=run.views), **options)
     built.name, built.kind = spec.name, spec.kind
     built.title = built.title or spec.title
@@ -170,6 +186,13 @@ def build(name: str, req: Request, **options: str) -> Chart:
         # Every table says which rule published it, in the rule's own words.
         rule_note = run.rule.note() if run.tier != "exact" or spec.page != "/quality" else ""
         table["note"] = " ".join(x for x in (table["note"], run.note, rule_note) if x)
+    if table is not None and run.filters.has_who():
+        # Every table says what the who filters did to it, whatever its note already holds.
+        who = [WHO_PAGE_NOTES.get(spec.page, "")]
+        who += [run.who_note(run.filters.source)] if spec.page != "/quality" else []
+        for part in who:
+            if part and part not in table["note"]:
+                table["note"] = f"{table['note']} {part}".strip()
     req.views[cache_key] = built
     return built
 
@@ -257,10 +280,77 @@ def _months(a: str, b: str) -> int:
     return (pd.Period(b, "M") - pd.Period(a, "M")).n + 1
 
 
+def period_label(start: str, end: str) -> str:
+    """A window in words: "2024" (a calendar year), "2024/25" (a financial year, April to
+    March), else "2024-02 to 2024-07"."""
+    if start[5:] == "01" and end == f"{start[:4]}-12":
+        return start[:4]
+    if start[5:] == "04" and end == f"{int(start[:4]) + 1}-03":
+        return f"{start[:4]}/{str(int(start[:4]) + 1)[2:]}"
+    return start if start == end else f"{start} to {end}"
+
+
+def latest_whole_year(end: str, mode: str) -> tuple[str, str]:
+    """The latest whole year (calendar, or financial: April to March) ending by ``end``."""
+    year, month = int(end[:4]), int(end[5:])
+    if mode == "fy":
+        last = year if month >= 3 else year - 1  # the financial year ending in March ``last``
+        return f"{last - 1}-04", f"{last}-03"
+    last = year if month == 12 else year - 1
+    return f"{last}-01", f"{last}-12"
+
+
+def compare(req: Request, now_f, rule: Rule, now: int | str | None = None) -> dict:
+    """A window (``now_f``'s months) against the same months a year earlier, under the same
+    filters otherwise (reading outside the filter's months): both published counts, the change
+    and the exact test of two Poisson counts on them (``dashboard.analysis.change``), in words.
+
+    No comparison when the earlier window holds fewer months of data than this one, or either
+    count is hidden or below the rule's minimum for a rate."""
+    now = _cell(req, now_f, rule) if now is None else now
+    before_f = now_f.with_(
+        date_from=_shift(now_f.date_from, -12), date_to=_shift(now_f.date_to, -12)
+    )
+    held = req.q(months_covered, now_f)
+    held_before = req.q(months_covered, before_f)
+    out = {
+        "label": period_label(now_f.date_from, now_f.date_to),
+        "before_label": period_label(before_f.date_from, before_f.date_to),
+        "now": now,
+        "before": None,
+        "change": None,
+        "p": None,
+        "words": "no comparison: no data for the year before",
+    }
+    if not held_before:
+        return out
+    before = _cell(req, before_f, rule)
+    out["before"] = before
+    if held_before < held:
+        out["words"] = "no comparison: the year before is not fully held"
+        return out
+    change = _change(now, before, rule)
+    if change is None:
+        out["words"] = "no comparison: too few events"
+        return out
+    if now_f.source == "probation":
+        # A caseload counts people (month by month), not independent events: no Poisson test.
+        pct = round(abs(change) * 100)
+        way = "no change" if not pct else f"{'up' if change > 0 else 'down'} {pct}%"
+        out |= {"change": change, "words": f"{way}, a caseload: not tested against chance"}
+        return out
+    # Published counts only; each period's exposure is its months held.
+    test = compare_counts(int(now), int(before), held, held_before)
+    out |= {"change": change, "p": test.p, "words": test.words(), "interval": test.interval()}
+    return out
+
+
 def source_figures(req: Request, source: str) -> dict:
-    """One source's headline: published count, annual rate per 1,000 from it, and the change
-    on the same period a year earlier (each window a published cell of its own). Without a
-    period, the 12 months to the latest month held against the 12 before."""
+    """One source's headline, each window a published cell of its own: the count in the
+    period and its annual rate per 1,000 residents; the change on the same months a year
+    earlier (any period filter: the earlier months are read under the same filters); the
+    latest 12 months held against the 12 before; and, without a period filter, the latest
+    whole year (calendar or financial, ``Request.year_mode``) against the year before."""
     f = req.filters.with_(source=source)
     rule = req.rule_for(source)
     count = _cell(req, f, rule)
@@ -273,32 +363,56 @@ def source_figures(req: Request, source: str) -> dict:
         if n is not None and n >= rule.min_events_for_rate and people and months
         else None
     )
-    last12 = change = None
-    end = f.date_to or req.q(latest_month, f)
-    if f.date_from or f.date_to:
-        start = f.date_from  # "from the first month held" has no year before it to compare
-        if start and end:
-            before_f = f.with_(date_from=_shift(start, -12), date_to=_shift(end, -12))
-            if req.q(months_covered, before_f) == _months(start, end):
-                change = _change(count, _cell(req, before_f, rule), rule)
-    elif end:
-        recent_f = f.with_(date_from=_shift(end, -11), date_to=end)
-        before_f = f.with_(date_from=_shift(end, -23), date_to=_shift(end, -12))
-        last12 = _cell(req, recent_f, rule)
-        if req.q(months_covered, before_f) == 12:
-            change = _change(last12, _cell(req, before_f, rule), rule)
-    return {
-        "source": source,
-        "count": count,
-        "rate": rate,
-        "change": change,
-        "last12": last12,
-        "last_month": end,
+    undated = f.with_(date_from=None, date_to=None)
+    latest = req.q(latest_month, f)
+    row: dict = {"source": source, "count": count, "rate": rate, "last_month": latest}
+    period = rolling = year = None
+    if latest:
+        end = min(f.date_to or latest, latest)
+        first = req.q(first_month, f)
+        start = f.date_from or first
+        if (f.date_from or f.date_to) and start and start <= end:
+            # The filter's months held (a period running past the data ends where it does).
+            period = compare(req, f.with_(date_from=start, date_to=end), rule)
+        rolling = compare(req, undated.with_(date_from=_shift(latest, -11), date_to=latest), rule)
+        if not (f.date_from or f.date_to):
+            y_from, y_to = latest_whole_year(latest, req.year_mode)
+            if first and y_from >= first:
+                year = compare(req, undated.with_(date_from=y_from, date_to=y_to), rule)
+    primary = period or rolling
+    row |= {
+        "change": primary["change"] if primary else None,
+        "change_words": primary["words"] if primary else "no comparison: no data",
+        "p_value": primary["p"] if primary else None,
+        "change_interval": primary.get("interval") if primary else None,
+        "before": primary["before"] if primary else None,
+        "compared": (f"{primary['label']} against {primary['before_label']}" if primary else None),
+        "last12": rolling["now"] if rolling else None,
+        "before12": rolling["before"] if rolling else None,
+        "change12": rolling["change"] if rolling else None,
+        "words12": rolling["words"] if rolling else None,
+        "year": year["label"] if year else None,
+        "year_count": year["now"] if year else None,
+        "year_before": year["before"] if year else None,
+        "year_change": year["change"] if year else None,
+        "year_words": year["words"] if year else None,
     }
+    row["_period"], row["_rolling"], row["_year"] = period, rolling, year
+    return row
 
 
 def _sources_shown(req: Request) -> tuple[str, ...]:
     return (req.filters.source,) if req.filters.source else tuple(SOURCES)
+
+
+def _comparison_fact(c: dict, what: str) -> str:
+    """E.g. "Financial year (2024/25): 1,234, up 12% on 2023/24 (1,100), more than chance
+    alone would give"."""
+    head = f"{what}: {_fmt_count(c['now'])}"
+    if c["change"] is None:
+        return f"{head} ({c['words']})"
+    direction, _, verdict = c["words"].partition(", ")
+    return f"{head}, {direction} on {c['before_label']} ({_fmt_count(c['before'])}), {verdict}"
 
 
 @chart("overview-headline", "/", "Headline figures", kind="headline")
@@ -313,13 +427,16 @@ def _headline(req: Request) -> Chart:
             parts.append(_fmt_count(r["count"]))
         if r["rate"] is not None:
             parts.append(f"{r['rate']:,.1f} per 1,000 residents a year")
-        if r["change"] is not None and r["last12"] is not None:
-            parts.append(
-                f"{r['change']:+.0%} on the previous 12 months ({_fmt_count(r['last12'])} "
-                f"in the 12 months to {r['last_month']})"
-            )
-        elif r["change"] is not None:
-            parts.append(f"{r['change']:+.0%} on the same period a year earlier")
+        shown = set()
+        for c, what in (
+            (r["_period"], "This period"),
+            (r["_year"], "Financial year" if req.year_mode == "fy" else "Year"),
+            (r["_rolling"], "Latest 12 months"),
+        ):
+            # The latest 12 months are often the period or the year itself: said once.
+            if c and c["label"] not in shown:
+                shown.add(c["label"])
+                parts.append(_comparison_fact(c, f"{what} ({c['label']})"))
         if parts:
             facts.append(label + "; ".join(parts))
     wide: list[str] = []
@@ -331,22 +448,32 @@ def _headline(req: Request) -> Chart:
             word = f"{SOURCES[s]}, partnership-wide" if len(rows) > 1 else "Partnership-wide"
             wide.append(f"{word} (all districts): {_fmt_count(total)}")
         facts += wide
-    data = pd.DataFrame(rows)
+    data = pd.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows])
     single = len(rows) == 1
     number = _fmt_count(rows[0]["count"]) if single else f"{len(rows)} sources"
     label = (
         " serious-violence events, " if single else " side by side (not added together), "
     ) + req.filters.describe(req.names)
     text = number + label + ". " + ". ".join(facts)
+    notes = [req.rule.note(), CHANGE_NOTE]
+    if req.filters.has_who():
+        notes += [WHO_RATES_NOTE, req.who_note(req.filters.source)]
     meta = {
         "number": number,
         "label": label,
         "facts": facts,
-        "note": req.rule.note(),
+        "note": " ".join(x for x in notes if x),
         "scope": req.filters.describe(req.names),
     }
     meta["cards"], meta["wide"] = _cards(req, rows), wide
     return Chart(None, data, meta, text=text)
+
+
+CHANGE_NOTE = (
+    "A change is compared with the same months a year earlier, from the published counts: "
+    "'more than chance alone would give' when an exact test of two Poisson counts finds it "
+    "unlikely (p < 0.05) if the underlying rate had not changed."
+)
 
 
 SPARK_MONTHS = 24
@@ -366,10 +493,8 @@ def _spark(req: Request, source: str, label: str) -> dict | None:
 
 def _change_words(r: dict) -> str:
     if r["change"] is None:
-        return "No comparison: too few events or no year before"
-    if r["last12"] is not None:
-        return f"{r['change']:+.0%} on the previous 12 months"
-    return f"{r['change']:+.0%} on the same period a year earlier"
+        return r["change_words"][:1].upper() + r["change_words"][1:]
+    return f"{r['change_words'][:1].upper()}{r['change_words'][1:]} ({r['compared']})"
 
 
 def _cards(req: Request, rows: list[dict]) -> list[dict]:
@@ -403,14 +528,33 @@ def _cards(req: Request, rows: list[dict]) -> list[dict]:
         {
             "label": "Change on a year earlier",
             "value": "–" if r["change"] is None else f"{r['change']:+.0%}",
-            "detail": (
-                f"{_fmt_count(r['last12'])} in the 12 months to {r['last_month']}"
-                if r["change"] is not None and r["last12"] is not None
-                else _change_words(r)
-            ),
+            "detail": _change_words(r),
             "spark": None,
         },
     ]
+    other = r["_year"] if r["_year"] else r["_rolling"] if r["_period"] else None
+    if other:
+        fy = req.year_mode == "fy"
+        cards.append(
+            {
+                "label": (
+                    f"{'Financial year' if fy else 'Year'} {other['label']}"
+                    if r["_year"]
+                    else "Latest 12 months"
+                ),
+                "value": _fmt_count(other["now"]),
+                "detail": (
+                    other["words"][:1].upper()
+                    + other["words"][1:]
+                    + (
+                        f" ({other['label']} against {other['before_label']})"
+                        if other["change"] is not None
+                        else ""
+                    )
+                ),
+                "spark": None,
+            }
+        )
     return cards
 
 
@@ -437,7 +581,7 @@ def _sources(req: Request) -> Chart:
             ],
             "Serious violence by partner source for the filters (sources are not additive)",
             {"count": ",", "change": "+.0%"},
-            note=req.rule_for(None).note(),
+            note=" ".join(x for x in (req.rule_for(None).note(), req.who_note(None)) if x),
         ),
     )
 
@@ -450,7 +594,8 @@ def _sources(req: Request) -> Chart:
     screen=False,
 )
 def _year_on_year(req: Request) -> Chart:
-    """Each source in the period and in the same months a year earlier (the report's table)."""
+    """Each source in the period and in the same months a year earlier (the report's table),
+    with the exact test of the change on the published counts."""
     f = req.filters
     rows = []
     for source in SOURCES:
@@ -465,29 +610,31 @@ def _year_on_year(req: Request) -> Chart:
                     "This period": 0,
                     "A year earlier": 0,
                     "Change": "no data for either period",
+                    "More than chance?": "",
                 }
             )
             continue
         now_f = now_f.with_(date_from=start, date_to=end)
-        before_f = now_f.with_(date_from=_shift(start, -12), date_to=_shift(end, -12))
-        now, before = _cell(req, now_f, rule), _cell(req, before_f, rule)
-        change = _change(now, before, rule)
+        c = compare(req, now_f, rule)
+        now, before = c["now"], c["before"] or 0
         if not now and not before:
             words = "no data for either period"
         elif not before:
             words = "no data for the year before"
         elif not now:
             words = "no data for this period"
-        elif change is None:
+        elif c["change"] is None:
             words = "too few events to compare"
         else:
-            words = f"{change:+.0%}"
+            words = f"{c['change']:+.0%}"
+        verdict = c["words"].partition(", ")[2] if c["change"] is not None else ""
         rows.append(
             {
                 "Source": SOURCES[source],
                 "This period": now,
                 "A year earlier": before,
                 "Change": words,
+                "More than chance?": verdict,
             }
         )
     return Chart(
@@ -499,10 +646,11 @@ def _year_on_year(req: Request) -> Chart:
                 ("This period", "This period"),
                 ("A year earlier", "A year earlier"),
                 ("Change", "Change"),
+                ("More than chance?", "More than chance?"),
             ],
             "Serious violence by source, this period and a year earlier",
             {"This period": ",", "A year earlier": ","},
-            note=req.rule_for(None).note(),
+            note=" ".join((req.rule_for(None).note(), CHANGE_NOTE)),
         ),
     )
 

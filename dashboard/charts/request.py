@@ -15,8 +15,9 @@ import duckdb
 from dashboard.auth import Viewer
 from dashboard.data import WarehouseSource
 from dashboard.figures import Context
-from dashboard.filters import Filters
+from dashboard.filters import PERSONS, Filters
 from dashboard.queries.overview import area_names
+from dashboard.queries.scope import ONE_PERSON_SOURCES, who_not_applied
 from svcore.config import Settings
 from svcore.definitions import Definition, load_definition
 from svcore.disclosure import Rule, rule_for, tier_for
@@ -66,8 +67,17 @@ class Request:
             period=self.filters.with_(source=src).describe(self.names),
             definition=self.definition.title + (f": {group}" if group else ""),
             source_line=line,
-            note=" ".join(x for x in (note, self.note, rule.note()) if x),
+            note=" ".join(x for x in (note, self.note, self.who_note(src), rule.note()) if x),
         )
+
+    def who_note(self, source: str | None) -> str:
+        """What the "who" filters did to a view of ``source`` (None: every source)."""
+        return who_note(self.filters, (source,) if source else tuple(SOURCES))
+
+    @property
+    def year_mode(self) -> str:
+        """ "fy" (April to March) or "calendar": the filters' ``year=``, else the setting."""
+        return self.filters.year or self.settings.year
 
     def q(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a query-layer function, or reuse its result for the same arguments on the same
@@ -99,8 +109,39 @@ class Request:
 RESTRICTED_NOTE = (
     "On this disclosure tier a view covers one area (a district or a ward) and a "
     "month, a calendar quarter, a financial year or whole calendar years, without the "
-    "filters set by clicking a chart (weapon, location, day, hour)."
+    "filters set by clicking a chart (weapon, location, day, hour) or the who filters "
+    "(age, sex, ethnicity)."
 )
+WHO_WORDS = {"age": "age", "sex": "sex", "ethnicity": "ethnicity"}
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def who_note(filters: Filters, sources: tuple[str, ...]) -> str:
+    """Says which "who" filters a view's sources could not apply (a source that does not
+    record the field counts every person), and whom they describe in the cohort feeds."""
+    if not filters.has_who():
+        return ""
+    person = PERSONS[filters.person].lower()
+    parts = []
+    for source in sources:
+        missing = who_not_applied(filters, source)
+        if missing:
+            fields = _and([WHO_WORDS[k] for k in missing])
+            verb = "does" if len(missing) == 1 else "do"
+            parts.append(
+                f"{SOURCES[source]}: no {person}'s {fields} is recorded, so the {fields} "
+                f"filter {verb} not apply (every {person} is counted)."
+            )
+    cohort = [SOURCES[s] for s in sources if s in ONE_PERSON_SOURCES]
+    if cohort:
+        parts.append(
+            f"{_and(cohort)} record one person (the person supervised, the child): the who "
+            "filters describe them."
+        )
+    return " ".join(parts)
 
 
 def _window(date_from: str | None, date_to: str | None) -> tuple[str | None, str | None]:
@@ -129,7 +170,7 @@ def _window(date_from: str | None, date_to: str | None) -> tuple[str | None, str
 
 def restrict(filters: Filters) -> Filters:
     """Filters a perturbed tier may ask for: one district or one ward, a fixed window (see
-    ``_window``), no click filters. Unions of areas are refused the same way: each added area is another
+    ``_window``), no click filters and no who filters. Unions of areas are refused the same way: each added area is another
     independent route to the same hidden cell."""
     date_from, date_to = _window(filters.date_from, filters.date_to)
     # The click filters cut the same cells along yet more routes: analysts only.
@@ -142,6 +183,11 @@ def restrict(filters: Filters) -> Filters:
         location=None,
         weekday=None,
         hour=None,
+        # The who filters cut every cell by a person's age, sex and ethnicity: analysts only.
+        person="victim",
+        age=None,
+        sex=None,
+        ethnicity=None,
     )
 
 

@@ -11,7 +11,11 @@ import pandas as pd
 
 from dashboard.filters import Filters
 from dashboard.queries import execute, rollups
-from dashboard.queries.scope import area_conditions, period_and_click_conditions
+from dashboard.queries.scope import (
+    area_conditions,
+    period_and_click_conditions,
+    who_conditions,
+)
 from svcore.definitions import load_definition
 from svcore.disclosure import cell_key_sql
 from svcore.sql import Params
@@ -79,12 +83,18 @@ def where_clause(filters: Filters, params: Params, alias: str = "e") -> str:
     if filters.source:
         # Reading ``events_<source>``: the source test and the per-source OR are not needed.
         conds.append(f"({definition.predicate(filters.source, params, filters.group)})")
+        conds += who_conditions(filters, params, alias, filters.source)
     conds += area_conditions(filters, params, alias)
     conds += period_and_click_conditions(filters, params, alias, f"dayname({alias}.event_date)")
     if not filters.source:
         preds = []
         for source in SOURCES:
-            pred = definition.predicate(source, params, filters.group)
+            pred = " AND ".join(
+                [
+                    definition.predicate(source, params, filters.group),
+                    *who_conditions(filters, params, alias, source),
+                ]
+            )
             preds.append(f"({alias}.source = {params.add(source)} AND {pred})")
         conds.append("(" + " OR ".join(preds) + ")")
     return " AND ".join(conds)

@@ -45,6 +45,20 @@ def latest_month(con: duckdb.DuckDBPyConnection, filters: Filters) -> str | None
     return months[-1] if months else None
 
 
+def first_month(con: duckdb.DuckDBPyConnection, filters: Filters) -> str | None:
+    """The first month the filters' source holds (YYYY-MM)."""
+    params = Params()
+    where = "TRUE"
+    if filters.source:
+        where = f"source = {params.add(filters.source)}"
+    value = scalar(
+        con,
+        f"SELECT strftime(min(period), '%Y-%m') FROM {events_relation(filters.source)} WHERE {where}",
+        params.values,
+    )
+    return None if value is None else str(value)
+
+
 def monthly_trend(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """Serious-violence events per month (the filters' source, or every source)."""
     by = ["month"] if filters.source else ["source", "month"]

@@ -4,7 +4,7 @@
 by LSOA, by weekday and hour, by each breakdown) for every definition and offence group.
 ``count_table`` asks ``choose`` for the smallest rollup that holds every dimension a request
 groups or filters by; when there is none (another dimension, a person-distinct count, a
-definition the snapshot did not roll up, a snapshot older than rollups) it reads events, with
+definition the snapshot did not roll up, a "who" filter, a snapshot older than rollups) it reads events, with
 the same result: the tests compare the two paths frame for frame.
 
 ``SVDASH_ROLLUPS=off`` in the environment makes every request read events.
@@ -80,6 +80,8 @@ def choose(
     the snapshot rolled up this very definition (same groups and rules: the fingerprint)."""
     if not enabled() or people or filters.source == "probation":
         return None
+    if filters.has_who():
+        return None  # rollups hold no person's age band, sex and ethnicity together per source
     if filters.source is not None and filters.source not in SOURCES:
         return None  # the events path says why
     try:

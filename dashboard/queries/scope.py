@@ -1,4 +1,5 @@
-"""Area, period and click-filter conditions every query shares: the filter bar's districts and wards, and the user's scope.
+"""Area, period, click-filter and "who" conditions every query shares: the filter bar's
+districts and wards, and the user's scope.
 
 ``Filters.scope`` is set by the server from the signed-in user, never from the URL: a duty
 holder's scope is their districts, so a crafted URL or callback for another district selects
@@ -7,8 +8,9 @@ nothing here, in the query layer, whatever the page shows.
 
 from __future__ import annotations
 
-from dashboard.filters import Filters
+from dashboard.filters import WHO, Filters
 from svcore.sql import Params
+from svcore.vocab import AGE_FILTERS, ethnic_broad_sql
 
 
 def area_conditions(filters: Filters, params: Params, alias: str) -> list[str]:
@@ -47,3 +49,45 @@ def period_and_click_conditions(
     if filters.hour is not None:
         conds.append(f"{alias}.hour = {params.add(filters.hour)}")
     return conds
+
+
+# The events column each "who" filter reads, by source and person. A source that does not
+# record a field has none: the filter does not apply to it (``who_not_applied``), and the
+# view says so in its note rather than showing nothing or ignoring it silently. Probation and
+# youth justice record one person (the person supervised, the child): the filters describe
+# them, whichever person the filter bar names.
+_PERSON = {"age": "age", "sex": "sex", "ethnicity": "ethnicity"}
+WHO_COLUMNS: dict[str, dict[str, dict[str, str]]] = {
+    "police": {
+        "victim": _PERSON,
+        "suspect": {"age": "suspect_age", "sex": "suspect_sex", "ethnicity": "suspect_ethnicity"},
+    },
+    "policeuk": {"victim": {}, "suspect": {}},
+    "health": {"victim": {"age": "age", "sex": "sex"}, "suspect": {}},
+    "probation": {"victim": _PERSON, "suspect": _PERSON},
+    "youth_justice": {"victim": _PERSON, "suspect": _PERSON},
+}
+ONE_PERSON_SOURCES = ("probation", "youth_justice")
+
+
+def who_conditions(filters: Filters, params: Params, alias: str, source: str) -> list[str]:
+    """SQL conditions for the "who" filters (age, sex, broad ethnic group) on one source's
+    events: only those the source records (see ``WHO_COLUMNS``)."""
+    columns = WHO_COLUMNS.get(source, {}).get(filters.person, {})
+    conds = []
+    if filters.age is not None and "age" in columns:
+        _words, lo, hi = AGE_FILTERS[filters.age]
+        col = f"{alias}.{columns['age']}"
+        conds.append(f"{col} BETWEEN {params.add(lo)} AND {params.add(hi)}")
+    if filters.sex is not None and "sex" in columns:
+        conds.append(f"{alias}.{columns['sex']} = {params.add(filters.sex)}")
+    if filters.ethnicity is not None and "ethnicity" in columns:
+        broad = ethnic_broad_sql(f"{alias}.{columns['ethnicity']}")
+        conds.append(f"{broad} = {params.add(filters.ethnicity)}")
+    return conds
+
+
+def who_not_applied(filters: Filters, source: str) -> tuple[str, ...]:
+    """The "who" filters set that ``source`` does not record (so do not narrow its counts)."""
+    columns = WHO_COLUMNS.get(source, {}).get(filters.person, {})
+    return tuple(k for k in WHO if getattr(filters, k) is not None and k not in columns)

@@ -351,6 +351,27 @@ def test_bookmarked_click_filters_show_as_chips_and_in_every_title(screens, serv
 # Click to filter -------------------------------------------------------------------------------
 
 
+def test_bookmarked_who_filters_show_as_chips_and_a_chip_removes_its_filter(
+    screens, server
+) -> None:
+    page = screens("1920x1080")
+    goto(page, server, "/who?age=under25&sex=F")
+    chips = page.locator(".filter-bar .chip")
+    chips.first.wait_for()
+    assert chips.all_inner_texts() == ["Victim under 25 ×", "Victim: female ×"]
+    for name, _kind in views_of("/who"):
+        if _kind == "chart":
+            shown = title(page, name)
+            assert "Victim under 25" in shown and "Victim: female" in shown, (name, shown)
+    chips.first.click()
+    wait_for_query(page, "age", present=False)
+    assert query(page) == {"sex": ["F"]}
+    page.wait_for_function("document.querySelectorAll('.filter-bar .chip').length === 1")
+    assert chips.all_inner_texts() == ["Victim: female ×"]
+    settle(page)
+    assert "Victim under 25" not in title(page, "who-victims")
+
+
 def biggest_bar(page, chart_id: str) -> tuple[str, float]:
     """The label and value of the longest bar of a horizontal bar chart (the shortest may be
     too thin to click), leaving out "Not recorded", which filters nothing."""

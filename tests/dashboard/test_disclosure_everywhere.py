@@ -40,6 +40,8 @@ NARROW = (
     "source=youth_justice&district=E08000033",
     "source=probation&group=firearm",
     "source=all&district=E08000034&from=2021-05&to=2021-05",
+    # The who filters cut every cell by a person's age and sex (dropped on perturbed tiers).
+    "district=E08000033&from=2021-01&to=2021-12&age=under25&sex=F",
 )
 HEAVY = {  # seconds each: fewer filters
     "where-hotspots",
@@ -48,7 +50,19 @@ HEAVY = {  # seconds each: fewer filters
     "where-persistent-hotspots",  # Gi* once a year
     "where-persistent-table",
 }
-COUNT_COLUMNS = ("count", "health", "police", "rows", "This period", "A year earlier", "last12")
+COUNT_COLUMNS = (
+    "count",
+    "health",
+    "police",
+    "rows",
+    "This period",
+    "A year earlier",
+    "last12",
+    "before",
+    "before12",
+    "year_count",
+    "year_before",
+)
 # (role, tier) pairs: each role on its default tier, and every tier once more for a role.
 RUNS = [(r, None) for r in VIEWERS] + [
     ("analyst", m) for m in METHODS if m not in ("exact", "cell_key")

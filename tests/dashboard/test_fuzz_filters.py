@@ -26,11 +26,22 @@ from hypothesis import strategies as st
 from dashboard.callbacks.common import MAX_QUERY, request
 from dashboard.callbacks.filters import filters_of
 from dashboard.data import WarehouseSource
-from dashboard.filters import GSS, MAX_MESSAGES, MONTH, Filters, parse_filters
+from dashboard.filters import (
+    GSS,
+    MAX_MESSAGES,
+    MONTH,
+    PERSONS,
+    WHO_SEXES,
+    YEARS,
+    Filters,
+    parse_filters,
+)
 from svcore.definitions import builtin_names, load_definition
-from svcore.vocab import SOURCES
+from svcore.vocab import AGE_FILTERS, ETHNIC_BROAD, SOURCES
 
 KEYS = ("district", "ward", "from", "to", "group", "source", "definition")
+WHO_KEYS = ("person", "age", "sex", "ethnicity", "year")
+WHO_VALUES = (*PERSONS, *AGE_FILTERS, *WHO_SEXES, *ETHNIC_BROAD, *YEARS, "65", "f", "Female")
 GROUPS = tuple(load_definition("home_office").group_keys())
 
 
@@ -99,11 +110,20 @@ HOSTILE = (
     "\u202e",
     "' OR 1=1 --",
     "<script>alert(1)</script>",
+    "65+",
+    "65 ",
+    "UNDER25",
+    "under 25",
+    "18-24 ",
+    "unknown",
+    "not_stated",
+    "FY",
 )
 valid_value = st.one_of(
     st.from_regex(r"[EWSNewsn][0-9]{8}", fullmatch=True),
     st.from_regex(r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])", fullmatch=True),
     st.sampled_from((*GROUPS, *SOURCES, "all", *builtin_names())),
+    st.sampled_from(WHO_VALUES),
 )
 value = st.one_of(
     valid_value,
@@ -113,6 +133,7 @@ value = st.one_of(
 )
 key = st.one_of(
     st.sampled_from(KEYS),
+    st.sampled_from(WHO_KEYS),
     st.sampled_from(("District", " from", "scope", "messages", "definition[]", "")),
     st.text(max_size=8),
 )
@@ -134,7 +155,7 @@ json_value = st.recursive(
     max_leaves=8,
 )
 parsed_pairs = st.dictionaries(
-    st.one_of(st.sampled_from(KEYS), st.text(max_size=8)),
+    st.one_of(st.sampled_from(KEYS + WHO_KEYS), st.text(max_size=8)),
     st.one_of(st.lists(json_scalar, max_size=4), json_value),
     max_size=8,
 )
@@ -158,6 +179,11 @@ def assert_valid(f: Filters, default: str) -> None:
     assert f.group is None or f.group in load_definition(f.definition).group_keys()
     assert f.source is None or f.source in SOURCES
     assert f.scope is None  # never from a URL
+    assert f.person in PERSONS
+    assert f.age is None or f.age in AGE_FILTERS
+    assert f.sex is None or f.sex in WHO_SEXES
+    assert f.ethnicity is None or f.ethnicity in ETHNIC_BROAD
+    assert f.year is None or f.year in YEARS
     assert all(isinstance(m, str) and m for m in f.messages)
     assert len(f.messages) <= MAX_MESSAGES
 
@@ -195,6 +221,11 @@ def assert_explained(f: Filters, q: dict[str, list[str]]) -> None:
         assert said("Unknown offence group"), (q, f.messages)
     if q.get("definition") and f.definition != q["definition"][-1]:
         assert said("definition"), (q, f.messages)
+    for k in ("age", "sex", "ethnicity", "year"):
+        if q.get(k) and getattr(f, k) is None:
+            assert said(f"Ignored {k} "), (k, q, f.messages)
+    if q.get("person") and f.person != q["person"][-1].strip().lower():
+        assert said("Ignored person "), (q, f.messages)
 
 
 def check(query: object, default: str) -> Filters:
@@ -260,7 +291,9 @@ def test_a_value_that_is_not_a_query_is_ignored_with_a_message(query: object) ->
         st.one_of(st.none(), value),
         st.one_of(st.none(), value),
         st.one_of(st.none(), value),
-    )
+        # person, age, sex, ethnicity, the period shortcut (absent from older payloads).
+        st.lists(st.one_of(st.none(), value), max_size=5),
+    ).map(lambda t: (*t[:-1], *t[-1]))
 )
 def test_the_filter_controls_give_valid_filters(values: tuple) -> None:
     """What the filter bar's controls send (lists of codes, single values, or null)."""
