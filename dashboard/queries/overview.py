@@ -46,17 +46,9 @@ def latest_month(con: duckdb.DuckDBPyConnection, filters: Filters) -> str | None
 
 
 def first_month(con: duckdb.DuckDBPyConnection, filters: Filters) -> str | None:
-    """The first month the filters' source holds (YYYY-MM)."""
-    params = Params()
-    where = "TRUE"
-    if filters.source:
-        where = f"source = {params.add(filters.source)}"
-    value = scalar(
-        con,
-        f"SELECT strftime(min(period), '%Y-%m') FROM {events_relation(filters.source)} WHERE {where}",
-        params.values,
-    )
-    return None if value is None else str(value)
+    """The first month the filters' source holds (YYYY-MM; every source's when None)."""
+    months = held_months(con, filters.source)
+    return months[0] if months else None
 
 
 def monthly_trend(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
