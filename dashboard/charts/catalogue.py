@@ -684,25 +684,44 @@ def _people_word(req: Request) -> str:
     return {"police": "Victims", "health": "Patients"}.get(req.filters.source or "", "People")
 
 
-@chart("who-victims", "/who", "Victims by age and sex", one_source=True)
-def _victims(req: Request) -> Chart:
+RATE_WORDS = ", per 1,000 residents a year"  # a pyramid of rates (measure=rate)
+
+
+@chart("who-victims", "/who", "Victims by age and sex", one_source=True, measure=("count", "rate"))
+def _victims(req: Request, measure: str = "count") -> Chart:
     frame = protect(req.q(victim_pyramid, req.filters), req.rule, dims=["sex", "age_band"])
-    fig = pyramid_figure(frame, req.context(f"{_people_word(req)} by age and sex"))
+    title = f"{_people_word(req)} by age and sex"
+    if measure == "rate":  # from the published counts (dashboard.charts.equity)
+        from dashboard.charts.equity import age_sex_rates
+
+        frame = age_sex_rates(req, frame, req.filters.source)
+        title += RATE_WORDS
+    fig = pyramid_figure(frame, req.context(title), measure=measure)
     return Chart(fig, frame)
 
 
-@chart("who-suspects", "/who", "Police-recorded suspects by age and sex")
-def _suspects(req: Request) -> Chart:
+@chart("who-suspects", "/who", "Police-recorded suspects by age and sex", measure=("count", "rate"))
+def _suspects(req: Request, measure: str = "count") -> Chart:
     frame = protect(
         req.q(suspect_pyramid, req.filters),
         req.rule_for("police"),
         dims=["suspect_sex", "suspect_age_band"],
     )
+    title = None
+    if measure == "rate":
+        from dashboard.charts.equity import age_sex_rates
+
+        renamed = frame.rename(columns={"suspect_sex": "sex", "suspect_age_band": "age_band"})
+        frame = age_sex_rates(req, renamed, "police").rename(
+            columns={"sex": "suspect_sex", "age_band": "suspect_age_band"}
+        )
+        title = req.title + RATE_WORDS
     fig = pyramid_figure(
         frame,
-        req.context(source="police"),
+        req.context(title, source="police"),
         sex="suspect_sex",
         band="suspect_age_band",
+        measure=measure,
     )
     return Chart(fig, frame)
 
@@ -1245,3 +1264,6 @@ def published_table(req: Request, by: list[str]) -> pd.DataFrame:
     """The count table by any dimensions, published by the request's rule (every margin
     protected): what ``svdash export table`` writes."""
     return protect(req.q(count_table, req.filters, tuple(by)), req.rule, dims=list(by))
+
+
+from dashboard.charts import equity  # noqa: E402, F401  (registers its views)
