@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.io as pio
 
+from dashboard.analysis.disproportionality import METHOD as RRI_METHOD
 from dashboard.auth import Viewer
 from dashboard.charts.catalogue import Chart, build
 from dashboard.charts.request import make_request
@@ -62,6 +63,10 @@ SECTIONS: tuple[tuple[str, str, tuple[tuple[str, dict], ...]], ...] = (
         (
             ("who-victims", {}),
             ("who-suspects", {}),
+            ("who-victim-rates-ethnicity", {}),
+            ("who-rri-victims", {}),
+            ("who-rri-suspects", {}),
+            ("who-rates-age-sex", {}),
             ("who-probation-risk", {}),
             ("who-youth-age", {}),
         ),
@@ -238,6 +243,10 @@ def build_report(
                         }
                     ),
                 )
+        if theme == "Who":
+            for who in ("victims", "suspects"):
+                view = build(f"who-rri-{who}-table", req)
+                add_table(view.meta["table"]["caption"], _headed(view))
         if theme == "Influential factors":
             add_table(
                 "Area factors ranked by correlation with the violence rate",
@@ -282,6 +291,7 @@ def build_report(
         "Correlations are across areas (ecological) and do not describe individuals."
     )
     doc.add_paragraph(VINTAGE_METHOD)
+    doc.add_paragraph(RRI_METHOD.format(min=rule_for(settings, "police", tier).min_events_for_rate))
     kaleido.stop_sync_server()
 
     doc_path = out_dir / f"sna-{year}.docx"
