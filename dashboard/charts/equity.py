@@ -52,9 +52,10 @@ def ethnicity_rates(req: Request, who: str) -> pd.DataFrame:
     rule = req.rule_for("police")
     counts = protect(req.q(people_by_ethnicity, f, who), rule, dims=["ethnic_group"])
     residents = req.q(residents_by_ethnicity, f)
-    groups = pd.DataFrame({"ethnic_group": list(GROUPS)})
-    known = groups.merge(counts, on="ethnic_group", how="left").merge(
-        residents, on="ethnic_group", how="left"
+    groups = pd.DataFrame({"ethnic_group": pd.Series(GROUPS, dtype="object")})
+    key = {"ethnic_group": "object"}
+    known = groups.merge(counts.astype(key), on="ethnic_group", how="left").merge(
+        residents.astype(key), on="ethnic_group", how="left"
     )
     known["count"] = known["count"].astype("object").where(known["count"].notna(), 0)
     frame = rates(known, rule, req.q(months_covered, f))
@@ -233,7 +234,10 @@ def age_sex_rates(req: Request, frame: pd.DataFrame, source: str | None) -> pd.D
     f = req.filters.with_(source=source)
     year = req.q(age_population_year, f)
     pop = req.q(residents_by_age_sex, f, year)[["sex", "age_band", "residents"]]
-    out = frame.merge(pop, on=["sex", "age_band"], how="left")
+    keys = ["sex", "age_band"]
+    out = frame.astype({k: "object" for k in keys}).merge(
+        pop.astype({k: "object" for k in keys}), on=keys, how="left"
+    )
     return rates(out, req.rule_for(source), req.q(months_covered, f))
 
 

@@ -56,7 +56,9 @@ def residents_by_ethnicity(con: duckdb.DuckDBPyConnection, filters: Filters) -> 
     Census's usual residents of the LSOAs in scope. Empty without the Census feed."""
     year = census_year(con)
     if year is None:
-        return pd.DataFrame({"ethnic_group": [], "residents": []})
+        return pd.DataFrame(
+            {"ethnic_group": pd.Series(dtype="object"), "residents": pd.Series(dtype="float64")}
+        )
     params = Params()
     frame = execute(
         con,
@@ -77,7 +79,14 @@ def residents_by_age_sex(
     estimates (by sex, or persons only as the SAPE tables are), which are placed in districts
     through the LSOA -> MSOA lookup and so serve district-wide or area-wide filters only (an
     MSOA is not inside one ward)."""
-    empty = pd.DataFrame({"sex": [], "age_band": [], "residents": [], "level": []})
+    empty = pd.DataFrame(
+        {
+            "sex": pd.Series(dtype="object"),
+            "age_band": pd.Series(dtype="object"),
+            "residents": pd.Series(dtype="float64"),
+            "level": pd.Series(dtype="object"),
+        }
+    )
     if year is None:
         return empty
     params = Params()
