@@ -245,10 +245,19 @@ def age_sex_rates(req: Request, frame: pd.DataFrame, source: str | None) -> pd.D
 def _rates_age_sex(req: Request) -> Chart:
     f = req.filters.with_(source="police")
     rule = req.rule_for("police")
+    year = req.q(age_population_year, f)
+    # Estimates by sex where loaded; persons-only estimates (the MSOA SAPE tables) give rates
+    # by age band for both sexes together.
+    pop = req.q(residents_by_age_sex, f, year)
+    by_sex = pop["sex"].isin(["F", "M"]).any()
+    msoa = " (MSOA estimates, for whole districts)" if (pop["level"] == "msoa").any() else ""
+    sexes = ("F", "M") if by_sex else ("persons",)
     parts = []
     for who in WHO:
-        counts = protect(req.q(people_by_age_sex, f, who), rule, dims=["sex", "age_band"])
-        counts = counts[counts["sex"].isin(["F", "M"])]
+        counts = protect(
+            req.q(people_by_age_sex, f, who, bool(by_sex)), rule, dims=["sex", "age_band"]
+        )
+        counts = counts[counts["sex"].isin(sexes)]
         rated = age_sex_rates(req, counts, "police")
         rated.insert(0, "who", who)
         parts.append(rated)
@@ -258,12 +267,16 @@ def _rates_age_sex(req: Request) -> Chart:
         ["age_band", "who", "sex"], key=lambda s: s.map(order) if s.name == "age_band" else s
     ).reset_index(drop=True)
     frame["series"] = frame["who"] + "|" + frame["sex"]
-    names = {f"{w}|{s}": f"{WHO[w]}, {SEXES[s].lower()}" for w in WHO for s in ("F", "M")}
-    year = req.q(age_population_year, f)
+    names = {
+        f"{w}|{s}": f"{WHO[w]}, {SEXES[s].lower() if s in SEXES else 'both sexes'}"
+        for w in WHO
+        for s in sexes
+    }
     ctx = req.context(
         source="police",
         note=(
-            f"Residents: ONS mid-year estimate {year} by sex and age of the areas in scope."
+            f"Residents: ONS mid-year estimate {year} by {'sex and ' if by_sex else ''}age "
+            f"of the areas in scope{msoa}."
             if year
             else "No population estimates by age are loaded, so no rates can be given."
         ),

@@ -36,9 +36,16 @@ def people_by_ethnicity(con: duckdb.DuckDBPyConnection, filters: Filters, who: s
     return frame.rename(columns={dim: "ethnic_group"})
 
 
-def people_by_age_sex(con: duckdb.DuckDBPyConnection, filters: Filters, who: str) -> pd.DataFrame:
-    """sex, age_band, count, ckey of police-recorded victims or suspects."""
+def people_by_age_sex(
+    con: duckdb.DuckDBPyConnection, filters: Filters, who: str, by_sex: bool = True
+) -> pd.DataFrame:
+    """sex, age_band, count, ckey of police-recorded victims or suspects; without ``by_sex``
+    each age band is one cell of both sexes (sex ``persons``), for persons-only estimates."""
     source, _, sex, band = PEOPLE[who]
+    if not by_sex:
+        frame = count_table(con, filters.with_(source=source), [band])
+        frame.insert(0, "sex", "persons")
+        return frame.rename(columns={band: "age_band"}).dropna(subset=["age_band"])
     frame = count_table(con, filters.with_(source=source), [sex, band])
     return frame.rename(columns={sex: "sex", band: "age_band"}).dropna(subset=["age_band"])
 
