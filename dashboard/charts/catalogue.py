@@ -523,6 +523,8 @@ def _covers(feed: str, periods: list[str], indicators: dict[str, str]) -> str:
             named.append(f"{indicators.get(code, code.replace('_', ' '))} ({year})")
         return "; ".join(named)
     words = {"lsoa2021": "LSOA 2021", "lsoa2011": "LSOA 2011", "imd2019": "IoD 2019"}
+    words |= {f"census{y}": f"Census {y}" for y in (2011, 2021)}
+    words |= {f"msoa{y}": f"MSOA {y}" for y in (2011, 2021)}
     return ", ".join(words.get(p, p) for p in periods)
 
 

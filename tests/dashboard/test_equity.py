@@ -237,3 +237,26 @@ def test_every_equity_view_is_registered_on_the_who_page() -> None:
     assert names <= set(CHARTS)
     assert {CHARTS[n].page for n in names} == {"/who"}
     assert CHARTS["who-victims"].options["measure"] == ("count", "rate")
+
+
+def test_the_demo_has_residents_by_ethnic_group_matching_its_population(
+    demo_warehouse: Path,
+) -> None:
+    from helpers import reader_rows
+
+    by_lsoa = reader_rows(
+        demo_warehouse,
+        "WITH c AS (SELECT lsoa_code, sum(population) AS n, count(*) AS k, "
+        "count(DISTINCT ethnic_group_broad) AS b FROM census_ethnicity GROUP BY 1), "
+        "p AS (SELECT area_code AS lsoa_code, sum(population) AS n FROM population "
+        "WHERE year = 2021 GROUP BY 1) "
+        "SELECT count(*), count(*) FILTER (c.n = p.n), min(c.k), min(c.b) "
+        "FROM c JOIN p USING (lsoa_code)",
+    )
+    (lsoas, equal, groups, broad), *_ = by_lsoa
+    assert lsoas > 1000 and equal == lsoas  # each LSOA's residents = its 2021 estimate
+    assert groups == 19 and broad == 5  # the bulk layout: every detailed group
+    req = request(demo_warehouse)
+    for name in ("who-rri-victims", "who-rri-suspects"):
+        data = build(name, req).data
+        assert data["rri"].notna().all(), name  # a year of the demo: every group publishes
