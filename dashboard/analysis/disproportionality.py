@@ -52,7 +52,9 @@ def relative_rate_index(
 ) -> pd.DataFrame:
     """Per group of a rated frame (``rates``): ``rri``, ``rri_low``, ``rri_high`` against the
     ``reference`` group, and ``flag`` (the interval excludes 1). Blank unless both the group
-    and the reference have a published rate (at least the minimum of published events)."""
+    and the reference have a published rate (at least the minimum of published events).
+    ``flag`` is "higher" or "lower" where the interval excludes 1, "no" where it does not,
+    "reference" for the reference group, blank without an RRI."""
     out = frame.copy()
     for col in ("rri", "rri_low", "rri_high"):
         out[col] = np.nan
@@ -71,6 +73,7 @@ def relative_rate_index(
             continue
         rri, low, high = katz_interval(a, n1, c, n2)
         out.loc[i, ["rri", "rri_low", "rri_high"]] = [rri, low, high]
+        out.at[i, "flag"] = "no"
         if math.isfinite(low) and (low > 1 or high < 1):
             out.at[i, "flag"] = "higher" if low > 1 else "lower"
     ref_i = ref.index[0]

@@ -260,3 +260,40 @@ def test_the_demo_has_residents_by_ethnic_group_matching_its_population(
     for name in ("who-rri-victims", "who-rri-suspects"):
         data = build(name, req).data
         assert data["rri"].notna().all(), name  # a year of the demo: every group publishes
+
+
+NARROW = (
+    "",
+    "district=E08000033&from=2021-06&to=2021-06&group=homicide",
+    "district=E08000034&from=2021-03&to=2021-04",
+    "district=E08000035&from=2021-05&to=2021-05&group=firearm",
+)
+
+
+@pytest.mark.parametrize("role", ["analyst", "duty_holder", "viewer"])
+def test_no_rate_or_rri_rests_on_a_hidden_or_small_count(demo_warehouse: Path, role) -> None:
+    viewer = {
+        "analyst": ANALYST,
+        "duty_holder": Viewer("kim", "duty_holder", ("E08000034",)),
+        "viewer": VIEWER,
+    }[role]
+    source = WarehouseSource(demo_warehouse)
+    for query in NARROW:
+        req = make_request(source, parse_filters(query), viewer)
+        views = [
+            (n, {}) for n in CHARTS if n.startswith(("who-rri", "who-victim-r", "who-suspect-r"))
+        ]
+        views += [("who-rates-age-sex", {}), ("who-victims", {"measure": "rate"})]
+        views += [("who-suspects", {"measure": "rate"})]
+        for name, options in views:
+            data = build(name, req, **options).data
+            shown = published(data)
+            assert not ((shown > 0) & (shown < 5)).any(), (name, query)
+            rated = data["rate"].notna()
+            assert (shown[rated] >= req.rule.min_events_for_rate).all(), (name, query)
+            if "rri" in data:
+                ref = data[data["flag"] == "reference"]
+                has = data["rri"].notna() & (data["flag"] != "reference")
+                if has.any():
+                    assert len(ref) == 1 and ref["rate"].notna().all(), (name, query)
+                    assert data.loc[has, "rate"].notna().all(), (name, query)
