@@ -42,6 +42,7 @@ from dashboard.queries.areas import (
 )
 from dashboard.queries.counts import count_table
 from dashboard.queries.deciles import decile_profile
+from dashboard.queries.equity import census_year
 from dashboard.queries.factors import indicator_catalogue
 from dashboard.queries.gap import hospital_police_gap
 from dashboard.queries.overview import latest_month, loaded_feeds, monthly_trend
@@ -734,7 +735,11 @@ def _ethnicity(req: Request) -> Chart:
     ctx = req.context(
         f"{_people_word(req)} by ethnicity",
         note=(
-            "Population by ethnicity is not loaded, so shares are of people with a record, not rates."
+            "Shares are of people with a record; victims' and suspects' rates per 1,000 "
+            "residents by Census ethnic group are shown separately."
+            if req.q(census_year) is not None
+            else "Population by ethnicity is not loaded, so shares are of people with a record, "
+            "not rates."
         ),
     )
     fig = breakdown_figure(
