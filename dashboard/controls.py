@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from dashboard import ids
+from svcore.vocab import CENSUS_ETHNIC_GROUPS, CENSUS_REFERENCE_GROUP
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,10 @@ CONTROLS: tuple[Control, ...] = (
     Control("level", ids.WHERE_LEVEL, "/where", "auto", ("auto", "district", "ward", "lsoa")),
     Control("measure", ids.WHERE_MEASURE, "/where", "rate", ("rate", "count")),
     Control("factor", ids.FACTORS_CHOICE, "/factors", "imd:imd"),
+    Control("measure", ids.WHO_MEASURE, "/who", "count", ("count", "rate")),
+    Control(
+        "reference", ids.WHO_REFERENCE, "/who", CENSUS_REFERENCE_GROUP, tuple(CENSUS_ETHNIC_GROUPS)
+    ),
 )
 
 

@@ -279,12 +279,17 @@ BOUNDARIES = Contract(
     place_column="area_code",
 )
 
+POPULATION_LEVELS = ("lsoa", "msoa", "ward", "district")
+
 POPULATION = Contract(
     feed="population",
     title="ONS mid-year population estimates",
     kind="reference",
     columns=(
         Column("area_code", "area", required=True),
+        # The area's level, from its code when a file does not say (E01 LSOA, E02 MSOA...):
+        # LSOA estimates join the geography lookup, MSOA ones the LSOA -> MSOA lookup.
+        Column("level", "enum", enum=POPULATION_LEVELS),
         Column("year", "int", required=True, min=1990, max=2099),
         Column("sex", "enum", required=True, enum=("F", "M", "persons")),
         Column("age", "int", min=0, max=120),
@@ -332,6 +337,37 @@ POLICEUK_OUTCOMES = Contract(
     place_column="lsoa_code",
 )
 
+MSOA_LOOKUP = Contract(
+    feed="msoa_lookup",
+    title="ONS LSOA -> MSOA lookup",
+    kind="reference",
+    columns=(
+        Column("lsoa_code", "lsoa", required=True, unique=True),
+        Column("lsoa_name", "text"),
+        Column("msoa_code", "area", required=True, pattern=r"[EW]02\d{6}"),
+        Column("msoa_name", "text"),
+        Column("msoa_year", "int", required=True, min=2001, max=2099),
+    ),
+    period_sql="'msoa' || msoa_year",
+    place_column="lsoa_code",
+)
+
+CENSUS_ETHNICITY = Contract(
+    feed="census_ethnicity",
+    title="Census 2021 ethnic group by LSOA (TS021)",
+    kind="reference",
+    columns=(
+        Column("lsoa_code", "lsoa", required=True),
+        Column("ethnic_group_broad", "enum", required=True, enum=_enum(vocab.CENSUS_ETHNIC_GROUPS)),
+        # Blank when the file gives the broad groups only (the Nomis export).
+        Column("ethnic_group_detailed", "enum", enum=_enum(vocab.CENSUS_ETHNIC_GROUPS_DETAILED)),
+        Column("population", "decimal", required=True, min=0),
+        Column("census_year", "int", required=True, min=2001, max=2099),
+    ),
+    period_sql="'census' || census_year",
+    place_column="lsoa_code",
+)
+
 LSOA_LOOKUP = Contract(
     feed="lsoa_lookup",
     title="ONS LSOA 2011 -> LSOA 2021 lookup (exact fit)",
@@ -364,6 +400,8 @@ CONTRACTS: dict[str, Contract] = {
         IMD,
         LSOA_LOOKUP,
         POLICEUK_OUTCOMES,
+        MSOA_LOOKUP,
+        CENSUS_ETHNICITY,
     )
 }
 EVENT_FEEDS = tuple(f for f, c in CONTRACTS.items() if c.kind == "event")

@@ -159,14 +159,22 @@ def init_warehouse(warehouse: Path, settings: Settings) -> Path:
 
 
 def _area_places(con: duckdb.DuckDBPyConnection, districts: tuple[str, ...]) -> bool:
-    """Temp table of every LSOA, ward and district code inside the area; False if none loaded."""
+    """Temp table of every LSOA, ward and district code inside the area, and every MSOA of
+    its LSOAs once an LSOA -> MSOA lookup is loaded; False if no geography is loaded."""
+    msoas = (
+        "UNION ALL SELECT DISTINCT m.msoa_code, 'msoa', NULL, any_value(g.district_code) "
+        "FROM msoa_lookup m JOIN geography g ON g.lsoa_code = m.lsoa_code "
+        "WHERE g.district_code = ANY($d) GROUP BY m.msoa_code "
+        if vintage._has(con, "msoa_lookup")
+        else ""
+    )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE area_places AS "
         "SELECT DISTINCT lsoa_code AS code, 'lsoa' AS level, ward_code, district_code "
         "FROM geography WHERE district_code = ANY($d) "
         "UNION ALL SELECT DISTINCT ward_code, 'ward', ward_code, district_code FROM geography "
         "WHERE district_code = ANY($d) "
-        "UNION ALL SELECT unnest($d), 'district', NULL, unnest($d)",
+        "UNION ALL SELECT unnest($d), 'district', NULL, unnest($d) " + msoas,
         {"d": list(districts)},
     )
     return con.execute("SELECT count(*) FROM area_places WHERE level = 'lsoa'").fetchone()[0] > 0

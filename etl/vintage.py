@@ -40,11 +40,12 @@ METHOD = (
     "stay whole numbers and district totals are unchanged. Area values (IMD 2019 and "
     "indicators): each part of a split area takes the value of the area it came from; an area "
     "formed by merging takes the population-weighted mean of the areas merged (IMD deciles "
-    "follow the weighted mean rank); indicator counts are shared out by population. Weights "
+    "follow the weighted mean rank); indicator counts and Census residents by ethnic group are "
+    "shared out by population. Weights "
     "are the latest loaded population of each area, or equal where none is loaded."
 )
 
-VALUE_FEEDS = {"imd": "lsoa_code", "indicators": "area_code"}
+VALUE_FEEDS = {"imd": "lsoa_code", "indicators": "area_code", "census_ethnicity": "lsoa_code"}
 RECORD_FEEDS = ("policeuk_outcomes",)  # records that are not events in the events view
 
 
@@ -175,6 +176,17 @@ def apply(
             ("indicator_code", "period", "unit"),
         )
         what = "indicator values"
+    elif contract.feed == "census_ethnicity":
+        # Residents are a count: a merged area's are summed, a split area's shared out.
+        _carry_values(
+            con,
+            col,
+            ["t.ethnic_group_broad", "t.ethnic_group_detailed", "t.census_year"],
+            "sum(c.share * t.population) AS population",
+            "population",
+            ("ethnic_group_broad", "ethnic_group_detailed", "census_year"),
+        )
+        what = "Census residents"
     else:
         con.execute(
             f"UPDATE checked SET {col} = c.dst FROM lsoa_carry c "

@@ -60,6 +60,83 @@ ETHNICITIES = MappingProxyType(
     }
 )
 
+# Census 2021 ethnic groups (TS021), broad (5) and detailed (19), as ONS labels them; the
+# codes are ours. The broad codes are the recorded codes of ``ETHNICITIES`` that name a group.
+CENSUS_ETHNIC_GROUPS = MappingProxyType(
+    {
+        "asian": "Asian, Asian British or Asian Welsh",
+        "black": "Black, Black British, Black Welsh, Caribbean or African",
+        "mixed": "Mixed or Multiple ethnic groups",
+        "white": "White",
+        "other": "Other ethnic group",
+    }
+)
+# Detailed code -> (broad code, ONS label of the detailed group, after the broad one's colon).
+CENSUS_ETHNIC_GROUPS_DETAILED = MappingProxyType(
+    {
+        "asian_bangladeshi": ("asian", "Bangladeshi"),
+        "asian_chinese": ("asian", "Chinese"),
+        "asian_indian": ("asian", "Indian"),
+        "asian_pakistani": ("asian", "Pakistani"),
+        "asian_other": ("asian", "Other Asian"),
+        "black_african": ("black", "African"),
+        "black_caribbean": ("black", "Caribbean"),
+        "black_other": ("black", "Other Black"),
+        "mixed_white_asian": ("mixed", "White and Asian"),
+        "mixed_white_black_african": ("mixed", "White and Black African"),
+        "mixed_white_black_caribbean": ("mixed", "White and Black Caribbean"),
+        "mixed_other": ("mixed", "Other Mixed or Multiple ethnic groups"),
+        "white_british": ("white", "English, Welsh, Scottish, Northern Irish or British"),
+        "white_irish": ("white", "Irish"),
+        "white_gypsy_traveller": ("white", "Gypsy or Irish Traveller"),
+        "white_roma": ("white", "Roma"),
+        "white_other": ("white", "Other White"),
+        "other_arab": ("other", "Arab"),
+        "other_any": ("other", "Any other ethnic group"),
+    }
+)
+# Recorded ethnicity -> Census 2021 broad group: the one mapping between what partners record
+# and the population denominators. The 5+1 codes of the feeds (``ETHNICITIES``) and the police
+# self-defined 16+1 codes (with the 18+1 additions W3, A4 and O2) land on the five broad groups
+# (16+1's O1 "Chinese" is Asian in Census 2021); "not stated" (NS) has no population, no rate.
+ETHNICITY_TO_CENSUS_BROAD = MappingProxyType(
+    {"asian": "asian", "black": "black", "mixed": "mixed", "white": "white", "other": "other"}
+)
+SELF_DEFINED_16_TO_CENSUS_BROAD = MappingProxyType(
+    {
+        "W1": "white",
+        "W2": "white",
+        "W3": "white",
+        "W9": "white",
+        "M1": "mixed",
+        "M2": "mixed",
+        "M3": "mixed",
+        "M9": "mixed",
+        "A1": "asian",
+        "A2": "asian",
+        "A3": "asian",
+        "A4": "asian",  # 18+1: Chinese
+        "A9": "asian",
+        "B1": "black",
+        "B2": "black",
+        "B9": "black",
+        "O1": "asian",  # 16+1: Chinese
+        "O2": "other",  # 18+1: Arab
+        "O9": "other",
+    }
+)
+CENSUS_REFERENCE_GROUP = "white"  # the default comparator of a relative rate index
+
+
+def census_broad_sql(column: str) -> str:
+    """A CASE expression giving the Census broad group of a recorded ethnicity column, built
+    from ``ETHNICITY_TO_CENSUS_BROAD`` only (``column`` is a trusted whitelisted name)."""
+    whens = " ".join(
+        f"WHEN '{code}' THEN '{broad}'" for code, broad in ETHNICITY_TO_CENSUS_BROAD.items()
+    )
+    return f"CASE {column} {whens} ELSE NULL END"
+
+
 RELATIONSHIPS = MappingProxyType(
     {
         "stranger": "Stranger",
@@ -114,6 +191,8 @@ REFERENCE_FEEDS = MappingProxyType(
         "geography": "Geography lookup (LSOA, ward, district)",
         "lsoa_lookup": "LSOA 2011 to 2021 lookup",
         "population": "Population (ONS mid-year estimates)",
+        "msoa_lookup": "Geography lookup (LSOA to MSOA)",
+        "census_ethnicity": "Population by ethnic group (Census 2021, TS021)",
         "imd": "English Indices of Deprivation",
         "indicators": "Local-authority indicators",
     }
@@ -156,30 +235,29 @@ AGE_FILTERS: MappingProxyType = MappingProxyType(
     }
 )
 
-# Broad ethnic groups (the ONS high-level groups): group -> (label, the recorded ``ETHNICITIES``
-# codes in it). "Not stated" is in none. Filters and comparisons group by these.
+# The broad groups the who filter offers: group -> (a short label, the recorded
+# ``ETHNICITIES`` codes in it), from ``ETHNICITY_TO_CENSUS_BROAD`` (the one mapping), so a
+# filter and a rate per resident of the same group count the same people. "Not stated" is in
+# none.
+_SHORT = {"asian": "Asian", "black": "Black", "mixed": "Mixed", "white": "White"}
 ETHNIC_BROAD: MappingProxyType = MappingProxyType(
     {
-        "asian": ("Asian", ("asian",)),
-        "black": ("Black", ("black",)),
-        "mixed": ("Mixed", ("mixed",)),
-        "white": ("White", ("white",)),
-        "other": ("Other ethnic group", ("other",)),
+        group: (
+            _SHORT.get(group, CENSUS_ETHNIC_GROUPS[group]),
+            tuple(c for c, g in ETHNICITY_TO_CENSUS_BROAD.items() if g == group),
+        )
+        for group in CENSUS_ETHNIC_GROUPS
     }
 )
 
 
 def ethnic_broad_sql(column: str) -> str:
-    """A CASE expression giving the broad group (an ``ETHNIC_BROAD`` key) of a recorded
-    ethnicity column, NULL for "not stated" or anything else.
+    """The broad group (an ``ETHNIC_BROAD`` key) of a recorded ethnicity column, NULL for
+    "not stated": ``census_broad_sql``, the same mapping under the filter's name.
 
     ``column`` must be a trusted column name from a whitelist, never user input.
     """
-    whens = " ".join(
-        f"WHEN {column} IN ({', '.join(repr(c) for c in codes)}) THEN '{group}'"
-        for group, (_label, codes) in ETHNIC_BROAD.items()
-    )
-    return f"CASE {whens} ELSE NULL END"
+    return census_broad_sql(column)
 
 
 # Which vocabulary labels each breakdown dimension (charts and exports read it from here).
@@ -190,6 +268,9 @@ DIMENSION_VOCABULARIES: dict[str, MappingProxyType] = {
     "sex": SEXES,
     "suspect_sex": SEXES,
     "ethnicity": ETHNICITIES,
+    "victim_ethnicity": CENSUS_ETHNIC_GROUPS,
+    "suspect_ethnicity": CENSUS_ETHNIC_GROUPS,
+    "ethnic_group": CENSUS_ETHNIC_GROUPS,
     "relationship": RELATIONSHIPS,
     "index_offence_group": OFFENCE_GROUPS,
     "rosh_level": ROSH_LEVELS,
@@ -211,6 +292,9 @@ DIMENSION_TITLES: dict[str, str] = {
     "sex": "Sex",
     "age_band": "Age band",
     "ethnicity": "Ethnicity",
+    "victim_ethnicity": "Victim ethnic group (Census 2021 broad)",
+    "suspect_ethnicity": "Suspect ethnic group (Census 2021 broad)",
+    "ethnic_group": "Ethnic group (Census 2021 broad)",
     "rosh_level": "Risk of serious harm",
     "supervision_type": "Supervision type",
     "index_offence_group": "Index offence group",

@@ -635,11 +635,17 @@ def export_chart_cmd(
     level: Annotated[
         str | None, typer.Option(help="Map level: auto, district, ward, lsoa.")
     ] = None,
-    measure: Annotated[str | None, typer.Option(help="Map shading: rate or count.")] = None,
+    measure: Annotated[
+        str | None, typer.Option(help="Map shading, or the who pyramids: rate or count.")
+    ] = None,
     factor: Annotated[
         str | None, typer.Option(help="Factor for factors-scatter, e.g. imd:income.")
     ] = None,
     who: WhoOpt = None,
+    reference: Annotated[
+        str | None,
+        typer.Option(help="Comparator group of the who-rri views: white, asian, black..."),
+    ] = None,
     tier: TierOpt = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
@@ -695,7 +701,8 @@ def export_chart_cmd(
     )
     if fmt in ("png", "svg") and not browser_found():
         raise _fail(browser_help(f"--format {fmt}"))
-    options = {k: v for k, v in (("level", level), ("measure", measure), ("factor", factor)) if v}
+    given = (("level", level), ("measure", measure), ("factor", factor), ("reference", reference))
+    options = {k: v for k, v in given if v}
     req = make_request(src, filters, _cli_viewer(), tier=_tier(settings, tier))
     try:
         path = export_chart(name, req, fmt, out_path, **options)

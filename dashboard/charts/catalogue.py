@@ -43,6 +43,7 @@ from dashboard.queries.areas import (
 )
 from dashboard.queries.counts import count_table
 from dashboard.queries.deciles import decile_profile
+from dashboard.queries.equity import census_year
 from dashboard.queries.factors import indicator_catalogue
 from dashboard.queries.gap import hospital_police_gap
 from dashboard.queries.overview import first_month, latest_month, loaded_feeds, monthly_trend
@@ -671,6 +672,8 @@ def _covers(feed: str, periods: list[str], indicators: dict[str, str]) -> str:
             named.append(f"{indicators.get(code, code.replace('_', ' '))} ({year})")
         return "; ".join(named)
     words = {"lsoa2021": "LSOA 2021", "lsoa2011": "LSOA 2011", "imd2019": "IoD 2019"}
+    words |= {f"census{y}": f"Census {y}" for y in (2011, 2021)}
+    words |= {f"msoa{y}": f"MSOA {y}" for y in (2011, 2021)}
     return ", ".join(words.get(p, p) for p in periods)
 
 
@@ -832,25 +835,44 @@ def _people_word(req: Request) -> str:
     return {"police": "Victims", "health": "Patients"}.get(req.filters.source or "", "People")
 
 
-@chart("who-victims", "/who", "Victims by age and sex", one_source=True)
-def _victims(req: Request) -> Chart:
+RATE_WORDS = ", per 1,000 residents a year"  # a pyramid of rates (measure=rate)
+
+
+@chart("who-victims", "/who", "Victims by age and sex", one_source=True, measure=("count", "rate"))
+def _victims(req: Request, measure: str = "count") -> Chart:
     frame = protect(req.q(victim_pyramid, req.filters), req.rule, dims=["sex", "age_band"])
-    fig = pyramid_figure(frame, req.context(f"{_people_word(req)} by age and sex"))
+    title = f"{_people_word(req)} by age and sex"
+    if measure == "rate":  # from the published counts (dashboard.charts.equity)
+        from dashboard.charts.equity import age_sex_rates
+
+        frame = age_sex_rates(req, frame, req.filters.source)
+        title += RATE_WORDS
+    fig = pyramid_figure(frame, req.context(title), measure=measure)
     return Chart(fig, frame)
 
 
-@chart("who-suspects", "/who", "Police-recorded suspects by age and sex")
-def _suspects(req: Request) -> Chart:
+@chart("who-suspects", "/who", "Police-recorded suspects by age and sex", measure=("count", "rate"))
+def _suspects(req: Request, measure: str = "count") -> Chart:
     frame = protect(
         req.q(suspect_pyramid, req.filters),
         req.rule_for("police"),
         dims=["suspect_sex", "suspect_age_band"],
     )
+    title = None
+    if measure == "rate":
+        from dashboard.charts.equity import age_sex_rates
+
+        renamed = frame.rename(columns={"suspect_sex": "sex", "suspect_age_band": "age_band"})
+        frame = age_sex_rates(req, renamed, "police").rename(
+            columns={"sex": "suspect_sex", "age_band": "suspect_age_band"}
+        )
+        title = req.title + RATE_WORDS
     fig = pyramid_figure(
         frame,
-        req.context(source="police"),
+        req.context(title, source="police"),
         sex="suspect_sex",
         band="suspect_age_band",
+        measure=measure,
     )
     return Chart(fig, frame)
 
@@ -861,7 +883,11 @@ def _ethnicity(req: Request) -> Chart:
     ctx = req.context(
         f"{_people_word(req)} by ethnicity",
         note=(
-            "Population by ethnicity is not loaded, so shares are of people with a record, not rates."
+            "Shares are of people with a record; victims' and suspects' rates per 1,000 "
+            "residents by Census ethnic group are shown separately."
+            if req.q(census_year) is not None
+            else "Population by ethnicity is not loaded, so shares are of people with a record, "
+            "not rates."
         ),
     )
     fig = breakdown_figure(
@@ -1401,5 +1427,6 @@ def published_table(req: Request, by: list[str]) -> pd.DataFrame:
 
 
 # Views in their own modules register with ``chart`` above (imported last: they use it).
+from dashboard.charts import equity as _equity  # noqa: E402, F401  (registers its views)
 from dashboard.charts import places as _places  # noqa: E402, F401
 from dashboard.charts import risk as _risk  # noqa: E402, F401

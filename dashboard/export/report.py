@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.io as pio
 
+from dashboard.analysis.disproportionality import METHOD as RRI_METHOD
 from dashboard.analysis.places import PERSISTENCE_METHOD
 from dashboard.analysis.stats import EVIDENCE_METHOD
 from dashboard.auth import Viewer
@@ -68,6 +69,10 @@ SECTIONS: tuple[tuple[str, str, tuple[tuple[str, dict], ...]], ...] = (
         (
             ("who-victims", {}),
             ("who-suspects", {}),
+            ("who-victim-rates-ethnicity", {}),
+            ("who-rri-victims", {}),
+            ("who-rri-suspects", {}),
+            ("who-rates-age-sex", {}),
             ("who-probation-risk", {}),
             ("who-youth-age", {}),
         ),
@@ -261,6 +266,10 @@ def build_report(
                         }
                     ),
                 )
+        if theme == "Who":
+            for who in ("victims", "suspects"):
+                view = build(f"who-rri-{who}-table", req)
+                add_table(view.meta["table"]["caption"], _headed(view))
         if theme == "Influential factors":
             add_table(
                 "Area factors ranked by the strength of the evidence for their correlation "
@@ -309,6 +318,7 @@ def build_report(
     doc.add_paragraph(EVIDENCE_METHOD)
     doc.add_paragraph(build("factors-risk-method", req).text)
     doc.add_paragraph(VINTAGE_METHOD)
+    doc.add_paragraph(RRI_METHOD.format(min=rule_for(settings, "police", tier).min_events_for_rate))
     kaleido.stop_sync_server()
 
     doc_path = out_dir / f"sna-{year}.docx"

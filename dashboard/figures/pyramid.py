@@ -21,13 +21,24 @@ from svcore.vocab import AGE_BANDS
 
 
 def pyramid_figure(
-    frame: pd.DataFrame, ctx: Context, sex: str = "sex", band: str = "age_band"
+    frame: pd.DataFrame,
+    ctx: Context,
+    sex: str = "sex",
+    band: str = "age_band",
+    measure: str = "count",
 ) -> Figure:
-    """``frame``: sex (F/M; others are left out and said so), age band, count."""
+    """``frame``: sex (F/M; others are left out and said so), age band, count, and ``rate``
+    (per 1,000 residents a year) when ``measure`` is "rate": bars of rates, blank where a
+    band has too few events."""
+    rate = measure == "rate"
     bands = [b for b, _, _ in AGE_BANDS]
     part = frame[frame[sex].isin(["F", "M"]) & frame[band].isin(bands)]
     if part.empty:
         return empty_figure(ctx, "No people with a recorded age and sex for these filters")
+    if rate and pd.to_numeric(part["rate"], errors="coerce").isna().all():
+        return empty_figure(
+            ctx, "Too few events, or no residents by age and sex, to show rates for these filters"
+        )
     fig = figure()
     alt = []
     for code, name, colour, sign in (
@@ -40,6 +51,9 @@ def pyramid_figure(
             SUPPRESSED if c == SUPPRESSED else f"{int(v):,}"
             for c, v in zip(rows["count"].fillna(0), y.fillna(0), strict=True)
         ]
+        if rate:
+            y = pd.to_numeric(rows["rate"], errors="coerce").round(2)
+            text = ["too few" if v != v else f"{v:,.1f}" for v in y]
         fig["data"].append(
             {
                 "type": "bar",
@@ -54,19 +68,22 @@ def pyramid_figure(
                 "textposition": "none",
             }
         )
-        if y.notna().any():
+        if y.notna().any() and rate:
+            alt.append(f"{name}s: highest rate in {y.idxmax()} ({y.max():,.1f} per 1,000)")
+        elif y.notna().any():
             alt.append(f"{name}s: most in {y.idxmax()} ({int(y.max()):,})")
     base_layout(fig, ctx, y_title="Age band", below=axis_below(title_lines=1))
     fig["layout"].update(barmode="relative", bargap=0.1)
     widest = float(max((abs(v) for t in fig["data"] for v in t["x"] if v == v), default=0) or 1)
     step = _nice_step(widest / 2)
     ticks = [k * step for k in range(-int(widest // step) - 1, int(widest // step) + 2)]
+    word = "rate per 1,000 a year" if rate else "people"
     fig["layout"]["xaxis"] = {
-        "title": {"text": "Males ← people → Females"},
+        "title": {"text": f"Males ← {word} → Females"},
         "gridcolor": "#E5E5E5",
         "tickmode": "array",
         "tickvals": ticks,
-        "ticktext": [f"{abs(int(t)):,}" for t in ticks],
+        "ticktext": [f"{abs(t):,.{1 if rate and step < 1 else 0}f}" for t in ticks],
         "range": [-widest * 1.05, widest * 1.05],
     }
     fig["layout"]["yaxis"] = {
@@ -76,7 +93,8 @@ def pyramid_figure(
     }
     other = frame[~frame[sex].isin(["F", "M"])]
     note = f" {len(other)} rows of other or unknown sex are not drawn." if len(other) else ""
-    return set_alt(fig, f"{ctx.title}, population pyramid. " + "; ".join(alt) + "." + note)
+    kind = "pyramid of rates per 1,000 residents a year" if rate else "population pyramid"
+    return set_alt(fig, f"{ctx.title}, {kind}. " + "; ".join(alt) + "." + note)
 
 
 def _nice_step(x: float) -> float:

@@ -56,7 +56,9 @@ def population_year(con: duckdb.DuckDBPyConnection, filters: Filters) -> int | N
     target = int(filters.date_to[:4]) if filters.date_to else 9999
     year = scalar(
         con,
-        f"SELECT year FROM (SELECT DISTINCT year FROM population) "
+        # LSOA estimates only: an MSOA-only year would leave every area without residents.
+        "SELECT year FROM (SELECT DISTINCT year FROM population "
+        "WHERE coalesce(level, 'lsoa') = 'lsoa') "
         f"ORDER BY abs(year - {params.add(target)}), year DESC LIMIT 1",
         params.values,
     )

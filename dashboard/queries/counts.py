@@ -19,7 +19,7 @@ from dashboard.queries.scope import (
 from svcore.definitions import load_definition
 from svcore.disclosure import cell_key_sql
 from svcore.sql import Params
-from svcore.vocab import ROSH_LEVELS, SOURCES, age_band_sql
+from svcore.vocab import ROSH_LEVELS, SOURCES, age_band_sql, census_broad_sql
 
 # Dimension name -> SQL expression over the ``events`` view (a whitelist: nothing else is
 # ever put into SQL text).
@@ -50,6 +50,10 @@ DIMENSIONS: dict[str, str] = {
     "supervision_type": "e.supervision_type",
     "index_offence_group": "e.index_offence_group",
     "first_time_entrant": "e.first_time_entrant",
+    # Recorded ethnicity as its Census 2021 broad group (svcore.vocab): the groups the
+    # population denominators have; "not stated" and unrecorded are NULL.
+    "victim_ethnicity": census_broad_sql("e.ethnicity"),
+    "suspect_ethnicity": census_broad_sql("e.suspect_ethnicity"),
 }
 NAMED = {"district": "district", "ward": "ward", "lsoa": "lsoa"}
 ORDER = {

@@ -19,6 +19,7 @@ import pyarrow.csv as pacsv
 
 from etl.demo import areas as geo
 from etl.demo import events as ev
+from etl.demo.census import CENSUS_YEAR, write_census_ethnicity
 from etl.load import init_warehouse, load_files
 from svcore.config import WEST_YORKSHIRE, Settings
 
@@ -353,7 +354,7 @@ def build_demo(
             demo=True,
         ),
     )
-    steps = 12
+    steps = 13
     say = progress or (lambda done, total, label: None)
     say(0, steps, "Synthetic areas")
     rng = np.random.default_rng(seed)
@@ -374,9 +375,20 @@ def build_demo(
                 None,
             )
         )
+        census = ref / "census2021-ts021-lsoa.csv"
+        totals = areas.lsoas["population"].to_numpy()
+        jobs.append(
+            ("census_ethnicity", [write_census_ethnicity(areas.lsoas, totals, census, seed)], None)
+        )
     else:
         areas = geo.build_areas(seed)
         _synthetic_reference(areas, ref, years, jobs)
+        # Residents by ethnic group: the 2021 population estimate of each LSOA, shared out.
+        totals = geo.population_for_year(areas, CENSUS_YEAR).sum(1)
+        census = ref / "census2021-ts021-lsoa.csv"
+        jobs.append(
+            ("census_ethnicity", [write_census_ethnicity(areas.lsoas, totals, census, seed)], None)
+        )
     _event_files(areas, rng, months, years, folder, jobs, say, steps)
     loaded = unchanged = refused = 0
     for i, (feed, paths, mapping_path) in enumerate(jobs):

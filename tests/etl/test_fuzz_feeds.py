@@ -177,6 +177,32 @@ def base_file(feed: str, variant: int = 0) -> tuple[str, tuple[str, ...], list[l
                 ["E01000008", "Beta 001D", "E01000004", "Beta 001A", "M", "E08000002", "Beta"],
             ],
         )
+    if feed == "msoa_lookup":
+        return (
+            "LSOA21_MSOA21_LU.csv",
+            ("LSOA21CD", "LSOA21NM", "MSOA21CD", "MSOA21NM"),
+            [
+                ["E01000001", "Alpha 001A", "E02000001", "Alpha 001"],
+                ["E01000002", "Alpha 001B", "E02000001", "Alpha 001"],
+                ["E01000004", "Beta 001A", "E02000002", "Beta 001"],
+            ],
+        )
+    if feed == "census_ethnicity":
+        groups = ("White", "Asian, Asian British or Asian Welsh", "Other ethnic group")
+        return (
+            "census2021-ts021-lsoa.csv",
+            (
+                "date",
+                "geography",
+                "geography code",
+                "Ethnic group: Total: All usual residents",
+                *(f"Ethnic group: {g}" for g in groups),
+            ),
+            [
+                ["2021", "Alpha 001A", "E01000001", "1500", "1200", "250", "50"],
+                ["2021", "Beta 001A", "E01000004", "1610", "1,400", "200", "10"],
+            ],
+        )
     raise KeyError(feed)
 
 
