@@ -51,8 +51,8 @@ def clean_name(name: object) -> str:
     if not isinstance(name, str):
         raise SavedViewError("give the view a name")
     text = " ".join(
-        "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").split()
-    ).strip()
+        "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in name).split()
+    )
     if not text:
         raise SavedViewError("give the view a name")
     if len(text) > MAX_NAME:
