@@ -12,7 +12,8 @@ from dashboard.saved import saved_list
 from svcore.config import WEST_YORKSHIRE, BoardError, Settings
 from svcore.saved_views import saved_views
 
-dash.register_page(__name__, path="/boards", name="Boards", order=7, title="Boards")
+# In the navigation as the Boards menu (dashboard.widgets.boards_menu), not as a tab.
+dash.register_page(__name__, path="/boards", name="Boards", order=7, title="Boards", nav=False)
 
 
 def layout(**_query: str) -> html.Div:
