@@ -18,7 +18,6 @@ from dashboard.components import dropdown_field
 from dashboard.data import WarehouseSource
 from dashboard.queries.overview import districts_held, months_available, wards_of
 from dashboard.saved import save_bar
-from dashboard.widgets import boards_menu
 from svcore.definitions import builtin_names, load_definition
 from svcore.vocab import SOURCES
 from svcore.warehouse import damage_from
@@ -232,7 +231,6 @@ def shell(source: WarehouseSource) -> html.Div:
         for page in dash.page_registry.values()
         if viewer.may_open(page["path"]) and page.get("nav", True)
     ]
-    links.append(html.Li(boards_menu(settings)))
     account = None
     if not settings.demo:
         account = html.Div(

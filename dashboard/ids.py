@@ -48,4 +48,3 @@ SAVED_SAVE = "saved-save"
 SAVED_STATUS = "saved-status"
 SAVED_LIST = "saved-list"
 SAVED_DELETE = "saved-delete"  # pattern-matching: {"type": SAVED_DELETE, "name": view name}
-BOARDS_MENU = "boards-menu"

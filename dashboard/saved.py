@@ -138,17 +138,6 @@ def delete(warehouse: Path, viewer: Viewer, name: str) -> bool:
 
 
 def register(app, source: WarehouseSource) -> None:
-    # The Boards menu closes when a page opens (a <details> the browser toggles itself).
-    app.clientside_callback(
-        """function(_path) {
-            const menu = document.getElementById("boards-menu");
-            if (menu) { menu.open = false; }
-            return window.dash_clientside.no_update;
-        }""",
-        Output(ids.BOARDS_MENU, "className"),
-        Input(ids.URL, "pathname"),
-    )
-
     @app.callback(
         Output(ids.SAVED_STATUS, "children"),
         Output(ids.SAVED_NAME, "value"),

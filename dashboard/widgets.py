@@ -81,25 +81,3 @@ PAGE_CONTROLS = {"/where": where_controls, "/factors": factor_control}
 
 def page_controls(page: str, query: dict) -> html.Div:
     return PAGE_CONTROLS[page](from_query(page, query))
-
-
-def boards_menu(settings) -> html.Details:
-    """The navigation's Boards menu: each board one click away, opened with its filters."""
-    from dashboard.boards import BOARDS_PATH, board_url, boards_of
-    from svcore.config import BoardError
-
-    try:
-        boards = boards_of(settings)
-    except BoardError:  # said on the boards page; the navigation still works
-        boards = ()
-    items = [
-        html.Li(dcc.Link(b.name, href=board_url(b, settings), className="nav-link")) for b in boards
-    ]
-    items.append(
-        html.Li(dcc.Link("All boards and saved views", href=BOARDS_PATH, className="nav-link"))
-    )
-    return html.Details(
-        [html.Summary("Boards", className="nav-link"), html.Ul(items)],
-        id=ids.BOARDS_MENU,
-        className="nav-menu",
-    )

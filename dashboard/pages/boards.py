@@ -12,8 +12,7 @@ from dashboard.saved import saved_list
 from svcore.config import WEST_YORKSHIRE, BoardError, Settings
 from svcore.saved_views import saved_views
 
-# In the navigation as the Boards menu (dashboard.widgets.boards_menu), not as a tab.
-dash.register_page(__name__, path="/boards", name="Boards", order=7, title="Boards", nav=False)
+dash.register_page(__name__, path="/boards", name="Boards", order=7, title="Boards")
 
 
 def layout(**_query: str) -> html.Div:
