@@ -27,6 +27,8 @@ PAGES = [
     "/who",
     "/factors",
     "/quality",
+    "/boards",
+    "/boards/domestic-sexual-abuse?group=domestic_abuse",
     # Filters that apply to the one demo year (2021), and ones that only produce messages.
     "/when?district=E08000035&from=2021-01&to=2021-12&group=knife_sharp",
     "/?district=LEEDS&from=2021-13&group=nope",
@@ -135,7 +137,7 @@ def test_keyboard_skip_link_then_nav_then_main(browser, server) -> None:
         nav_hrefs = page.eval_on_selector_all(
             "nav .nav-link", "els => els.map(e => e.getAttribute('href'))"
         )
-        assert len(nav_hrefs) == 7
+        assert len(nav_hrefs) == 8  # the pages and Boards
 
         page.keyboard.press("Tab")
         first = _focused(page)
