@@ -36,8 +36,8 @@ PAGES = [
 
 # Every dcc.Graph has drawn its SVG, and neither Dash's app loader nor any component is loading.
 _SETTLED = """() => {
-  const graphs = document.querySelectorAll('.dash-graph');
-  if (!graphs.length) return false;
+  if (!document.querySelector('main h1')) return false;  // the page's layout has arrived
+  const graphs = document.querySelectorAll('.dash-graph');  // (the boards page has none)
   for (const g of graphs) { if (!g.querySelector('.js-plotly-plot .main-svg')) return false; }
   return !document.querySelector('._dash-loading, [data-dash-is-loading="true"]');
 }"""
@@ -82,7 +82,7 @@ def _open_settled(browser, url: str):
     # checks the pages under the real policy).
     page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page.goto(url)
-    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+    page.wait_for_selector("main h1", timeout=30_000)
     page.wait_for_function(_SETTLED, timeout=30_000)
     page.wait_for_load_state("networkidle", timeout=30_000)
     # Callbacks chained off the first ones can start after a quiet moment; check again.
