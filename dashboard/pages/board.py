@@ -8,6 +8,8 @@ open is left out and named.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import dash
 from dash import html
 
@@ -80,8 +82,7 @@ def layout(slug: str | None = None, **query: str) -> html.Div:
                 className="table-note",
             )
         )
-    shown_board = board.__class__(**{**board.__dict__, "views": tuple(shown)})
-    controls = [page_controls(page, query) for page in control_pages(shown_board)]
+    controls = [page_controls(p, query) for p in control_pages(replace(board, views=tuple(shown)))]
     headlines = [view_block(v) for v in shown if CHARTS[v].kind == "headline"]
     rest = [view_block(v) for v in shown if CHARTS[v].kind != "headline"]
     return html.Div(

@@ -330,6 +330,14 @@ def test_the_app_does_not_start_with_a_bad_board(warehouse: Path, tmp_path: Path
     write_settings(wh, read_settings(wh).with_(boards=(bad,)))
     with pytest.raises(BoardError, match=r'"panel": views: unknown view \'outcomes-typo\''):
         create_app(wh)
+    # `svdash serve` says so and stops (a usage error, no traceback).
+    from typer.testing import CliRunner
+
+    from svdash.cli import app as cli
+
+    result = CliRunner().invoke(cli, ["serve", "--no-demo", "--warehouse", str(wh)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "unknown view 'outcomes-typo'" in " ".join(result.output.split())
 
 
 # Saved views ------------------------------------------------------------------------------------
