@@ -230,3 +230,19 @@ def app_source():
     if not flask.has_app_context():
         return None
     return flask.current_app.extensions.get(SOURCE_KEY)
+
+
+def board_summary(board: Board, settings: Settings) -> str:
+    """The board's filters and controls in words, for its card and its page."""
+    from svcore.definitions import load_definition
+
+    filters = board_filters(board, settings)
+    words = [filters.describe()]
+    if filters.group:
+        groups = {g.key: g.label for g in load_definition(filters.definition).groups}
+        words.append(groups.get(filters.group, filters.group))
+    for control in board_controls(board):
+        value = (board.controls or {}).get(control.key)
+        if value and value != control.default:
+            words.append(f"{control.key.replace('_', ' ')}: {value}")
+    return "; ".join(words)

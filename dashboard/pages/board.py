@@ -19,6 +19,7 @@ from dashboard.boards import (
     app_source,
     board_filters,
     board_named,
+    board_summary,
     board_url,
     control_pages,
 )
@@ -62,7 +63,7 @@ def layout(slug: str | None = None, **query: str) -> html.Div:
     own = board_filters(board, settings)
     here = parse_filters(query, default_definition=settings.definition)
     url = board_url(board, settings)
-    notes: list = [html.P("Opens with: " + own.describe(), className="table-note")]
+    notes: list = [html.P("Opens with: " + board_summary(board, settings), className="table-note")]
     if here != own:
         notes.append(
             html.P(

@@ -6,7 +6,7 @@ import dash
 from dash import dcc, html
 
 from dashboard.auth import DEMO_VIEWER, current_viewer
-from dashboard.boards import app_source, board_filters, board_url, boards_of
+from dashboard.boards import app_source, board_summary, board_url, boards_of
 from dashboard.components import page_header
 from dashboard.saved import saved_list
 from svcore.config import WEST_YORKSHIRE, BoardError, Settings
@@ -29,7 +29,7 @@ def layout(**_query: str) -> html.Div:
                 html.H2(board.name, className="card-heading"),
                 html.P(board.description or ""),
                 html.P(
-                    "Opens with: " + board_filters(board, settings).describe(),
+                    "Opens with: " + board_summary(board, settings),
                     className="table-note",
                 ),
                 dcc.Link(
