@@ -17,6 +17,7 @@ from dashboard.cache import cache_config
 from dashboard.components import dropdown_field
 from dashboard.data import WarehouseSource
 from dashboard.queries.overview import districts_held, months_available, wards_of
+from dashboard.saved import save_bar
 from svcore.definitions import builtin_names, load_definition
 from svcore.vocab import AGE_FILTERS, ETHNIC_BROAD, SEXES, SOURCES
 from svcore.warehouse import damage_from
@@ -261,9 +262,12 @@ def create_app(warehouse: Path) -> dash.Dash:
     )
     app.layout = lambda: shell(source)
     _serve_boundaries(app, source)
+    from dashboard import boards, saved
     from dashboard.callbacks import clicks, downloads, filters, views
 
-    for module in (filters, views, clicks, downloads):
+    boards.boards_of(settings)  # a board naming an unknown view or filter stops the start here
+    app.server.extensions[boards.SOURCE_KEY] = source
+    for module in (filters, views, clicks, downloads, saved):
         module.register(app, source)
     # The hashes of Dash's inline scripts (clientside callbacks, the renderer's start).
     security.install_headers(
@@ -319,7 +323,7 @@ def shell(source: WarehouseSource) -> html.Div:
             )
         )
         for page in dash.page_registry.values()
-        if viewer.may_open(page["path"])
+        if viewer.may_open(page["path"]) and page.get("nav", True)
     ]
     account = None
     if not settings.demo:
@@ -391,6 +395,7 @@ def shell(source: WarehouseSource) -> html.Div:
             ),
             banner,
             bar,
+            save_bar(settings.demo),
             _alert(None),
             html.Main(dash.page_container, id="main", className="main", tabIndex=-1),
             html.Footer(

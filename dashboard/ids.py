@@ -50,3 +50,10 @@ DOWNLOAD_TARGET = "download-target"
 REPORT_BUTTON = "report-button"
 REPORT_STATUS = "report-status"
 REPORT_DOWNLOAD = "report-download"
+
+# Boards and saved views (dashboard.saved).
+SAVED_NAME = "saved-name"
+SAVED_SAVE = "saved-save"
+SAVED_STATUS = "saved-status"
+SAVED_LIST = "saved-list"
+SAVED_DELETE = "saved-delete"  # pattern-matching: {"type": SAVED_DELETE, "name": view name}

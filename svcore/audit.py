@@ -53,6 +53,7 @@ ACTIONS = (
     "restore",
     "view",
     "signout",
+    "saved_view",
 )
 FIELDS = (
     "seq",

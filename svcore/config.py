@@ -36,6 +36,100 @@ WEST_YORKSHIRE: dict[str, str] = {
 ROUNDING_MODES = ("none", "ons_10_5")
 YEAR_MODES = ("calendar", "fy")
 
+# A board's address: /boards/<slug>.
+BOARD_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+BOARD_KEYS = ("slug", "name", "description", "filters", "views", "controls", "enabled")
+
+
+class BoardError(ValueError):
+    """A ``[[boards]]`` entry that cannot be used; the message names the board and the key."""
+
+    def __init__(self, slug: object, key: str, problem: str) -> None:
+        self.slug, self.key = slug, key
+        super().__init__(f'svdash.toml [[boards]] "{slug}": {key}: {problem}')
+
+
+@dataclass(frozen=True)
+class Board:
+    """A named set of views with its filters, for one partnership board (``[[boards]]``).
+
+    The settings hold what ``svdash.toml`` says; ``None`` is a key it does not give, so an
+    entry naming a shipped board (``dashboard.boards.DEFAULT_BOARDS``) changes only the keys it
+    gives, and ``enabled = false`` removes that board. Which view names and filters are valid
+    is the dashboard's to check (``dashboard.boards.boards_of``), at start-up.
+    """
+
+    slug: str
+    name: str | None = None
+    description: str | None = None
+    filters: str | None = None  # the filter bar's URL parameters: "group=knife_sharp&from=..."
+    views: tuple[str, ...] | None = None  # catalogue view names, in the order laid out
+    # Page controls the board opens with (the map's level, the factor): one value per control
+    # for every view on the board that takes it, as on its own page.
+    controls: dict[str, str] | None = None
+    enabled: bool = True
+
+    def given(self) -> dict[str, object]:
+        """The keys the settings give (for merging over a shipped board)."""
+        return {k: v for k, v in asdict(self).items() if v is not None and k != "slug"}
+
+
+def board_from_toml(raw: object, index: int) -> Board:
+    """One ``[[boards]]`` table; the filters may be a query string or a table of values."""
+    from urllib.parse import urlencode
+
+    if not isinstance(raw, dict):
+        raise BoardError(f"#{index + 1}", "[[boards]]", "each board is a table")
+    slug = raw.get("slug")
+    if not isinstance(slug, str) or not BOARD_SLUG.fullmatch(slug):
+        raise BoardError(
+            slug if isinstance(slug, str) else f"#{index + 1}",
+            "slug",
+            "a board needs a slug of lower-case letters, digits and hyphens (up to 40), "
+            "its address /boards/<slug>",
+        )
+    unknown = sorted(set(raw) - set(BOARD_KEYS))
+    if unknown:
+        raise BoardError(slug, unknown[0], f"not a board key (keys: {', '.join(BOARD_KEYS)})")
+    for key in ("name", "description"):
+        if key in raw and not (isinstance(raw[key], str) and (raw[key].strip() or key != "name")):
+            raise BoardError(slug, key, "expected text")
+    filters = raw.get("filters")
+    if isinstance(filters, dict):
+        pairs = []
+        for k, v in filters.items():
+            values = v if isinstance(v, list) else [v]
+            if not all(isinstance(x, str | int) and not isinstance(x, bool) for x in values):
+                raise BoardError(slug, f"filters.{k}", "expected text, a number or a list")
+            pairs += [(str(k), str(x)) for x in values]
+        filters = urlencode(pairs)
+    elif filters is not None and not isinstance(filters, str):
+        raise BoardError(slug, "filters", 'expected a query string ("group=knife_sharp") or table')
+    views = raw.get("views")
+    if views is not None:
+        if not (isinstance(views, list) and views and all(isinstance(v, str) for v in views)):
+            raise BoardError(slug, "views", "expected a list of view names")
+        if len(set(views)) != len(views):
+            raise BoardError(slug, "views", "a view may appear once on a board")
+        views = tuple(views)
+    controls = raw.get("controls")
+    if controls is not None:
+        if not isinstance(controls, dict) or not all(isinstance(v, str) for v in controls.values()):
+            raise BoardError(slug, "controls", 'expected a table of values (level = "ward")')
+        controls = {str(k): v for k, v in controls.items()}
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise BoardError(slug, "enabled", "expected true or false")
+    return Board(
+        slug=slug,
+        name=raw.get("name"),
+        description=raw.get("description"),
+        filters=filters.lstrip("?") if isinstance(filters, str) else None,
+        views=views,
+        controls=controls,
+        enabled=enabled,
+    )
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -68,6 +162,9 @@ class Settings:
     # a higher value means less risk.
     risk_weights: dict[str, float] = field(default_factory=dict)
     risk_reverse: tuple[str, ...] = ()
+    # The partnership's boards as ``[[boards]]`` gives them (the shipped ones are merged in by
+    # ``dashboard.boards``).
+    boards: tuple[Board, ...] = ()
 
     def __post_init__(self) -> None:
         bad = [d for d in self.districts if not DISTRICT_CODE.match(d)]
@@ -113,6 +210,10 @@ class Settings:
                 "[risk_index] weights cannot be negative: list a factor where a higher value "
                 "means less risk in reverse instead"
             )
+        slugs = [b.slug for b in self.boards]
+        twice = sorted({s for s in slugs if slugs.count(s) > 1})
+        if twice:
+            raise BoardError(twice[0], "slug", "more than one [[boards]] entry has this slug")
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)
@@ -139,6 +240,9 @@ def read_settings(warehouse: Path) -> Settings:
     disclosure = raw.get("disclosure", {})
     sessions = raw.get("sessions", {})
     risk = raw.get("risk_index", {})
+    boards = raw.get("boards", [])
+    if not isinstance(boards, list):
+        raise BoardError("-", "[[boards]]", "boards are an array of tables: [[boards]]")
     return Settings(
         districts=tuple(area.get("districts", ())),
         area_name=area.get("name", Settings.area_name),
@@ -163,6 +267,7 @@ def read_settings(warehouse: Path) -> Settings:
         session_hours=float(sessions.get("lifetime_hours", Settings.session_hours)),
         risk_weights={str(k): float(v) for k, v in risk.get("weights", {}).items()},
         risk_reverse=tuple(str(k) for k in risk.get("reverse", ())),
+        boards=tuple(board_from_toml(b, i) for i, b in enumerate(boards)),
     )
 
 
@@ -197,6 +302,11 @@ def write_settings(warehouse: Path, settings: Settings) -> Path:
             "weights": data["risk_weights"],
             "reverse": list(data["risk_reverse"]),
         }
+    if settings.boards:
+        doc["boards"] = [
+            {"slug": b.slug, **{k: list(v) if k == "views" else v for k, v in b.given().items()}}
+            for b in settings.boards
+        ]
     warehouse.mkdir(parents=True, exist_ok=True)
     path = warehouse / SETTINGS_FILE
     header = (

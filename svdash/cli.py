@@ -800,11 +800,12 @@ def serve(
         err.print(f"No warehouse at {wh}: building the demo warehouse first (about 30 s).")
         demo(seed=42, years=5, geography=None, lsoa_boundaries=None, warehouse=wh)
     from dashboard.app import create_app
+    from svcore.config import BoardError
     from svcore.files import SharedKeyError
 
     try:
         application = create_app(wh)
-    except SharedKeyError as exc:
+    except (SharedKeyError, BoardError) as exc:  # said plainly: the fix is in a file
         raise _fail(str(exc), 2) from None
     err.print(f"Serving {wh} at http://{host}:{port}/  (Ctrl+C to stop)")
     application.run(host=host, port=port, debug=debug)

@@ -234,7 +234,10 @@ def register(app, source: WarehouseSource) -> None:
             const path = window.location.pathname;
             const parts = [];
             if (query) { parts.push(query); }
-            if (view && view.page === path && view.query) { parts.push(view.query); }
+            // A page's controls, on their page or on a board that shows them.
+            if (view && view.query && (view.page === path || view.path === path)) {
+                parts.push(view.query);
+            }
             const url = path + (parts.length ? "?" + parts.join("&") : "");
             if (url !== path + window.location.search) {
                 const fired = (dc.callback_context.triggered || []).map(t => t.prop_id);
@@ -300,9 +303,11 @@ def _register_page_controls(app, page: str) -> None:
 
     controls = page_controls(page)
 
-    def view(*values):
+    def view(*args):
+        *values, path = args
         return {
             "page": page,
+            "path": path,  # the page or board the controls are on
             "query": to_query(page, {c.key: v for c, v in zip(controls, values, strict=True)}),
             "push": ctx.triggered_id is not None,  # the layout's first call is not a step
         }
@@ -311,5 +316,6 @@ def _register_page_controls(app, page: str) -> None:
     app.callback(
         Output(ids.VIEW, "data", allow_duplicate=True),
         *[Input(c.id, "value") for c in controls],
+        State(ids.URL, "pathname"),
         prevent_initial_call="initial_duplicate",
     )(view)

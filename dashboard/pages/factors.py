@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import dash
-from dash import dcc, html
+from dash import html
 
-from dashboard import ids
-from dashboard.components import chart, dropdown_field, grid, page_header, panel
-from dashboard.controls import from_query
-from dashboard.queries.factors import IMD_DOMAINS
+from dashboard.components import chart, grid, page_header, panel
+from dashboard.widgets import page_controls
 
 dash.register_page(
     __name__, path="/factors", name="Influential factors", order=5, title="Influential factors"
@@ -17,14 +15,6 @@ dash.register_page(
 
 def layout(**query: str) -> html.Div:
     """``/factors?factor=imd:income`` opens with that factor chosen."""
-    factor = from_query("/factors", query)["factor"]
-    # IMD domains are known up front; loaded indicators are added by callback. A bookmarked
-    # indicator is offered at once too, or the dropdown would drop the value it has no option for.
-    options = [
-        {"label": f"IMD 2019: {name}", "value": f"imd:{key}"} for key, name in IMD_DOMAINS.items()
-    ]
-    if factor not in {o["value"] for o in options}:
-        options.append({"label": factor, "value": factor})
     return html.Div(
         [
             page_header(
@@ -32,11 +22,7 @@ def layout(**query: str) -> html.Div:
                 "How the violence rate goes with deprivation and other area indicators. "
                 "Correlation is not causation: these are areas, not people.",
             ),
-            dropdown_field(
-                "Factor",
-                dcc.Dropdown(id=ids.FACTORS_CHOICE, value=factor, clearable=False, options=options),
-                class_name="field field-wide",
-            ),
+            page_controls("/factors", query),
             grid(
                 chart("factors-scatter", height=520),
                 chart("factors-deciles", height=520),

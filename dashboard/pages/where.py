@@ -4,61 +4,17 @@ police vs A&E gap."""
 from __future__ import annotations
 
 import dash
-import dash_bootstrap_components as dbc
 from dash import html
 
-from dashboard import ids
 from dashboard.components import chart, grid, page_header, panel
-from dashboard.controls import from_query
+from dashboard.widgets import page_controls
 
 dash.register_page(__name__, path="/where", name="Where", order=1, title="Where")
 
 
 def layout(**query: str) -> html.Div:
     """``/where?level=lsoa&measure=count`` opens the map as it was bookmarked."""
-    values = from_query("/where", query)
-    # dbc.RadioItems, not dcc.RadioItems: Dash 4's renders a role="listbox" of
-    # role="option" labels wrapping radio inputs (nested interactive controls, a nameless
-    # listbox); dbc's are plain native radios with <label for>, one group per `name`.
-    controls = html.Div(
-        [
-            html.Fieldset(
-                [
-                    html.Legend("Map areas"),
-                    dbc.RadioItems(
-                        id=ids.WHERE_LEVEL,
-                        name=ids.WHERE_LEVEL,
-                        value=values["level"],
-                        inline=True,
-                        options=[
-                            {"label": "Follow filters", "value": "auto"},
-                            {"label": "Districts", "value": "district"},
-                            {"label": "Wards", "value": "ward"},
-                            {"label": "LSOAs", "value": "lsoa"},
-                        ],
-                    ),
-                ],
-                className="control-group",
-            ),
-            html.Fieldset(
-                [
-                    html.Legend("Shade by"),
-                    dbc.RadioItems(
-                        id=ids.WHERE_MEASURE,
-                        name=ids.WHERE_MEASURE,
-                        value=values["measure"],
-                        inline=True,
-                        options=[
-                            {"label": "Rate per 1,000 residents", "value": "rate"},
-                            {"label": "Count", "value": "count"},
-                        ],
-                    ),
-                ],
-                className="control-group",
-            ),
-        ],
-        className="controls",
-    )
+    controls = page_controls("/where", query)
     return html.Div(
         [
             page_header(

@@ -27,6 +27,8 @@ PAGES = [
     "/who",
     "/factors",
     "/quality",
+    "/boards",
+    "/boards/domestic-sexual-abuse?group=domestic_abuse",
     # Filters that apply to the one demo year (2021), and ones that only produce messages.
     "/when?district=E08000035&from=2021-01&to=2021-12&group=knife_sharp",
     "/?district=LEEDS&from=2021-13&group=nope",
@@ -34,8 +36,8 @@ PAGES = [
 
 # Every dcc.Graph has drawn its SVG, and neither Dash's app loader nor any component is loading.
 _SETTLED = """() => {
-  const graphs = document.querySelectorAll('.dash-graph');
-  if (!graphs.length) return false;
+  if (!document.querySelector('main h1')) return false;  // the page's layout has arrived
+  const graphs = document.querySelectorAll('.dash-graph');  // (the boards page has none)
   for (const g of graphs) { if (!g.querySelector('.js-plotly-plot .main-svg')) return false; }
   return !document.querySelector('._dash-loading, [data-dash-is-loading="true"]');
 }"""
@@ -80,7 +82,7 @@ def _open_settled(browser, url: str):
     # checks the pages under the real policy).
     page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page.goto(url)
-    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+    page.wait_for_selector("main h1", timeout=30_000)
     page.wait_for_function(_SETTLED, timeout=30_000)
     page.wait_for_load_state("networkidle", timeout=30_000)
     # Callbacks chained off the first ones can start after a quiet moment; check again.
@@ -135,7 +137,7 @@ def test_keyboard_skip_link_then_nav_then_main(browser, server) -> None:
         nav_hrefs = page.eval_on_selector_all(
             "nav .nav-link", "els => els.map(e => e.getAttribute('href'))"
         )
-        assert len(nav_hrefs) == 7
+        assert len(nav_hrefs) == 8  # the pages and Boards
 
         page.keyboard.press("Tab")
         first = _focused(page)
