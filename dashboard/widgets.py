@@ -10,6 +10,7 @@ from dashboard import ids
 from dashboard.components import dropdown_field
 from dashboard.controls import from_query
 from dashboard.queries.factors import IMD_DOMAINS
+from svcore.vocab import CENSUS_ETHNIC_GROUPS
 
 
 def where_controls(values: dict[str, str]) -> html.Div:
@@ -75,8 +76,56 @@ def factor_control(values: dict[str, str]) -> html.Div:
     )
 
 
+def _radios(legend: str, id_: str, value: str, options: list[dict]) -> html.Fieldset:
+    # dbc.RadioItems: native radios with <label for> (see ``where_controls``).
+    return html.Fieldset(
+        [
+            html.Legend(legend),
+            dbc.RadioItems(id=id_, name=id_, value=value, inline=True, options=options),
+        ],
+        className="control-group",
+    )
+
+
+def who_measure_control(values: dict[str, str]) -> html.Div:
+    """Pyramids as counts or rates (``/who?measure=rate``)."""
+    return html.Div(
+        [
+            _radios(
+                "Pyramids show",
+                ids.WHO_MEASURE,
+                values["measure"],
+                [
+                    {"label": "Count", "value": "count"},
+                    {"label": "Rate per 1,000 residents", "value": "rate"},
+                ],
+            )
+        ],
+        className="controls",
+    )
+
+
+def who_reference_control(values: dict[str, str]) -> html.Div:
+    """The group relative rate indices compare with (``/who?reference=asian``)."""
+    return html.Div(
+        [
+            _radios(
+                "Compare rates with",
+                ids.WHO_REFERENCE,
+                values["reference"],
+                [{"label": label, "value": code} for code, label in CENSUS_ETHNIC_GROUPS.items()],
+            )
+        ],
+        className="controls",
+    )
+
+
+def who_controls(values: dict[str, str]) -> html.Div:
+    return html.Div([who_measure_control(values), who_reference_control(values)])
+
+
 # Page -> its controls' component, set from the URL's parameters (``layout(**query)``).
-PAGE_CONTROLS = {"/where": where_controls, "/factors": factor_control}
+PAGE_CONTROLS = {"/where": where_controls, "/factors": factor_control, "/who": who_controls}
 
 
 def page_controls(page: str, query: dict) -> html.Div:
