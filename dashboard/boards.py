@@ -28,10 +28,6 @@ BOARDS_PATH = "/boards"
 
 # The partnership's boards as shipped. Views are catalogue names (``CHARTS``) that exist on
 # this version; when the views below land, add them here (and nowhere else):
-# - "lcjb-oocd": the justice outcomes views (``outcomes-*``: outcomes, out-of-court disposal
-#   share, by offence) and the disproportionality views (``who-rri-*``: by ethnicity);
-# - "serious-violence-duty": the under-25 filter (``age=under25`` in a second board, or a
-#   view of violence against under-25s) once the filter bar knows it;
 # - "reducing-reoffending": a probation caseload / youth-justice cohort trend, if one is added.
 DEFAULT_BOARDS: tuple[Board, ...] = (
     Board(
@@ -65,6 +61,9 @@ DEFAULT_BOARDS: tuple[Board, ...] = (
             "how-offence-group",
             "who-suspects",
             "who-ethnicity",
+            "who-rri-suspects",
+            "who-rri-suspects-table",
+            "who-rri-victims",
             "overview-trend",
         ),
     ),
@@ -98,11 +97,32 @@ DEFAULT_BOARDS: tuple[Board, ...] = (
             "where-top",
             "where-hotspots",
             "where-hotspot-table",
+            "where-persistent-hotspots",
             "who-victims",
             "where-gap",
             "where-gap-table",
         ),
         controls={"level": "district"},
+    ),
+    Board(
+        slug="under-25s",
+        name="Serious Violence Duty: under-25s",
+        description=(
+            "Serious violence against victims under 25 (A&E: patients under 25), the Duty's "
+            "focus on young people: the trend and change, where it happens, how, and which "
+            "groups are most at risk."
+        ),
+        filters="age=under25",
+        views=(
+            "overview-headline",
+            "overview-trend",
+            "where-map",
+            "where-top",
+            "how-offence-group",
+            "how-weapon",
+            "who-victims",
+            "when-heatmap",
+        ),
     ),
 )
 
