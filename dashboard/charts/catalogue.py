@@ -1430,3 +1430,4 @@ def published_table(req: Request, by: list[str]) -> pd.DataFrame:
 from dashboard.charts import equity as _equity  # noqa: E402, F401  (registers its views)
 from dashboard.charts import places as _places  # noqa: E402, F401
 from dashboard.charts import risk as _risk  # noqa: E402, F401
+from dashboard.charts import outcomes as _outcomes  # noqa: E402, F401  (the /outcomes views)
