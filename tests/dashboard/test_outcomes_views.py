@@ -149,7 +149,7 @@ def test_perturbed_shares_come_from_the_published_counts(wh: Path, name: str) ->
     rows = data.dropna(subset=["share"])
     if name in ("outcomes-groups", "outcomes-trend", "outcomes-oocd-share"):
         assert len(rows) >= 2  # the check below is not empty
-    of = rows["of"] if "of" in rows else None
+    of = rows.get("of")
     for i, row in rows.iterrows():
         k = published(rows.loc[[i]]).iloc[0]
         n = of[i] if of is not None else published(data[data["outcome_group"] == "all"]).iloc[0]
