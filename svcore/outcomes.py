@@ -35,7 +35,7 @@ OUTCOME_GROUPS = MappingProxyType(
         "cannabis_khat_warning": "Cannabis or khat warning (HO 7)",
         "community_resolution": "Community resolution (HO 8)",
         "diversion": "Diversionary, educational or intervention activity (HO 22)",
-        "prosecution_prevented": "Prosecution prevented or not in the public interest (HO 5, 9-13, 17)",
+        "prosecution_prevented": "Prosecution prevented or not in public interest (HO 5, 9-13, 17)",
         "evidential_difficulties": "Evidential difficulties (HO 14, 15, 16)",
         "no_suspect": "Investigation complete, no suspect identified (HO 18)",
         "other_body": "Action by another body or agency (HO 20)",

@@ -24,11 +24,16 @@ from dashboard.figures import (
     text_width,
     wrap,
 )
-from dashboard.figures.bars import LABEL_WIDTH, category_ticks
+from dashboard.figures.bars import category_ticks
 from svcore.disclosure import SUPPRESSED
 from svcore.palette import CATEGORICAL
 
 NO_SHARE = "too few for a share"
+# Category names beside the bars wrap past this width (wider than a breakdown's: outcome names
+# are long, and two lines fit a bar's slot where three run into the next).
+SHARE_LABEL_WIDTH = 300
+# Values start clear of the interval's whisker past the bar's end.
+PAD = "\u00a0" * 3
 
 
 def _pct(value: float) -> float | None:
@@ -50,7 +55,7 @@ def _text(count: object, share: float) -> str:
         return SUPPRESSED
     if pd.isna(share):
         return f"{int(count):,} ({NO_SHARE})" if count else "0"
-    return f"{share:.0%} ({int(count):,})"
+    return f"{share:.1%} ({int(count):,})" if share < 0.1 else f"{share:.0%} ({int(count):,})"
 
 
 def _errors(part: pd.DataFrame) -> dict:
@@ -77,9 +82,9 @@ def share_bars_figure(
     order = list(range(len(frame)))[::-1]
     part = frame.iloc[order]
     shown = [names[i] for i in order]
-    wrapped = ["<br>".join(wrap(n, LABEL_WIDTH, FONT_SIZE)) for n in shown]
+    wrapped = ["<br>".join(wrap(n, SHARE_LABEL_WIDTH, FONT_SIZE)) for n in shown]
     label_px = max(text_width(line, FONT_SIZE) for w in wrapped for line in w.split("<br>"))
-    text_px = max(text_width(t, FONT_SIZE) for t in texts)
+    text_px = max(text_width(PAD + t, FONT_SIZE) for t in texts)
     fig = figure(
         [
             {
@@ -88,7 +93,7 @@ def share_bars_figure(
                 "y": shown,
                 "x": [_pct(v) for v in part["share"]],
                 "error_x": _errors(part),
-                "text": [texts[i] for i in order],
+                "text": [PAD + texts[i] for i in order],
                 "textposition": "outside",
                 "cliponaxis": False,
                 "marker": {"color": CATEGORICAL[0]},
@@ -144,6 +149,8 @@ def share_series_figure(
             "text": [_text(c, s) for c, s in zip(part["count"], part["share"], strict=True)],
             "hovertemplate": "%{x}: %{text}<extra>" + name + "</extra>",
         }
+        if not lines:
+            trace["textposition"] = "none"  # on hover: written on grouped bars it crowds them
         if lines:
             trace.update({"mode": "lines+markers", "connectgaps": False})
             trace["line"] = {"color": CATEGORICAL[i % len(CATEGORICAL)]}
