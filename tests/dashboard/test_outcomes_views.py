@@ -147,8 +147,11 @@ def test_perturbed_shares_come_from_the_published_counts(wh: Path, name: str) ->
     if "share" not in data:
         return
     rows = data.dropna(subset=["share"])
-    if name in ("outcomes-groups", "outcomes-trend", "outcomes-oocd-share"):
-        assert len(rows) >= 2  # the check below is not empty
+    # The check below is not empty whatever the key (counts of 20 or more stay at 17 or more).
+    if name in ("outcomes-groups", "outcomes-trend"):
+        assert len(rows) >= 2
+    if name == "outcomes-oocd-share":
+        assert len(rows) >= 1
     of = rows.get("of")
     for i, row in rows.iterrows():
         k = published(rows.loc[[i]]).iloc[0]
