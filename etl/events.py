@@ -9,6 +9,7 @@ the catalog's views, so readers never see a feed table without its events view.
 from __future__ import annotations
 
 from etl.contracts import EVENT_FEEDS
+from svcore.outcomes import outcome_group_sql
 
 # One row shape for every event source, so pages and exports can ask across sources.
 EVENTS_COLUMNS = (
@@ -43,6 +44,8 @@ EVENTS_COLUMNS = (
     "suspect_sex",
     "suspect_ethnicity",
     "site_code",
+    "outcome",  # as recorded: HO outcome, police.uk category or youth disposal
+    "outcome_group",  # svcore.outcomes: one grouping for every feed with outcomes
 )
 
 _EVENT_SOURCES: dict[str, dict[str, str]] = {
@@ -61,8 +64,16 @@ _EVENT_SOURCES: dict[str, dict[str, str]] = {
         "suspect_age": "suspect_age",
         "suspect_sex": "suspect_sex",
         "suspect_ethnicity": "suspect_ethnicity",
+        "outcome": "outcome",
+        "outcome_group": outcome_group_sql("outcome", "police"),
     },
-    "policeuk": {"lsoa_code": "lsoa_code", "record_key": "crime_key", "crime_type": "crime_type"},
+    "policeuk": {
+        "lsoa_code": "lsoa_code",
+        "record_key": "crime_key",
+        "crime_type": "crime_type",
+        "outcome": "last_outcome_category",
+        "outcome_group": outcome_group_sql("last_outcome_category", "policeuk"),
+    },
     "health": {
         "event_date": "CAST(coalesce(assault_datetime, arrival_datetime) AS DATE)",
         "hour": "hour(coalesce(assault_datetime, arrival_datetime))",
@@ -99,6 +110,8 @@ _EVENT_SOURCES: dict[str, dict[str, str]] = {
         "ethnicity": "ethnicity",
         "offence_group": "offence_group",
         "first_time_entrant": "first_time_entrant",
+        "outcome": "disposal",
+        "outcome_group": outcome_group_sql("disposal", "youth_justice"),
     },
 }
 

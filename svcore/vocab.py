@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from svcore.outcomes import OUTCOME_GROUPS
+
 LOCATION_TYPES = MappingProxyType(
     {
         "street": "Street or public place",
@@ -281,6 +283,7 @@ DIMENSION_VOCABULARIES: dict[str, MappingProxyType] = {
     ),
     "first_time_entrant": MappingProxyType({True: "First-time entrant", False: "Known before"}),
     "admitted": MappingProxyType({True: "Admitted", False: "Not admitted"}),
+    "outcome_group": OUTCOME_GROUPS,
 }
 
 DIMENSION_TITLES: dict[str, str] = {
@@ -300,6 +303,8 @@ DIMENSION_TITLES: dict[str, str] = {
     "index_offence_group": "Index offence group",
     "first_time_entrant": "First-time entrants",
     "domestic_abuse": "Domestic abuse",
+    "outcome": "Outcome (as recorded)",
+    "outcome_group": "Outcome group",
 }
 
 

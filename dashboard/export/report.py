@@ -78,6 +78,17 @@ SECTIONS: tuple[tuple[str, str, tuple[tuple[str, dict], ...]], ...] = (
         ),
     ),
     (
+        "Justice outcomes",
+        "What happened to recorded serious violence: charges, out-of-court disposals and the "
+        "other outcomes of the Home Office outcomes framework, with 95% intervals.",
+        (
+            ("outcomes-groups", {}),
+            ("outcomes-trend", {}),
+            ("outcomes-by-offence", {}),
+            ("outcomes-youth", {}),
+        ),
+    ),
+    (
         "Influential factors",
         "How violence goes with deprivation and other area factors, and the area risk index.",
         (
@@ -270,6 +281,8 @@ def build_report(
             for who in ("victims", "suspects"):
                 view = build(f"who-rri-{who}-table", req)
                 add_table(view.meta["table"]["caption"], _headed(view))
+        if theme == "Justice outcomes":
+            add_table("Out-of-court disposals", _headed(build("outcomes-oocd-share", req), True))
         if theme == "Influential factors":
             add_table(
                 "Area factors ranked by the strength of the evidence for their correlation "
@@ -339,10 +352,16 @@ def build_report(
     return doc_path
 
 
-def _headed(view: Chart) -> pd.DataFrame:
-    """A table view's data under its readable column headings (as on screen)."""
+def _headed(view: Chart, percents: bool = False) -> pd.DataFrame:
+    """A table view's data under its readable column headings (as on screen); ``percents``
+    writes the columns the view formats as percentages as "12.3%"."""
     columns = view.meta["table"]["columns"]
-    return view.data[[c for c, _ in columns]].rename(columns=dict(columns))
+    data = view.data[[c for c, _ in columns]].copy()
+    if percents:
+        for col, spec in view.meta["table"]["formats"].items():
+            if spec.endswith("%") and col in data:
+                data[col] = [None if pd.isna(v) else format(v, spec) for v in data[col]]
+    return data.rename(columns=dict(columns))
 
 
 def _cell(value: object) -> str:

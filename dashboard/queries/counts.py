@@ -18,6 +18,7 @@ from dashboard.queries.scope import (
 )
 from svcore.definitions import load_definition
 from svcore.disclosure import cell_key_sql
+from svcore.outcomes import OUTCOME_GROUPS
 from svcore.sql import Params
 from svcore.vocab import ROSH_LEVELS, SOURCES, age_band_sql, census_broad_sql
 
@@ -54,6 +55,8 @@ DIMENSIONS: dict[str, str] = {
     # population denominators have; "not stated" and unrecorded are NULL.
     "victim_ethnicity": census_broad_sql("e.ethnicity"),
     "suspect_ethnicity": census_broad_sql("e.suspect_ethnicity"),
+    "outcome": "e.outcome",
+    "outcome_group": "e.outcome_group",
 }
 NAMED = {"district": "district", "ward": "ward", "lsoa": "lsoa"}
 ORDER = {
@@ -64,6 +67,10 @@ ORDER = {
     + ", ".join(f"'{k}'" for k in ROSH_LEVELS)
     + "], e.rosh_level))",
     "suspect_age_band": "min(e.suspect_age)",
+    # Outcome groups in the framework's order (svcore.outcomes), not alphabetically.
+    "outcome_group": "min(list_position(["
+    + ", ".join(f"'{k}'" for k in OUTCOME_GROUPS)
+    + "], e.outcome_group))",
 }
 
 

@@ -21,6 +21,7 @@ from etl.demo import areas as geo
 from etl.demo import events as ev
 from etl.demo.census import CENSUS_YEAR, write_census_ethnicity
 from etl.load import init_warehouse, load_files
+from svcore import outcomes
 from svcore.config import WEST_YORKSHIRE, Settings
 
 FIRST_YEAR = 2021
@@ -137,6 +138,36 @@ def write_police(p: pd.DataFrame, rng: np.random.Generator, folder: Path) -> lis
     return paths
 
 
+# What police.uk publishes for each outcome group of the force's records; a third of the
+# charged are shown with a court result (in a fixed pattern: no draws from the generator).
+POLICEUK_CATEGORY = {
+    "charged": "Awaiting court outcome",
+    "taken_into_consideration": "Suspect charged as part of another case",
+    "caution": "Offender given a caution",
+    "penalty_notice": "Offender given penalty notice",
+    "cannabis_khat_warning": "Offender given a drugs possession warning",
+    "community_resolution": "Local resolution",
+    "diversion": "Local resolution",
+    "prosecution_prevented": "Formal action is not in the public interest",
+    "evidential_difficulties": "Unable to prosecute suspect",
+    "no_suspect": "Investigation complete; no suspect identified",
+    "other_body": "Action to be taken by another organisation",
+    "not_in_public_interest": "Further investigation is not in the public interest",
+    "pending": "Under investigation",
+    "other": "Status update unavailable",
+}
+
+
+def _policeuk_outcomes(outcome: pd.Series) -> np.ndarray:
+    groups = {v: outcomes.group_of(v, "police") for v in outcome.unique()}
+    category = outcome.map(groups).map(POLICEUK_CATEGORY).to_numpy(dtype=object)
+    charged = (outcome.map(groups) == "charged").to_numpy()
+    i = np.arange(len(outcome)) % 6
+    category[charged & (i == 0)] = "Offender sent to prison"
+    category[charged & (i == 3)] = "Offender given a community sentence"
+    return category
+
+
 def write_policeuk(
     p: pd.DataFrame, areas: geo.Areas, rng: np.random.Generator, folder: Path
 ) -> list[Path]:
@@ -157,9 +188,7 @@ def write_policeuk(
             "LSOA code": p["lsoa_code"],
             "LSOA name": lsoa_frame["lsoa_name"].reindex(p["lsoa_code"]).to_numpy(),
             "Crime type": p["ho_offence_code"].map(POLICEUK_TYPE),
-            "Last outcome category": p["outcome"]
-            .map({"Charged": "Awaiting court outcome"})
-            .fillna("Investigation complete; no suspect identified"),
+            "Last outcome category": _policeuk_outcomes(p["outcome"]),
             "Context": "",
         }
     )

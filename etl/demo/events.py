@@ -48,6 +48,44 @@ OUT_OF_AREA_LSOAS = np.array(
 )
 ETH = np.array(["white", "asian", "black", "mixed", "other", "not_stated"])
 
+# The force extract's outcome as its crime system writes it (HO outcome number and words; blank
+# when none is recorded), with shares for violence, weapons possession and homicide (shaped on
+# the Home Office's crime outcomes tables: most violence ends in evidential difficulties, about
+# one in fifteen in a charge; possession offences are charged far more often).
+POLICE_OUTCOMES = (
+    ("1 Charge/summons", 0.07, 0.36, 0.55),
+    ("2 Youth caution", 0.004, 0.03, 0.0),
+    ("3 Adult caution", 0.012, 0.06, 0.0),
+    ("4 Taken into consideration", 0.001, 0.002, 0.0),
+    ("6 Penalty notice for disorder", 0.002, 0.0, 0.0),
+    ("8 Community resolution", 0.03, 0.05, 0.0),
+    ("10 Formal action not in the public interest", 0.005, 0.01, 0.0),
+    ("14 Evidential difficulties: suspect not identified, victim does not support", 0.1, 0.01, 0.0),
+    ("15 Evidential difficulties: suspect identified, victim supports", 0.13, 0.18, 0.05),
+    ("16 Evidential difficulties: victim does not support", 0.31, 0.01, 0.0),
+    ("18 Investigation complete: no suspect identified", 0.12, 0.1, 0.05),
+    ("20 Further action by another body or agency", 0.01, 0.01, 0.0),
+    ("21 Further investigation not in the public interest", 0.01, 0.01, 0.0),
+    ("22 Diversionary, educational or intervention activity", 0.005, 0.03, 0.0),
+    ("Under investigation", 0.18, 0.11, 0.35),
+    ("", 0.01, 0.01, 0.0),
+)
+YOUTH_DISPOSALS = (
+    ("Youth caution", 0.2),
+    ("Youth conditional caution", 0.1),
+    ("Community resolution", 0.08),
+    ("Referral order", 0.32),
+    ("Reparation order", 0.03),
+    ("Youth rehabilitation order", 0.17),
+    ("Detention and training order", 0.05),
+    ("Fine", 0.05),
+)
+
+
+def _outcome_weights(code: str) -> list[float]:
+    column = 3 if code in ("1", "4/1", "2") else 2 if code in ("10A", "10C", "10D") else 1
+    return [row[column] for row in POLICE_OUTCOMES]
+
 
 def months(first_year: int, years: int) -> pd.DatetimeIndex:
     return pd.date_range(f"{first_year}-01-01", periods=12 * years, freq="MS")
@@ -196,15 +234,7 @@ def police_events(
                         rng.random(n) < 0.85, eth, _ethnicity(rng, district_of[where])
                     ),
                     "outcome": _choice_by(
-                        rng,
-                        n,
-                        [
-                            "Charged",
-                            "Evidential difficulties",
-                            "Investigation complete - no suspect",
-                            "Under investigation",
-                        ],
-                        [0.12, 0.5, 0.25, 0.13],
+                        rng, n, [o for o, *_ in POLICE_OUTCOMES], _outcome_weights(code)
                     ),
                 }
             )
@@ -403,10 +433,7 @@ def youth_justice_offences(
             ),
             "first_time_entrant": np.where(fte, "Y", "N"),
             "disposal": _choice_by(
-                rng,
-                n,
-                ["Youth caution", "Referral order", "Youth rehabilitation order", "Custody"],
-                [0.35, 0.4, 0.2, 0.05],
+                rng, n, [d for d, _ in YOUTH_DISPOSALS], [w for _, w in YOUTH_DISPOSALS]
             ),
             "home_lsoa_code": lsoa[pw][person],
         }

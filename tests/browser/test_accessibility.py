@@ -25,6 +25,7 @@ PAGES = [
     "/when",
     "/how",
     "/who",
+    "/outcomes",
     "/factors",
     "/quality",
     "/boards",

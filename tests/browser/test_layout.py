@@ -38,7 +38,7 @@ pytestmark = pytest.mark.browser
 VIEWPORTS = {"1280x800": (1280, 800), "1920x1080": (1920, 1080), "768x1024": (768, 1024)}
 ONE_COLUMN = "768x1024"
 TWO_COLUMNS_FROM = 1200  # px: assets/style.css, .grid
-PAGES = ("/", "/where", "/when", "/how", "/who", "/factors", "/quality")
+PAGES = ("/", "/where", "/when", "/how", "/who", "/outcomes", "/factors", "/quality")
 MAPS = ("where-map", "where-hotspots")
 MAP_MIN_HEIGHT = 600
 # A glyph may reach a pixel past its text box's origin ("w" at the start of a title's second

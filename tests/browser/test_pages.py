@@ -18,7 +18,7 @@ from svcore.warehouse import connect_reader
 
 pytestmark = pytest.mark.browser
 
-PAGES = ("/", "/where", "/when", "/how", "/who", "/factors", "/quality")
+PAGES = ("/", "/where", "/when", "/how", "/who", "/outcomes", "/factors", "/quality")
 
 
 def open_page(browser, url: str):

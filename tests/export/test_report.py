@@ -44,6 +44,7 @@ def test_sections_captions_alt_text_and_files(pack: Path) -> None:
         "When",
         "How",
         "Who",
+        "Justice outcomes",
         "Influential factors",
         "Data sources and quality",
         "Methodology and definitions",
