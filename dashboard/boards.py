@@ -52,19 +52,23 @@ DEFAULT_BOARDS: tuple[Board, ...] = (
         slug="lcjb-oocd",
         name="LCJB and OOCD Scrutiny Panel",
         description=(
-            "Local Criminal Justice Board and Out-of-Court Disposals Scrutiny Panel: offences "
-            "by group, suspects by age and sex, and victims by ethnicity."
+            "Local Criminal Justice Board and Out-of-Court Disposals Scrutiny Panel: police "
+            "outcomes in the Home Office framework, the out-of-court disposal share, charge "
+            "rates by offence and by suspect ethnicity, youth-justice disposals, and suspects' "
+            "relative rates by ethnic group."
         ),
         filters="",
         views=(
-            "overview-headline",
-            "how-offence-group",
-            "who-suspects",
-            "who-ethnicity",
+            "outcomes-oocd-share",
+            "outcomes-groups",
+            "outcomes-trend",
+            "outcomes-by-offence",
+            "outcomes-by-suspect-ethnicity",
+            "outcomes-youth",
             "who-rri-suspects",
             "who-rri-suspects-table",
-            "who-rri-victims",
-            "overview-trend",
+            "who-suspects",
+            "who-ethnicity",
         ),
     ),
     Board(
