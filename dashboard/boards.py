@@ -64,6 +64,7 @@ DEFAULT_BOARDS: tuple[Board, ...] = (
             "outcomes-trend",
             "outcomes-by-offence",
             "outcomes-by-suspect-ethnicity",
+            "outcomes-rri-suspect-ethnicity",
             "outcomes-youth",
             "who-rri-suspects",
             "who-rri-suspects-table",

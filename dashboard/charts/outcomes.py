@@ -25,7 +25,7 @@ from dashboard.queries.outcomes import (
 )
 from svcore.disclosure import protect, published
 from svcore.outcomes import OOCD_GROUPS, OUTCOME_GROUPS
-from svcore.vocab import ETHNICITIES, SOURCES
+from svcore.vocab import CENSUS_ETHNIC_GROUPS, ETHNICITIES, SOURCES
 
 PAGE = "/outcomes"
 MEASURE_LABELS = {"charged": "Charge rate", "oocd": "Out-of-court disposal share"}
@@ -300,3 +300,105 @@ def _policeuk(req: Request) -> Chart:
 @chart("outcomes-youth", PAGE, "Youth justice: disposals of proven offences, pre-court and court")
 def _youth(req: Request) -> Chart:
     return _recorded_chart(req, "youth_justice")
+
+
+# Disproportionality in outcomes --------------------------------------------------------------
+
+RRI_REFERENCE = "white"
+
+
+def outcome_rri(req: Request, reference: str = RRI_REFERENCE) -> pd.DataFrame:
+    """Per measure (charge rate, out-of-court share) and suspect ethnic group: the published
+    share and its ratio to the reference group's, with the Katz 95% interval for a ratio of
+    two proportions (``dashboard.analysis.disproportionality``), from the published counts of
+    ``outcomes-by-suspect-ethnicity`` only; none where either share is not shown."""
+    from dashboard.analysis.disproportionality import relative_rate_index
+
+    run = req.with_filters(req.filters.with_(source="police"), note=req.note)
+    frame = published_measures(run, "suspect_ethnicity")
+    frame = frame[frame["suspect_ethnicity"].isin(list(CENSUS_ETHNIC_GROUPS))]
+    rule = run.rule_for("police")
+    parts = []
+    for measure, label in MEASURE_LABELS.items():
+        part = frame[frame["measure"] == measure].reset_index(drop=True)
+        # ``relative_rate_index`` reads a shown ``rate``: the share (blank when not shown).
+        part = part.assign(rate=part["share"])
+        part = relative_rate_index(part, "suspect_ethnicity", reference, rule, residents="of")
+        part["label"] = [f"{ETHNICITIES[g]}: {label.lower()}" for g in part["suspect_ethnicity"]]
+        parts.append(part)
+    columns = ["measure", "suspect_ethnicity", "label", "count", "of", "share", "ci_low", "ci_high"]
+    columns += ["rri", "rri_low", "rri_high", "flag"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)[columns]
+
+
+RRI_NOTE = (
+    "Each group's share (charged, or given an out-of-court disposal, of the crimes whose "
+    "first named suspect is in the group) divided by the {ref} group's, with Katz's 95% "
+    "interval for a ratio of two proportions, log RRI ± 1.96·sqrt(1/a − 1/n1 + 1/c − 1/n2) "
+    "(a, c: published outcomes; n1, n2: published crimes); * the interval excludes 1. None on "
+    "fewer than {n} events. Crimes without a recorded suspect ethnicity are left out."
+)
+
+
+@chart(
+    "outcomes-rri-suspect-ethnicity",
+    PAGE,
+    "Outcomes by suspect ethnicity: relative rate index against White suspects",
+)
+def _outcome_rri(req: Request) -> Chart:
+    from dashboard.figures.disproportionality import rri_figure
+
+    frame = outcome_rri(req)
+    rule = req.rule_for("police")
+    ctx = req.context(
+        source="police",
+        note=RRI_NOTE.format(ref=ETHNICITIES[RRI_REFERENCE], n=rule.min_events_for_rate),
+    )
+    return Chart(rri_figure(frame, ctx), frame)
+
+
+@chart(
+    "outcomes-rri-table",
+    PAGE,
+    "Outcomes by suspect ethnicity: shares and relative rate index",
+    kind="table",
+)
+def _outcome_rri_table(req: Request) -> Chart:
+    frame = outcome_rri(req)
+    rule = req.rule_for("police")
+    data = frame.assign(measure=frame["measure"].map(MEASURE_LABELS))
+    data = data.assign(suspect_ethnicity=data["suspect_ethnicity"].map(dict(ETHNICITIES)))
+    return Chart(
+        None,
+        data.drop(columns="label"),
+        table_meta(
+            [
+                ("measure", "Measure"),
+                ("suspect_ethnicity", "Suspect ethnicity"),
+                ("count", "Outcomes"),
+                ("of", "Crimes"),
+                ("share", "Share"),
+                ("ci_low", "Share 95% CI low"),
+                ("ci_high", "Share 95% CI high"),
+                ("rri", "RRI (vs White)"),
+                ("rri_low", "95% CI low"),
+                ("rri_high", "95% CI high"),
+                ("flag", "Interval excludes 1"),
+            ],
+            "Charge rate and out-of-court disposal share by suspect ethnicity, relative to "
+            "White suspects",
+            {
+                "count": ",",
+                "of": ",",
+                "share": ".1%",
+                "ci_low": ".1%",
+                "ci_high": ".1%",
+                "rri": ".2f",
+                "rri_low": ".2f",
+                "rri_high": ".2f",
+            },
+            note=RRI_NOTE.format(ref=ETHNICITIES[RRI_REFERENCE], n=rule.min_events_for_rate),
+        ),
+    )

@@ -85,6 +85,7 @@ SECTIONS: tuple[tuple[str, str, tuple[tuple[str, dict], ...]], ...] = (
             ("outcomes-groups", {}),
             ("outcomes-trend", {}),
             ("outcomes-by-offence", {}),
+            ("outcomes-rri-suspect-ethnicity", {}),
             ("outcomes-youth", {}),
         ),
     ),
@@ -283,6 +284,8 @@ def build_report(
                 add_table(view.meta["table"]["caption"], _headed(view))
         if theme == "Justice outcomes":
             add_table("Out-of-court disposals", _headed(build("outcomes-oocd-share", req), True))
+            rri = build("outcomes-rri-table", req)
+            add_table(rri.meta["table"]["caption"], _headed(rri, True))
         if theme == "Influential factors":
             add_table(
                 "Area factors ranked by the strength of the evidence for their correlation "

@@ -25,6 +25,11 @@ def layout(**_query: str) -> html.Div:
             ),
             grid(chart("outcomes-trend"), chart("outcomes-by-offence")),
             grid(chart("outcomes-by-area"), chart("outcomes-by-suspect-ethnicity")),
+            grid(
+                chart("outcomes-rri-suspect-ethnicity"),
+                panel("outcomes-rri-table", "By suspect ethnicity"),
+                lead=True,
+            ),
             html.H2("police.uk and youth justice"),
             grid(chart("outcomes-policeuk", height=560), chart("outcomes-youth", height=460)),
         ]

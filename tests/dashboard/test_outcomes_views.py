@@ -159,3 +159,23 @@ def test_perturbed_shares_come_from_the_published_counts(wh: Path, name: str) ->
         assert k >= 10 and n >= 10
         assert row["share"] == pytest.approx(min(k, n) / n)
         assert (row["ci_low"], row["ci_high"]) == pytest.approx(wilson_by_hand(min(k, n), n))
+
+
+def test_outcome_rri_by_suspect_ethnicity_known_answer(wh: Path) -> None:
+    """White suspects: 45 crimes, 13 out-of-court disposals; Black: 30 crimes, 10. The RRI is
+    (10/30) / (13/45), its Katz interval worked out by hand; Black suspects' 4 charges are too
+    few for a share, so no charge-rate RRI."""
+    data = build("outcomes-rri-table", req_for(wh)).data
+    oocd = data[data["measure"] == "Out-of-court disposal share"].set_index("suspect_ethnicity")
+    rri = (10 / 30) / (13 / 45)
+    se = math.sqrt(1 / 10 - 1 / 30 + 1 / 13 - 1 / 45)
+    z = 1.959963984540054
+    assert oocd.loc["Black", "rri"] == pytest.approx(rri)
+    assert oocd.loc["Black", "rri_low"] == pytest.approx(rri * math.exp(-z * se), rel=1e-6)
+    assert oocd.loc["Black", "rri_high"] == pytest.approx(rri * math.exp(z * se), rel=1e-6)
+    assert oocd.loc["Black", "flag"] == "no"  # the interval includes 1
+    assert oocd.loc["White", "flag"] == "reference"
+    charged = data[data["measure"] == "Charge rate"].set_index("suspect_ethnicity")
+    assert pd.isna(charged.loc["Black", "rri"]) and charged.loc["Black", "flag"] == ""
+    chart = build("outcomes-rri-suspect-ethnicity", req_for(wh))
+    assert chart.figure is not None and "1.15" in chart.alt
