@@ -26,9 +26,8 @@ from svcore.config import Board, BoardError, Settings
 
 BOARDS_PATH = "/boards"
 
-# The partnership's boards as shipped. Views are catalogue names (``CHARTS``) that exist on
-# this version; when the views below land, add them here (and nowhere else):
-# - "reducing-reoffending": a probation caseload / youth-justice cohort trend, if one is added.
+# The partnership's boards as shipped: views are catalogue names (``CHARTS``); this is the one
+# place to change what a shipped board shows.
 DEFAULT_BOARDS: tuple[Board, ...] = (
     Board(
         slug="domestic-sexual-abuse",
@@ -76,11 +75,13 @@ DEFAULT_BOARDS: tuple[Board, ...] = (
         slug="reducing-reoffending",
         name="Reducing Reoffending Strategy Group",
         description=(
-            "The probation caseload by risk of serious harm and index offence, and the "
-            "youth-justice cohort by age and repeat offending."
+            "The probation caseload and the youth-justice cohort over time, the caseload by "
+            "risk of serious harm and index offence, and the cohort by age and repeat offending."
         ),
         filters="",
         views=(
+            "who-probation-trend",
+            "who-youth-trend",
             "who-probation-risk",
             "who-probation-offence",
             "who-youth-age",

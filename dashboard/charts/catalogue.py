@@ -1427,6 +1427,7 @@ def published_table(req: Request, by: list[str]) -> pd.DataFrame:
 
 
 # Views in their own modules register with ``chart`` above (imported last: they use it).
+from dashboard.charts import cohorts as _cohorts  # noqa: E402, F401
 from dashboard.charts import equity as _equity  # noqa: E402, F401  (registers its views)
 from dashboard.charts import outcomes as _outcomes  # noqa: E402, F401  (the /outcomes views)
 from dashboard.charts import places as _places  # noqa: E402, F401

@@ -36,6 +36,8 @@ def layout(**query: str) -> html.Div:
             grid(chart("who-rri-victims"), panel("who-rri-victims-table", "Victims"), lead=True),
             grid(chart("who-rri-suspects"), panel("who-rri-suspects-table", "Suspects"), lead=True),
             grid(chart("who-rates-age-sex", wide=True)),
+            html.H2("Offender cohorts over time"),
+            grid(chart("who-probation-trend", height=400), chart("who-youth-trend", height=400)),
             html.H2("Probation caseload"),
             grid(
                 chart("who-probation-risk", height=400), chart("who-probation-offence", height=400)
