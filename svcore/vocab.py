@@ -237,6 +237,17 @@ AGE_FILTERS: MappingProxyType = MappingProxyType(
     }
 )
 
+
+def under25_sql(column: str) -> str:
+    """'under 25' or '25 and over' (NULL when the age is not recorded), from ``AGE_FILTERS``'s
+    ``under25``: the export dimension that matches the who filter. ``column`` is trusted."""
+    _label, lo, hi = AGE_FILTERS["under25"]
+    return (
+        f"CASE WHEN {column} BETWEEN {lo} AND {hi} THEN 'under 25' "
+        f"WHEN {column} > {hi} THEN '25 and over' END"
+    )
+
+
 # The broad groups the who filter offers: group -> (a short label, the recorded
 # ``ETHNICITIES`` codes in it), from ``ETHNICITY_TO_CENSUS_BROAD`` (the one mapping), so a
 # filter and a rate per resident of the same group count the same people. "Not stated" is in

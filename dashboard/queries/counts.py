@@ -20,7 +20,7 @@ from svcore.definitions import load_definition
 from svcore.disclosure import cell_key_sql
 from svcore.outcomes import OUTCOME_GROUPS
 from svcore.sql import Params
-from svcore.vocab import ROSH_LEVELS, SOURCES, age_band_sql, census_broad_sql
+from svcore.vocab import ROSH_LEVELS, SOURCES, age_band_sql, census_broad_sql, under25_sql
 
 # Dimension name -> SQL expression over the ``events`` view (a whitelist: nothing else is
 # ever put into SQL text).
@@ -57,6 +57,9 @@ DIMENSIONS: dict[str, str] = {
     "suspect_ethnicity": census_broad_sql("e.suspect_ethnicity"),
     "outcome": "e.outcome",
     "outcome_group": "e.outcome_group",
+    # The Serious Violence Duty's young people, as the who filter's ``age=under25`` reads them.
+    "under25": under25_sql("e.age"),
+    "suspect_under25": under25_sql("e.suspect_age"),
 }
 NAMED = {"district": "district", "ward": "ward", "lsoa": "lsoa"}
 ORDER = {
@@ -67,6 +70,8 @@ ORDER = {
     + ", ".join(f"'{k}'" for k in ROSH_LEVELS)
     + "], e.rosh_level))",
     "suspect_age_band": "min(e.suspect_age)",
+    "under25": "min(e.age)",
+    "suspect_under25": "min(e.suspect_age)",
     # Outcome groups in the framework's order (svcore.outcomes), not alphabetically.
     "outcome_group": "min(list_position(["
     + ", ".join(f"'{k}'" for k in OUTCOME_GROUPS)

@@ -50,3 +50,13 @@ def test_unknown_dimensions_are_refused(con) -> None:
     with pytest.raises(UnknownDimension):
         count_table(con, parse_filters(""), ["victim_name"])
     assert "lsoa" in DIMENSIONS and "age_band" in DIMENSIONS
+
+
+def test_under25_dimension_matches_the_who_filter(con) -> None:
+    """``--by under25`` splits the count as ``age=under25`` filters it: the 'under 25' row is
+    the filtered count, and the rows with an age recorded add up to the age bands' total."""
+    by = count_table(con, parse_filters(""), ["under25"]).set_index("under25")["count"]
+    under = count_table(con, parse_filters("age=under25"), [])["count"].iloc[0]
+    assert by.get("under 25", 0) == under
+    bands = count_table(con, parse_filters(""), ["age_band"])
+    assert by.sum() - by.get(None, 0) == bands.dropna(subset=["age_band"])["count"].sum()
