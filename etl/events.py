@@ -48,6 +48,16 @@ EVENTS_COLUMNS = (
     "outcome_group",  # svcore.outcomes: one grouping for every feed with outcomes
 )
 
+# A police.uk crime's outcome: the latest of its rows in the outcomes files (``policeuk_outcomes``,
+# joined by the keyed Crime ID, which police.uk makes unique across forces) when they are loaded, else the street file's
+# "Last outcome category" (which police.uk fills from the same outcomes at publication). Two
+# outcomes in one month (police.uk has them) are taken in a fixed order, the type's text.
+POLICEUK_OUTCOME = (
+    "coalesce((SELECT arg_max(o.outcome_type, o.month || o.outcome_type) FROM policeuk_outcomes o "
+    "WHERE o.crime_key = policeuk.crime_key), "
+    "last_outcome_category)"
+)
+
 _EVENT_SOURCES: dict[str, dict[str, str]] = {
     "police": {
         "event_date": "offence_date",
@@ -71,8 +81,8 @@ _EVENT_SOURCES: dict[str, dict[str, str]] = {
         "lsoa_code": "lsoa_code",
         "record_key": "crime_key",
         "crime_type": "crime_type",
-        "outcome": "last_outcome_category",
-        "outcome_group": outcome_group_sql("last_outcome_category", "policeuk"),
+        "outcome": POLICEUK_OUTCOME,
+        "outcome_group": outcome_group_sql(POLICEUK_OUTCOME, "policeuk"),
     },
     "health": {
         "event_date": "CAST(coalesce(assault_datetime, arrival_datetime) AS DATE)",

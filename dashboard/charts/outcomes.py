@@ -292,7 +292,7 @@ def _recorded_chart(req: Request, source: str) -> Chart:
     return Chart(fig, frame)
 
 
-@chart("outcomes-policeuk", PAGE, "police.uk: last outcome category of recorded serious violence")
+@chart("outcomes-policeuk", PAGE, "police.uk: latest outcome of recorded serious violence")
 def _policeuk(req: Request) -> Chart:
     return _recorded_chart(req, "policeuk")
 

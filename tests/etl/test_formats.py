@@ -623,3 +623,26 @@ def test_policeuk_outcomes_are_a_feed_joined_to_crimes(city_of_london, key_file,
     ]
     stored = {r[0] for r in reader_rows(wh, "DESCRIBE policeuk_outcomes")}
     assert "crime_id" not in stored and "location" not in stored and "longitude" not in stored
+    # A crime's outcome in the events is its latest in the outcomes files, else the street
+    # file's last outcome category.
+    got = dict(
+        reader_rows(
+            wh,
+            "SELECT record_key, outcome FROM events_policeuk WHERE record_key IN "
+            "(SELECT crime_key FROM policeuk_outcomes)",
+        )
+    )
+    latest = dict(
+        reader_rows(
+            wh,
+            "SELECT crime_key, max(month || outcome_type)[8:] FROM policeuk_outcomes GROUP BY 1",
+        )
+    )
+    assert got and got == {k: v for k, v in latest.items() if k in got}
+    assert reader_rows(
+        wh,
+        "SELECT count(*) FROM events_policeuk e "
+        "WHERE e.record_key NOT IN (SELECT crime_key FROM policeuk_outcomes) AND NOT EXISTS "
+        "(SELECT 1 FROM policeuk p WHERE p.crime_key = e.record_key "
+        "AND p.last_outcome_category IS NOT DISTINCT FROM e.outcome)",
+    ) == [(0,)]

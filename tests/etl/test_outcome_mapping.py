@@ -48,7 +48,9 @@ def test_events_view_carries_outcome_and_group() -> None:
     assert EVENTS_COLUMNS[-2:] == ("outcome", "outcome_group")
     views = {s.split(" AS SELECT")[0].split()[-1]: s for s in events_view_sql()}
     assert "CAST(outcome AS VARCHAR) AS outcome" in views["events_police"]
-    assert "CAST(last_outcome_category AS VARCHAR) AS outcome" in views["events_policeuk"]
+    # police.uk: the latest outcome of the outcomes files, else the street file's category.
+    assert "last_outcome_category) AS VARCHAR) AS outcome," in views["events_policeuk"]
+    assert "FROM policeuk_outcomes o" in views["events_policeuk"]
     assert "CAST(disposal AS VARCHAR) AS outcome" in views["events_youth_justice"]
     for feed in ("health", "probation"):
         assert "CAST(NULL AS VARCHAR) AS outcome_group" in views[f"events_{feed}"]
