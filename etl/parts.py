@@ -153,6 +153,9 @@ class _Files:
                 table.schema,
                 compression="zstd",
                 use_dictionary=[c for c in table.column_names if c not in self.plain],
+                # Nor min/max statistics: a keyed hash's row group spans every value, so they
+                # prune nothing, and on 64-character keys they were a quarter of the write.
+                write_statistics=[c for c in table.column_names if c not in self.plain],
             )
         elif table.schema != writer.schema:  # the same types, told apart by a detail
             table = table.cast(writer.schema)
@@ -184,7 +187,7 @@ def write_period_parts(
     names and types, ``period_key`` among them) to one Parquet file per period, at
     ``target(period)``: each file holds its period's rows in the order the queries give
     them. A period without rows gets no file. ``plain`` names columns written without a
-    dictionary (keyed hashes: every value differs, so a dictionary only costs).
+    dictionary or statistics (keyed hashes: every value differs, so both only cost).
 
     Returns the parts written, in the order their periods first appeared. Files written
     before a failure are left for the caller's recovery: nothing lists them yet.

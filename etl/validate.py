@@ -52,6 +52,9 @@ class Counts:
     rows_excluded: int
 
 
+# A row's status, as a one-byte ENUM (at ten million rows a VARCHAR is 150 MB more to spill).
+STATUS = "ENUM('ok', 'bad', 'out_of_area', 'excluded')"
+
 # A check is (condition, error): the condition is SQL over row ``t`` of the ``typed`` step, where
 # ``t.v_<name>`` is the cleaned text of a column and ``t."<name>"`` its typed value; the error
 # is the ``{column, reason}`` struct the row gets when the condition holds.
@@ -237,7 +240,8 @@ def validate(
     ``checked`` keeps the file's order and a row's id is its record's number:
     ``number_lines``, if given, sets ``_line`` from it (see ``etl.read.RawFile``). Then
     updates, each over few columns: duplicates of a unique column (found by grouping: a
-    window over whole rows would sort every row), the area each row falls in, the status.
+    window over whole rows would sort every row), then the area each row falls in (which
+    settles the status of the rows it places).
     """
     sql = Params()
     missing = list(mapping.missing_markers) or (
@@ -295,6 +299,9 @@ def validate(
         return f"list_filter([{items}], lambda x: x IS NOT NULL)"
 
     bad = " OR ".join(f"({cond})" for cond, _ in checks) or "FALSE"
+    # The status each row would have unplaced; the area lookup below (an update of the rows
+    # it finds, the only join) then turns ``out_of_area`` rows it places into ``ok``.
+    out_sql, on = _out_of_area(contract, districts, has_geography, sql)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE checked AS "
         f"WITH cleaned AS (SELECT _line, {', '.join(cleaned)} FROM canon), "
@@ -302,21 +309,30 @@ def validate(
         f"SELECT t._line, {', '.join(kept)}, "
         f"CASE WHEN {bad} THEN {listed(checks)} ELSE [] END AS _errors, "
         f"CASE WHEN {bad} THEN len({listed(col_checks)}) ELSE 0 END AS _column_errors, "
-        f"({excl}) AS _excluded, FALSE AS _placed, NULL::VARCHAR AS ward_code_, "
-        "NULL::VARCHAR AS district_code_, FALSE AS _out, NULL::VARCHAR AS _status FROM typed t",
+        f"({excl}) AS _excluded, NULL::VARCHAR AS ward_code_, NULL::VARCHAR AS district_code_, "
+        f"CAST(CASE WHEN {excl} THEN 'excluded' WHEN {bad} THEN 'bad' "
+        f"WHEN coalesce({out_sql('FALSE')}, FALSE) THEN 'out_of_area' ELSE 'ok' END "
+        f"AS {STATUS}) AS _status FROM typed t",
         {**sql.values, **(key.params() if any(c.pseudonymise for c in contract.columns) else {})},
     )
     if number_lines is not None:
         number_lines(con)
 
-    # Duplicates of a unique column: every occurrence after the first is an error.
+    # Duplicates of a unique column: every occurrence after the first is an error. Found by
+    # grouping 64-bit hashes (a fraction of the cost of grouping millions of long keys), then
+    # the keys of the few rows whose hash repeats; those rows are updated by row id.
     for col in contract.columns:
         if not col.unique:
             continue
         k = ident(col.stored_name if col.pseudonymise else col.name)
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE dups AS SELECT {k} AS k, min(_line) AS first "
-            f"FROM checked WHERE {k} IS NOT NULL GROUP BY 1 HAVING count(*) > 1"
+            "CREATE OR REPLACE TEMP TABLE dups AS "
+            f"WITH twice AS (SELECT hash({k}) AS h FROM checked WHERE {k} IS NOT NULL "
+            "GROUP BY 1 HAVING count(*) > 1), "
+            f"maybe AS (SELECT rowid AS rid, {k} AS k, _line FROM checked "
+            f"WHERE {k} IS NOT NULL AND hash({k}) IN (SELECT h FROM twice)), "
+            "firsts AS (SELECT k, min(_line) AS first FROM maybe GROUP BY 1 HAVING count(*) > 1) "
+            "SELECT m.rid, f.first FROM maybe m JOIN firsts f USING (k) WHERE m._line > f.first"
         )
         dup = Params()
         shown = f"duplicate {col.name} (first on line "
@@ -324,51 +340,62 @@ def validate(
         con.execute(
             "UPDATE checked SET _errors = list_concat(list_slice(_errors, 1, _column_errors), "
             f"[{err}], list_slice(_errors, _column_errors + 1, len(_errors))), "
-            "_column_errors = _column_errors + 1 "
-            f"FROM dups d WHERE checked.{k} = d.k AND checked._line > d.first",
+            "_column_errors = _column_errors + 1, "
+            "_status = CASE WHEN _excluded THEN 'excluded' ELSE 'bad' END "
+            "FROM dups d WHERE checked.rowid = d.rid",
             dup.values,
         )
         con.execute("DROP TABLE dups")
 
     # Where is the row? Out of area is not an error: it is set aside.
-    place = contract.place_column
-    area = Params()
-    on = None
-    if contract.feed in ("geography",):
-        out_sql = f"NOT (district_code = ANY({area.add(list(districts))}))"
-    elif place is None:
-        out_sql = "FALSE"
-    elif place == "district_code" and contract.feed == "imd":
-        out_sql = (
-            f"CASE WHEN district_code IS NOT NULL THEN NOT (district_code = "
-            f"ANY({area.add(list(districts))})) "
-            + ("ELSE NOT _placed END" if has_geography else "ELSE FALSE END")
-        )
-        on = "lsoa_code" if has_geography else None
-    elif not has_geography:
-        out_sql = "FALSE"
-    else:
-        on = place
-        out_sql = (
-            f"{ident(place)} IS NOT NULL AND NOT _placed AND NOT "
-            f"({ident(place)} = ANY({area.add(list(districts))}))"
-        )
     if on is not None:
+        area = Params()
         names = (
             ", ward_code_ = ap.ward_code, district_code_ = ap.district_code"
-            if contract.kind == "event" and on == place
+            if contract.kind == "event" and on == contract.place_column
             else ""
         )
         con.execute(
-            f"UPDATE checked SET _placed = TRUE{names} FROM area_places ap "
-            f"WHERE ap.code = checked.{ident(on)}"
+            "UPDATE checked SET _status = CASE WHEN _status = 'out_of_area' AND NOT "
+            f"coalesce({out_sql('TRUE', area, 'checked')}, FALSE) THEN 'ok' ELSE _status END{names} "
+            f"FROM area_places ap WHERE ap.code = checked.{ident(on)}",
+            area.values,
         )
-    con.execute(
-        f"UPDATE checked SET _out = coalesce({out_sql}, FALSE), _status = CASE WHEN _excluded "
-        "THEN 'excluded' WHEN len(_errors) > 0 THEN 'bad' "
-        f"WHEN coalesce({out_sql}, FALSE) THEN 'out_of_area' ELSE 'ok' END",
-        area.values,
-    )
+
+
+def _out_of_area(
+    contract: Contract, districts: tuple[str, ...], has_geography: bool, sql: Params
+) -> tuple[Callable[..., str], str | None]:
+    """SQL telling a row outside the area, given SQL saying whether the area lookup placed
+    it (``placed``: 'TRUE' or 'FALSE'), over the typed columns of ``row``; and the column looked
+    up in ``area_places`` (None: nothing is looked up)."""
+    place = contract.place_column
+
+    def in_area(column: str, params: Params | None) -> str:
+        # list_contains, not ``= ANY``: that would be a join, and the checking pass must keep
+        # the file's order.
+        return f"list_contains({(params or sql).add(list(districts))}, {column})"
+
+    if contract.feed in ("geography",):
+        return (lambda placed, p=None, row="t": f"NOT {in_area(f'{row}.district_code', p)}"), None
+    if place is None:
+        return (lambda placed, p=None, row="t": "FALSE"), None
+    if place == "district_code" and contract.feed == "imd":
+        return (
+            lambda placed, p=None, row="t": (
+                f"CASE WHEN {row}.district_code IS NOT NULL THEN NOT "
+                f"{in_area(f'{row}.district_code', p)} ELSE "
+                + (f"NOT {placed} END" if has_geography else "FALSE END")
+            )
+        ), ("lsoa_code" if has_geography else None)
+    if not has_geography:
+        return (lambda placed, p=None, row="t": "FALSE"), None
+    return (
+        lambda placed, p=None, row="t": (
+            f"{row}.{ident(place)} IS NOT NULL AND NOT {placed} AND NOT "
+            f"{in_area(f'{row}.{ident(place)}', p)}"
+        )
+    ), place
 
 
 def counts(con: duckdb.DuckDBPyConnection, csv_rejects: int) -> Counts:

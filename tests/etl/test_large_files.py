@@ -57,7 +57,7 @@ def test_text_checked_a_block_at_a_time_as_if_whole(tmp_path: Path, name: str) -
 def test_parts_hold_each_period_in_order(tmp_path: Path) -> None:
     """Rows of interleaved periods, in small batches and row groups: each period's file holds
     the held rows then the file's rows, each in their order; a period without rows gets no
-    file; a ``plain`` column is written without a dictionary."""
+    file; a ``plain`` column is written without a dictionary or statistics."""
     con = duckdb.connect()
     con.execute(
         "CREATE TABLE t AS SELECT i, (ARRAY['2024-01', '2024-02', '2024-03'])[1 + i % 3] "
@@ -92,8 +92,12 @@ def test_parts_hold_each_period_in_order(tmp_path: Path) -> None:
         assert meta.num_row_groups > 1 or w.rows <= 5
         k = meta.schema.names.index("k")
         assert all(
-            not meta.row_group(g).column(k).has_dictionary_page for g in range(meta.num_row_groups)
+            not meta.row_group(g).column(k).has_dictionary_page
+            and not meta.row_group(g).column(k).is_stats_set
+            for g in range(meta.num_row_groups)
         )
+        i = meta.schema.names.index("i")
+        assert meta.row_group(0).column(i).is_stats_set
 
 
 def test_a_large_extract_keeps_its_lines_and_its_order(warehouse, load, tmp_path, key_file) -> None:
