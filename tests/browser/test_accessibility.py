@@ -138,7 +138,7 @@ def test_keyboard_skip_link_then_nav_then_main(browser, server) -> None:
         nav_hrefs = page.eval_on_selector_all(
             "nav .nav-link", "els => els.map(e => e.getAttribute('href'))"
         )
-        assert len(nav_hrefs) == 8  # the pages and Boards
+        assert len(nav_hrefs) == 9  # the pages (outcomes included) and Boards
 
         page.keyboard.press("Tab")
         first = _focused(page)

@@ -41,7 +41,7 @@ def test_a_board_opens_with_its_filters_and_can_be_saved(browser, served) -> Non
     page.goto(url + "/")
     settle(page)
     page.get_by_role("link", name="Boards", exact=True).click()
-    page.get_by_role("link", name="Open Serious Violence Duty").click()
+    page.get_by_role("link", name="Open Serious Violence Duty", exact=True).click()
     page.wait_for_selector("#where-map .main-svg", timeout=60_000)
     settle(page)
     assert urlparse(page.url).path == "/boards/serious-violence-duty"
