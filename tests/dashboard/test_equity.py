@@ -211,6 +211,9 @@ def test_cell_key_rates_and_rri_come_from_the_published_counts(equity_wh: Path) 
     for group in ("asian", "black"):
         a, c = published(data).loc[group], published(data).loc["white"]
         assert abs(a - VICTIMS[group]) <= 3  # perturbed, never by more than 3
+        if a < req.rule.min_events_for_rate:  # 12 black victims may publish as 9 to 15
+            assert pd.isna(data.loc[group, "rate"]) and pd.isna(data.loc[group, "rri"])
+            continue
         assert data.loc[group, "rate"] == pytest.approx(yearly_rate(a, RESIDENTS[group]))
         rri, low, high = katz_by_hand(a, RESIDENTS[group], c, RESIDENTS["white"])
         assert data.loc[group, "rri"] == pytest.approx(rri)
