@@ -271,6 +271,22 @@ def choropleth_figure(
     )
 
 
+def _class_trace(
+    geojson: dict | str, part: pd.DataFrame, colour: str, name: str, text: list
+) -> dict:
+    """One legend class of areas in one flat colour (hot spot classes, years hot)."""
+    return _area_trace(
+        geojson,
+        part["area_code"].tolist(),
+        z=[1] * len(part),
+        colorscale=[[0, colour], [1, colour]],
+        showscale=False,
+        name=name,
+        showlegend=True,
+        text=text,
+    )
+
+
 def hotspot_figure(
     frame: pd.DataFrame,
     geojson: dict | str,
@@ -289,22 +305,11 @@ def hotspot_figure(
         part = frame[frame["hotspot"] == cls]
         if part.empty:
             continue
-        colour = HOTSPOT_COLOURS[cls]
-        fig["data"].append(
-            _area_trace(
-                geojson,
-                part["area_code"].tolist(),
-                z=[1] * len(part),
-                colorscale=[[0, colour], [1, colour]],
-                showscale=False,
-                name=cls,
-                showlegend=True,
-                text=[
-                    f"<b>{n}</b><br>{cls}<br>Gi* z = {z:.2f}, p = {p:.3f}"
-                    for n, z, p in zip(part["area_name"], part["gi_z"], part["gi_p"], strict=True)
-                ],
-            )
-        )
+        text = [
+            f"<b>{n}</b><br>{cls}<br>Gi* z = {z:.2f}, p = {p:.3f}"
+            for n, z, p in zip(part["area_name"], part["gi_z"], part["gi_p"], strict=True)
+        ]
+        fig["data"].append(_class_trace(geojson, part, HOTSPOT_COLOURS[cls], cls, text))
     fig["data"] += district_layers(districts, district_geojson, bounds)
     base_layout(fig, ctx, below=NOTE_GAP, legend="right")
     _geo(fig, bounds)
@@ -348,29 +353,18 @@ def persistence_figure(
             if years == 0
             else f"Hot spot in {years} of {of} year{'s' if of != 1 else ''}"
         )
-        colour = _persistence_colour(int(years), of)
-        fig["data"].append(
-            _area_trace(
-                geojson,
-                part["area_code"].tolist(),
-                z=[1] * len(part),
-                colorscale=[[0, colour], [1, colour]],
-                showscale=False,
-                name=name,
-                showlegend=True,
-                text=[
-                    f"<b>{n}</b><br>Significant hot spot in {h} of {t} years"
-                    + (f" ({y})" if y else "")
-                    for n, h, t, y in zip(
-                        part["area_name"],
-                        part["years_hot"],
-                        part["years_tested"],
-                        part["hot_years"],
-                        strict=True,
-                    )
-                ],
+        text = [
+            f"<b>{n}</b><br>Significant hot spot in {h} of {t} years" + (f" ({y})" if y else "")
+            for n, h, t, y in zip(
+                part["area_name"],
+                part["years_hot"],
+                part["years_tested"],
+                part["hot_years"],
+                strict=True,
             )
-        )
+        ]
+        colour = _persistence_colour(int(years), of)
+        fig["data"].append(_class_trace(geojson, part, colour, name, text))
     fig["data"] += district_layers(districts, district_geojson, bounds)
     base_layout(fig, ctx, below=NOTE_GAP, legend="right")
     _geo(fig, bounds)
