@@ -6,11 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 
-# Debian packages the tests use: Chromium (browser tests, image exports) and redis-server (the
-# scale-out test's shared cache); each installed only when it is not on PATH.
+# Debian packages the tests use: Chromium (browser tests, image exports), redis-server (the
+# scale-out test's shared cache), LibreOffice Writer (headless, the report pack's PDF) and
+# poppler-utils (pdftotext and pdfinfo, to read that PDF back); each installed only when its
+# command is not on PATH.
 debs=()
 command -v chromium >/dev/null 2>&1 || debs+=(chromium chromium-driver)
 command -v redis-server >/dev/null 2>&1 || debs+=(redis-server)
+command -v soffice >/dev/null 2>&1 || debs+=(libreoffice-writer-nogui)
+command -v pdftotext >/dev/null 2>&1 || debs+=(poppler-utils)
 if [ "${#debs[@]}" -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
@@ -50,4 +54,5 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/python -m pytest -q --durations=20 "$@"
+# On every core, a test file to a worker (files share module fixtures: warehouses, servers).
+.venv/bin/python -m pytest -q --durations=20 -n auto --dist loadfile "$@"

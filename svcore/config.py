@@ -165,6 +165,11 @@ class Settings:
     # The partnership's boards as ``[[boards]]`` gives them (the shipped ones are merged in by
     # ``dashboard.boards``).
     boards: tuple[Board, ...] = ()
+    # The report pack's protective marking and version ([report] in svdash.toml): a pack on
+    # the publication tier carries ``report_public_marking``, any other ``report_marking``.
+    report_marking: str = "OFFICIAL-SENSITIVE"
+    report_public_marking: str = "OFFICIAL"
+    report_version: str = "1.0"
 
     def __post_init__(self) -> None:
         bad = [d for d in self.districts if not DISTRICT_CODE.match(d)]
@@ -241,6 +246,7 @@ def read_settings(warehouse: Path) -> Settings:
     sessions = raw.get("sessions", {})
     risk = raw.get("risk_index", {})
     boards = raw.get("boards", [])
+    report = raw.get("report", {})
     if not isinstance(boards, list):
         raise BoardError("-", "[[boards]]", "boards are an array of tables: [[boards]]")
     return Settings(
@@ -268,6 +274,9 @@ def read_settings(warehouse: Path) -> Settings:
         risk_weights={str(k): float(v) for k, v in risk.get("weights", {}).items()},
         risk_reverse=tuple(str(k) for k in risk.get("reverse", ())),
         boards=tuple(board_from_toml(b, i) for i, b in enumerate(boards)),
+        report_marking=str(report.get("marking", Settings.report_marking)),
+        report_public_marking=str(report.get("public_marking", Settings.report_public_marking)),
+        report_version=str(report.get("version", Settings.report_version)),
     )
 
 
@@ -297,6 +306,13 @@ def write_settings(warehouse: Path, settings: Settings) -> Path:
             "lifetime_hours": data["session_hours"],
         },
     }
+    report = {
+        key: data[f"report_{key}"]
+        for key in ("marking", "public_marking", "version")
+        if data[f"report_{key}"] != getattr(Settings, f"report_{key}")
+    }
+    if report:
+        doc["report"] = report
     if data["risk_weights"] or data["risk_reverse"]:
         doc["risk_index"] = {
             "weights": data["risk_weights"],

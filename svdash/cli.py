@@ -728,16 +728,28 @@ def report(
     district: Annotated[
         list[str] | None, typer.Option(help="District GSS code (repeatable; default all).")
     ] = None,
+    each_district: Annotated[
+        bool,
+        typer.Option(
+            "--each-district",
+            help="Also one pack a district (in OUT/<district code>), from the same run.",
+        ),
+    ] = False,
+    pdf: Annotated[
+        bool, typer.Option("--pdf/--no-pdf", help="Make each pack's PDF with LibreOffice.")
+    ] = True,
     tier: Annotated[
         str | None,
         typer.Option(help="Disclosure tier (default: publication, as set in svdash.toml)."),
     ] = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
-    """The SNA report pack: a Word document, its figures as PNG and SVG, and a workbook."""
+    """The SNA report pack: Word and PDF, figures as PNG and SVG, the data workbook and a
+    manifest; with --each-district, one pack more a district."""
     import time
 
-    from dashboard.export.report import build_report
+    from dashboard.export.pdf import INSTALL_HELP, PdfUnavailable, soffice
+    from dashboard.export.report import build_reports
     from svcore import audit
     from svcore.warehouse import WarehouseMissing
 
@@ -754,29 +766,47 @@ def report(
     method = _tier(settings, tier, default="publication")
     if not browser_found():
         raise _fail(browser_help("The report pack's figures (PNG and SVG)"))
+    if pdf and soffice() is None:
+        raise _fail(INSTALL_HELP)
+    unknown = [d for d in district or () if d not in settings.districts]
+    if unknown:
+        raise _fail(
+            f"--district {', '.join(unknown)}: not a district of this partnership "
+            f"({', '.join(settings.districts)})",
+            2,
+        )
     try:
         with err.status("Building the report pack ...") as status:
-            path = build_report(
+            paths = build_reports(
                 wh,
                 year,
                 out_dir,
                 definition,
                 tuple(district or ()),
+                each_district=each_district,
                 progress=lambda step: status.update(f"Report pack: {step} ..."),
                 tier=method,
+                pdf=pdf,
             )
     except (FileNotFoundError, WarehouseMissing, ValueError) as exc:
         raise _fail(str(exc), 2) from None
+    except PdfUnavailable as exc:
+        raise _fail(str(exc)) from None
     except OSError as exc:
         raise _fail(f"cannot write the pack in {out_dir}: {exc.strerror or exc}") from None
     except RuntimeError as exc:
         if not missing_browser(exc):
             raise
         raise _fail(browser_help("The report pack's figures (PNG and SVG)")) from None
-    audit.record(wh, "report", detail=f"SNA pack {year}", file=str(path))
+    for path in paths:
+        audit.record(wh, "report", detail=f"SNA pack {year}", file=str(path))
+    what = "with its PDF, " if pdf else ""
     err.print(
-        f"Wrote {path} and its figures and workbook in {time.perf_counter() - started:.0f} s."
+        f"Wrote {len(paths)} pack{'s' if len(paths) > 1 else ''} ({what}figures, workbook and "
+        f"manifest) in {time.perf_counter() - started:.0f} s:"
     )
+    for path in paths:
+        err.print(f"  {path}")
 
 
 @app.command()

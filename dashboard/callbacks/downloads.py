@@ -71,7 +71,8 @@ def report_pack(source: WarehouseSource, query: str | None) -> tuple:
     import io
     import zipfile
 
-    from dashboard.export.report import build_report
+    from dashboard.export.pdf import PdfUnavailable
+    from dashboard.export.report import build_reports
     from dashboard.queries.overview import latest_month
 
     req = request(source, query)
@@ -82,22 +83,33 @@ def report_pack(source: WarehouseSource, query: str | None) -> tuple:
     if not end:
         return no_update, "No police data is loaded, so there is no year to report on."
     year = int(end[:4])
+    # A duty holder gets a pack for each of their districts (the chosen ones, or all they
+    # may see), not the partnership's; an analyst the pack of the filter's districts.
+    duty = req.viewer.scope is not None
+    districts = req.filters.districts or (req.viewer.scope or ())
     with tempfile.TemporaryDirectory() as tmp:
-        doc = build_report(
-            source.warehouse,
-            year,
-            Path(tmp),
-            req.filters.definition,
-            req.filters.districts,
-            viewer=req.viewer,
-        )
+        try:
+            docs = build_reports(
+                source.warehouse,
+                year,
+                Path(tmp),
+                req.filters.definition,
+                tuple(districts),
+                each_district=duty,
+                partnership=not duty,
+                viewer=req.viewer,
+            )
+        except PdfUnavailable as exc:
+            return no_update, str(exc)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
             for path in sorted(Path(tmp).rglob("*")):
                 if path.is_file():
                     zf.write(path, path.relative_to(tmp))
-    _record(source, "report", req, detail=f"SNA pack {year} (screen)", file=doc.name)
-    return dcc.send_bytes(buffer.getvalue(), f"sna-{year}.zip"), f"Built the {year} pack."
+    names = ", ".join(str(d.relative_to(tmp)) for d in docs)
+    _record(source, "report", req, detail=f"SNA pack {year} (screen)", file=names)
+    what = f"{len(docs)} district packs" if len(docs) > 1 else "the pack"
+    return dcc.send_bytes(buffer.getvalue(), f"sna-{year}.zip"), f"Built {what} for {year}."
 
 
 def register(app, source: WarehouseSource) -> None:

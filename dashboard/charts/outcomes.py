@@ -43,7 +43,7 @@ def _columns(by_label: str, by: str, extra: list[tuple[str, str]] | None = None)
         ("of", "Of"),
         ("share", "Share"),
         ("ci_low", "95% interval from"),
-        ("ci_high", "to"),
+        ("ci_high", "95% interval to"),
     ]
 
 
@@ -221,7 +221,7 @@ def _oocd(req: Request) -> Chart:
         ("count", "Events"),
         ("share", "Share of all outcomes"),
         ("ci_low", "95% interval from"),
-        ("ci_high", "to"),
+        ("ci_high", "95% interval to"),
         ("share_of_oocd", "Share of out-of-court disposals"),
     ]
     meta = table_meta(

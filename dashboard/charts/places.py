@@ -26,7 +26,9 @@ from dashboard.analysis.places import PERSISTENCE_METHOD, persistence
 from dashboard.charts.catalogue import (
     Chart,
     _readable,
+    _shift,
     chart,
+    compare,
     district_layers,
     geojson_for,
     hotspot_stats,
@@ -34,7 +36,9 @@ from dashboard.charts.catalogue import (
 )
 from dashboard.charts.request import Request
 from dashboard.figures.maps import persistence_figure
+from dashboard.queries.areas import areas_in_scope
 from dashboard.queries.counts import count_table
+from dashboard.queries.overview import latest_month
 from svcore.disclosure import protect, published, published_share
 from svcore.vocab import label
 
@@ -261,4 +265,74 @@ def _repeat_locations(req: Request) -> Chart:
                 "the years they were. Unknown or unrecorded location types are left out.",
             ),
         },
+    )
+
+
+@chart(
+    "where-district-change",
+    "/where",
+    "Change by district: this period against the same months a year earlier",
+    kind="table",
+    one_source=True,
+    screen=False,
+)
+def _district_change(req: Request) -> Chart:
+    """Each district's published count in the period and a year earlier, with the exact test
+    of the change on those counts (``catalogue.compare``, as the headline does): where
+    violence rose or fell, and whether by more than chance. Without a period, the latest 12
+    months held."""
+    f = req.filters
+    end = f.date_to or req.q(latest_month, f)
+    rows = []
+    if end:
+        start = f.date_from or _shift(end, -11)
+        districts = areas_in_scope(req.con, f, "district")
+        for code, name in zip(districts["area_code"], districts["area_name"], strict=True):
+            c = compare(
+                req, f.with_(districts=(code,), wards=(), date_from=start, date_to=end), req.rule
+            )
+            rows.append(
+                {
+                    "area_code": code,
+                    "area_name": name,
+                    "now": c["now"],
+                    "before": c["before"],
+                    "change": c["change"],
+                    "p_value": c["p"],
+                    "words": c["words"],
+                    "period": c["label"],
+                    "before_period": c["before_label"],
+                }
+            )
+    data = pd.DataFrame(
+        rows,
+        columns=[
+            "area_code",
+            "area_name",
+            "now",
+            "before",
+            "change",
+            "p_value",
+            "words",
+            "period",
+            "before_period",
+        ],
+    )
+    label = data["period"].iloc[0] if len(data) else "this period"
+    before = data["before_period"].iloc[0] if len(data) else "a year earlier"
+    return Chart(
+        None,
+        data,
+        table_meta(
+            [
+                ("area_name", "District"),
+                ("now", label),
+                ("before", before),
+                ("change", "Change"),
+                ("words", "Change in words"),
+            ],
+            f"Serious violence by district, {label} against {before}",
+            {"change": "+.0%"},
+            note="Changes are tested as two Poisson counts (exact test) on the published counts.",
+        ),
     )

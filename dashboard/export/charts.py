@@ -12,17 +12,16 @@ import plotly.io as pio
 
 from dashboard.charts.catalogue import CHARTS, Chart, build
 from dashboard.charts.request import Request
+from dashboard.export.images import HEIGHT, PNG_SCALE, WIDTH, topojson_url
 from dashboard.export.tables import write_table
 from dashboard.figures import Figure, source_note_of, title_of
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
 IMAGE_FORMATS = ("png", "svg")
 DATA_FORMATS = ("csv", "xlsx")
-WIDTH, HEIGHT = 1100, 620
 
 
 def _offline_topojson() -> None:
-    pio.defaults.topojson = (ASSETS / "topojson").as_uri() + "/"
+    pio.defaults.topojson = topojson_url()
 
 
 def chart_notes(chart: Chart, req: Request) -> list[tuple[str, str]]:
@@ -64,5 +63,5 @@ def write_image(figure: Figure, out: Path, fmt: str) -> None:
     """PNG (at twice the size, for print) or SVG through kaleido. The figure dict is validated
     here (``pio.write_image`` builds a ``go.Figure`` from it): the export path is not hot."""
     pio.write_image(
-        figure, out, format=fmt, width=WIDTH, height=HEIGHT, scale=2 if fmt == "png" else 1
+        figure, out, format=fmt, width=WIDTH, height=HEIGHT, scale=PNG_SCALE if fmt == "png" else 1
     )

@@ -98,3 +98,16 @@ def quarantine_reasons(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         "count(DISTINCT file_name) AS files, min(file_name) AS example_file, "
         "min(line) AS example_line FROM quarantine GROUP BY 1, 2, 3 ORDER BY rows DESC",
     )
+
+
+def files_in_snapshot(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every loaded file the snapshot still reads (it has a live part), with its SHA-256 and
+    its mapping's: the report pack's manifest, so a pack can be traced to its inputs. Names
+    and digests only, no counts: the manifest is about files, not people."""
+    return execute(
+        con,
+        "SELECT load_id, feed, partner, file_name, file_sha256, mapping_sha256, "
+        "strftime(finished_at, '%Y-%m-%d %H:%M') AS loaded_at FROM loads "
+        "WHERE load_id IN (SELECT load_id FROM parts WHERE active) ORDER BY load_id",
+        {},
+    )

@@ -218,6 +218,19 @@ def _read_file(name_or_path: str) -> str:
 
 
 @cache
+def definition_text(name_or_path: str) -> str:
+    """The TOML text of a built-in definition or a definition file (the report pack's
+    manifest records its SHA-256, so a pack names exactly the definition it counted by)."""
+    if name_or_path in builtin_names():
+        return (resources.files(__package__) / f"{name_or_path}.toml").read_text(encoding="utf-8")
+    if _looks_like_path(name_or_path) or Path(name_or_path).expanduser().exists():
+        return _read_file(name_or_path)
+    raise DefinitionError(
+        f"no definition {name_or_path!r}: not a built-in one ({', '.join(builtin_names())}) "
+        "and no such file"
+    )
+
+
 def load_definition(name_or_path: str = "home_office") -> Definition:
     """A built-in definition by name, or a definition TOML file by path, wherever it is.
 
@@ -225,16 +238,7 @@ def load_definition(name_or_path: str = "home_office") -> Definition:
     be used raises :class:`DefinitionError` naming it and saying why (missing, a folder,
     unreadable, not UTF-8, not TOML, or not a definition).
     """
-    if name_or_path in builtin_names():
-        res = resources.files(__package__) / f"{name_or_path}.toml"
-        text, origin = res.read_text(encoding="utf-8"), name_or_path
-    elif _looks_like_path(name_or_path) or Path(name_or_path).expanduser().exists():
-        text, origin = _read_file(name_or_path), name_or_path
-    else:
-        raise DefinitionError(
-            f"no definition {name_or_path!r}: not a built-in one ({', '.join(builtin_names())}) "
-            "and no such file"
-        )
+    text, origin = definition_text(name_or_path), name_or_path
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -366,7 +366,7 @@ def test_bookmarked_who_filters_show_as_chips_and_a_chip_removes_its_filter(
     chips.first.click()
     wait_for_query(page, "age", present=False)
     assert query(page) == {"sex": ["F"]}
-    page.wait_for_function("document.querySelectorAll('.filter-bar .chip').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('.filter-bar .chip').length === 1")
     assert chips.all_inner_texts() == ["Victim: female ×"]
     settle(page)
     assert "Victim under 25" not in title(page, "who-victims")

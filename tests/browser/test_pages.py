@@ -229,6 +229,6 @@ def test_the_report_button_downloads_the_pack(browser, server, tmp_path) -> None
     got = tmp_path / "pack.zip"
     info.value.save_as(got)
     names = zipfile.ZipFile(got).namelist()
-    assert "sna-2021.docx" in names and "sna-2021-tables.xlsx" in names
+    assert {"sna-2021.docx", "sna-2021.pdf", "sna-2021-data.xlsx", "manifest.json"} <= set(names)
     assert any(n.startswith("figures/") and n.endswith(".svg") for n in names)
     page.close()

@@ -95,7 +95,9 @@ def test_controls_round_trip_through_the_url() -> None:
 
 
 def test_a_bookmarked_control_is_set_by_the_page_layout(app: dash.Dash) -> None:
-    from dashboard.pages import factors, where
+    # The page modules as Dash loaded them (importing ``dashboard.pages.where`` would register
+    # the page a second time, under another module name, for every later app in the process).
+    layouts = {page["path"]: page["layout"] for page in dash.page_registry.values()}
 
     def value_of(component, cid: str):
         stack = [component]
@@ -109,11 +111,11 @@ def test_a_bookmarked_control_is_set_by_the_page_layout(app: dash.Dash) -> None:
                 stack.append(getattr(node, "children", None))
         raise AssertionError(cid)
 
-    page = where.layout(level="lsoa", measure="count")
+    page = layouts["/where"](level="lsoa", measure="count")
     assert value_of(page, "where-level") == "lsoa"
     assert value_of(page, "where-measure") == "count"
-    assert value_of(factors.layout(factor="imd:income"), "factors-choice") == "imd:income"
-    assert value_of(where.layout(level="nonsense"), "where-level") == "auto"
+    assert value_of(layouts["/factors"](factor="imd:income"), "factors-choice") == "imd:income"
+    assert value_of(layouts["/where"](level="nonsense"), "where-level") == "auto"
 
 
 def test_a_download_is_the_view_with_the_page_controls_on_screen() -> None:
