@@ -647,3 +647,29 @@ def test_a_definition_that_cannot_be_read_says_why(export_warehouse, tmp_path) -
             assert "--definition" in result.stderr and why in result.stderr, result.stderr
             assert str(definition) in result.stderr
     assert not out.exists()
+
+
+def test_report_without_libreoffice_or_with_a_stranger_district_says_why(
+    export_warehouse, tmp_path
+) -> None:
+    """Chromium is found at its usual install path, LibreOffice only on PATH: a PATH holding
+    only Python leaves the browser and takes away soffice."""
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
+
+    def run(*args: object) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", "from svdash.cli import main; main()", *map(str, args)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
+
+    base = ("report", "--year", "2024", "--warehouse", export_warehouse)
+    proc = run(*base, "--out", tmp_path / "pack")
+    message = " ".join(proc.stderr.split())
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+    assert "apt-get install libreoffice-writer-nogui" in message and "--no-pdf" in message
+    assert not (tmp_path / "pack").exists()
+    proc = run(*base, "--out", tmp_path / "pack", "--no-pdf", "--district", "E08000099")
+    assert proc.returncode == 2 and "not a district of this partnership" in proc.stderr

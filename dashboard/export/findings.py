@@ -46,6 +46,11 @@ def _pct(share: float, places: int = 0) -> str:
     return f"{share * 100:.{places}f}%"
 
 
+def _lower(name: str) -> str:
+    """A name mid-sentence: "premises licensed ..." but "IMD 2019 ..." kept."""
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
 def _rows(view: Chart | None) -> list[dict]:
     return [] if view is None or view.data.empty else view.data.to_dict("records")
 
@@ -81,8 +86,9 @@ def sources(views: Mapping[str, Chart], year: int) -> list[Finding]:
             out.append(
                 Finding(
                     "sources",
-                    f"{r['Source']} {way} from {_count(before)} in {year - 1} to {_count(now)} "
-                    f"in {year} ({r['Change']}), more than chance alone would give.",
+                    f"{r['Source']} {way} by {_pct(abs(now / before - 1))}, from "
+                    f"{_count(before)} in {year - 1} to {_count(now)} in {year}: more than "
+                    "chance alone would give.",
                     "overview-year-on-year",
                 )
             )
@@ -115,9 +121,10 @@ def district_change(views: Mapping[str, Chart], year: int) -> list[Finding]:
     if rose == len(rows) or fell == len(rows):
         text += f"all {len(rows)} districts {'rose' if rose else 'fell'} by more than chance."
     else:
+        moved = [f"{n} {word}" for n, word in ((rose, "rose"), (fell, "fell")) if n]
         text += (
-            f"{rose} of {len(rows)} districts rose and {fell} fell by more than chance; "
-            "the rest changed within chance."
+            f"of the {len(rows)} districts, {' and '.join(moved)} by more than chance alone "
+            "would give."
         )
     return [Finding("where", text, "where-district-change")]
 
@@ -264,7 +271,8 @@ def factors(views: Mapping[str, Chart], year: int) -> list[Finding]:
         out.append(
             Finding(
                 "factors",
-                f"Of the area factors, {str(top['factor']).split(' (')[0]} went most clearly with "
+                f"Of the area factors, {_lower(str(top['factor']).split(' (')[0])} went most "
+                "clearly with "
                 f"the violence rate (Pearson r {top['r']:.2f}, 95% interval {top['low']:.2f} to "
                 f"{top['high']:.2f}, across {top['n']:,} {level}s); this describes areas, not "
                 "individuals.",

@@ -15,7 +15,10 @@ from pathlib import Path
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 WIDTH, HEIGHT = 1100, 620
-PNG_SCALE = 2  # 2200 px across 16 cm of A4: print resolution
+PNG_SCALE = 2  # a chart exported on its own: 2200 px across
+# In the packs: 1650 px across 16 cm of A4 (260 dpi, print resolution), a third less for
+# LibreOffice to compress into the PDF than at 2.
+PACK_PNG_SCALE = 1.5
 # Fewer figures than this are not worth starting a second browser for.
 PARALLEL_FROM = 12
 
@@ -39,7 +42,7 @@ def _spec(figure: dict, out: Path, fmt: str, scale: float | None = None) -> dict
             "format": fmt,
             "width": WIDTH,
             "height": HEIGHT,
-            "scale": scale if scale is not None else (PNG_SCALE if fmt == "png" else 1),
+            "scale": scale if scale is not None else (PACK_PNG_SCALE if fmt == "png" else 1),
         },
         "topojson": topojson_url(),
     }
@@ -62,21 +65,82 @@ def _render(jobs: list[Job]) -> None:
         kaleido.stop_sync_server(silence_warnings=True)
 
 
+def _start_worker() -> None:
+    """A worker process's kaleido server, for its life (stopped, with its browser, at exit)."""
+    import atexit
+
+    import kaleido
+
+    kaleido.start_sync_server(silence_warnings=True)
+    atexit.register(kaleido.stop_sync_server, silence_warnings=True)
+    kaleido.calc_fig_sync(
+        {"data": [], "layout": {}}, opts={"format": "png", "width": 10, "height": 10}
+    )
+
+
+def _render_in_worker(jobs: list[Job]) -> None:
+    import kaleido
+
+    for job in jobs:
+        kaleido.write_fig_from_object_sync(_spec(*job), cancel_on_error=True)
+
+
+class Renderer:
+    """Worker processes that render batches as they are handed in, while the caller goes on
+    (the report builds the next pack's views while this pack's figures render)::
+
+        with Renderer() as r:
+            r.submit(jobs)
+            ...
+        # every job rendered (an error in any is raised on leaving)
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or min(4, os.cpu_count() or 1)
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: list = []
+
+    def __enter__(self) -> Renderer:
+        return self
+
+    def submit(self, jobs: list[Job]) -> None:
+        if not jobs:
+            return
+        if self.workers < 2:
+            _render(jobs)
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=get_context("spawn"), initializer=_start_worker
+            )
+        # Largest first, dealt round: the map figures (embedded boundaries) take longest.
+        ordered = sorted(jobs, key=lambda j: -len(str(j[0].get("data", ""))))
+        for i in range(self.workers):
+            if ordered[i :: self.workers]:
+                chunk = ordered[i :: self.workers]
+                self._futures.append(self._pool.submit(_render_in_worker, chunk))
+
+    def wait(self) -> None:
+        try:
+            for done in self._futures:
+                done.result()
+        finally:
+            self._futures = []
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if exc[0] is None:
+                self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
+
+
 def render(jobs: list[Job], workers: int | None = None) -> None:
     """Render every job; in ``workers`` processes (default: one a core, at most 4) when there
     are enough of them. An error in any (no browser, a bad figure) is raised here."""
-    if not jobs:
-        return
-    workers = workers or min(4, os.cpu_count() or 1)
-    if workers < 2 or len(jobs) < PARALLEL_FROM:
-        _render(jobs)
-        return
-    # Largest first, dealt round: the map figures (embedded boundaries) take longest.
-    ordered = sorted(jobs, key=lambda j: -len(str(j[0].get("data", ""))))
-    chunks = [ordered[i::workers] for i in range(workers)]
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        for done in [pool.submit(_render, chunk) for chunk in chunks]:
-            done.result()
+    with Renderer(workers if len(jobs) >= PARALLEL_FROM else 1) as renderer:
+        renderer.submit(jobs)
 
 
 def placeholder(out: Path) -> Path:

@@ -126,6 +126,7 @@ class Pack:
     pages: dict[str, str] = field(default_factory=dict)  # bookmark -> page, from the layout
     entries: list[tuple[int, str, str]] = field(default_factory=list)  # contents: level, text, mark
     docx: Path | None = None
+    draft: Path | None = None  # the layout pass's document
 
     def items(self) -> list[Item]:
         return [i for _, items in self.sections for i in items if i.kind in ("figure", "table")]
@@ -212,35 +213,34 @@ def build_reports(
         raise ValueError("no pack to build: no district in your scope was chosen")
 
     packs: list[Pack] = []
-    for chosen_districts, folder in plans:
-        req = make_request(
-            source,
-            _year_filters(year, definition, chosen_districts, settings.definition),
-            viewer,
-            tier=tier,
-            restricted=False,
-        )  # calendar years, the chosen districts
-        history = req.with_filters(req.filters.with_(date_from=None, date_to=f"{year}-12"))
-        area = ", ".join(req.names.get(d, d) for d in chosen_districts) or settings.area_name
-        pack = Pack(year, folder, area, req, history, marking)
-        say(f"views: {area}")
-        _plan(pack, viewer, svg=folder == out_dir)
-        packs.append(pack)
-
-    with tempfile.TemporaryDirectory(prefix="svdash-layout-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="svdash-layout-") as tmp, images.Renderer() as renderer:
+        blank = images.placeholder(Path(tmp) / "blank.png")
+        for chosen_districts, folder in plans:
+            req = make_request(
+                source,
+                _year_filters(year, definition, chosen_districts, settings.definition),
+                viewer,
+                tier=tier,
+                restricted=False,
+            )  # calendar years, the chosen districts
+            history = req.with_filters(req.filters.with_(date_from=None, date_to=f"{year}-12"))
+            area = ", ".join(req.names.get(d, d) for d in chosen_districts) or settings.area_name
+            pack = Pack(year, folder, area, req, history, marking)
+            say(f"views: {area}")
+            _plan(pack, viewer, svg=folder == out_dir)
+            renderer.submit(pack.jobs)  # rendered while the next pack's views are built
+            if pdf:
+                # The layout pass's document: a blank of each figure's size where it goes.
+                pack.draft = Path(tmp) / f"draft-{len(packs)}.docx"
+                _write(pack, source, settings, viewer, pack.draft, picture=lambda _item: blank)
+            packs.append(pack)
         layout = None
         if pdf:
-            # The layout pass: each document with a blank of each figure's size, laid out by
-            # LibreOffice while the figures render; its bookmarks give the contents' pages.
-            blank = images.placeholder(Path(tmp) / "blank.png")
-            drafts = []
-            for i, pack in enumerate(packs):
-                draft = Path(tmp) / f"draft-{i}.docx"
-                _write(pack, source, settings, viewer, draft, picture=lambda _item: blank)
-                drafts.append(draft)
-            layout = ThreadPoolExecutor(1).submit(convert, drafts)
+            # LibreOffice lays the drafts out while the figures finish; its bookmarks give
+            # the page of every heading, for the contents.
+            layout = ThreadPoolExecutor(1).submit(convert, [p.draft for p in packs])
         say("figures")
-        images.render([job for pack in packs for job in pack.jobs])
+        renderer.wait()
         if layout is not None:
             for pack, draft in zip(packs, layout.result(), strict=True):
                 pack.pages = _pages(pack, heading_pages(draft))
@@ -318,7 +318,6 @@ def _write(
     """The Word document at ``path``, each figure's image from ``picture`` (the layout pass
     gives a blank of the same size); the contents' page numbers are ``pack.pages``."""
     from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
 
     req, year = pack.req, pack.year
@@ -339,7 +338,6 @@ def _write(
         return p
 
     # Title page.
-    doc.add_paragraph(pack.marking, style="Subtitle").alignment = WD_ALIGN_PARAGRAPH.CENTER
     title = doc.add_paragraph(style="Title")
     title.add_run(f"Serious violence: Strategic Needs Assessment {year}")
     doc.add_paragraph(pack.area, style="Subtitle")
