@@ -86,6 +86,7 @@ SHOWN_AS = {
     "overview-headline": "overview-year-on-year",
     "when-nte": "when-heatmap",  # a sentence of the heatmap's published cells
 }
+WORD_ROWS = 20  # rows of a table in the document (the workbook holds them all)
 HOTSPOT_METHOD = (
     "Hot spots are Getis-Ord Gi* on LSOA rates with 8 nearest neighbours (PySAL esda), with "
     "two-sided p-values from its z-score, as GIS hot spot tools give them. Correlations are "
@@ -103,6 +104,7 @@ class Item:
     number: int = 0
     title: str = ""
     png: Path | None = None
+    sheet: str = ""  # its data's sheet in the workbook
 
     @property
     def label(self) -> str:
@@ -291,6 +293,10 @@ def _plan(pack: Pack, viewer: Viewer, svg: bool = True) -> None:
     for name in SUMMARY_VIEWS:  # the summary's views not shown as such (the headline)
         if name not in pack.views:
             pack.views[name] = build(name, pack.history if name in HISTORY else pack.req)
+    used = {"contents", "notes", "findings", "files loaded"}
+    for item in pack.items():
+        prefix = f"{'Fig' if item.kind == 'figure' else 'Tab'} {item.number:02d}"
+        item.sheet = _sheet_name(prefix, item.title, used)
     refs = pack.refs()
     pack.findings = [f for f in findings(pack.views, pack.year) if f.view in refs]
     figures = pack.out_dir / "figures"
@@ -560,8 +566,15 @@ def _cell(value: object, spec: str | None = None) -> str:
 
 
 def _table(doc, item: Item) -> None:
+    """A table view; a long one shows its first ``WORD_ROWS`` rows (ranked views: the top
+    ones) and says where the rest are: a board reads the top, an analyst the workbook."""
     text, _ = readable(item)
-    _plain_table(doc, item.title, text, number=item.number)
+    _plain_table(doc, item.title, text.head(WORD_ROWS), number=item.number)
+    if len(text) > WORD_ROWS:
+        doc.add_paragraph(
+            f"The first {WORD_ROWS} of {len(text)} rows; all are in the workbook, sheet "
+            f"\u201c{item.sheet}\u201d."
+        )
 
 
 def _plain_table(
@@ -648,12 +661,10 @@ def _workbook(pack: Pack, source: WarehouseSource, settings) -> Path:
     """The data behind every figure and table: a sheet each, named "Fig 03 ..." or "Tab 02
     ...", a contents sheet linking them, the findings, notes and the files loaded."""
     path = pack.out_dir / f"sna-{pack.year}-data.xlsx"
-    used = {"contents", "notes", "findings", "files loaded"}
     sheets: list[tuple[str, Item, pd.DataFrame]] = []
     for item in pack.items():
-        prefix = f"{'Fig' if item.kind == 'figure' else 'Tab'} {item.number:02d}"
         data = readable(item)[1] if item.kind == "table" else item.chart.data
-        sheets.append((_sheet_name(prefix, item.title, used), item, data))
+        sheets.append((item.sheet, item, data))
     contents = pd.DataFrame(
         [
             {

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from dashboard.auth import Viewer
 from dashboard.charts.catalogue import CHARTS
-from dashboard.export.report import build_report, build_reports
+from dashboard.export.report import WORD_ROWS, build_report, build_reports
 from dashboard.export.word import TOC_INSTRUCTION, field_instructions
 from svcore.config import read_settings
 from svcore.disclosure import rule_for, tier_for
@@ -94,6 +94,8 @@ def test_every_section_in_order_with_numbered_captions_and_alt_text(pack: Path, 
     assert sum(i.startswith("SEQ Figure") for i in instructions) == len(figures)
     for shape in doc.inline_shapes:
         assert len(shape._inline.docPr.get("descr", "")) > 20
+    numbered = doc.tables[: len(tables)]  # the views' tables (then method, glossary, manifest)
+    assert all(len(t.rows) <= WORD_ROWS + 1 for t in numbered)  # the rest is in the workbook
     for table in doc.tables:
         assert "w:tblHeader" in table.rows[0]._tr.xml
         assert all("w:cantSplit" in row._tr.xml for row in table.rows)  # no row breaks
