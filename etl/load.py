@@ -295,13 +295,27 @@ def _plan(con, feed: str, partner: str, mode: str, file_periods: list[str]) -> _
         "FROM good GROUP BY 1 HAVING _mk IS NOT NULL"
     )
     affected = set(file_periods)
-    if feed in RECORD_KEYS and everything:
-        # A record whose period changed since it was sent: its held row is in another period.
+    # A record whose period changed since it was sent: its held row is in another period.
+    # Only the parts of periods the file does not cover can add one (a part's rows are all of
+    # its period), so only those are read: none, when the file spans every period held.
+    others = (
+        [
+            r[0]
+            for r in con.execute(
+                "SELECT path FROM parts WHERE table_name = $t AND partner = $p AND active "
+                "AND NOT list_contains(CAST($periods AS VARCHAR[]), period_key) ORDER BY path",
+                {"t": feed, "p": partner, "periods": list(file_periods)},
+            ).fetchall()
+        ]
+        if feed in RECORD_KEYS
+        else []
+    )
+    if others:
         affected |= {
             r[0]
             for r in con.execute(
                 f"SELECT DISTINCT h.period_key FROM (SELECT period_key, {mk} AS _mk FROM "
-                f"read_parquet({literal_list(everything)}, union_by_name = true)) h "
+                f"read_parquet({literal_list(others)}, union_by_name = true)) h "
                 "SEMI JOIN file_keys f ON h._mk = f._mk"
             ).fetchall()
         }
@@ -321,8 +335,14 @@ def _plan(con, feed: str, partner: str, mode: str, file_periods: list[str]) -> _
         {"periods": file_periods} if mode == "replace" else {},
     )
     per_period = con.execute(
-        "WITH d AS (SELECT period_key, _mk, row_number() OVER (PARTITION BY _mk) AS rn "
-        "FROM held WHERE _dropped), "
+        # Numbering a key's dropped rows (a window: it sorts) matters only for the keys held
+        # more than once; every other dropped row is its key's first.
+        "WITH x AS (SELECT period_key, _mk FROM held WHERE _dropped), "
+        "multi AS (SELECT _mk FROM x WHERE _mk IS NOT NULL GROUP BY 1 HAVING count(*) > 1), "
+        "d AS (SELECT period_key, _mk, 1 AS rn FROM x "
+        "WHERE _mk IS NULL OR _mk NOT IN (SELECT _mk FROM multi) UNION ALL "
+        "SELECT period_key, _mk, row_number() OVER (PARTITION BY _mk) FROM x "
+        "WHERE _mk IN (SELECT _mk FROM multi)), "
         "r AS (SELECT d.period_key, count(*) AS dropped, "
         "count(*) FILTER (d.rn > coalesce(f.n, 0)) AS removed "
         "FROM d LEFT JOIN file_keys f ON d._mk = f._mk GROUP BY 1), "

@@ -292,9 +292,10 @@ def _build(
                 {"d": name},
             )
     result.units_reused = con.execute("SELECT count(*) FROM rollup_kept").fetchone()[0]
+    types = _column_types(con)
     for rollup in ROLLUPS:
         cols = ", ".join(
-            f"{c} {t}" for c, t in zip(rollup.columns, _column_types(con, rollup), strict=True)
+            f"{c} {t}" for c, t in zip(rollup.columns, types[rollup.name], strict=True)
         )
         con.execute(f"CREATE OR REPLACE TABLE main.{rollup.name} ({cols})")
         if result.units_reused:  # same fingerprint, so the same columns
@@ -346,13 +347,19 @@ def _feeds() -> str:
     return "(" + ", ".join(literal(f) for f in EVENT_FEEDS) + ")"
 
 
-def _column_types(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> list[str]:
-    """The SQL types of a rollup's columns: its dimensions' types as the events view has them."""
-    exprs = [f"{c}" for c in ("source", "'x'", "'x'", "period", "district_code", "ward_code")]
-    exprs += [expr for _, _, expr in rollup.dims]
-    rel = con.sql(f"SELECT {', '.join(exprs)} FROM events e LIMIT 0")
+def _column_types(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The SQL types of each rollup's columns: its dimensions' types as the events view has
+    them. One query binds every dimension (binding the events view, a union of every
+    source's columns, took 60 ms a time: 0.6 s a publish when each rollup bound it)."""
+    base = ("source", "'x'", "'x'", "period", "district_code", "ward_code")
+    dims = [expr for r in ROLLUPS for _, _, expr in r.dims]
+    rel = con.sql(f"SELECT {', '.join((*base, *dims))} FROM events e LIMIT 0")
     types = [str(t) for t in rel.types]
-    return [*types, "BIGINT", "BIGINT"]
+    out, at = {}, len(base)
+    for r in ROLLUPS:
+        out[r.name] = [*types[: len(base)], *types[at : at + len(r.dims)], "BIGINT", "BIGINT"]
+        at += len(r.dims)
+    return out
 
 
 def _chunks(todo: Iterable[tuple[str, str, int]]) -> Iterable[tuple[str, list[str]]]:
