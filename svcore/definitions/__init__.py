@@ -217,7 +217,6 @@ def _read_file(name_or_path: str) -> str:
         ) from None
 
 
-@cache
 def definition_text(name_or_path: str) -> str:
     """The TOML text of a built-in definition or a definition file (the report pack's
     manifest records its SHA-256, so a pack names exactly the definition it counted by)."""
@@ -231,6 +230,7 @@ def definition_text(name_or_path: str) -> str:
     )
 
 
+@cache
 def load_definition(name_or_path: str = "home_office") -> Definition:
     """A built-in definition by name, or a definition TOML file by path, wherever it is.
 
