@@ -800,10 +800,13 @@ def report(
         raise _fail(browser_help("The report pack's figures (PNG and SVG)")) from None
     for path in paths:
         audit.record(wh, "report", detail=f"SNA pack {year}", file=str(path))
-    what = "with its PDF, " if pdf else ""
+    many = len(paths) > 1
+    what = ("Word and PDF, " if pdf else "Word, ") + "figures, workbook and manifest"
     err.print(
-        f"Wrote {len(paths)} pack{'s' if len(paths) > 1 else ''} ({what}figures, workbook and "
-        f"manifest) in {time.perf_counter() - started:.0f} s:"
+        f"Wrote {len(paths)} pack{'s' if many else ''} ({what} in each folder) in "
+        f"{time.perf_counter() - started:.0f} s:"
+        if many
+        else f"Wrote the pack ({what}) in {time.perf_counter() - started:.0f} s:"
     )
     for path in paths:
         err.print(f"  {path}")
