@@ -55,7 +55,7 @@ def _rows(view: Chart | None) -> list[dict]:
     return [] if view is None or view.data.empty else view.data.to_dict("records")
 
 
-def headline(views: Mapping[str, Chart], year: int) -> list[Finding]:
+def headline(views: Mapping[str, Chart], year: int, **_context: object) -> list[Finding]:
     """The police count and its change on the year before, with the exact test's verdict."""
     out = []
     for r in _rows(views.get("overview-headline")):
@@ -73,7 +73,7 @@ def headline(views: Mapping[str, Chart], year: int) -> list[Finding]:
     return out
 
 
-def sources(views: Mapping[str, Chart], year: int) -> list[Finding]:
+def sources(views: Mapping[str, Chart], year: int, **_context: object) -> list[Finding]:
     """Partners other than the police whose count changed by more than chance."""
     out = []
     for r in _rows(views.get("overview-year-on-year")):
@@ -95,7 +95,7 @@ def sources(views: Mapping[str, Chart], year: int) -> list[Finding]:
     return out
 
 
-def district_change(views: Mapping[str, Chart], year: int) -> list[Finding]:
+def district_change(views: Mapping[str, Chart], year: int, **_context: object) -> list[Finding]:
     """The district with the largest change that is more than chance, and how many rose."""
     rows = [r for r in _rows(views.get("where-district-change")) if _n(r["change"]) is not None]
     if len(rows) < 2:
@@ -129,7 +129,7 @@ def district_change(views: Mapping[str, Chart], year: int) -> list[Finding]:
     return [Finding("where", text, "where-district-change")]
 
 
-def hotspots(views: Mapping[str, Chart], year: int) -> list[Finding]:
+def hotspots(views: Mapping[str, Chart], year: int, **_context: object) -> list[Finding]:
     """How many LSOAs are hot spots, the strongest, and how many are hot year after year."""
     out = []
     hot = [r for r in _rows(views.get("where-hotspots")) if str(r["hotspot"]).startswith("Hot")]
@@ -168,7 +168,7 @@ def hotspots(views: Mapping[str, Chart], year: int) -> list[Finding]:
     return out
 
 
-def night_time(views: Mapping[str, Chart], year: int) -> list[Finding]:
+def night_time(views: Mapping[str, Chart], year: int, **_context: object) -> list[Finding]:
     rows = _rows(views.get("when-nte"))
     share = _n(rows[0]["nte_share"]) if rows else None
     if share is None:
@@ -184,7 +184,33 @@ def night_time(views: Mapping[str, Chart], year: int) -> list[Finding]:
     ]
 
 
-def relative_risk(views: Mapping[str, Chart], year: int) -> list[Finding]:
+def offences(
+    views: Mapping[str, Chart], year: int, groups: Mapping[str, str] | None = None, **_: object
+) -> list[Finding]:
+    """The largest offence group of the definition, and weapon-enabled violence. Groups
+    overlap (domestic-abuse related violence is also violence with injury), so no shares."""
+    rows = [r for r in _rows(views.get("how-offence-group")) if _n(r.get("count")) is not None]
+    if not rows:
+        return []
+    top = max(rows, key=lambda r: r["count"])
+    names = {r["offence_group"]: r for r in rows}
+    text = (
+        f"The largest offence group was {_lower((groups or {}).get(top['offence_group'], top['offence_group']))}"
+        f" ({_count(top['count'])} offences in {year})"
+    )
+    knife = names.get("knife_sharp")
+    if knife is not None and knife is not top:
+        text += f"; {_count(knife['count'])} offences involved a knife or sharp instrument"
+    return [
+        Finding(
+            "how",
+            text + ". Groups overlap, so they do not add up to the total.",
+            "how-offence-group",
+        )
+    ]
+
+
+def relative_risk(views: Mapping[str, Chart], year: int, **_context: object) -> list[Finding]:
     """The ethnic group of victims and of suspects at the highest relative risk, where the
     interval excludes 1; and the age band and sex with the highest victim rate."""
     out = []
@@ -222,7 +248,7 @@ def relative_risk(views: Mapping[str, Chart], year: int) -> list[Finding]:
     return out
 
 
-def outcomes(views: Mapping[str, Chart], year: int) -> list[Finding]:
+def outcomes(views: Mapping[str, Chart], year: int, **_context: object) -> list[Finding]:
     out = []
     groups = {r["outcome_group"]: r for r in _rows(views.get("outcomes-groups"))}
     charged = groups.get("charged")
@@ -241,7 +267,7 @@ def outcomes(views: Mapping[str, Chart], year: int) -> list[Finding]:
     return out
 
 
-def hidden(views: Mapping[str, Chart], year: int) -> list[Finding]:
+def hidden(views: Mapping[str, Chart], year: int, **_context: object) -> list[Finding]:
     """The A&E gap: A&E assault attendances per 100 police violence-with-injury records, in
     all and in the district where it is widest, from published counts only."""
     rows = _rows(views.get("where-gap"))
@@ -262,7 +288,7 @@ def hidden(views: Mapping[str, Chart], year: int) -> list[Finding]:
     return [Finding("hidden", text, "where-gap")]
 
 
-def factors(views: Mapping[str, Chart], year: int) -> list[Finding]:
+def factors(views: Mapping[str, Chart], year: int, **_context: object) -> list[Finding]:
     out = []
     ranked = _rows(views.get("factors-ranked"))
     if ranked:
@@ -289,15 +315,19 @@ def factors(views: Mapping[str, Chart], year: int) -> list[Finding]:
     return out
 
 
-READERS = (headline, sources, district_change, hotspots, night_time, relative_risk, outcomes)
+READERS = (headline, sources, district_change, hotspots, night_time, offences, relative_risk)
+READERS += (outcomes,)
 READERS += (hidden, factors)
 
 
-def findings(views: Mapping[str, Chart], year: int) -> list[Finding]:
-    """Every finding the views support, in the order of the pack's sections."""
+def findings(
+    views: Mapping[str, Chart], year: int, groups: Mapping[str, str] | None = None
+) -> list[Finding]:
+    """Every finding the views support, in the order of the pack's sections; ``groups``
+    names the definition's offence groups (key to label)."""
     out: list[Finding] = []
     for read in READERS:
-        out += read(views, year)
+        out += read(views, year, groups=groups)
     return out
 
 

@@ -56,13 +56,46 @@ def _render(jobs: list[Job]) -> None:
 
     kaleido.start_sync_server(silence_warnings=True, mathjax=False)
     try:
-        kaleido.calc_fig_sync(
-            {"data": [], "layout": {}}, opts={"format": "png", "width": 10, "height": 10}
-        )
+        _warm_up()
         for job in jobs:
-            kaleido.write_fig_from_object_sync(_spec(*job), cancel_on_error=True)
+            _one(job)
     finally:
         kaleido.stop_sync_server(silence_warnings=True)
+
+
+def _not_ready(exc: BaseException) -> bool:
+    """Kaleido answers before its tab has loaded its page, now and then, just after start."""
+    return "kaleido_scopes is not defined" in str(exc)
+
+
+def _warm_up() -> None:
+    """A blank render, repeated until the tab's page has loaded (at most about 10 s)."""
+    import time
+
+    import kaleido
+
+    for attempt in range(40):
+        try:
+            kaleido.calc_fig_sync(
+                {"data": [], "layout": {}}, opts={"format": "png", "width": 10, "height": 10}
+            )
+            return
+        except Exception as exc:  # noqa: BLE001 - kaleido's JavascriptError, not exported
+            if not _not_ready(exc) or attempt == 39:
+                raise
+            time.sleep(0.25)
+
+
+def _one(job: Job) -> None:
+    import kaleido
+
+    try:
+        kaleido.write_fig_from_object_sync(_spec(*job), cancel_on_error=True)
+    except Exception as exc:  # noqa: BLE001
+        if not _not_ready(exc):
+            raise
+        _warm_up()
+        kaleido.write_fig_from_object_sync(_spec(*job), cancel_on_error=True)
 
 
 def _start_worker() -> None:
@@ -73,16 +106,12 @@ def _start_worker() -> None:
 
     kaleido.start_sync_server(silence_warnings=True, mathjax=False)
     atexit.register(kaleido.stop_sync_server, silence_warnings=True)
-    kaleido.calc_fig_sync(
-        {"data": [], "layout": {}}, opts={"format": "png", "width": 10, "height": 10}
-    )
+    _warm_up()
 
 
 def _render_in_worker(jobs: list[Job]) -> None:
-    import kaleido
-
     for job in jobs:
-        kaleido.write_fig_from_object_sync(_spec(*job), cancel_on_error=True)
+        _one(job)
 
 
 class Renderer:

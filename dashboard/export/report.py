@@ -86,6 +86,24 @@ SHOWN_AS = {
     "overview-headline": "overview-year-on-year",
     "when-nte": "when-heatmap",  # a sentence of the heatmap's published cells
 }
+DANGLING = {
+    "a",
+    "an",
+    "and",
+    "against",
+    "at",
+    "by",
+    "each",
+    "for",
+    "in",
+    "of",
+    "on",
+    "or",
+    "per",
+    "the",
+    "to",
+    "with",
+}
 WORD_ROWS = 20  # rows of a table in the document (the workbook holds them all)
 HOTSPOT_METHOD = (
     "Hot spots are Getis-Ord Gi* on LSOA rates with 8 nearest neighbours (PySAL esda), with "
@@ -298,7 +316,8 @@ def _plan(pack: Pack, viewer: Viewer, svg: bool = True) -> None:
         prefix = f"{'Fig' if item.kind == 'figure' else 'Tab'} {item.number:02d}"
         item.sheet = _sheet_name(prefix, item.title, used)
     refs = pack.refs()
-    pack.findings = [f for f in findings(pack.views, pack.year) if f.view in refs]
+    groups = {g.key: g.label for g in pack.req.definition.groups}
+    pack.findings = [f for f in findings(pack.views, pack.year, groups) if f.view in refs]
     figures = pack.out_dir / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     for item in pack.items():
@@ -647,11 +666,21 @@ def _manifest(pack: Pack, source: WarehouseSource, settings) -> dict:
 
 
 def _sheet_name(prefix: str, title: str, used: set[str]) -> str:
-    clean = re.sub(r"[\[\]:*?/\\]", "", f"{prefix} {title}").strip()
-    name = clean[:31].rstrip()
+    """ "Fig 03 Serious violence by ward": Excel's 31 characters, cut between words (the
+    sheet's first row and the contents sheet give the whole title); the number keeps it
+    unique."""
+    words = re.sub(r"[\[\]:*?/\\,;]", "", title).split()
+    name = prefix
+    for w in words:
+        if len(name) + 1 + len(w) > 31:
+            break
+        name += " " + w
+    while name.rsplit(" ", 1)[-1].lower() in DANGLING and len(name) > len(prefix):
+        name = name.rsplit(" ", 1)[0]  # not "... violence by"
     n = 2
+    base = name
     while name.lower() in used:
-        name = f"{clean[:27].rstrip()} ({n})"
+        name = f"{base[:26].rstrip()} ({n})"
         n += 1
     used.add(name.lower())
     return name
@@ -697,8 +726,9 @@ def _workbook(pack: Pack, source: WarehouseSource, settings) -> Path:
         formula_safe(findings_frame(pack.findings, pack.refs())).to_excel(
             xl, sheet_name="Findings", index=False
         )
-        for name, _item, data in sheets:
-            formula_safe(data).to_excel(xl, sheet_name=name, index=False)
+        for name, item, data in sheets:
+            formula_safe(data).to_excel(xl, sheet_name=name, index=False, startrow=2)
+            xl.book[name].cell(row=1, column=1).value = f"{item.label}: {item.title}"
         formula_safe(notes).to_excel(xl, sheet_name="Notes", index=False)
         formula_safe(files).to_excel(xl, sheet_name="Files loaded", index=False)
         book = xl.book

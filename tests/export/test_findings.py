@@ -100,3 +100,19 @@ def test_the_headline_says_the_exact_tests_verdict() -> None:
             "In the pack": "Table 1",
         }
     ]
+
+
+def test_the_largest_offence_group_by_its_definition_label_without_shares() -> None:
+    rows = [
+        {"offence_group": "domestic_abuse", "count": 900},
+        {"offence_group": "knife_sharp", "count": 120},
+        {"offence_group": "homicide", "count": SUPPRESSED},
+    ]
+    groups = {"domestic_abuse": "Domestic-abuse related violence", "knife_sharp": "Knife"}
+    (f,) = findings({"how-offence-group": view(rows)}, 2025, groups)
+    assert f.text == (
+        "The largest offence group was domestic-abuse related violence (900 offences in 2025); "
+        "120 offences involved a knife or sharp instrument. Groups overlap, so they do not add "
+        "up to the total."
+    )
+    assert "%" not in f.text

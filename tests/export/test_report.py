@@ -215,7 +215,9 @@ def test_the_workbook_holds_the_data_of_every_figure_and_table(pack: Path, doc) 
     assert all(row[4] in CHARTS for row in contents)  # the view each sheet's data comes from
     for row in contents:
         values = list(book[row[0]].values)
-        assert len(values) >= 2, row  # headings and data
+        assert values[0][0] == f"{row[1]}: {row[2]}"  # the whole title above the data
+        assert len(values) >= 4, row  # title, a blank row, headings and data
+        assert not row[0].lower().endswith((" by", " of", " and")), row[0]  # cut between words
         for line in values[1:]:
             for v in line:
                 assert not (isinstance(v, str) and v[:1] in "=+-@" and v[1:2].isdigit()), v
