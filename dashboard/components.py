@@ -173,7 +173,8 @@ GRID_KEYS = (
     "opens its filter; Tab leaves the table."
 )
 # Python's format specs the views use, all valid d3-format specifiers as they stand.
-_SPEC = re.compile(r"[+\- ]?,?(\.\d+)?[dfe%]?")
+# The number formats a table view may give (Python format specs that d3-format reads alike).
+TABLE_FORMAT = re.compile(r"[+\- ]?,?(\.\d+)?[dfe%]?")
 # d3's default locale writes a minus sign as U+2212; Python (and so the CSV) writes "-".
 _D3_FORMAT = (
     "d3.formatLocale({decimal: '.', thousands: ',', grouping: [3], currency: ['£', ''],"
@@ -225,7 +226,7 @@ def _value_formatter(spec: str | None) -> dict:
     only), so it needs no script compiled at run time, which the CSP would refuse."""
     shown = "params.value"
     if spec is not None:
-        if not _SPEC.fullmatch(spec):
+        if not TABLE_FORMAT.fullmatch(spec):
             raise ValueError(f"table format {spec!r} has no d3-format equivalent here")
         shown = f"(params.value === +params.value ? {_D3_FORMAT % json.dumps(spec)} : params.value)"
     return {"function": f"params.value == null ? {json.dumps(MISSING)} : {shown}"}

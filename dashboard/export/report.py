@@ -42,6 +42,7 @@ from dashboard.analysis.stats import EVIDENCE_METHOD
 from dashboard.auth import Viewer
 from dashboard.charts.catalogue import CHARTS, Chart, build
 from dashboard.charts.request import Request, make_request
+from dashboard.components import MISSING, TABLE_FORMAT
 from dashboard.data import WarehouseSource
 from dashboard.export import images, word
 from dashboard.export.findings import Finding, findings
@@ -62,7 +63,7 @@ from dashboard.queries.overview import latest_month
 from dashboard.queries.quality import files_in_snapshot
 from etl.vintage import METHOD as VINTAGE_METHOD
 from svcore.definitions import definition_text
-from svcore.disclosure import SUPPRESSED, rule_for, stricter, tier_for
+from svcore.disclosure import rule_for, stricter, tier_for
 from svcore.vocab import SOURCES
 
 SUMMARY_VIEWS = (
@@ -568,11 +569,13 @@ def readable(item: Item) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _cell(value: object, spec: str | None = None) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "–"
-    if value == SUPPRESSED or isinstance(value, (str, bool)):
+    """A cell as Word shows it: as the screen's table does (``components``: the view's own
+    number format, "–" for an empty cell, the disclosure marker as it is)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return MISSING
+    if isinstance(value, str | bool):
         return str(value)
-    if spec and isinstance(value, int | float) and re.fullmatch(r"[+,]*\.?\d*[fd%]?", spec):
+    if spec and isinstance(value, int | float) and TABLE_FORMAT.fullmatch(spec):
         try:
             return format(value, spec)
         except (ValueError, TypeError):
