@@ -19,7 +19,8 @@ import duckdb
 from cachelib import BaseCache, SimpleCache
 from flask import g, has_request_context
 
-from svcore.config import Settings, read_settings
+from dashboard.queries import pin_snapshot
+from svcore.config import SETTINGS_FILE, Settings, read_settings
 from svcore.warehouse import WarehouseDamaged, connect_reader, current_snapshot, damaged_parts
 
 T = TypeVar("T")
@@ -47,12 +48,25 @@ class WarehouseSource:
         self._sound: set[Path] = set()  # snapshots whose parts were all found whole
         self.memo_size = memo_size
         self._cache_warned = float("-inf")
+        self._settings: tuple[tuple, Settings] | None = None
         # Query results: flask-caching's backend in the app (``dashboard.cache``), a private
         # in-memory one for the command line and tests.
         self.cache: BaseCache = cache if cache is not None else SimpleCache(threshold=memo_size)
 
     def settings(self) -> Settings:
-        return read_settings(self.warehouse)
+        """The warehouse's settings, parsed again only when ``svdash.toml`` changes (every
+        callback asks, and parsing it took more than a millisecond each time)."""
+        try:
+            st = (self.warehouse / SETTINGS_FILE).stat()
+        except FileNotFoundError:
+            return read_settings(self.warehouse)  # says what is missing
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        held = self._settings
+        if held is not None and held[0] == stamp:
+            return held[1]
+        settings = read_settings(self.warehouse)
+        self._settings = (stamp, settings)
+        return settings
 
     def _forget_older(self, snap: Path) -> None:
         """A newer snapshot is published: drop this process's memo of older ones. Shared cache
@@ -137,6 +151,7 @@ class WarehouseSource:
             cached.close()
             self._local.con = None
         con = connect_reader(self.warehouse, snap)
+        pin_snapshot(con)  # it reads this one snapshot until it is closed
         if snap not in self._sound:
             problems = damaged_parts(con, self.warehouse)
             if problems:

@@ -20,7 +20,7 @@ import pandas as pd
 from dashboard.analysis.change import compare_counts
 from dashboard.analysis.hotspots import getis_ord
 from dashboard.analysis.stats import EVIDENCE_METHOD, correlate, rank_by_evidence
-from dashboard.charts.factors import factor_frame, factor_options
+from dashboard.charts.factors import factor_options, factor_values
 from dashboard.charts.request import Request
 from dashboard.figures import Figure, alt_text
 from dashboard.figures.bars import breakdown_figure, grouped_bars_figure, rate_bars_figure
@@ -32,7 +32,6 @@ from dashboard.figures.scatter import factor_scatter_figure
 from dashboard.figures.sparkline import sparkline_figure
 from dashboard.figures.trend import seasonality_figure, trend_figure
 from dashboard.queries.areas import (
-    area_table,
     areas_in_scope,
     boundaries,
     centroids,
@@ -945,9 +944,15 @@ def _youth_repeat(req: Request) -> Chart:
 
 
 def published_areas(req: Request, level: str) -> pd.DataFrame:
-    """Per area: published count and the annual rate per 1,000 computed from it."""
-    areas = protect(req.q(area_table, req.filters, level), req.rule)
-    return published_rate(areas, req.rule, "person_years")
+    """Per area: published count and the annual rate per 1,000 computed from it. The map, the
+    hotspots, the factors and the risk index all draw these very cells, so no two of them
+    publish an area's count differently."""
+
+    def compute() -> pd.DataFrame:
+        areas = protect(req.area_table(level), req.rule)
+        return published_rate(areas, req.rule, "person_years")
+
+    return req.memo(("published_areas", req.filters, level), compute)
 
 
 @chart(
@@ -1147,8 +1152,8 @@ def _gap_table(req: Request, level: str = "auto") -> Chart:
 
 def published_factor(req: Request, choice: str) -> tuple[pd.DataFrame, str, str]:
     """A factor's areas with their published counts and rates (the points a chart may draw)."""
-    frame, label, level = factor_frame(req, choice)
-    shown = published_rate(protect(frame, req.rule), req.rule, "person_years")
+    values, label, level = factor_values(req, choice)
+    shown = published_areas(req, level).merge(values, on="area_code", how="inner")
     return shown, label, level
 
 

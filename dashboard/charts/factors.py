@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.charts.request import Request
-from dashboard.queries.areas import area_table
+from dashboard.filters import Filters
+from dashboard.queries.areas import place_only
 from dashboard.queries.factors import IMD_DOMAINS, imd_scores, indicator_catalogue, indicator_values
 
 
@@ -20,9 +21,10 @@ def factor_options(req: Request) -> list[dict]:
     return opts
 
 
-def factor_frame(req: Request, choice: str) -> tuple[pd.DataFrame, str, str]:
-    """(area_code, area_name, count, ckey, person_years, factor), the factor's label and its
-    area level. Raw counts: the catalogue publishes them before any statistic is computed."""
+def factor_values(req: Request, choice: str) -> tuple[pd.DataFrame, str, str]:
+    """(area_code, factor) for the factor ``choice``, its label and its area level. Each is
+    memoised by what it depends on (IMD by the place, an indicator by the period's end), so
+    every period and offence group of a place shares them."""
     kind, _, key = (choice or "imd:imd").partition(":")
     if kind == "ind":
         cat = req.q(indicator_catalogue).set_index("indicator_code")
@@ -31,17 +33,12 @@ def factor_frame(req: Request, choice: str) -> tuple[pd.DataFrame, str, str]:
     if kind == "ind":
         level = str(cat.loc[key, "level"])
         label = str(cat.loc[key, "indicator_name"])
-        values = req.q(indicator_values, req.filters, key).rename(columns={"value": "factor"})
-    else:
-        key = key if key in IMD_DOMAINS else "imd"
-        scores = req.q(imd_scores, req.filters)
-        scores = scores[scores["domain"] == key]
-        kind_word = (
-            "score" if scores["is_score"].all() else "national percentile, 100 = most deprived"
-        )
-        level, label = "lsoa", f"IMD 2019 {IMD_DOMAINS[key].lower()} ({kind_word})"
-        values = scores[["area_code", "score"]].rename(columns={"score": "factor"})
-    frame = req.q(area_table, req.filters, level).merge(
-        values[["area_code", "factor"]], on="area_code", how="inner"
-    )
-    return frame, label, level
+        ending = Filters(date_to=req.filters.date_to)
+        values = req.q(indicator_values, ending, key).rename(columns={"value": "factor"})
+        return values[["area_code", "factor"]], label, level
+    key = key if key in IMD_DOMAINS else "imd"
+    scores = req.q(imd_scores, place_only(req.filters))
+    scores = scores[scores["domain"] == key]
+    kind_word = "score" if scores["is_score"].all() else "national percentile, 100 = most deprived"
+    label = f"IMD 2019 {IMD_DOMAINS[key].lower()} ({kind_word})"
+    return scores[["area_code", "score"]].rename(columns={"score": "factor"}), label, "lsoa"

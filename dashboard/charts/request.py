@@ -11,11 +11,23 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import duckdb
+import pandas as pd
 
 from dashboard.auth import Viewer
 from dashboard.data import WarehouseSource
 from dashboard.figures import Context
 from dashboard.filters import PERSONS, Filters
+from dashboard.queries.areas import (
+    LEVELS,
+    areas_in_scope,
+    join_area_table,
+    months_covered,
+    period_only,
+    place_only,
+    population_by_area,
+    population_year,
+)
+from dashboard.queries.counts import count_table
 from dashboard.queries.overview import area_names
 from dashboard.queries.scope import ONE_PERSON_SOURCES, who_not_applied
 from svcore.config import Settings
@@ -84,6 +96,27 @@ class Request:
         snapshot (analysts flick between the same few views; a load clears it)."""
         key = (query.__module__, query.__qualname__, args, tuple(sorted(kwargs.items())))
         return self.source.memo(key, lambda: query(self.con, *args, **kwargs))
+
+    def area_table(self, level: str, filters: Filters | None = None) -> pd.DataFrame:
+        """``queries.areas.area_table`` (raw counts, residents and person-years per area),
+        built from parts memoised apart: the areas and residents of a place are shared by
+        every period and offence group asked of it, and only the counts are queried anew."""
+        f = self.filters if filters is None else filters
+        if level not in LEVELS:
+            raise ValueError(f"unknown level {level!r}")
+
+        def compose() -> pd.DataFrame:
+            place, period = place_only(f), period_only(f)
+            year = self.q(population_year, period)
+            return join_area_table(
+                self.q(areas_in_scope, place, level),
+                self.q(count_table, f, [level]),
+                self.q(population_by_area, place, level, year),
+                self.q(months_covered, period),
+                level,
+            )
+
+        return self.source.memo(("area_table", f, level), compose)
 
     def rule_for(self, source: str | None) -> Rule:
         return rule_for(self.settings, source, self.tier)

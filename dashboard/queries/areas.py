@@ -99,17 +99,38 @@ def area_table(con: duckdb.DuckDBPyConnection, filters: Filters, level: str) -> 
     """
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}")
-    areas = areas_in_scope(con, filters, level)
-    counts = count_table(con, filters, [level])[[level, "count", "ckey"]].rename(
-        columns={level: "area_code"}
+    return join_area_table(
+        areas_in_scope(con, filters, level),
+        count_table(con, filters, [level]),
+        population_by_area(con, filters, level, population_year(con, filters)),
+        months_covered(con, filters),
+        level,
     )
-    pop = population_by_area(con, filters, level, population_year(con, filters))
+
+
+def join_area_table(
+    areas: pd.DataFrame, counts: pd.DataFrame, pop: pd.DataFrame, months: int, level: str
+) -> pd.DataFrame:
+    """``area_table`` from its parts, which the views layer memoises apart: the areas and
+    residents depend only on the place (and the population year), so every period and offence
+    group of a place shares them."""
+    counts = counts[[level, "count", "ckey"]].rename(columns={level: "area_code"})
     out = areas.merge(counts, on="area_code", how="left").merge(pop, on="area_code", how="left")
     out["count"] = out["count"].fillna(0).astype("int64")
     out["ckey"] = out["ckey"].fillna(0).astype("int64")
-    months = months_covered(con, filters)
     out["person_years"] = out["population"].astype("float64") * months / 12
     return out
+
+
+def place_only(filters: Filters) -> Filters:
+    """The filters an area lookup depends on (districts, wards, the viewer's scope), so the
+    lookup is shared by every period, group and source of the same place."""
+    return Filters(districts=filters.districts, wards=filters.wards, scope=filters.scope)
+
+
+def period_only(filters: Filters) -> Filters:
+    """What ``population_year`` and ``months_covered`` depend on: the source and period."""
+    return Filters(source=filters.source, date_from=filters.date_from, date_to=filters.date_to)
 
 
 # LSOA boundaries of 2011 and 2021 may both be loaded (codes of unchanged areas are in both):

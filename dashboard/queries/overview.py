@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.filters import Filters
-from dashboard.queries import execute
+from dashboard.queries import execute, snapshot_fact
 from dashboard.queries.counts import count_table, events_relation
 from svcore.vocab import SOURCES
 
@@ -18,6 +18,10 @@ def held_months(con: duckdb.DuckDBPyConnection, source: str | None) -> list[str]
     hundred rows instead of a scan of every event's period (40-70 ms at 10M events, and
     growing with them). A snapshot without a ``parts`` table reads the events instead; the
     tests compare the two answers."""
+    return list(snapshot_fact(con, ("held_months", source), lambda: _held_months(con, source)))
+
+
+def _held_months(con: duckdb.DuckDBPyConnection, source: str | None) -> tuple[str, ...]:
     feeds = list(SOURCES) if source is None else [source]
     try:
         rows = con.execute(
@@ -26,8 +30,8 @@ def held_months(con: duckdb.DuckDBPyConnection, source: str | None) -> list[str]
             {"feeds": feeds},
         ).fetchall()
     except duckdb.CatalogException:
-        return held_months_from_events(con, source)
-    return [str(r[0]) for r in rows]
+        return tuple(held_months_from_events(con, source))
+    return tuple(str(r[0]) for r in rows)
 
 
 def held_months_from_events(con: duckdb.DuckDBPyConnection, source: str | None) -> list[str]:

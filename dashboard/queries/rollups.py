@@ -18,6 +18,7 @@ from collections.abc import Iterable
 import duckdb
 
 from dashboard.filters import Filters
+from dashboard.queries import snapshot_fact
 from dashboard.queries.scope import area_conditions, period_and_click_conditions
 from etl.rollups import ALL_GROUPS, DEFINITIONS_TABLE, TABLES_TABLE, fingerprint
 from svcore.definitions import DefinitionError, load_definition
@@ -91,19 +92,31 @@ def choose(
     if filters.group and filters.group not in definition.group_keys():
         return None
     want = needed(filters, by)
+    rows = snapshot_fact(
+        con,
+        ("rollup_tables", filters.definition, fingerprint(definition)),
+        lambda: _tables(con, filters.definition, fingerprint(definition)),
+    )
+    for name, dims, _rows in rows:
+        if want <= dims:
+            return name
+    return None
+
+
+def _tables(
+    con: duckdb.DuckDBPyConnection, definition: str, fingerprint_: str
+) -> tuple[tuple[str, frozenset[str], int], ...]:
+    """The snapshot's rollups of this very definition, smallest first."""
     try:
         rows = con.execute(
             f"SELECT t.name, t.dimensions, t.rows FROM {TABLES_TABLE} t, {DEFINITIONS_TABLE} d "
             "WHERE d.definition = $d AND d.fingerprint = $f "
             "ORDER BY t.rows, len(t.dimensions), t.name",
-            {"d": filters.definition, "f": fingerprint(definition)},
+            {"d": definition, "f": fingerprint_},
         ).fetchall()
     except duckdb.CatalogException:  # a snapshot published before rollups
-        return None
-    for name, dims, _rows in rows:
-        if want <= set(dims):
-            return name
-    return None
+        return ()
+    return tuple((name, frozenset(dims), n) for name, dims, n in rows)
 
 
 def where_clause(filters: Filters, params: Params, by_group: bool = False) -> str:
