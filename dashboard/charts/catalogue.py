@@ -37,6 +37,8 @@ from dashboard.queries.areas import (
     centroids,
     drill_level,
     months_covered,
+    period_only,
+    place_only,
     population_by_area,
     population_year,
 )
@@ -63,6 +65,7 @@ from dashboard.queries.quality import (
 )
 from dashboard.queries.time import hour_by_weekday, monthly, police_and_health_monthly
 from svcore.disclosure import (
+    KEY_SPACE,
     SUPPRESSED,
     Rule,
     protect,
@@ -261,7 +264,25 @@ def _shift(month: str, months: int) -> str:
 
 def _cell(req: Request, filters, rule: Rule) -> int | str:
     """One published count: the events matching ``filters`` (a cell of its own, with its key)."""
-    return published_value(protect(req.q(count_table, filters, ()), rule))
+    return published_value(protect(window_count(req, filters), rule))
+
+
+def window_count(req: Request, filters) -> pd.DataFrame:
+    """The raw count and cell key of the events matching ``filters``: for an event source,
+    summed from its monthly counts under the same filters without a period (one query, and
+    memoised, for every window the headline compares). Counts and cell keys (a sum mod 256)
+    both add up over months, so the cell is the one a query of the window gives. A caseload
+    counts each person once over the window, which months do not add up to: queried."""
+    if filters.source is None or filters.source == "probation" or filters.has_who():
+        return req.q(count_table, filters, ())
+    undated = filters.with_(date_from=None, date_to=None)
+    monthly = req.q(count_table, undated, ["month"])
+    if filters.date_from or filters.date_to:
+        lo, hi = filters.date_from or "0000-00", filters.date_to or "9999-99"
+        monthly = monthly[(monthly["month"] >= lo) & (monthly["month"] <= hi)]
+    count = int(monthly["count"].sum())
+    ckey = int(monthly["ckey"].sum()) % KEY_SPACE
+    return pd.DataFrame({"count": [count], "ckey": [ckey]})
 
 
 def _number(value: int | str) -> float | None:
@@ -354,7 +375,8 @@ def source_figures(req: Request, source: str) -> dict:
     f = req.filters.with_(source=source)
     rule = req.rule_for(source)
     count = _cell(req, f, rule)
-    pop = req.q(population_by_area, f, "district", req.q(population_year, f))
+    year = req.q(population_year, period_only(f))
+    pop = req.q(population_by_area, place_only(f), "district", year)
     people = float(pop["population"].sum()) if len(pop) else 0.0
     months = req.q(months_covered, f)
     n = _number(count)

@@ -5,9 +5,14 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.charts.request import Request
-from dashboard.filters import Filters
 from dashboard.queries.areas import place_only
-from dashboard.queries.factors import IMD_DOMAINS, imd_scores, indicator_catalogue, indicator_values
+from dashboard.queries.factors import (
+    IMD_DOMAINS,
+    imd_scores,
+    indicator_catalogue,
+    indicator_period,
+    indicator_values,
+)
 
 
 def factor_options(req: Request) -> list[dict]:
@@ -33,8 +38,9 @@ def factor_values(req: Request, choice: str) -> tuple[pd.DataFrame, str, str]:
     if kind == "ind":
         level = str(cat.loc[key, "level"])
         label = str(cat.loc[key, "indicator_name"])
-        ending = Filters(date_to=req.filters.date_to)
-        values = req.q(indicator_values, ending, key).rename(columns={"value": "factor"})
+        values = req.q(indicator_values, indicator_period(req.filters), key).rename(
+            columns={"value": "factor"}
+        )
         return values[["area_code", "factor"]], label, level
     key = key if key in IMD_DOMAINS else "imd"
     scores = req.q(imd_scores, place_only(req.filters))

@@ -31,7 +31,14 @@ from dashboard.charts.factors import factor_options
 from dashboard.charts.request import Request
 from dashboard.figures.maps import index_map_figure
 from dashboard.figures.scatter import quadrant_scatter_figure
-from dashboard.queries.factors import IMD_DOMAINS, imd_scores, indicator_catalogue, indicator_values
+from dashboard.queries.areas import place_only
+from dashboard.queries.factors import (
+    IMD_DOMAINS,
+    imd_scores,
+    indicator_catalogue,
+    indicator_period,
+    indicator_values,
+)
 from svcore.disclosure import SUPPRESSED
 
 # The default factors, each weight 1: the IMD 2019 domains but two, and every loaded ward or
@@ -80,7 +87,7 @@ def risk_frame(req: Request) -> tuple[pd.DataFrame, dict]:
         areas = published_areas(req, LEVEL)
         frame = areas[["area_code", "area_name", "ward_code", "district_code", "count", "rate"]]
         frame = frame.copy()
-        scores = req.q(imd_scores, req.filters)
+        scores = req.q(imd_scores, place_only(req.filters))
         if not scores.empty:
             wide = scores.pivot_table(index="area_code", columns="domain", values="score")
             wide.columns = [f"imd:{c}" for c in wide.columns]
@@ -91,7 +98,7 @@ def risk_frame(req: Request) -> tuple[pd.DataFrame, dict]:
             if kind != "ind":
                 continue
             level = str(cat.loc[code, "level"])
-            values = req.q(indicator_values, req.filters, code)
+            values = req.q(indicator_values, indicator_period(req.filters), code)
             join = {"lsoa": "area_code", "ward": "ward_code", "district": "district_code"}[level]
             mapped = values.set_index("area_code")["value"]
             frame[key] = frame[join].map(mapped)
