@@ -41,30 +41,44 @@ def _classify(z: float, p: float) -> str:
     return "Not significant"
 
 
+def knn_weights(frame: pd.DataFrame, k: int = 8):
+    """Binary k-nearest-neighbour weights of the areas in ``frame`` (lon, lat), in its row
+    order: a function of the areas alone, so a caller may keep them for every period and
+    offence group of the same areas (building them is a third of a Gi* map's time)."""
+    from libpysal.weights import KNN
+
+    lat0 = math.radians(float(frame["lat"].mean()))
+    coords = np.column_stack(
+        [frame["lon"].to_numpy(float) * math.cos(lat0), frame["lat"].to_numpy(float)]
+    )
+    w = KNN.from_array(coords, k=min(k, len(frame) - 1))
+    w.transform = "B"
+    return w
+
+
 def getis_ord(
-    frame: pd.DataFrame, value: str = "rate", k: int = 8, permutations: int = 0, seed: int = 12345
+    frame: pd.DataFrame,
+    value: str = "rate",
+    k: int = 8,
+    permutations: int = 0,
+    seed: int = 12345,
+    weights=None,
 ) -> pd.DataFrame:
     """``frame``: area_code, lon, lat and ``value``. Adds gi_z, gi_p and hotspot class.
 
     p-values are two-sided, from the z-score's normal tail (``permutations=0``), or pseudo
-    p-values from seeded conditional permutation when asked for; areas without a value (no population) take the mean so they neither make
-    nor break a cluster.
+    p-values from seeded conditional permutation when asked for; areas without a value (no
+    population) take the mean so they neither make nor break a cluster. ``weights``: ``knn_weights`` of these very rows, if kept.
     """
     from esda.getisord import G_Local
-    from libpysal.weights import KNN
 
     out = frame.copy()
     if len(out) < MIN_AREAS:
         out["gi_z"], out["gi_p"], out["hotspot"] = np.nan, np.nan, "Not significant"
         return out
-    lat0 = math.radians(float(out["lat"].mean()))
-    coords = np.column_stack(
-        [out["lon"].to_numpy(float) * math.cos(lat0), out["lat"].to_numpy(float)]
-    )
     y = pd.to_numeric(out[value], errors="coerce").astype(float)
     y = y.fillna(y.mean() if y.notna().any() else 0.0).to_numpy()
-    w = KNN.from_array(coords, k=min(k, len(out) - 1))
-    w.transform = "B"
+    w = weights if weights is not None else knn_weights(out, k)  # binary ("B") already
     with warnings.catch_warnings():
         # esda warns that its permutation p-value is one-sided; we double it below.
         warnings.simplefilter("ignore", DeprecationWarning)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.analysis.change import compare_counts
-from dashboard.analysis.hotspots import getis_ord
+from dashboard.analysis.hotspots import getis_ord, knn_weights
 from dashboard.analysis.stats import EVIDENCE_METHOD, correlate, rank_by_evidence
 from dashboard.charts.factors import factor_options, factor_values
 from dashboard.charts.request import Request
@@ -37,10 +37,10 @@ from dashboard.queries.areas import (
     centroids,
     drill_level,
     months_covered,
-    period_only,
     place_only,
     population_by_area,
     population_year,
+    year_end_only,
 )
 from dashboard.queries.counts import count_table
 from dashboard.queries.deciles import decile_profile
@@ -375,7 +375,7 @@ def source_figures(req: Request, source: str) -> dict:
     f = req.filters.with_(source=source)
     rule = req.rule_for(source)
     count = _cell(req, f, rule)
-    year = req.q(population_year, period_only(f))
+    year = req.q(population_year, year_end_only(f))
     pop = req.q(population_by_area, place_only(f), "district", year)
     people = float(pop["population"].sum()) if len(pop) else 0.0
     months = req.q(months_covered, f)
@@ -1046,8 +1046,13 @@ def hotspot_stats(req: Request) -> pd.DataFrame:
 
     def compute() -> pd.DataFrame:
         areas = published_areas(req, "lsoa")
-        cents = req.q(centroids, "lsoa", tuple(areas["area_code"]))
-        stats = getis_ord(areas.merge(cents, on="area_code"), value="rate")
+        codes = tuple(areas["area_code"])
+        cents = req.q(centroids, "lsoa", codes)
+        placed = areas.merge(cents, on="area_code")
+        weights = req.source.memo(  # the areas' neighbours: the same for every period
+            ("knn", tuple(placed["area_code"])), lambda: knn_weights(placed), shared=False
+        )
+        stats = getis_ord(placed, value="rate", weights=weights)
         stats["gi_z"] = stats["gi_z"].round(1)  # the precision a reader needs
         stats["gi_p"] = stats["gi_p"].round(3)
         return stats

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.charts.request import Request
-from dashboard.queries.areas import place_only
+from dashboard.queries.areas import place_only, year_end_only
 from dashboard.queries.factors import (
     IMD_DOMAINS,
     imd_scores,
     indicator_catalogue,
-    indicator_period,
     indicator_values,
 )
 
@@ -38,7 +37,7 @@ def factor_values(req: Request, choice: str) -> tuple[pd.DataFrame, str, str]:
     if kind == "ind":
         level = str(cat.loc[key, "level"])
         label = str(cat.loc[key, "indicator_name"])
-        values = req.q(indicator_values, indicator_period(req.filters), key).rename(
+        values = req.q(indicator_values, year_end_only(req.filters), key).rename(
             columns={"value": "factor"}
         )
         return values[["area_code", "factor"]], label, level

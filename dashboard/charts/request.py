@@ -26,6 +26,7 @@ from dashboard.queries.areas import (
     place_only,
     population_by_area,
     population_year,
+    year_end_only,
 )
 from dashboard.queries.counts import count_table
 from dashboard.queries.overview import area_names
@@ -107,7 +108,7 @@ class Request:
 
         def compose() -> pd.DataFrame:
             place, period = place_only(f), period_only(f)
-            year = self.q(population_year, period)
+            year = self.q(population_year, year_end_only(f))
             return join_area_table(
                 self.q(areas_in_scope, place, level),
                 self.q(count_table, f, [level]),

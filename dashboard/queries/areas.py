@@ -128,8 +128,14 @@ def place_only(filters: Filters) -> Filters:
     return Filters(districts=filters.districts, wards=filters.wards, scope=filters.scope)
 
 
+def year_end_only(filters: Filters) -> Filters:
+    """What ``population_year`` (and an indicator's period) depends on: the year the period
+    ends in, so every period ending in the same year shares the lookup."""
+    return Filters(date_to=f"{filters.date_to[:4]}-12" if filters.date_to else None)
+
+
 def period_only(filters: Filters) -> Filters:
-    """What ``population_year`` and ``months_covered`` depend on: the source and period."""
+    """What ``months_covered`` depends on: the source and the period."""
     return Filters(source=filters.source, date_from=filters.date_from, date_to=filters.date_to)
 
 

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.filters import Filters
-from dashboard.queries import execute, rollups
+from dashboard.queries import execute, rollups, snapshot_fact
 from dashboard.queries.scope import (
     area_conditions,
     period_and_click_conditions,
@@ -275,8 +275,15 @@ def _groups_one_pass(
 
 
 def area_names(con: duckdb.DuckDBPyConnection, level: str) -> dict[str, str]:
+    """GSS code -> name at ``level``: read once per snapshot (every area count asks)."""
     col = {"district": "district", "ward": "ward", "lsoa": "lsoa"}[level]
-    rows = con.sql(
-        f"SELECT DISTINCT {col}_code, {col}_name FROM geography WHERE {col}_name IS NOT NULL"
-    ).fetchall()
-    return dict(rows)
+
+    def read() -> tuple[tuple[str, str], ...]:
+        return tuple(
+            con.sql(
+                f"SELECT DISTINCT {col}_code, {col}_name FROM geography "
+                f"WHERE {col}_name IS NOT NULL"
+            ).fetchall()
+        )
+
+    return dict(snapshot_fact(con, ("area_names", level), read))

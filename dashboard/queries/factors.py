@@ -59,12 +59,6 @@ def indicator_catalogue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
-def indicator_period(filters: Filters) -> Filters:
-    """What ``indicator_values`` depends on: the year the filters end in. Memoised by it,
-    an indicator is read once for every period ending in the same year."""
-    return Filters(date_to=f"{filters.date_to[:4]}-12" if filters.date_to else None)
-
-
 def indicator_values(
     con: duckdb.DuckDBPyConnection, filters: Filters, indicator_code: str
 ) -> pd.DataFrame:
