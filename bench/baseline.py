@@ -729,12 +729,15 @@ class PandasBaseline:
         share, total = nte_share(hw)
         if total >= req.rule.min_events_for_rate:
             nte = (
-                f"{share:.0%} of the {total:,} events with a recorded time happened in the "
-                "night-time economy window (Friday and Saturday, 20:00 to 03:59), which is "
-                f"{16 / 168:.0%} of the week's hours."
+                f"{share:.0%} of the events with a recorded time shown in the heatmap happened "
+                "in the night-time economy window (Friday and Saturday, 20:00 to 03:59), which "
+                f"is {16 / 168:.0%} of the week's hours."
             )
         else:
-            nte = "Too few events with a recorded time to give the night-time economy share."
+            nte = (
+                "Too few events with a recorded time, or night-time cells hidden, to give the "
+                "night-time economy share."
+            )
         heat, heat_alt = with_alt(
             hour_weekday_figure(
                 suppress_counts(hw, req.rule),

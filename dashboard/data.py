@@ -11,7 +11,8 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,6 +25,8 @@ from svcore.config import SETTINGS_FILE, Settings, read_settings
 from svcore.warehouse import WarehouseDamaged, connect_reader, current_snapshot, damaged_parts
 
 T = TypeVar("T")
+_MISSING = object()
+FLIGHT_WAIT = 30.0  # seconds a request waits for another's build of the same value
 log = logging.getLogger(__name__)
 
 
@@ -49,6 +52,7 @@ class WarehouseSource:
         self.memo_size = memo_size
         self._cache_warned = float("-inf")
         self._settings: tuple[tuple, Settings] | None = None
+        self._flights: dict[object, threading.Lock] = {}  # values being built, by key
         # Query results: flask-caching's backend in the app (``dashboard.cache``), a private
         # in-memory one for the command line and tests.
         self.cache: BaseCache = cache if cache is not None else SimpleCache(threshold=memo_size)
@@ -94,23 +98,60 @@ class WarehouseSource:
             except Exception as exc:  # a shared cache that is down is a miss, not an outage
                 self._cache_down(exc)
                 return build()
-            if value is None:
-                value = build()
+            if value is not None:
+                return value
+            with self._one_flight(name):
                 try:
-                    self.cache.set(name, value)
+                    value = self.cache.get(name)  # built meanwhile by the thread waited for?
                 except Exception as exc:
                     self._cache_down(exc)
+                    value = None
+                if value is None:
+                    value = build()
+                    try:
+                        self.cache.set(name, value)
+                    except Exception as exc:
+                        self._cache_down(exc)
             return value
+        held = self._held(snap, key)
+        if held is not _MISSING:
+            return held
+        with self._one_flight((snap, key)):
+            held = self._held(snap, key)
+            if held is not _MISSING:
+                return held
+            value = build()
+            with self._lock:
+                self._memo[(snap, key)] = value
+                while len(self._memo) > self.memo_size:
+                    self._memo.popitem(last=False)
+        return value
+
+    def _held(self, snap: Path, key: tuple) -> object:
         with self._lock:
             if (snap, key) in self._memo:
                 self._memo.move_to_end((snap, key))
                 return self._memo[(snap, key)]
-        value = build()
+        return _MISSING
+
+    @contextmanager
+    def _one_flight(self, name: object) -> Iterator[None]:
+        """One build at a time of the same value in this process: the browser asks for a
+        page's views at once, and views share their parts (the map and its top-ten table the
+        published areas, the headline and the sources table each source's figures), so the
+        second waits for the first instead of computing it again. A wait longer than
+        ``FLIGHT_WAIT`` builds anyway: never a stall, at worst the old duplicate work."""
         with self._lock:
-            self._memo[(snap, key)] = value
-            while len(self._memo) > self.memo_size:
-                self._memo.popitem(last=False)
-        return value
+            lock = self._flights.setdefault(name, threading.Lock())
+        got = lock.acquire(timeout=FLIGHT_WAIT)
+        try:
+            yield
+        finally:
+            if got:
+                with self._lock:
+                    if self._flights.get(name) is lock:
+                        del self._flights[name]
+                lock.release()
 
     def _cache_down(self, exc: Exception) -> None:
         """Say once a minute that the shared cache is unreachable: figures are computed
