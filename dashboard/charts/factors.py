@@ -26,10 +26,18 @@ def factor_options(req: Request) -> list[dict]:
 
 
 def factor_values(req: Request, choice: str) -> tuple[pd.DataFrame, str, str]:
-    """(area_code, factor) for the factor ``choice``, its label and its area level. Each is
-    memoised by what it depends on (IMD by the place, an indicator by the period's end), so
-    every period and offence group of a place shares them."""
+    """(area_code, factor) for the factor ``choice``, its label and its area level, memoised
+    in this process by what it depends on (the place, for IMD, and the year the period ends
+    in, for an indicator), so every period and offence group of a place shares them: the ranked
+    table asks for every factor on each request. Callers must not change the frame."""
     kind, _, key = (choice or "imd:imd").partition(":")
+    depends = (place_only(req.filters), year_end_only(req.filters))
+    return req.source.memo(
+        ("factor_values", choice, *depends), lambda: _factor_values(req, kind, key), shared=False
+    )
+
+
+def _factor_values(req: Request, kind: str, key: str) -> tuple[pd.DataFrame, str, str]:
     if kind == "ind":
         cat = req.q(indicator_catalogue).set_index("indicator_code")
         if key not in cat.index:
