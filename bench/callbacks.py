@@ -540,7 +540,10 @@ def main(argv: list[str] | None = None) -> int:
                 **common,
                 "pages": {k: list(v) for k, v in BROWSER_PAGES.items()},
             }
-            out = results_dir / f"callbacks-open-loop-{events}.json"
+            # One analyst (``--analysts 1``: each page's callbacks at once, one page at a
+            # time) keeps its own results beside the 20 analysts'.
+            suffix = "" if args.analysts == 20 else f"-analysts-{args.analysts}"
+            out = results_dir / f"callbacks-open-loop-{events}{suffix}.json"
         else:
             config = {
                 "clients": args.clients,
