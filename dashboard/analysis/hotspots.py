@@ -68,7 +68,8 @@ def getis_ord(
 
     p-values are two-sided, from the z-score's normal tail (``permutations=0``), or pseudo
     p-values from seeded conditional permutation when asked for; areas without a value (no
-    population) take the mean so they neither make nor break a cluster. ``weights``: ``knn_weights`` of these very rows, if kept.
+    population) take the mean so they neither make nor break a cluster. ``weights``:
+    ``knn_weights`` of these very rows, when the caller keeps them.
     """
     from esda.getisord import G_Local
 

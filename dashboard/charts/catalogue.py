@@ -1046,8 +1046,7 @@ def hotspot_stats(req: Request) -> pd.DataFrame:
 
     def compute() -> pd.DataFrame:
         areas = published_areas(req, "lsoa")
-        codes = tuple(areas["area_code"])
-        cents = req.q(centroids, "lsoa", codes)
+        cents = req.q(centroids, "lsoa", tuple(areas["area_code"]))
         placed = areas.merge(cents, on="area_code")
         weights = req.source.memo(  # the areas' neighbours: the same for every period
             ("knn", tuple(placed["area_code"])), lambda: knn_weights(placed), shared=False

@@ -98,26 +98,24 @@ class Request:
         key = (query.__module__, query.__qualname__, args, tuple(sorted(kwargs.items())))
         return self.source.memo(key, lambda: query(self.con, *args, **kwargs))
 
-    def area_table(self, level: str, filters: Filters | None = None) -> pd.DataFrame:
+    def area_table(self, level: str) -> pd.DataFrame:
         """``queries.areas.area_table`` (raw counts, residents and person-years per area),
         built from parts memoised apart: the areas and residents of a place are shared by
-        every period and offence group asked of it, and only the counts are queried anew."""
-        f = self.filters if filters is None else filters
+        every period and offence group asked of it, and only the counts are queried anew.
+        Not memoised itself: its one caller, ``catalogue.published_areas``, memoises what it
+        publishes from it."""
         if level not in LEVELS:
             raise ValueError(f"unknown level {level!r}")
-
-        def compose() -> pd.DataFrame:
-            place, period = place_only(f), period_only(f)
-            year = self.q(population_year, year_end_only(f))
-            return join_area_table(
-                self.q(areas_in_scope, place, level),
-                self.q(count_table, f, [level]),
-                self.q(population_by_area, place, level, year),
-                self.q(months_covered, period),
-                level,
-            )
-
-        return self.source.memo(("area_table", f, level), compose)
+        f = self.filters
+        place = place_only(f)
+        year = self.q(population_year, year_end_only(f))
+        return join_area_table(
+            self.q(areas_in_scope, place, level),
+            self.q(count_table, f, [level]),
+            self.q(population_by_area, place, level, year),
+            self.q(months_covered, period_only(f)),
+            level,
+        )
 
     def rule_for(self, source: str | None) -> Rule:
         return rule_for(self.settings, source, self.tier)

@@ -92,10 +92,11 @@ def choose(
     if filters.group and filters.group not in definition.group_keys():
         return None
     want = needed(filters, by)
+    stamp = fingerprint(definition)
     rows = snapshot_fact(
         con,
-        ("rollup_tables", filters.definition, fingerprint(definition)),
-        lambda: _tables(con, filters.definition, fingerprint(definition)),
+        ("rollup_tables", filters.definition, stamp),
+        lambda: _tables(con, filters.definition, stamp),
     )
     for name, dims, _rows in rows:
         if want <= dims:
