@@ -256,30 +256,50 @@ def protect(
     frame without cell keys under ``cell_key`` (metadata such as rows loaded per feed) is
     published by the ONS 10-5 rule instead.
     """
-    out = frame.copy()
-    counts = pd.to_numeric(out[column], errors="coerce").fillna(0).astype("int64").to_numpy()
-    if rule.method == "cell_key" and key not in out:
+    counts = _int_counts(frame[column])
+    if rule.method == "cell_key" and key not in frame:
         rule = Rule(max(rule.threshold, 10), rule.min_events_for_rate, "ons_10_5")
     hidden = (counts > 0) & (counts < rule.threshold)
     if rule.method == "cell_key":
-        shown = perturb(counts, pd.to_numeric(out[key]).fillna(0).astype("int64").to_numpy())
+        shown = perturb(counts, _int_counts(frame[key]))
         hidden |= (shown > 0) & (shown < rule.threshold)
     else:
         if hidden.any():
-            hidden = _secondary(counts, hidden, _margins(out, list(dims)), rule.threshold)
+            hidden = _secondary(counts, hidden, _margins(frame, list(dims)), rule.threshold)
         shown = counts
         if rule.round_to:
             shown = (counts + rule.round_to // 2) // rule.round_to * rule.round_to
-    values = pd.Series(shown, index=out.index, dtype="object")
+    values = shown.astype(object)  # Python ints, and the marker where hidden
     values[hidden] = SUPPRESSED
-    out[column] = values
-    return out.drop(columns=[key], errors="ignore")
+    # A copy, the cell key deleted in place (``drop`` costs more than the rest of this on a
+    # headline's one-row frame, and views publish dozens of those a request).
+    out = frame.copy()
+    if key in out:
+        del out[key]
+    out[column] = pd.Series(values, index=out.index, dtype="object")
+    return out
+
+
+def _int_counts(column: pd.Series) -> np.ndarray:
+    """A count (or cell-key) column as int64, blanks and non-numbers as 0; a plain int64
+    column as it is, without ``to_numeric``'s pass."""
+    if column.dtype == np.int64:
+        return column.to_numpy()
+    return pd.to_numeric(column, errors="coerce").fillna(0).astype("int64").to_numpy()
 
 
 def published(frame: pd.DataFrame, column: str = "count") -> pd.Series:
     """Numeric published counts with hidden cells as NaN: what a chart may draw and what every
     derived statistic is computed from."""
-    return pd.to_numeric(frame[column].where(frame[column] != SUPPRESSED), errors="coerce")
+    col = frame[column]
+    if col.dtype == object:  # protect's output, Python ints and the marker: without pandas
+        values = col.to_numpy().copy()
+        values[values == SUPPRESSED] = np.nan
+        try:
+            return pd.Series(values.astype("float64"), index=col.index, name=col.name)
+        except (TypeError, ValueError):
+            pass  # anything else in the column: coerced below
+    return pd.to_numeric(col.where(col != SUPPRESSED), errors="coerce")
 
 
 shown_counts = published  # the figures' name for it
@@ -296,10 +316,16 @@ def published_rate(
     """A copy with ``out`` = published count / denominator * per, blank where the count is
     hidden or below the rate minimum (the denominator, e.g. person-years, is not a count)."""
     res = frame.copy()
-    n = published(res, column)
-    den = pd.to_numeric(res[denominator], errors="coerce").astype("float64")
+    n = published(res, column).to_numpy()
+    den = res[denominator]
+    den = (
+        den.to_numpy("float64", na_value=np.nan)
+        if pd.api.types.is_numeric_dtype(den)
+        else pd.to_numeric(den, errors="coerce").to_numpy("float64", na_value=np.nan)
+    )
     ok = (n >= rule.min_events_for_rate) & (den > 0)
-    res[out] = (n / den * per).where(ok)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        res[out] = np.where(ok, n / den * per, np.nan)
     return res
 
 

@@ -371,7 +371,19 @@ def source_figures(req: Request, source: str) -> dict:
     period and its annual rate per 1,000 residents; the change on the same months a year
     earlier (any period filter: the earlier months are read under the same filters); the
     latest 12 months held against the 12 before; and, without a period filter, the latest
-    whole year (calendar or financial, ``Request.year_mode``) against the year before."""
+    whole year (calendar or financial, ``Request.year_mode``) against the year before.
+
+    Memoised per filters, source and tier: the headline and the sources table, sent together
+    by the overview page, each want every source's figures, and the second waits for the
+    first's (``WarehouseSource.memo`` builds a part once at a time). Callers must not change
+    the dict."""
+    return req.memo(
+        ("source_figures", req.filters.with_(source=source), req.year_mode),
+        lambda: _source_figures(req, source),
+    )
+
+
+def _source_figures(req: Request, source: str) -> dict:
     f = req.filters.with_(source=source)
     rule = req.rule_for(source)
     count = _cell(req, f, rule)
@@ -1213,9 +1225,17 @@ def ranked_factors(req: Request) -> pd.DataFrame:
 
     def compute() -> pd.DataFrame:
         rows = []
+        rates: dict[str, tuple[pd.Index, np.ndarray]] = {}
         for opt in factor_options(req):
-            f, lab, lvl = published_factor(req, opt["value"])
-            c = correlate(f["factor"], f["rate"])
+            values, lab, lvl = factor_values(req, opt["value"])
+            if lvl not in rates:  # each level's published areas, indexed once
+                areas = published_areas(req, lvl)
+                rates[lvl] = (pd.Index(areas["area_code"]), areas["rate"].to_numpy(float))
+            index, rate = rates[lvl]
+            # The factor's areas among the published ones (``published_factor``'s inner join).
+            at = index.get_indexer(values["area_code"])
+            inside = at >= 0
+            c = correlate(values["factor"].to_numpy(float)[inside], rate[at[inside]])
             rows.append(
                 {
                     "factor": lab,

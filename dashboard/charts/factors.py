@@ -27,11 +27,15 @@ def factor_options(req: Request) -> list[dict]:
 
 def factor_values(req: Request, choice: str) -> tuple[pd.DataFrame, str, str]:
     """(area_code, factor) for the factor ``choice``, its label and its area level, memoised
-    in this process by what it depends on (the place, for IMD, and the year the period ends
-    in, for an indicator), so every period and offence group of a place shares them: the ranked
-    table asks for every factor on each request. Callers must not change the frame."""
+    in this process by what it depends on: the place, for IMD scores (every period of a place
+    shares them), and the year the period ends in, for an indicator (published for every area,
+    whatever the place). The ranked table asks for every factor on each request. Callers must
+    not change the frame."""
     kind, _, key = (choice or "imd:imd").partition(":")
-    depends = (place_only(req.filters), year_end_only(req.filters))
+    if kind == "ind" and key in set(req.q(indicator_catalogue)["indicator_code"]):
+        depends: tuple = ("ind", year_end_only(req.filters))
+    else:
+        depends = ("imd", place_only(req.filters))
     return req.source.memo(
         ("factor_values", choice, *depends), lambda: _factor_values(req, kind, key), shared=False
     )

@@ -112,7 +112,9 @@ class Request:
         return join_area_table(
             self.q(areas_in_scope, place, level),
             self.q(count_table, f, [level]),
-            self.q(population_by_area, place, level, year),
+            # Residents of every area of the level (public ONS figures, whatever the place):
+            # one lookup per level and year, which the left join above narrows to the place.
+            self.q(population_by_area, Filters(), level, year),
             self.q(months_covered, period_only(f)),
             level,
         )

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -83,7 +84,29 @@ def test_hotspots_with_kept_weights_are_those_computed_afresh(demo_warehouse: Pa
             kept[["gi_z", "gi_p"]], fresh[["gi_z", "gi_p"]].round({"gi_z": 1, "gi_p": 3})
         )
     frame = kept[["lon", "lat"]]
-    assert knn_weights(frame).neighbors == knn_weights(frame).neighbors
+    assert knn_weights(frame).adjacency.equals(knn_weights(frame).adjacency)
+
+
+def test_gi_star_on_the_kept_graph_is_esdas_gi_star_on_knn_weights(demo_warehouse: Path) -> None:
+    """The self-weighted ``Graph`` gives the z-scores of esda's own Gi* (``star=True``) on
+    libpysal's binary ``KNN`` weights, the form the hotspots used before."""
+    import warnings
+
+    from esda.getisord import G_Local
+    from libpysal.weights import KNN
+
+    req = make_request(WarehouseSource(demo_warehouse), parse_filters("from=2021-01"), ANALYST)
+    stats = hotspot_stats(req)
+    frame = stats[["lon", "lat"]]
+    lat0 = np.radians(frame["lat"].mean())
+    w = KNN.from_array(np.column_stack([frame["lon"] * np.cos(lat0), frame["lat"]]), k=8)
+    w.transform = "B"
+    y = stats["rate"].fillna(stats["rate"].mean()).to_numpy(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        before = G_Local(y, w, transform="B", star=True, permutations=0)
+    after = getis_ord(stats[["area_code", "lon", "lat", "rate"]], value="rate")
+    np.testing.assert_allclose(after["gi_z"], before.Zs, atol=1e-9)
 
 
 def test_snapshot_facts_are_kept_only_with_a_pinned_connection() -> None:
@@ -133,3 +156,30 @@ def test_views_asked_at_once_build_a_shared_part_once(demo_warehouse: Path, shar
     assert answers == [42] * 4
     assert len(builds) == 1
     assert not source._flights  # nothing is left waiting
+
+
+@pytest.mark.parametrize("query", QUERIES[:4])
+def test_ranked_factors_are_each_factors_own_published_correlation(
+    demo_warehouse: Path, query: str
+) -> None:
+    """The ranked table aligns each factor on its level's published areas by index: the same
+    n, r, interval and rho as ``published_factor``'s merge, factor by factor."""
+    from dashboard.analysis.stats import correlate
+    from dashboard.charts.catalogue import published_factor, ranked_factors
+    from dashboard.charts.factors import factor_options
+
+    for viewer in (ANALYST, DUTY):
+        req = make_request(WarehouseSource(demo_warehouse), parse_filters(query), viewer)
+        ranked = ranked_factors(req).set_index("factor")
+        assert len(ranked) == len(factor_options(req))
+        for opt in factor_options(req):
+            shown, label, level = published_factor(req, opt["value"])
+            c = correlate(shown["factor"], shown["rate"])
+            row = ranked.loc[label]
+            assert (row["level"], row["n"]) == (level, c.n)
+            np.testing.assert_allclose(
+                row[["r", "low", "high", "rho"]].to_numpy(float),
+                [c.r, c.r_low, c.r_high, c.rho],
+                equal_nan=True,
+                atol=1e-12,
+            )
