@@ -32,27 +32,31 @@ def factor_values(req: Request, choice: str) -> tuple[pd.DataFrame, str, str]:
     whatever the place). The ranked table asks for every factor on each request. Callers must
     not change the frame."""
     kind, _, key = (choice or "imd:imd").partition(":")
-    if kind == "ind" and key in set(req.q(indicator_catalogue)["indicator_code"]):
-        depends: tuple = ("ind", year_end_only(req.filters))
-    else:
-        depends = ("imd", place_only(req.filters))
+    cat = req.q(indicator_catalogue)
+    if kind == "ind" and (cat["indicator_code"] == key).any():
+        return req.source.memo(
+            ("factor_values", choice, year_end_only(req.filters)),
+            lambda: _indicator_values(req, cat, key),
+            shared=False,
+        )
+    # Anything else (an IMD domain, or an indicator no longer loaded) reads IMD.
     return req.source.memo(
-        ("factor_values", choice, *depends), lambda: _factor_values(req, kind, key), shared=False
+        ("factor_values", choice, place_only(req.filters)),
+        lambda: _imd_values(req, key),
+        shared=False,
     )
 
 
-def _factor_values(req: Request, kind: str, key: str) -> tuple[pd.DataFrame, str, str]:
-    if kind == "ind":
-        cat = req.q(indicator_catalogue).set_index("indicator_code")
-        if key not in cat.index:
-            kind, key = "imd", "imd"
-    if kind == "ind":
-        level = str(cat.loc[key, "level"])
-        label = str(cat.loc[key, "indicator_name"])
-        values = req.q(indicator_values, year_end_only(req.filters), key).rename(
-            columns={"value": "factor"}
-        )
-        return values[["area_code", "factor"]], label, level
+def _indicator_values(req: Request, cat: pd.DataFrame, key: str) -> tuple[pd.DataFrame, str, str]:
+    row = cat.set_index("indicator_code").loc[key]
+    level, label = str(row["level"]), str(row["indicator_name"])
+    values = req.q(indicator_values, year_end_only(req.filters), key).rename(
+        columns={"value": "factor"}
+    )
+    return values[["area_code", "factor"]], label, level
+
+
+def _imd_values(req: Request, key: str) -> tuple[pd.DataFrame, str, str]:
     key = key if key in IMD_DOMAINS else "imd"
     scores = req.q(imd_scores, place_only(req.filters))
     scores = scores[scores["domain"] == key]
