@@ -54,5 +54,6 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-# On every core, a test file to a worker (files share module fixtures: warehouses, servers).
-.venv/bin/python -m pytest -q --durations=20 -n auto --dist loadfile "$@"
+# On every core, a test file to a worker (files share module fixtures: warehouses, servers),
+# the costliest files first (tests/conftest.py: HEAVIEST_FIRST) so none runs alone at the end.
+.venv/bin/python -m pytest -q --durations=20 -n auto --dist loadfile --no-loadscope-reorder "$@"

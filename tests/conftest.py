@@ -18,6 +18,45 @@ from etl.load import FileReport, init_warehouse, load_files
 from etl.pseudonymise import KEY_ENV
 from svcore.config import Settings
 
+# The costliest test files first (seconds of one worker, measured on 2 cores, 2026-12): with
+# one file to a worker (scripts/test.sh: --dist loadfile --no-loadscope-reorder), the longest
+# files start first and the short ones fill in at the end, so neither worker is left running
+# one long file alone. Only the order changes; a file missing here runs after these.
+HEAVIEST_FIRST = (
+    "browser/test_layout.py",
+    "etl/test_fuzz_feeds.py",
+    "browser/test_pages.py",
+    "browser/test_accessibility.py",
+    "dashboard/test_disclosure_attacks.py",
+    "dashboard/test_disclosure_everywhere.py",
+    "export/test_report.py",
+    "browser/test_tables.py",
+    "queries/test_rollups.py",
+    "etl/test_integrity.py",
+    "etl/test_crash.py",
+    "export/test_export_chart.py",
+    "etl/test_demo_build.py",
+    "test_cli.py",
+    "etl/test_load.py",
+    "figures/test_catalogue_figures.py",
+    "dashboard/test_security_http.py",
+    "etl/test_load_modes.py",
+    "browser/test_csp.py",
+    "etl/test_formats.py",
+    "etl/test_publish_rollups.py",
+    "browser/test_board_pages.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(HEAVIEST_FIRST)}
+    tests = Path(__file__).parent
+
+    def place(item: pytest.Item) -> int:
+        return rank.get(Path(item.path).relative_to(tests).as_posix(), len(rank))
+
+    items.sort(key=place)  # stable: each file's tests keep their order
+
 
 @pytest.fixture(scope="session")
 def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:

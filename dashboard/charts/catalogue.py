@@ -42,7 +42,7 @@ from dashboard.queries.areas import (
     population_year,
     year_end_only,
 )
-from dashboard.queries.counts import count_table
+from dashboard.queries.counts import count_table, rolled_up
 from dashboard.queries.deciles import decile_profile
 from dashboard.queries.equity import census_year
 from dashboard.queries.factors import indicator_catalogue
@@ -276,7 +276,13 @@ def window_count(req: Request, filters) -> pd.DataFrame:
     if filters.source is None or filters.source == "probation" or filters.has_who():
         return req.q(count_table, filters, ())
     undated = filters.with_(date_from=None, date_to=None)
-    monthly = req.q(count_table, undated, ["month"])
+    every = undated.with_(source=None)
+    if req.q(rolled_up, every, ("source", "month")):
+        # One rollup holds every source's months: one query for all the overview's sources.
+        months = req.q(count_table, every, ["source", "month"])
+        monthly = months[months["source"] == filters.source]
+    else:
+        monthly = req.q(count_table, undated, ["month"])
     if filters.date_from or filters.date_to:
         lo, hi = filters.date_from or "0000-00", filters.date_to or "9999-99"
         monthly = monthly[(monthly["month"] >= lo) & (monthly["month"] <= hi)]

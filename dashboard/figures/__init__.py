@@ -122,15 +122,19 @@ def wrap(text: str, width: float = TEXT_WIDTH, size: float = NOTE_SIZE) -> list[
     """Break ``text`` into lines by word so each fits ``width`` px at ``size`` (plotly does
     not wrap text: a long title or note would run off the edge of the chart and be cut)."""
     lines: list[str] = []
+    space = text_width(" ", size)
     for part in text.split("<br>"):
-        line = ""
+        line, used = "", 0.0
+        # Widths add up word by word, unless a tag (which may hold spaces) is in the text.
+        tagged = "<" in part
         for word in part.split():
             candidate = f"{line} {word}" if line else word
-            if line and text_width(candidate, size) > width:
+            wide = text_width(candidate, size) if tagged else used + space + text_width(word, size)
+            if line and wide > width:
                 lines.append(line)
-                line = word
+                line, used = word, text_width(word, size)
             else:
-                line = candidate
+                line, used = candidate, (wide if line else text_width(word, size))
         lines.append(line)
     return lines
 

@@ -148,6 +148,11 @@ def count_table(
     return _finish(con, execute(con, sql, params.values), by)
 
 
+def rolled_up(con: duckdb.DuckDBPyConnection, filters: Filters, by: tuple[str, ...] = ()) -> bool:
+    """Whether a rollup answers ``count_table(con, filters, by)`` (else it reads events)."""
+    return rollups.choose(con, filters, by) is not None
+
+
 def _check_dimensions(by: list[str] | tuple[str, ...]) -> None:
     unknown = [d for d in by if d not in DIMENSIONS]
     if unknown:

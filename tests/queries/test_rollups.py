@@ -117,7 +117,7 @@ def requests(draw, places, months):
     return f, draw(st.sampled_from(BYS))
 
 
-@fuzz(300)
+@fuzz(150)
 @given(data=st.data())
 def test_rollups_give_the_events_frames(demo, data) -> None:
     con, places, months = demo
