@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from dashboard.analysis.places import (
     NO_INDEX,
@@ -127,6 +128,21 @@ def test_correlate_interval_matches_fisher_by_hand() -> None:
     c = correlate(x, y)
     low, high = fisher_interval(c.r, 200)
     assert (c.r_low, c.r_high) == (pytest.approx(low, abs=1e-4), pytest.approx(high, abs=1e-4))
+
+
+def test_correlate_gives_scipys_spearman_rho_and_least_squares_line() -> None:
+    rng = np.random.default_rng(5)
+    for n in (4, 30, 1500):
+        x = np.round(rng.normal(size=n), 1)  # ties, as deciles and rounded indicators have
+        y = np.exp(x) + rng.normal(size=n)
+        c = correlate(x, y)
+        fit = stats.linregress(x, y)
+        assert c.rho == pytest.approx(stats.spearmanr(x, y).statistic, abs=1e-12)
+        assert c.r == pytest.approx(stats.pearsonr(x, y).statistic, abs=1e-12)
+        assert (c.slope, c.intercept) == (
+            pytest.approx(fit.slope, abs=1e-9),
+            pytest.approx(fit.intercept, abs=1e-9),
+        )
 
 
 # Risk index ------------------------------------------------------------------------------------

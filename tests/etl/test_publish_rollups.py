@@ -9,6 +9,8 @@
   theirs; retention removes them with the snapshot; nothing is left behind.
 - A build that cannot run (a damaged part) publishes the snapshot without rollups, and readers
   read events, as before rollups.
+- The probation caseload (distinct people over a window: no rollup adds up to it) is read from
+  the snapshot's own copy of its rows, the same rows the parts hold.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dashboard.queries import rollups as router
 from dashboard.queries.counts import count_table, events_count_table
 from etl.rollups import (
     ALL_GROUPS,
+    CASELOAD_TABLE,
     DEFINITIONS_TABLE,
     ROLLUPS,
     build_rollups,
@@ -255,3 +258,27 @@ def test_a_changed_definition_is_not_read_from_old_rollups(
             c.close()
     finally:
         load_definition.cache_clear()
+
+
+def test_the_snapshot_reads_the_caseload_from_its_copy_of_the_parts_rows(
+    demo_warehouse: Path,
+) -> None:
+    """A published snapshot holds the probation caseload's rows, and ``events_probation``
+    reads them: the same rows, columns and types as the committed catalog's view over the
+    Parquet parts."""
+    snap = connect_reader(demo_warehouse)
+    catalog = duckdb.connect(str(demo_warehouse / CATALOG), read_only=True)
+    try:
+        catalog.execute("SET file_search_path = $p", {"p": str(demo_warehouse.resolve())})
+        view = snap.execute(
+            "SELECT sql FROM duckdb_views() WHERE view_name = 'events_probation'"
+        ).fetchall()[0][0]
+        assert CASELOAD_TABLE in view
+        published = snap.sql("SELECT * FROM events_probation ORDER BY ALL")
+        parts = catalog.sql("SELECT * FROM events_probation ORDER BY ALL")
+        assert published.types == parts.types and published.columns == parts.columns
+        rows = published.fetchall()
+        assert rows and rows == parts.fetchall()
+    finally:
+        snap.close()
+        catalog.close()
