@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from dashboard.filters import Filters
@@ -114,11 +115,22 @@ def join_area_table(
     """``area_table`` from its parts, which the views layer memoises apart: the areas and
     residents depend only on the place (and the population year), so every period and offence
     group of a place shares them."""
-    counts = counts[[level, "count", "ckey"]].rename(columns={level: "area_code"})
-    out = areas.merge(counts, on="area_code", how="left").merge(pop, on="area_code", how="left")
-    out["count"] = out["count"].fillna(0).astype("int64")
-    out["ckey"] = out["ckey"].fillna(0).astype("int64")
-    out["person_years"] = out["population"].astype("float64") * months / 12
+    # Left joins on the area code, by position (``Index.get_indexer``: a few hundred
+    # microseconds where two merges, fills and casts took ~8 ms a call; both lookups hold one
+    # row per area, and a repeated code raises rather than doubling an area).
+    codes = areas["area_code"]
+    at = pd.Index(counts[level]).get_indexer(codes)
+    held = at >= 0
+    out = areas.reset_index(drop=True)
+    for col in ("count", "ckey"):
+        values = np.zeros(len(out), dtype="int64")
+        values[held] = counts[col].to_numpy("int64")[at[held]]
+        out[col] = values
+    at = pd.Index(pop["area_code"]).get_indexer(codes)
+    population = np.full(len(out), np.nan)
+    population[at >= 0] = pop["population"].to_numpy("float64")[at[at >= 0]]
+    out["population"] = population
+    out["person_years"] = population * months / 12
     return out
 
 

@@ -85,3 +85,31 @@ def test_months_held_are_read_from_the_parts_as_the_events_would_give(con, demo_
     held = held_months(demo, "police")
     assert months_covered(demo, parse_filters(f"from={held[1]}&to={held[3]}")) == 3
     assert months_available(demo)[0] == held_months(demo, None)[0]
+
+
+def test_the_area_join_is_the_left_merge_of_its_parts() -> None:
+    """``join_area_table`` joins by position: the frame two left merges give, every area kept
+    once, zero counts where an area has no events, no residents where none are known."""
+    import pandas as pd
+
+    from dashboard.queries.areas import join_area_table
+
+    areas = pd.DataFrame(
+        {"area_code": ["E1", "E2", "E3", "E4"], "area_name": ["A", "B", "C", "D"]}
+    ).astype("str")
+    counts = pd.DataFrame(
+        {"ward": ["E3", None, "E1", "E9"], "count": [4, 2, 7, 1], "ckey": [9, 1, 200, 3]}
+    ).astype({"ward": "str", "count": "int64", "ckey": "int64"})
+    pop = pd.DataFrame({"area_code": ["E2", "E1", "E3", "E8"], "population": [50.0, 10, 30, 5]})
+    pop["area_code"] = pop["area_code"].astype("str")
+    got = join_area_table(areas, counts, pop, 6, "ward")
+    want = areas.merge(
+        counts.rename(columns={"ward": "area_code"}), on="area_code", how="left"
+    ).merge(pop, on="area_code", how="left")
+    want["count"] = want["count"].fillna(0).astype("int64")
+    want["ckey"] = want["ckey"].fillna(0).astype("int64")
+    want["person_years"] = want["population"] * 6 / 12
+    pd.testing.assert_frame_equal(got, want)
+    assert list(areas.columns) == ["area_code", "area_name"]  # the memoised parts untouched
+    with pytest.raises(pd.errors.InvalidIndexError):
+        join_area_table(areas, pd.concat([counts, counts]), pop, 6, "ward")
