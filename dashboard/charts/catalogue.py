@@ -327,10 +327,13 @@ def latest_whole_year(end: str, mode: str) -> tuple[str, str]:
     return f"{last}-01", f"{last}-12"
 
 
-def compare(req: Request, now_f, rule: Rule, now: int | str | None = None) -> dict:
+def compare(
+    req: Request, now_f, rule: Rule, now: int | str | None = None, test: bool = True
+) -> dict:
     """A window (``now_f``'s months) against the same months a year earlier, under the same
     filters otherwise (reading outside the filter's months): both published counts, the change
-    and the exact test of two Poisson counts on them (``dashboard.analysis.change``), in words.
+    and the exact test of two Poisson counts on them (``dashboard.analysis.change``), in words
+    (``test=False``: the change alone, for a view that shows no test).
 
     No comparison when the earlier window holds fewer months of data than this one, or either
     count is hidden or below the rule's minimum for a rate."""
@@ -366,9 +369,17 @@ def compare(req: Request, now_f, rule: Rule, now: int | str | None = None) -> di
         way = "no change" if not pct else f"{'up' if change > 0 else 'down'} {pct}%"
         out |= {"change": change, "words": f"{way}, a caseload: not tested against chance"}
         return out
+    if not test:
+        out |= {"change": change, "words": "not tested against chance"}
+        return out
     # Published counts only; each period's exposure is its months held.
-    test = compare_counts(int(now), int(before), held, held_before)
-    out |= {"change": change, "p": test.p, "words": test.words(), "interval": test.interval()}
+    tested = compare_counts(int(now), int(before), held, held_before)
+    out |= {
+        "change": change,
+        "p": tested.p,
+        "words": tested.words(),
+        "interval": tested.interval(),
+    }
     return out
 
 
@@ -379,10 +390,10 @@ def source_figures(req: Request, source: str) -> dict:
     latest 12 months held against the 12 before; and, without a period filter, the latest
     whole year (calendar or financial, ``Request.year_mode``) against the year before.
 
-    Memoised per filters, source and tier: the headline and the sources table, sent together
-    by the overview page, each want every source's figures, and the second waits for the
-    first's (``WarehouseSource.memo`` builds a part once at a time). Callers must not change
-    the dict."""
+    Memoised per filters, source and tier (the report and the exports ask again for what the
+    screen built). The sources table shows only each source's count and change
+    (``source_change``: the same cells and change, without the other windows and tests).
+    Callers must not change the dict."""
     return req.memo(
         ("source_figures", req.filters.with_(source=source), req.year_mode),
         lambda: _source_figures(req, source),
@@ -408,13 +419,11 @@ def _source_figures(req: Request, source: str) -> dict:
     row: dict = {"source": source, "count": count, "rate": rate, "last_month": latest}
     period = rolling = year = None
     if latest:
-        end = min(f.date_to or latest, latest)
         first = req.q(first_month, f)
-        start = f.date_from or first
-        if (f.date_from or f.date_to) and start and start <= end:
-            # The filter's months held (a period running past the data ends where it does).
-            period = compare(req, f.with_(date_from=start, date_to=end), rule)
-        rolling = compare(req, undated.with_(date_from=_shift(latest, -11), date_to=latest), rule)
+        held = _period_held(req, f)
+        if held is not None:
+            period = compare(req, held, rule)
+        rolling = compare(req, _latest_12(f, latest), rule)
         if not (f.date_from or f.date_to):
             y_from, y_to = latest_whole_year(latest, req.year_mode)
             if first and y_from >= first:
@@ -439,6 +448,36 @@ def _source_figures(req: Request, source: str) -> dict:
     }
     row["_period"], row["_rolling"], row["_year"] = period, rolling, year
     return row
+
+
+def _period_held(req: Request, f) -> object | None:
+    """The filter's period as far as the data holds it (a period running past the data ends
+    where it does), or None without a period filter or data in it."""
+    latest = req.q(latest_month, f)
+    if not latest or not (f.date_from or f.date_to):
+        return None
+    end = min(f.date_to or latest, latest)
+    start = f.date_from or req.q(first_month, f)
+    return f.with_(date_from=start, date_to=end) if start and start <= end else None
+
+
+def _latest_12(f, latest: str):
+    """The latest 12 months held, under the filters otherwise."""
+    return f.with_(date_from=_shift(latest, -11), date_to=latest)
+
+
+def source_change(req: Request, source: str) -> tuple[int | str, float | None]:
+    """A source's published count and its change on the same months a year earlier, as the
+    headline gives them (the period held, else the latest 12 months), without the headline's
+    other windows and tests: the sources table shows only these two."""
+    f = req.filters.with_(source=source)
+    rule = req.rule_for(source)
+    count = _cell(req, f, rule)
+    latest = req.q(latest_month, f)
+    if not latest:
+        return count, None
+    window = _period_held(req, f) or _latest_12(f.with_(date_from=None, date_to=None), latest)
+    return count, compare(req, window, rule, test=False)["change"]
 
 
 def _sources_shown(req: Request) -> tuple[str, ...]:
@@ -606,9 +645,9 @@ def _fmt_count(value: object) -> str:
 
 @chart("overview-sources", "/", "Serious violence by partner source", kind="table")
 def _sources(req: Request) -> Chart:
-    rows = [source_figures(req, s) for s in SOURCES]
+    changes = {s: source_change(req, s) for s in SOURCES}
     data = pd.DataFrame(
-        [{"source": SOURCES[r["source"]], "count": r["count"], "change": r["change"]} for r in rows]
+        [{"source": SOURCES[s], "count": n, "change": c} for s, (n, c) in changes.items()]
     )
     return Chart(
         None,

@@ -183,3 +183,23 @@ def test_ranked_factors_are_each_factors_own_published_correlation(
                 equal_nan=True,
                 atol=1e-12,
             )
+
+
+@pytest.mark.parametrize("viewer", [ANALYST, DUTY], ids=["analyst", "duty_holder"])
+def test_the_sources_table_gives_the_headlines_count_and_change(
+    demo_warehouse: Path, viewer: Viewer
+) -> None:
+    """The sources table reads only each source's count and change (no other windows, no
+    tests): the very cells and change the headline computes for the same source."""
+    from dashboard.charts.catalogue import build, source_change, source_figures
+    from svcore.vocab import SOURCES
+
+    source = WarehouseSource(demo_warehouse)
+    for query in (*QUERIES, "from=2021-03&to=2022-06", "source=probation&from=2021-04"):
+        req = make_request(source, parse_filters(query), viewer)
+        table = build("overview-sources", req).data
+        for s, row in zip(SOURCES, table.to_dict("records"), strict=True):
+            full = source_figures(req, s)
+            assert source_change(req, s) == (full["count"], full["change"]), (query, s)
+            change = None if pd.isna(row["change"]) else row["change"]
+            assert (row["count"], change) == (full["count"], full["change"]), (query, s)
