@@ -7,6 +7,7 @@ monkeypatching) pass the same key path explicitly.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -59,8 +60,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("keys") / "pseudonymisation.key"
+def shared_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every xdist worker of this run sees (the workers' own tmp folders' parent),
+    for what is built once per run and then copied: each worker's ``getbasetemp()`` is a
+    child of it. Without xdist, the session's own tmp folder."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def key_file(shared_tmp: Path) -> Path:
+    """One key for every worker of the run, so warehouses built once can be shared (its
+    creation is safe against a race: ``etl.pseudonymise._create_key``)."""
+    return shared_tmp / "keys" / "pseudonymisation.key"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -130,11 +142,23 @@ def city_of_london(tmp_path_factory: pytest.TempPathFactory, key_file: Path) -> 
 
 
 @pytest.fixture(scope="session")
-def demo_warehouse(tmp_path_factory: pytest.TempPathFactory, key_file: Path) -> Path:
+def demo_warehouse(
+    tmp_path_factory: pytest.TempPathFactory, shared_tmp: Path, key_file: Path
+) -> Path:
     """One year of the demo, built through the real ETL once per test session (read-only:
     tests that change a warehouse copy it first)."""
+    from filelock import FileLock
+
     from etl.demo.build import build_demo
 
+    # Built by the first worker to ask (25 s), under a lock; every worker then serves and
+    # reads a copy of its own, so no server's audit record reaches another worker's copy.
+    master = shared_tmp / "demo-master"
+    with FileLock(shared_tmp / "demo-master.lock"):
+        if not (master / "built").exists():
+            shutil.rmtree(master, ignore_errors=True)
+            build_demo(master / "warehouse", seed=7, years=1)
+            (master / "built").touch()
     wh = tmp_path_factory.mktemp("demo") / "warehouse"
-    build_demo(wh, seed=7, years=1)
+    shutil.copytree(master / "warehouse", wh)
     return wh

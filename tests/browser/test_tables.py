@@ -183,6 +183,12 @@ def test_the_grid_offers_no_export_of_its_own(browser, server) -> None:
     switched off, and there is no context menu to reach it."""
     page = open_tables(browser, f"{server}/where")
     try:
+        # The grid's header can draw before dash-ag-grid registers its API.
+        page.wait_for_function(
+            """() => { try { return !!dash_ag_grid.getApi('where-top-grid'); }
+                       catch (e) { return false; } }""",
+            timeout=30_000,
+        )
         options = page.evaluate(
             """() => { const api = dash_ag_grid.getApi('where-top-grid');
                        return [api.getGridOption('suppressCsvExport'),
