@@ -47,12 +47,28 @@ def factor_values(req: Request, choice: str) -> tuple[pd.DataFrame, str, str]:
     )
 
 
+def indicator_frame(req: Request, code: str) -> pd.DataFrame:
+    """area_code, value, period of one indicator, sliced from every indicator's values for the
+    year the filters end in (one query, memoised: the ranked table and the risk index each ask
+    for every indicator). Callers must not change the frame."""
+    year_end = year_end_only(req.filters)
+
+    def compute() -> dict[str, pd.DataFrame]:
+        every = req.q(indicator_values, year_end)
+        return {
+            str(c): part.drop(columns="indicator_code").reset_index(drop=True)
+            for c, part in every.groupby("indicator_code", sort=False)
+        }
+
+    parts = req.source.memo(("indicator_frames", year_end), compute, shared=False)
+    empty = pd.DataFrame({"area_code": [], "value": [], "period": []})
+    return parts.get(code, empty)
+
+
 def _indicator_values(req: Request, cat: pd.DataFrame, key: str) -> tuple[pd.DataFrame, str, str]:
     row = cat.set_index("indicator_code").loc[key]
     level, label = str(row["level"]), str(row["indicator_name"])
-    values = req.q(indicator_values, year_end_only(req.filters), key).rename(
-        columns={"value": "factor"}
-    )
+    values = indicator_frame(req, key).rename(columns={"value": "factor"})
     return values[["area_code", "factor"]], label, level
 
 

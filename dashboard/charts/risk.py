@@ -27,16 +27,15 @@ from dashboard.charts.catalogue import (
     published_areas,
     table_meta,
 )
-from dashboard.charts.factors import factor_options
+from dashboard.charts.factors import factor_options, indicator_frame
 from dashboard.charts.request import Request
 from dashboard.figures.maps import index_map_figure
 from dashboard.figures.scatter import quadrant_scatter_figure
-from dashboard.queries.areas import place_only, year_end_only
+from dashboard.queries.areas import place_only
 from dashboard.queries.factors import (
     IMD_DOMAINS,
     imd_scores,
     indicator_catalogue,
-    indicator_values,
 )
 from svcore.disclosure import SUPPRESSED
 
@@ -97,7 +96,7 @@ def risk_frame(req: Request) -> tuple[pd.DataFrame, dict]:
             if kind != "ind":
                 continue
             level = str(cat.loc[code, "level"])
-            values = req.q(indicator_values, year_end_only(req.filters), code)
+            values = indicator_frame(req, code)
             join = {"lsoa": "area_code", "ward": "ward_code", "district": "district_code"}[level]
             mapped = values.set_index("area_code")["value"]
             frame[key] = frame[join].map(mapped)

@@ -60,20 +60,24 @@ def indicator_catalogue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def indicator_values(
-    con: duckdb.DuckDBPyConnection, filters: Filters, indicator_code: str
+    con: duckdb.DuckDBPyConnection, filters: Filters, indicator_code: str | None = None
 ) -> pd.DataFrame:
-    """area_code, value for one indicator: the latest period at or before the filters' end."""
+    """indicator_code, area_code, value, period for every indicator (or the one asked): each
+    at its latest period at or before the year the filters end in, else its earliest.
+
+    One query for all of them, because the ranked-factors table and the risk index ask for every
+    indicator on the same request: one scan of the small indicators table instead of one a code.
+    """
     params = Params()
     end = filters.date_to[:4] if filters.date_to else "9999"
+    only = f"AND indicator_code = {params.add(indicator_code)} " if indicator_code else ""
     return execute(
         con,
-        "WITH chosen AS (SELECT max(period) AS period FROM indicators "
-        f"WHERE indicator_code = {params.add(indicator_code)} "
-        f"AND left(period, 4) <= {params.add(end)}) "
-        "SELECT i.area_code, CAST(i.value AS DOUBLE) AS value, i.period FROM indicators i, chosen "
-        f"WHERE i.indicator_code = {params.add(indicator_code)} "
-        "AND i.period = coalesce(chosen.period, (SELECT min(period) FROM indicators "
-        f"WHERE indicator_code = {params.add(indicator_code)})) "
-        "AND i.value IS NOT NULL ORDER BY 1",
+        "WITH chosen AS (SELECT indicator_code, coalesce(max(period) FILTER "
+        f"(WHERE left(period, 4) <= {params.add(end)}), min(period)) AS period "
+        f"FROM indicators WHERE TRUE {only}GROUP BY 1) "
+        "SELECT i.indicator_code, i.area_code, CAST(i.value AS DOUBLE) AS value, i.period "
+        "FROM indicators i JOIN chosen c ON c.indicator_code = i.indicator_code "
+        "AND c.period = i.period WHERE i.value IS NOT NULL ORDER BY 1, 2",
         params.values,
     )
