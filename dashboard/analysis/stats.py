@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 
 @dataclass(frozen=True)
@@ -42,18 +42,46 @@ def correlate(x: np.ndarray | list[float], y: np.ndarray | list[float]) -> Corre
     nan = float("nan")
     if n < 3 or np.ptp(xa) == 0 or np.ptp(ya) == 0:
         return Correlation(n, nan, nan, nan, nan, nan, nan, nan)
-    r, p = stats.pearsonr(xa, ya)
-    # Spearman's rho is Pearson's r of the ranks (ties averaged): what ``stats.spearmanr``
-    # computes, without its per-call checks, which took most of a ranked table's 13
-    # correlations (tests/dashboard/test_places_risk.py holds the two equal).
-    rho = np.corrcoef(stats.rankdata(xa), stats.rankdata(ya))[0, 1]
+    # Plain NumPy rather than ``stats.pearsonr``/``spearmanr``/``polyfit``: their per-call
+    # checks and dispatch took most of a ranked table's dozen correlations, whose arithmetic
+    # is a few sums (tests/analysis/test_stats.py holds them equal to scipy's).
+    r, slope, intercept = _pearson(xa, ya)
+    # The two-sided p of r from Student's t on n - 2 degrees of freedom, as ``pearsonr``.
+    if abs(r) < 1:
+        t = r * math.sqrt((n - 2) / (1 - r * r))
+        p = float(2 * special.stdtr(n - 2, -abs(t)))
+    else:
+        p = 0.0
+    # Spearman's rho is Pearson's r of the ranks, ties given their average rank.
+    rho = _pearson(_ranks(xa), _ranks(ya))[0]
     if n > 3 and abs(r) < 1:
         z, se = math.atanh(r), 1 / math.sqrt(n - 3)
         low, high = math.tanh(z - 1.96 * se), math.tanh(z + 1.96 * se)
     else:
         low = high = nan
-    slope, intercept = np.polyfit(xa, ya, 1)  # least squares, as ``stats.linregress``
     return Correlation(n, float(r), low, high, float(p), float(rho), float(slope), float(intercept))
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Pearson's r of x and y and the least-squares line of y on x (slope, intercept)."""
+    mx, my = x.mean(), y.mean()
+    dx, dy = x - mx, y - my
+    sxx, syy, sxy = float(dx @ dx), float(dy @ dy), float(dx @ dy)
+    r = max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
+    slope = sxy / sxx
+    return r, slope, float(my - slope * mx)
+
+
+def _ranks(a: np.ndarray) -> np.ndarray:
+    """Ranks from 1, tied values given the average of the ranks they span (``rankdata``)."""
+    order = np.argsort(a, kind="stable")
+    ordered = a[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], len(a)]
+    group = np.repeat(np.arange(len(starts)), ends - starts)
+    ranks = np.empty(len(a))
+    ranks[order] = ((starts + ends + 1) / 2)[group]
+    return ranks
 
 
 EVIDENCE_METHOD = (

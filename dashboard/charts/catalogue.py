@@ -37,15 +37,16 @@ from dashboard.queries.areas import (
     centroids,
     drill_level,
     months_covered,
+    period_only,
     place_only,
     population_by_area,
     population_year,
     year_end_only,
 )
 from dashboard.queries.counts import count_table, rolled_up
-from dashboard.queries.deciles import decile_profile
+from dashboard.queries.deciles import decile_profile, deciles_from_areas
 from dashboard.queries.equity import census_year
-from dashboard.queries.factors import indicator_catalogue
+from dashboard.queries.factors import imd_scores, indicator_catalogue
 from dashboard.queries.gap import hospital_police_gap
 from dashboard.queries.overview import first_month, latest_month, loaded_feeds, monthly_trend
 from dashboard.queries.people import (
@@ -218,7 +219,8 @@ def district_layers(req: Request, level: str, codes: list[str], embed: bool) -> 
     bounds instead."""
     if level == "district":
         return {}
-    districts = req.q(areas_in_scope, req.filters, "district")[["area_code", "area_name"]]
+    districts = req.q(areas_in_scope, place_only(req.filters), "district")
+    districts = districts[["area_code", "area_name"]]
     if districts.empty:
         return {}
     in_scope = tuple(districts["area_code"])
@@ -1335,8 +1337,16 @@ def _ranked(req: Request) -> Chart:
 
 @chart("factors-deciles", "/factors", "Violence rate by deprivation decile", one_source=True)
 def _deciles(req: Request) -> Chart:
+    if req.filters.source == "probation":  # distinct people: LSOA counts do not add up
+        raw = req.q(decile_profile, req.filters)
+    else:  # the LSOA counts the page's map and hotspots have queried, summed by decile
+        raw = deciles_from_areas(
+            req.area_table("lsoa"),
+            req.q(imd_scores, place_only(req.filters)),
+            req.q(months_covered, period_only(req.filters)),
+        )
     frame = published_rate(
-        protect(req.q(decile_profile, req.filters), req.rule, dims=["decile"]),
+        protect(raw, req.rule, dims=["decile"]),
         req.rule,
         "person_years",
     )

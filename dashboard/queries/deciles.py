@@ -10,7 +10,7 @@ from dashboard.queries import execute, rollups
 from dashboard.queries.areas import months_covered, population_year
 from dashboard.queries.counts import events_relation, measure_sql, where_clause
 from dashboard.queries.scope import area_conditions
-from svcore.disclosure import cell_key_sql
+from svcore.disclosure import KEY_SPACE, cell_key_sql
 from svcore.sql import Params
 
 
@@ -44,4 +44,31 @@ def decile_profile(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataF
     out["count"] = out["count"].astype("int64")
     out["ckey"] = out["ckey"].astype("int64")
     out["person_years"] = out["population"].astype("float64") * months / 12
+    return out
+
+
+def deciles_from_areas(lsoas: pd.DataFrame, imd: pd.DataFrame, months: int) -> pd.DataFrame:
+    """``decile_profile`` from the LSOA ``area_table`` (count, ckey, population per LSOA) and
+    the LSOAs' IMD deciles (``factors.imd_scores``): the LSOA counts an analyst's page has
+    already queried, summed by decile, instead of another scan of the events. A cell's key is
+    the sum of its records' keys (mod 256), so the LSOAs' keys sum to the decile's. Not for
+    counts of distinct people (probation): a person in two LSOAs of a decile is one person.
+    """
+    deciles = imd.loc[imd["domain"] == "imd", ["area_code", "decile"]]
+    rows = lsoas[["area_code", "count", "ckey", "population"]].merge(deciles, on="area_code")
+    out = (
+        rows.groupby("decile", sort=True)
+        .agg(
+            count=("count", "sum"),
+            ckey=("ckey", "sum"),
+            population=("population", lambda p: p.sum(min_count=1)),
+        )
+        .reset_index()
+    )
+    out = out[out["population"].notna()].reset_index(drop=True)  # deciles with residents
+    out["decile"] = out["decile"].astype("int64")
+    out["count"] = out["count"].astype("int64")
+    out["ckey"] = (out["ckey"] % KEY_SPACE).astype("int64")
+    out["population"] = out["population"].astype("float64")
+    out["person_years"] = out["population"] * months / 12
     return out

@@ -28,8 +28,11 @@ from dashboard.charts.catalogue import build, hotspot_stats, published_areas
 from dashboard.charts.places import years_of
 from dashboard.charts.request import make_request
 from dashboard.data import WarehouseSource
-from dashboard.filters import parse_filters
+from dashboard.filters import Filters, parse_filters
+from dashboard.queries.areas import areas_in_scope, months_covered, period_only, place_only
+from dashboard.queries.deciles import decile_profile, deciles_from_areas
 from dashboard.queries.factors import imd_scores, indicator_values
+from dashboard.queries.overview import latest_month
 from svcore.config import Settings, read_settings, write_settings
 from svcore.disclosure import SUPPRESSED
 
@@ -130,7 +133,7 @@ def test_correlate_interval_matches_fisher_by_hand() -> None:
     assert (c.r_low, c.r_high) == (pytest.approx(low, abs=1e-4), pytest.approx(high, abs=1e-4))
 
 
-def test_correlate_gives_scipys_spearman_rho_and_least_squares_line() -> None:
+def test_correlate_gives_scipys_pearson_spearman_and_least_squares_line() -> None:
     rng = np.random.default_rng(5)
     for n in (4, 30, 1500):
         x = np.round(rng.normal(size=n), 1)  # ties, as deciles and rounded indicators have
@@ -138,7 +141,9 @@ def test_correlate_gives_scipys_spearman_rho_and_least_squares_line() -> None:
         c = correlate(x, y)
         fit = stats.linregress(x, y)
         assert c.rho == pytest.approx(stats.spearmanr(x, y).statistic, abs=1e-12)
-        assert c.r == pytest.approx(stats.pearsonr(x, y).statistic, abs=1e-12)
+        pearson = stats.pearsonr(x, y)
+        assert c.r == pytest.approx(pearson.statistic, abs=1e-12)
+        assert c.p == pytest.approx(pearson.pvalue, rel=1e-9, abs=1e-300)
         assert (c.slope, c.intercept) == (
             pytest.approx(fit.slope, abs=1e-9),
             pytest.approx(fit.intercept, abs=1e-9),
@@ -263,6 +268,47 @@ def test_ranked_factors_put_district_indicators_below_imd(source) -> None:
     for i in ranked.index[ranked["level"] == "district"]:
         assert i > imd
     assert ranked["rank"].tolist() == list(range(1, len(ranked) + 1))
+
+
+@pytest.mark.parametrize("query", ["source=police", "to=2019-12&source=police"])
+def test_every_indicator_at_once_matches_each_asked_alone(source, query) -> None:
+    req = make_request(source, parse_filters(query), ANALYST)
+    every = indicator_values(req.con, req.filters)
+    codes = sorted(set(every["indicator_code"]))
+    assert codes, "the demo warehouse has indicators"
+    for code in codes:
+        alone = indicator_values(req.con, req.filters, code).drop(columns="indicator_code")
+        part = every[every["indicator_code"] == code].drop(columns="indicator_code")
+        pd.testing.assert_frame_equal(part.reset_index(drop=True), alone)
+        assert part["period"].nunique() == 1  # one period an indicator
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "source=police",
+        "district=E08000035&source=police&group=robbery",
+        "ward=first&source=police",
+        "from=last6&source=health",
+        "source=youth_justice",
+    ],
+)
+def test_deciles_from_the_lsoa_table_match_their_own_query(source, query) -> None:
+    if "ward=first" in query:
+        first = areas_in_scope(source.connection(), parse_filters(""), "ward")["area_code"].iloc[0]
+        query = query.replace("first", first)
+    if "from=last6" in query:  # the last six months the demo holds
+        end = pd.Period(latest_month(source.connection(), Filters(source="health")), "M")
+        query = query.replace("last6", f"{end - 5}&to={end}")
+    req = make_request(source, parse_filters(query), ANALYST)
+    summed = deciles_from_areas(
+        req.area_table("lsoa"),
+        imd_scores(req.con, place_only(req.filters)),
+        months_covered(req.con, period_only(req.filters)),
+    )
+    own = decile_profile(req.con, req.filters)
+    assert int(own["count"].sum()) > 0
+    pd.testing.assert_frame_equal(summed, own, check_dtype=False)
 
 
 def test_risk_index_view_matches_an_independent_computation(source) -> None:
