@@ -184,11 +184,19 @@ def boundaries(con: duckdb.DuckDBPyConnection, level: str, codes: list[str] | No
     }
 
 
-def centroids(con: duckdb.DuckDBPyConnection, level: str, codes: list[str]) -> pd.DataFrame:
-    """Area centroids (for neighbour weights in hotspot statistics)."""
+def centroids(
+    con: duckdb.DuckDBPyConnection, level: str, codes: list[str] | None = None
+) -> pd.DataFrame:
+    """Area centroids (for neighbour weights in hotspot statistics and the district names on
+    maps), ordered by code: of ``codes``, or of every area of the level when None."""
+    params: dict = {"level": level}
+    where = "level = $level"
+    if codes is not None:
+        where += " AND area_code = ANY($codes)"
+        params["codes"] = list(codes)
     return execute(
         con,
         "SELECT area_code, centroid_lon AS lon, centroid_lat AS lat FROM boundaries "
-        f"WHERE level = $level AND area_code = ANY($codes) AND {ONE_VINTAGE} ORDER BY area_code",
-        {"level": level, "codes": list(codes)},
+        f"WHERE {where} AND {ONE_VINTAGE} ORDER BY area_code",
+        params,
     )

@@ -24,12 +24,26 @@ from dashboard.analysis.places import (
 )
 from dashboard.analysis.stats import correlate, evidence, rank_by_evidence
 from dashboard.auth import Viewer
-from dashboard.charts.catalogue import build, hotspot_stats, published_areas
+from dashboard.charts.catalogue import (
+    area_centroids,
+    build,
+    hotspot_stats,
+    place_residents,
+    published_areas,
+)
 from dashboard.charts.places import years_of
 from dashboard.charts.request import make_request
 from dashboard.data import WarehouseSource
 from dashboard.filters import Filters, parse_filters
-from dashboard.queries.areas import areas_in_scope, months_covered, period_only, place_only
+from dashboard.queries.areas import (
+    areas_in_scope,
+    centroids,
+    months_covered,
+    period_only,
+    place_only,
+    population_by_area,
+    population_year,
+)
 from dashboard.queries.deciles import decile_profile, deciles_from_areas
 from dashboard.queries.factors import imd_scores, indicator_values
 from dashboard.queries.overview import latest_month
@@ -268,6 +282,28 @@ def test_ranked_factors_put_district_indicators_below_imd(source) -> None:
     for i in ranked.index[ranked["level"] == "district"]:
         assert i > imd
     assert ranked["rank"].tolist() == list(range(1, len(ranked) + 1))
+
+
+@pytest.mark.parametrize(
+    "query", ["source=police", "district=E08000035&to=2025-06", "ward=first", "district=E08000034"]
+)
+def test_a_places_residents_from_its_lsoas_match_their_own_query(source, query) -> None:
+    if "ward=first" in query:
+        first = areas_in_scope(source.connection(), parse_filters(""), "ward")["area_code"].iloc[0]
+        query = query.replace("first", first)
+    req = make_request(source, parse_filters(query), ANALYST)
+    year = population_year(req.con, req.filters)
+    own = population_by_area(req.con, place_only(req.filters), "district", year)
+    assert place_residents(req, req.filters) == pytest.approx(float(own["population"].sum()))
+    assert place_residents(req, req.filters) > 0
+
+
+def test_centroids_of_a_place_are_sliced_from_the_whole_level(source) -> None:
+    req = make_request(source, parse_filters("district=E08000035"), ANALYST)
+    codes = tuple(req.area_table("lsoa")["area_code"])
+    sliced = area_centroids(req, "lsoa", codes)
+    pd.testing.assert_frame_equal(sliced, centroids(req.con, "lsoa", list(codes)))
+    assert len(sliced) == len(codes)
 
 
 @pytest.mark.parametrize("query", ["source=police", "to=2019-12&source=police"])
