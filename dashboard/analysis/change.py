@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import stats
+from scipy import special, stats
 
 LEVEL = 0.95  # the interval; a change is "more than chance" when p < 1 - LEVEL
 
@@ -63,7 +63,7 @@ def compare_counts(
     n = now + before
     p0 = exposure_now / (exposure_now + exposure_before)
     result = stats.binomtest(now, n, p0, alternative="two-sided")
-    ci = result.proportion_ci(confidence_level=LEVEL, method="exact")
+    low, high = clopper_pearson(now, n, LEVEL)
     scale = exposure_before / exposure_now
 
     def ratio(pi: float) -> float:
@@ -73,7 +73,18 @@ def compare_counts(
         now=now,
         before=before,
         ratio=(now / exposure_now) / (before / exposure_before),
-        low=ratio(ci.low),
-        high=ratio(ci.high),
+        low=ratio(low),
+        high=ratio(high),
         p=float(result.pvalue),
     )
+
+
+def clopper_pearson(k: int, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """The exact (Clopper-Pearson) interval of a binomial proportion, k of n: the beta
+    distribution's quantiles, in closed form. ``BinomTestResult.proportion_ci(method="exact")``
+    gives the same by root-finding on the binomial's tails, ~1.4 ms a call: a headline asks for
+    up to a dozen (tests/dashboard/test_headline_change.py holds the two equal)."""
+    alpha = 1 - level
+    low = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, alpha / 2))
+    high = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1 - alpha / 2))
+    return low, high

@@ -16,7 +16,7 @@ import pytest
 from helpers import build_warehouse, feed_rows, write_feed
 from scipy import stats
 
-from dashboard.analysis.change import compare_counts
+from dashboard.analysis.change import clopper_pearson, compare_counts
 from dashboard.auth import Viewer
 from dashboard.charts.catalogue import build, latest_whole_year, period_label
 from dashboard.charts.request import make_request
@@ -73,7 +73,15 @@ def headline(wh: Path, query: str, viewer: Viewer = ANALYST):
 
 @pytest.mark.parametrize(
     ("now", "before", "t_now", "t_before"),
-    [(165, 120, 12, 12), (120, 120, 12, 12), (11, 30, 12, 12), (40, 25, 6, 12), (0, 12, 3, 3)],
+    [
+        (165, 120, 12, 12),
+        (120, 120, 12, 12),
+        (11, 30, 12, 12),
+        (40, 25, 6, 12),
+        (0, 12, 3, 3),
+        (1, 1, 12, 12),
+        (25_000, 24_000, 12, 11),
+    ],
 )
 def test_the_change_test_is_scipys_exact_conditional_test(now, before, t_now, t_before) -> None:
     got = compare_counts(now, before, t_now, t_before)
@@ -85,6 +93,13 @@ def test_the_change_test_is_scipys_exact_conditional_test(now, before, t_now, t_
     if ci.high < 1:
         assert got.high == pytest.approx(ci.high / (1 - ci.high) * t_before / t_now)
     assert got.low <= got.ratio <= got.high
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 5), (5, 5), (1, 2), (7, 40), (1200, 2300), (3, 90_000)])
+def test_the_exact_interval_in_closed_form_is_scipys(k, n) -> None:
+    ci = stats.binomtest(k, n).proportion_ci(0.95, method="exact")
+    low, high = clopper_pearson(k, n)
+    assert (low, high) == (pytest.approx(ci.low, abs=1e-12), pytest.approx(ci.high, abs=1e-12))
 
 
 def test_the_change_in_words() -> None:
