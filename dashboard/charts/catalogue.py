@@ -286,21 +286,39 @@ def window_count(req: Request, filters) -> pd.DataFrame:
     counts each person once over the window, which months do not add up to: queried."""
     if filters.source is None or filters.source == "probation" or filters.has_who():
         return req.q(count_table, filters, ())
-    undated = filters.with_(date_from=None, date_to=None)
-    every = undated.with_(source=None)
-    # Asked of the connection, not memoised: its snapshot facts answer it in microseconds.
-    if rolled_up(req.con, every, ("source", "month")):
-        # One rollup holds every source's months: one query for all the overview's sources.
-        months = req.q(count_table, every, ["source", "month"])
-        monthly = months[months["source"] == filters.source]
-    else:
-        monthly = req.q(count_table, undated, ["month"])
-    if filters.date_from or filters.date_to:
-        lo, hi = filters.date_from or "0000-00", filters.date_to or "9999-99"
-        monthly = monthly[(monthly["month"] >= lo) & (monthly["month"] <= hi)]
-    count = int(monthly["count"].sum())
-    ckey = int(monthly["ckey"].sum()) % KEY_SPACE
-    return pd.DataFrame({"count": [count], "ckey": [ckey]})
+    months, counts, keys = _running_sums(req, filters.with_(date_from=None, date_to=None))
+    lo = int(np.searchsorted(months, filters.date_from or "0000-00", side="left"))
+    hi = int(np.searchsorted(months, filters.date_to or "9999-99", side="right"))
+    return pd.DataFrame(
+        {"count": [int(counts[hi] - counts[lo])], "ckey": [int(keys[hi] - keys[lo]) % KEY_SPACE]}
+    )
+
+
+def _running_sums(req: Request, undated) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A source's months (YYYY-MM, ascending) under ``undated`` filters, with running totals
+    of their counts and cell keys from 0: any window's cell is two lookups. Kept in this
+    process (raw sums, before disclosure, which ``_cell`` applies to each window): a headline
+    and its sources table ask for a dozen windows, and slicing the monthly frame afresh for
+    each took ~2 ms."""
+
+    def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        every = undated.with_(source=None)
+        # Asked of the connection, not memoised: its snapshot facts answer it in microseconds.
+        if rolled_up(req.con, every, ("source", "month")):
+            # One rollup holds every source's months: one query for all the overview's sources.
+            months = req.q(count_table, every, ["source", "month"])
+            monthly = months[months["source"] == undated.source]
+        else:
+            monthly = req.q(count_table, undated, ["month"])
+        monthly = monthly.sort_values("month", kind="stable")
+        zero = np.zeros(1, dtype="int64")
+        return (
+            monthly["month"].to_numpy(dtype=object),
+            np.concatenate([zero, np.cumsum(monthly["count"].to_numpy("int64"))]),
+            np.concatenate([zero, np.cumsum(monthly["ckey"].to_numpy("int64"))]),
+        )
+
+    return req.source.memo(("running_sums", undated), compute, shared=False)
 
 
 def _number(value: int | str) -> float | None:
