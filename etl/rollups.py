@@ -47,7 +47,7 @@ from svcore.config import read_settings
 from svcore.definitions import Definition, DefinitionError, builtin_names, load_definition
 from svcore.disclosure import record_key_sql
 from svcore.sql import Params, literal
-from svcore.vocab import age_band_sql
+from svcore.vocab import age_band_sql, census_broad_sql
 from svcore.warehouse import CURRENT, SNAPSHOTS, search_path
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,22 @@ ROLLUPS: tuple[Rollup, ...] = (
         (
             ("suspect_sex", "suspect_sex", "e.suspect_sex"),
             ("suspect_age_band", "suspect_age_band", age_band_sql("e.suspect_age")),
+        ),
+    ),
+    # The /outcomes page: outcome groups by themselves, by month, place and offence group, by
+    # the outcome as recorded (the disposals tables), and by the suspect's ethnicity.
+    Rollup(
+        "rollup_outcome",
+        (
+            ("outcome_group", "outcome_group", "e.outcome_group"),
+            ("outcome", "outcome", "e.outcome"),
+        ),
+    ),
+    Rollup(
+        "rollup_outcome_ethnicity",
+        (
+            ("outcome_group", "outcome_group", "e.outcome_group"),
+            ("suspect_ethnicity", "suspect_ethnicity", census_broad_sql("e.suspect_ethnicity")),
         ),
     ),
 )

@@ -23,6 +23,7 @@ from dashboard.queries.scope import area_conditions, period_and_click_conditions
 from etl.rollups import ALL_GROUPS, DEFINITIONS_TABLE, TABLES_TABLE, fingerprint
 from svcore.definitions import DefinitionError, load_definition
 from svcore.disclosure import KEY_SPACE
+from svcore.outcomes import OUTCOME_GROUPS
 from svcore.sql import Params
 from svcore.vocab import AGE_BANDS, SOURCES, WEEKDAYS
 
@@ -53,6 +54,9 @@ ORDER: dict[str, str] = {
     "weekday": "min(list_position([" + ", ".join(f"'{d}'" for d in WEEKDAYS) + "], r.weekday))",
     "age_band": f"min({_band_floor('r.age_band')})",
     "suspect_age_band": f"min({_band_floor('r.suspect_age_band')})",
+    "outcome_group": "min(list_position(["
+    + ", ".join(f"'{k}'" for k in OUTCOME_GROUPS)
+    + "], r.outcome_group))",
 }
 COUNT = "CAST(coalesce(sum(r.n), 0) AS BIGINT)"
 CKEY = f"CAST(coalesce(sum(r.keysum), 0) % {KEY_SPACE} AS INTEGER)"

@@ -8,6 +8,7 @@ import pytest
 from outcomes_data import TRUTH, build_outcomes_warehouse
 
 from dashboard.filters import parse_filters
+from dashboard.queries import rollups
 from dashboard.queries.counts import count_table, events_count_table
 from dashboard.queries.outcomes import disposals, outcome_counts, outcome_measures
 from svcore.disclosure import KEY_SPACE, record_key_sql
@@ -128,9 +129,13 @@ def test_policeuk_and_youth_outcomes_as_recorded(con) -> None:
         disposals(con, POLICE, "health")
 
 
-def test_outcome_dimensions_read_events_whatever_the_rollups(con, monkeypatch) -> None:
-    """No rollup holds the outcome group: the router reads events, the same as events-only."""
+def test_outcome_dimensions_are_the_same_from_rollups_and_events(con, monkeypatch) -> None:
+    """The outcome rollups answer the /outcomes page with the events' very frames."""
     by = ("outcome_group", "district")
+    assert rollups.choose(con, POLICE, by) == "rollup_outcome"
+    assert rollups.choose(con, POLICE, ("outcome_group", "suspect_ethnicity")) == (
+        "rollup_outcome_ethnicity"
+    )
     routed = count_table(con, POLICE, by)
     assert routed.equals(events_count_table(con, POLICE, by))
     monkeypatch.setenv("SVDASH_ROLLUPS", "off")

@@ -65,6 +65,15 @@ BYS = (
     ("crime_type",),
     ("weapon", "location_type"),
     ("lsoa", "weekday"),
+    ("outcome_group",),
+    ("outcome_group", "month"),
+    ("outcome_group", "district"),
+    ("outcome_group", "ward"),
+    ("outcome_group", "offence_group"),
+    ("source", "outcome_group"),
+    ("outcome_group", "outcome"),
+    ("outcome_group", "suspect_ethnicity"),
+    ("outcome_group", "weapon"),
 )
 
 
