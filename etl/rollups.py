@@ -96,7 +96,15 @@ ROLLUPS: tuple[Rollup, ...] = (
         "rollup_relationship",
         (("relationship", "relationship", "e.relationship_to_assailant"),),
     ),
-    Rollup("rollup_ethnicity", (("ethnicity", "ethnicity", "e.ethnicity"),)),
+    # With the victim's Census 2021 broad group beside the recorded ethnicity (a function of it:
+    # no more rows), for the rates by ethnic group.
+    Rollup(
+        "rollup_ethnicity",
+        (
+            ("ethnicity", "ethnicity", "e.ethnicity"),
+            ("victim_ethnicity", "victim_ethnicity", census_broad_sql("e.ethnicity")),
+        ),
+    ),
     Rollup(
         "rollup_victim",
         (("sex", "sex", "e.sex"), ("age_band", "age_band", age_band_sql("e.age"))),

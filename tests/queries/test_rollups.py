@@ -74,6 +74,9 @@ BYS = (
     ("outcome_group", "outcome"),
     ("outcome_group", "suspect_ethnicity"),
     ("outcome_group", "weapon"),
+    ("victim_ethnicity",),
+    ("suspect_ethnicity",),
+    ("victim_ethnicity", "district"),
 )
 
 
