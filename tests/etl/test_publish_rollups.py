@@ -30,8 +30,8 @@ from dashboard.queries import rollups as router
 from dashboard.queries.counts import count_table, events_count_table
 from etl.rollups import (
     ALL_GROUPS,
-    CASELOAD_TABLE,
     DEFINITIONS_TABLE,
+    PERSON_ROWS,
     ROLLUPS,
     build_rollups,
     last_build,
@@ -260,22 +260,23 @@ def test_a_changed_definition_is_not_read_from_old_rollups(
         load_definition.cache_clear()
 
 
-def test_the_snapshot_reads_the_caseload_from_its_copy_of_the_parts_rows(
-    demo_warehouse: Path,
+@pytest.mark.parametrize("feed", sorted(PERSON_ROWS))
+def test_the_snapshot_reads_people_from_its_copy_of_the_parts_rows(
+    demo_warehouse: Path, feed: str
 ) -> None:
-    """A published snapshot holds the probation caseload's rows, and ``events_probation``
-    reads them: the same rows, columns and types as the committed catalog's view over the
-    Parquet parts."""
+    """A published snapshot holds the rows of the feeds counted as distinct people (the
+    probation caseload, youth justice), and ``events_<feed>`` reads them: the same rows,
+    columns and types as the committed catalog's view over the Parquet parts."""
     snap = connect_reader(demo_warehouse)
     catalog = duckdb.connect(str(demo_warehouse / CATALOG), read_only=True)
     try:
         catalog.execute("SET file_search_path = $p", {"p": str(demo_warehouse.resolve())})
         view = snap.execute(
-            "SELECT sql FROM duckdb_views() WHERE view_name = 'events_probation'"
+            "SELECT sql FROM duckdb_views() WHERE view_name = $v", {"v": f"events_{feed}"}
         ).fetchall()[0][0]
-        assert CASELOAD_TABLE in view
-        published = snap.sql("SELECT * FROM events_probation ORDER BY ALL")
-        parts = catalog.sql("SELECT * FROM events_probation ORDER BY ALL")
+        assert PERSON_ROWS[feed] in view
+        published = snap.sql(f"SELECT * FROM events_{feed} ORDER BY ALL")
+        parts = catalog.sql(f"SELECT * FROM events_{feed} ORDER BY ALL")
         assert published.types == parts.types and published.columns == parts.columns
         rows = published.fetchall()
         assert rows and rows == parts.fetchall()
