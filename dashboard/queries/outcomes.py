@@ -3,8 +3,9 @@
 Outcomes are recorded by the police force extract (HO outcome), police.uk (last outcome
 category) and youth justice (disposal); ``svcore.outcomes`` groups them. Every function returns
 RAW counts with their cell keys (``ckey``): the views layer (``dashboard.charts.outcomes``)
-publishes them. They read the events through ``count_table``: no rollup holds the outcome
-group, so the router reads ``events_<source>`` (or ``events``) with the same filters.
+publishes them. They read through ``count_table``: the outcome rollups (``etl.rollups``:
+outcome group by outcome, and by the suspect's ethnic group) answer them, and what those do
+not hold (a who filter) is read from ``events_<source>`` (or ``events``) with the same filters.
 
 A union of cells (a quarter from its months, the out-of-court disposals from their groups) is
 a cell of its own: its count is the sum of the counts and its key the sum of the keys modulo
