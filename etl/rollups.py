@@ -140,7 +140,7 @@ DEFINITIONS_TABLE = "rollup_definitions"
 TABLES_TABLE = "rollup_tables"
 INPUTS_TABLE = "rollup_inputs"
 BUILD_TABLE = "rollup_build"  # what the build did: months reused and aggregated, seconds
-# The probation caseload's rows, copied into the snapshot (``materialise_caseload``), and
+# The probation caseload's rows, copied into the snapshot (``materialise_person_rows``), and
 # the youth justice feed's: the two feeds whose counts are of distinct people.
 CASELOAD_TABLE = "caseload_rows"
 YOUTH_JUSTICE_TABLE = "youth_justice_rows"
@@ -207,7 +207,7 @@ class RollupBuild:
 
 def build_rollups(warehouse: Path, snapshot: Path, reuse: bool = True) -> RollupBuild:
     """Aggregate the rollups into ``snapshot`` (the committed catalog's copy being published),
-    and copy the probation caseload's rows into it (``materialise_caseload``): everything the
+    and copy the probation caseload's rows into it (``materialise_person_rows``): everything the
     pages read that publish derives from the parts, in the snapshot it describes.
 
     Called under the write lock, before the copy is fsynced and renamed into place, so the
@@ -250,7 +250,7 @@ def build_rollups(warehouse: Path, snapshot: Path, reuse: bool = True) -> Rollup
                 con.execute(f"DROP TABLE IF EXISTS main.{name}")
         if previous:
             con.execute("DETACH previous")
-        materialise_caseload(con)
+        materialise_person_rows(con)
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -260,7 +260,7 @@ def build_rollups(warehouse: Path, snapshot: Path, reuse: bool = True) -> Rollup
     return result
 
 
-def materialise_caseload(con: duckdb.DuckDBPyConnection) -> bool:
+def materialise_person_rows(con: duckdb.DuckDBPyConnection) -> bool:
     """Copy the rows of the feeds counted as distinct people (the probation caseload, the
     children of the youth justice feed) into the snapshot, and point ``events_<feed>`` at the
     copy: the snapshot's own view of exactly the same rows, columns and types.

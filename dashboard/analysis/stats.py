@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import special, stats
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,9 @@ def correlate(x: np.ndarray | list[float], y: np.ndarray | list[float]) -> Corre
     nan = float("nan")
     if n < 3 or np.ptp(xa) == 0 or np.ptp(ya) == 0:
         return Correlation(n, nan, nan, nan, nan, nan, nan, nan)
-    # Plain NumPy rather than ``stats.pearsonr``/``spearmanr``/``polyfit``: their per-call
-    # checks and dispatch took most of a ranked table's dozen correlations, whose arithmetic
-    # is a few sums (tests/analysis/test_stats.py holds them equal to scipy's).
+    # r and the line as a few sums rather than ``stats.pearsonr`` and ``np.polyfit`` (180 and
+    # 75 us a call at 1,400 areas against 11: their per-call checks and dispatch), a dozen a
+    # ranked table (tests/dashboard/test_places_risk.py holds them equal to scipy's).
     r, slope, intercept = _pearson(xa, ya)
     # The two-sided p of r from Student's t on n - 2 degrees of freedom, as ``pearsonr``.
     if abs(r) < 1:
@@ -53,7 +53,7 @@ def correlate(x: np.ndarray | list[float], y: np.ndarray | list[float]) -> Corre
     else:
         p = 0.0
     # Spearman's rho is Pearson's r of the ranks, ties given their average rank.
-    rho = _pearson(_ranks(xa), _ranks(ya))[0]
+    rho = _pearson(stats.rankdata(xa), stats.rankdata(ya))[0]
     if n > 3 and abs(r) < 1:
         z, se = math.atanh(r), 1 / math.sqrt(n - 3)
         low, high = math.tanh(z - 1.96 * se), math.tanh(z + 1.96 * se)
@@ -70,18 +70,6 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     r = max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
     slope = sxy / sxx
     return r, slope, float(my - slope * mx)
-
-
-def _ranks(a: np.ndarray) -> np.ndarray:
-    """Ranks from 1, tied values given the average of the ranks they span (``rankdata``)."""
-    order = np.argsort(a, kind="stable")
-    ordered = a[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    ends = np.r_[starts[1:], len(a)]
-    group = np.repeat(np.arange(len(starts)), ends - starts)
-    ranks = np.empty(len(a))
-    ranks[order] = ((starts + ends + 1) / 2)[group]
-    return ranks
 
 
 EVIDENCE_METHOD = (
